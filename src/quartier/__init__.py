@@ -1,0 +1,76 @@
+"""quartier: municipal social planning (Sozialplanung) for German cities and counties.
+
+Read districts and indicator tables as statistics offices deliver them, join
+them on official keys with a report of what did not match, and measure how
+well target groups are served by social infrastructure.
+
+Examples
+--------
+>>> import quartier
+>>> stadtteile = quartier.read_districts(quartier.demo_path("musterstadt.gpkg"),
+...     key="stadtteil_id", name="name", layer="stadtteile")
+>>> table = quartier.read_table(quartier.demo_path("indikatoren_stadtteile.csv"),
+...     key="Stadtteil")
+>>> joined, report = quartier.join_indicators(stadtteile, table)
+>>> report.complete
+True
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from . import errors
+from .coverage import CoverageResult, coverage
+from .crs import DEFAULT_CRS
+from .demo import demo_path, run_demo
+from .districts import read_districts
+from .errors import (
+    ColumnError,
+    CRSError,
+    DistrictKeyError,
+    InputFileError,
+    JoinError,
+    QuartierError,
+    QuartierWarning,
+    ValueParseError,
+)
+from .export import export_layers
+from .facilities import read_facilities, read_points
+from .joins import JoinReport, join_indicators
+from .maps import choropleth
+from .numbers import format_number, format_percent
+from .settings import get_language, set_language
+from .tables import read_table
+
+try:
+    __version__ = version("quartier")
+except PackageNotFoundError:  # running from a source tree without installing
+    __version__ = "0+unknown"
+
+__all__ = [
+    "DEFAULT_CRS",
+    "ColumnError",
+    "CRSError",
+    "CoverageResult",
+    "DistrictKeyError",
+    "InputFileError",
+    "JoinError",
+    "JoinReport",
+    "QuartierError",
+    "QuartierWarning",
+    "ValueParseError",
+    "choropleth",
+    "coverage",
+    "demo_path",
+    "errors",
+    "export_layers",
+    "format_number",
+    "format_percent",
+    "get_language",
+    "join_indicators",
+    "read_districts",
+    "read_facilities",
+    "read_points",
+    "read_table",
+    "run_demo",
+    "set_language",
+]

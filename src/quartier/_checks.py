@@ -1,0 +1,65 @@
+"""Private checks shared by the readers: files that exist, columns that exist."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import ColumnError, InputFileError, format_list
+
+
+def existing_file(source: str | os.PathLike, *, suffixes: Iterable[str] | None = None) -> Path:
+    """Return ``source`` as a Path, or raise InputFileError that helps find the right one."""
+    path = Path(source).expanduser()
+    if not path.exists():
+        hint = "Check the path and the spelling."
+        folder = path.parent if str(path.parent) else Path(".")
+        if folder.is_dir():
+            names = sorted(p.name for p in folder.iterdir())
+            close = difflib.get_close_matches(path.name, names, n=3, cutoff=0.5)
+            if close:
+                hint = f"Did you mean {format_list(close)} in '{folder}'?"
+        else:
+            hint = f"The folder '{folder}' does not exist either."
+        raise InputFileError(f"file '{path}' does not exist. {hint}")
+    if path.is_file() and path.stat().st_size == 0:
+        raise InputFileError(f"file '{path}' is empty (0 bytes). Export it again from its source.")
+    if suffixes is not None:
+        allowed = tuple(s.lower() for s in suffixes)
+        name = path.name.lower()
+        if not path.is_dir() and not name.endswith(allowed):
+            raise InputFileError(
+                f"file '{path}' has a type quartier does not read here. "
+                f"Supported are: {format_list(allowed, limit=20)}."
+            )
+    return path
+
+
+def require_column(df: pd.DataFrame, column: str, *, source: str, role: str = "column") -> None:
+    """Raise ColumnError naming the file, the missing column, the present ones and a close match."""
+    if column in df.columns:
+        return
+    present = [str(c) for c in df.columns if c != "geometry"]
+    suggestion = close_column(column, present)
+    hint = f" Did you mean '{suggestion}'?" if suggestion else ""
+    raise ColumnError(
+        f"{role} '{column}' not found in '{source}'.{hint} "
+        f"Columns are: {format_list(present, limit=30)}."
+    )
+
+
+def close_column(column: str, present: list[str]) -> str | None:
+    """The present column most like ``column`` (ignoring case, spaces, - and _), if any."""
+
+    def squash(text: str) -> str:
+        return "".join(ch for ch in str(text).lower() if ch.isalnum())
+
+    squashed = {squash(c): c for c in present}
+    if squash(column) in squashed:
+        return squashed[squash(column)]
+    close = difflib.get_close_matches(str(column), present, n=1, cutoff=0.6)
+    return close[0] if close else None

@@ -1,0 +1,149 @@
+"""Exception and warning types of quartier.
+
+Every error names what is wrong (the file, column, key or row) and says how to
+fix it, because most users of quartier are analysts who read the message, not
+the traceback. All errors derive from :class:`QuartierError`, so one
+``except QuartierError`` catches everything the library raises on bad input.
+
+Examples
+--------
+>>> from quartier.errors import ColumnError, QuartierError
+>>> try:
+...     raise ColumnError("column 'EW' not found in 'table.csv'. Columns are: 'Einwohner'.")
+... except QuartierError as err:
+...     print(err)
+column 'EW' not found in 'table.csv'. Columns are: 'Einwohner'.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+__all__ = [
+    "QuartierError",
+    "InputFileError",
+    "ColumnError",
+    "DistrictKeyError",
+    "CRSError",
+    "ValueParseError",
+    "JoinError",
+    "QuartierWarning",
+    "format_list",
+]
+
+
+def format_list(items: Iterable[object], limit: int = 10) -> str:
+    """Format items for an error message: quoted, comma-separated, shortened.
+
+    Parameters
+    ----------
+    items : iterable
+        The items (keys, column names, row numbers) to list.
+    limit : int, default 10
+        How many items to show before ``"... and N more"``.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> format_list(["01", "02"])
+    "'01', '02'"
+    >>> format_list(range(12), limit=3)
+    "'0', '1', '2' ... and 9 more"
+    """
+    items = [str(i) for i in items]
+    shown = ", ".join(f"'{i}'" for i in items[:limit])
+    if len(items) > limit:
+        shown += f" ... and {len(items) - limit} more"
+    return shown
+
+
+class QuartierError(Exception):
+    """Base class of every error quartier raises on bad input.
+
+    Examples
+    --------
+    >>> issubclass(CRSError, QuartierError)
+    True
+    """
+
+
+class InputFileError(QuartierError, FileNotFoundError):
+    """A file is missing, unreadable, empty or not in a format quartier reads.
+
+    Examples
+    --------
+    >>> raise InputFileError("file 'x.csv' does not exist. Check the path.")
+    Traceback (most recent call last):
+    ...
+    quartier.errors.InputFileError: file 'x.csv' does not exist. Check the path.
+    """
+
+
+class ColumnError(QuartierError, KeyError):
+    """A column that is needed is missing, or a column has the wrong content.
+
+    Examples
+    --------
+    >>> str(ColumnError("column 'EW' not found"))
+    "column 'EW' not found"
+    """
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class DistrictKeyError(QuartierError, ValueError):
+    """District keys are duplicated, empty, too long for the key width, or do not match.
+
+    Examples
+    --------
+    >>> str(DistrictKeyError("duplicate keys in column 'PLR_ID': '01'"))
+    "duplicate keys in column 'PLR_ID': '01'"
+    """
+
+
+class CRSError(QuartierError, ValueError):
+    """A coordinate reference system is missing, or geographic where metres are needed.
+
+    Examples
+    --------
+    >>> str(CRSError("EPSG:4326 is geographic (degrees)"))
+    'EPSG:4326 is geographic (degrees)'
+    """
+
+
+class ValueParseError(QuartierError, ValueError):
+    """A cell of a table cannot be read as a number.
+
+    Examples
+    --------
+    >>> str(ValueParseError("row 3, column 'EW': 'zwölf' is not a number"))
+    "row 3, column 'EW': 'zwölf' is not a number"
+    """
+
+
+class JoinError(QuartierError, ValueError):
+    """A join of districts and a table failed, or (with ``strict=True``) was incomplete.
+
+    Examples
+    --------
+    >>> str(JoinError("2 districts have no row in the table"))
+    '2 districts have no row in the table'
+    """
+
+
+class QuartierWarning(UserWarning):
+    """Something was repaired or left out; the message says what.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warnings.warn("2 invalid geometries repaired", QuartierWarning)
+    >>> str(caught[0].message)
+    '2 invalid geometries repaired'
+    """
