@@ -75,7 +75,8 @@ class DemoResult:
     Attributes
     ----------
     summary : pandas.DataFrame
-        Per Stadtteil: key, name, people 65+, covered, share covered.
+        Per Stadtteil: key, name, people 65+, covered, not covered, share
+        covered; sorted by the people not covered (the largest gaps first).
     report : JoinReport
         How the indicator table joined to the Stadtteile.
     map_path, gpkg_path : pathlib.Path
@@ -160,19 +161,20 @@ def run_demo(out: str | os.PathLike = "quartier-demo", *, radius: float = 500.0)
         out / "musterstadt_seniorentreffs.gpkg",
     )
     summary = districts[
-        ["stadtteil_id", "name", "ew_65plus", "ew_65plus_versorgt", "anteil_versorgt"]
-    ].sort_values("anteil_versorgt")
+        ["stadtteil_id", "name", "ew_65plus", "ew_65plus_versorgt", "ew_65plus_unversorgt",
+         "anteil_versorgt"]
+    ].sort_values(["ew_65plus_unversorgt", "stadtteil_id"], ascending=[False, True])
     return DemoResult(pd.DataFrame(summary), report, map_path, gpkg_path)
 
 
 def format_summary(result: DemoResult, *, rows: int = 10, lang: str | None = None) -> str:
-    """The demo's summary as text: the least and best served Stadtteile and the files.
+    """The demo's summary as text: the Stadtteile with the largest gaps, totals and the files.
 
     Parameters
     ----------
     result : DemoResult
     rows : int, default 10
-        How many of the least served Stadtteile to list.
+        How many Stadtteile to list (those with the most people not covered).
     lang : {"de", "en"}, optional
 
     Returns
@@ -191,6 +193,11 @@ def format_summary(result: DemoResult, *, rows: int = 10, lang: str | None = Non
               "(straight line) of a senior meeting place", ""]
     )
     lines = [*head, result.report.text(lang=lang), ""]
+    lines.append(
+        "Stadtteile mit den meisten nicht versorgten Menschen ab 65:"
+        if de
+        else "Districts with the most people 65+ not within reach:"
+    )
     cols = ("Stadtteil", "Name", "Ew. 65+", "versorgt", "Anteil") if de else (
         "District", "Name", "Pop. 65+", "covered", "share")
     lines.append(f"{cols[0]:<10}{cols[1]:<24}{cols[2]:>10}{cols[3]:>10}{cols[4]:>9}")

@@ -52,6 +52,15 @@ def export_layers(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLik
         raise InputFileError(f"'{path}': export_layers writes GeoPackage files; name it '*.gpkg'.")
     if not layers:
         raise InputFileError(f"no layers given to write to '{path}'.")
+    for name, gdf in layers.items():
+        seen: dict[str, str] = {}
+        for column in gdf.columns:
+            other = seen.setdefault(str(column).lower(), str(column))
+            if other != str(column):
+                raise InputFileError(
+                    f"layer '{name}' has columns '{other}' and '{column}', which a GeoPackage "
+                    "cannot tell apart (field names ignore case). Rename one of them."
+                )
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".gpkg", dir=path.parent)
     os.close(fd)

@@ -147,8 +147,8 @@ def join_indicators(
     -------
     (geopandas.GeoDataFrame, JoinReport)
         The districts with the table's columns added (a table column whose
-        name the districts already use gets the suffix ``"_table"``), and the
-        report.
+        name the districts already use, ignoring case as GIS formats do, gets
+        the suffix ``"_table"``), and the report.
 
     Raises
     ------
@@ -225,7 +225,9 @@ def join_indicators(
     values = table.drop(columns=[right_key]).copy()
     values.index = right.to_numpy()
     values = values[right.notna().to_numpy() & ~right.isin(dup_set).to_numpy()]
-    clashes = [c for c in values.columns if c in districts.columns]
+    # GIS formats compare field names without case: "Name" and "name" clash there
+    taken = {str(c).lower() for c in districts.columns}
+    clashes = [c for c in values.columns if str(c).lower() in taken]
     values = values.rename(columns={c: f"{c}_table" for c in clashes})
 
     joined = districts.copy()
