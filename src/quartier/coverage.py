@@ -5,9 +5,9 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from scipy.spatial import cKDTree
 
 from ._checks import require_column
+from .costs import nearest
 from .crs import require_metric
 from .errors import CRSError, QuartierError, ValueParseError, format_list
 
@@ -77,12 +77,13 @@ def coverage(
     facilities : geopandas.GeoDataFrame
         Points of the service's facilities.
     max_cost : float
-        Reach in metres (straight line), e.g. 500.
+        Reach: metres for straight lines (e.g. 500), the network's unit
+        (metres or minutes) for a street network.
     demand_col : str
         Column of ``demand`` with the population of the target group.
-    network : None
-        Straight-line distance. (Street networks come with
-        :class:`quartier.StreetNetwork`.)
+    network : None or StreetNetwork
+        None for straight-line distance; a street network for distances or
+        walking times along the streets (see :mod:`quartier.costs`).
     by : geopandas.GeoDataFrame, optional
         Districts to summarise by; a demand point belongs to the district it
         lies in.
@@ -121,11 +122,6 @@ def coverage(
     >>> res.units["cost"].tolist(), res.units["covered"].tolist()
     ([100.0, 300.0, 800.0], [True, True, False])
     """
-    if network is not None:
-        raise NotImplementedError(
-            "coverage along a street network needs quartier.StreetNetwork, which is not "
-            "available in this version; use network=None for straight-line distances."
-        )
     if not max_cost > 0:
         raise ValueError(f"max_cost must be greater than 0 (metres), not {max_cost!r}.")
     require_metric(demand.crs, what="demand")
@@ -143,18 +139,10 @@ def coverage(
             f"{int(bad.sum())} row(s) (index {format_list(demand.index[bad])}). "
             "Populations must be zero or more; fill missing ones with 0 if they mean nobody."
         )
-    points = _as_points(demand)
-
     units = demand.copy()
-    if len(facilities) == 0:
-        units["nearest"] = pd.Series([None] * len(units), index=units.index, dtype=object)
-        units["cost"] = np.nan
-    else:
-        fx = _as_points(facilities)
-        tree = cKDTree(np.column_stack([fx.x, fx.y]))
-        dist, idx = tree.query(np.column_stack([points.x, points.y]), k=1)
-        units["nearest"] = facilities.index.to_numpy()[idx]
-        units["cost"] = dist
+    found = nearest(demand, facilities, network=network)
+    units["nearest"] = found["nearest"].to_numpy()
+    units["cost"] = found["cost"].to_numpy()
     units["covered"] = units["cost"].to_numpy() <= max_cost  # NaN compares False
     units.attrs["quartier_demand_total"] = float(population.sum())
     units.attrs["quartier_covered_total"] = float(population[units["covered"]].sum())

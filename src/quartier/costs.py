@@ -1,0 +1,303 @@
+"""Travel costs between origins and destinations: straight line or along a street network.
+
+Every analysis that asks "who can reach what" (coverage, floating catchments,
+siting) takes ``network=None`` for straight-line distances in metres, or a
+street network object (:class:`quartier.StreetNetwork`) for distances or
+walking times along the streets. Both give a :class:`CostMatrix` that keeps
+only the reachable pairs, so memory grows with the pairs within reach and not
+with origins x destinations. Unreachable pairs are absent (``NaN`` in a dense
+view), never a sentinel number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.spatial import cKDTree
+
+from .crs import require_metric
+from .errors import CRSError, QuartierError
+
+__all__ = ["CostMatrix", "cost_matrix", "nearest", "point_coordinates"]
+
+#: Above this many origin x destination pairs a matrix without max_cost is refused.
+DENSE_LIMIT = 50_000_000
+
+
+@dataclass
+class CostMatrix:
+    """Costs of the reachable origin-destination pairs (a sparse matrix).
+
+    Attributes
+    ----------
+    origins, destinations : pandas.Index
+        Labels (the index of the origin and destination GeoDataFrames).
+    rows, cols : numpy.ndarray of int
+        Positions of each reachable pair in ``origins`` and ``destinations``.
+    cost : numpy.ndarray of float
+        Cost of each pair (metres, or minutes for a network in minutes).
+    max_cost : float or None
+        The cut-off used; pairs above it are not stored.
+    unit : str
+        ``"m"`` or ``"min"``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import Point
+    >>> o = gpd.GeoDataFrame(geometry=[Point(0, 0), Point(1000, 0)], crs="EPSG:25832")
+    >>> d = gpd.GeoDataFrame(geometry=[Point(300, 400)], crs="EPSG:25832", index=["Treff"])
+    >>> cm = cost_matrix(o, d, max_cost=800)
+    >>> cm.to_frame()
+       origin destination   cost
+    0       0       Treff  500.0
+    >>> cm.to_dense().tolist()
+    [[500.0], [nan]]
+    """
+
+    origins: pd.Index
+    destinations: pd.Index
+    rows: np.ndarray
+    cols: np.ndarray
+    cost: np.ndarray
+    max_cost: float | None = None
+    unit: str = "m"
+
+    @property
+    def n_pairs(self) -> int:
+        """Number of reachable pairs stored."""
+        return int(self.cost.size)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(number of origins, number of destinations)."""
+        return len(self.origins), len(self.destinations)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Reachable pairs as a long table: ``origin``, ``destination``, ``cost``."""
+        return pd.DataFrame(
+            {
+                "origin": self.origins.to_numpy()[self.rows],
+                "destination": self.destinations.to_numpy()[self.cols],
+                "cost": self.cost,
+            }
+        )
+
+    def to_sparse(self) -> sparse.csr_array:
+        """A ``scipy.sparse.csr_array``; stored entries are the reachable pairs.
+
+        A pair at cost 0 (origin on the facility) is stored as an explicit
+        zero: test reachability with the sparsity structure, not the value.
+        """
+        return sparse.csr_array((self.cost, (self.rows, self.cols)), shape=self.shape)
+
+    def to_dense(self) -> np.ndarray:
+        """A dense array with ``NaN`` for unreachable pairs (small problems only)."""
+        out = np.full(self.shape, np.nan)
+        out[self.rows, self.cols] = self.cost
+        return out
+
+    def nearest(self) -> pd.DataFrame:
+        """Per origin the cheapest reachable destination and its cost.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed like the origins, with ``nearest`` (destination label, or
+            None) and ``cost`` (NaN when nothing is in reach).
+        """
+        n = len(self.origins)
+        best_cost = np.full(n, np.inf)
+        np.minimum.at(best_cost, self.rows, self.cost)
+        has = np.isfinite(best_cost)
+        # the destination achieving the minimum (first one in case of ties)
+        best_col = np.full(n, -1)
+        is_best = self.cost == best_cost[self.rows]
+        order = np.lexsort((self.cols[is_best], self.rows[is_best]))
+        r, c = self.rows[is_best][order], self.cols[is_best][order]
+        first = np.r_[True, r[1:] != r[:-1]] if r.size else np.zeros(0, bool)
+        best_col[r[first]] = c[first]
+        labels = np.empty(n, dtype=object)
+        labels[has] = self.destinations.to_numpy()[best_col[has]]
+        return pd.DataFrame(
+            {
+                "nearest": pd.Series(labels, index=self.origins, dtype=object),
+                "cost": pd.Series(np.where(has, best_cost, np.nan), index=self.origins),
+            }
+        )
+
+
+def point_coordinates(gdf: gpd.GeoDataFrame, *, what: str) -> np.ndarray:
+    """(n, 2) coordinates of points; polygons (grid cells, districts) count at a point inside.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+    what : str
+        Name for messages ("demand", "facilities").
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import box
+    >>> point_coordinates(gpd.GeoDataFrame(geometry=[box(0, 0, 100, 100)], crs=25832), what="x")
+    array([[50., 50.]])
+    """
+    geoms = gdf.geometry
+    if len(geoms) and not (geoms.geom_type == "Point").all():
+        geoms = geoms.representative_point()
+    if geoms.is_empty.any() or geoms.isna().any():
+        bad = gdf.index[(geoms.is_empty | geoms.isna()).to_numpy()]
+        raise QuartierError(
+            f"{len(bad)} {what} row(s) have no geometry (index {list(bad[:10])}). "
+            "Give them a location or remove them."
+        )
+    return np.column_stack([geoms.x.to_numpy(), geoms.y.to_numpy()]) if len(geoms) else np.zeros((0, 2))
+
+
+def _same_metric_crs(origins, destinations):
+    require_metric(origins.crs, what="origins")
+    if destinations.crs is None or not destinations.crs.equals(origins.crs):
+        raise CRSError(
+            f"destinations are in {destinations.crs} but origins are in {origins.crs}. "
+            "Bring both into one planning CRS, e.g. destinations.to_crs(origins.crs)."
+        )
+
+
+def cost_matrix(
+    origins: gpd.GeoDataFrame,
+    destinations: gpd.GeoDataFrame,
+    *,
+    max_cost: float | None = None,
+    network: object = None,
+) -> CostMatrix:
+    """Costs from every origin to every destination within ``max_cost``.
+
+    Parameters
+    ----------
+    origins, destinations : geopandas.GeoDataFrame
+        Points (polygons count at a point inside), in one metric CRS.
+    max_cost : float, optional
+        Cut-off: metres for straight lines, the network's unit otherwise.
+        Without it every pair is stored (refused above 50 million pairs).
+    network : None or StreetNetwork
+        None for straight-line distance in metres; a street network for
+        costs along the streets (its ``cost_matrix`` method is used).
+
+    Returns
+    -------
+    CostMatrix
+
+    Raises
+    ------
+    CRSError
+        Geographic or differing CRS.
+    ValueError
+        ``max_cost`` of 0 or below.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import Point
+    >>> o = gpd.GeoDataFrame(geometry=[Point(0, 0), Point(0, 100)], crs="EPSG:25832")
+    >>> cm = cost_matrix(o, o, max_cost=150)
+    >>> cm.n_pairs, cm.to_dense().tolist()
+    (4, [[0.0, 100.0], [100.0, 0.0]])
+    """
+    if max_cost is not None and not max_cost > 0:
+        raise ValueError(f"max_cost must be greater than 0, not {max_cost!r}.")
+    if network is not None:
+        return network.cost_matrix(origins, destinations, max_cost=max_cost)
+    _same_metric_crs(origins, destinations)
+    a = point_coordinates(origins, what="origin")
+    b = point_coordinates(destinations, what="destination")
+    if max_cost is None:
+        if len(a) * len(b) > DENSE_LIMIT:
+            raise ValueError(
+                f"{len(a):,} x {len(b):,} pairs are too many without a cut-off; pass max_cost=."
+            )
+        d = np.hypot(a[:, None, 0] - b[None, :, 0], a[:, None, 1] - b[None, :, 1])
+        rows, cols = np.indices(d.shape)
+        return CostMatrix(
+            origins.index, destinations.index, rows.ravel(), cols.ravel(), d.ravel(), None, "m"
+        )
+    if len(a) == 0 or len(b) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return CostMatrix(origins.index, destinations.index, empty, empty, np.zeros(0), max_cost)
+    tree_b = cKDTree(b)
+    pairs = cKDTree(a).sparse_distance_matrix(tree_b, max_cost, output_type="ndarray")
+    order = np.lexsort((pairs["j"], pairs["i"]))
+    pairs = pairs[order]
+    return CostMatrix(
+        origins.index,
+        destinations.index,
+        pairs["i"].astype(np.int64),
+        pairs["j"].astype(np.int64),
+        pairs["v"].astype(float),
+        float(max_cost),
+        "m",
+    )
+
+
+def nearest(
+    origins: gpd.GeoDataFrame,
+    destinations: gpd.GeoDataFrame,
+    *,
+    network: object = None,
+    max_cost: float | None = None,
+) -> pd.DataFrame:
+    """The nearest destination of every origin and its cost.
+
+    Parameters
+    ----------
+    origins, destinations : geopandas.GeoDataFrame
+    network : None or StreetNetwork
+        Straight line (None) or along the streets.
+    max_cost : float, optional
+        Search no further than this; origins without a destination in reach
+        get ``nearest=None`` and ``cost=NaN``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``origins``: ``nearest`` (destination label) and ``cost``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import Point
+    >>> o = gpd.GeoDataFrame(geometry=[Point(0, 0), Point(900, 0)], crs="EPSG:25832")
+    >>> d = gpd.GeoDataFrame(geometry=[Point(100, 0), Point(1000, 0)], crs="EPSG:25832",
+    ...                      index=["A", "B"])
+    >>> nearest(o, d)
+      nearest   cost
+    0       A  100.0
+    1       B  100.0
+    """
+    if network is not None:
+        return network.nearest(origins, destinations, max_cost=max_cost)
+    _same_metric_crs(origins, destinations)
+    a = point_coordinates(origins, what="origin")
+    b = point_coordinates(destinations, what="destination")
+    labels = np.empty(len(a), dtype=object)
+    cost = np.full(len(a), np.nan)
+    if len(a) and len(b):
+        bound = np.inf if max_cost is None else float(max_cost)
+        dist, idx = cKDTree(b).query(a, k=1, distance_upper_bound=bound)
+        found = np.isfinite(dist)
+        labels[found] = destinations.index.to_numpy()[idx[found]]
+        cost[found] = dist[found]
+    return pd.DataFrame(
+        {
+            "nearest": pd.Series(labels, index=origins.index, dtype=object),
+            "cost": pd.Series(cost, index=origins.index),
+        }
+    )
