@@ -184,7 +184,8 @@ def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, en
     header, head_line, body, body_lines, skipped = _locate_table(rows, lines, skiprows, where)
     names = _header_names(header, rows, lines, head_line, where)
     if decimal is None:
-        cells = [c for row in body for c in row if isinstance(c, str)]
+        # the evidence is the same for a repeated cell: look at each distinct cell once
+        cells = list(dict.fromkeys(c for row in body for c in row if isinstance(c, str)))
         info["decimal"], guessed = sniff.sniff_decimal(cells, info["sep"])
         info["thousands"] = guessed if thousands is None else thousands
     else:
@@ -308,7 +309,7 @@ def _locate_table(rows, lines, skiprows, where):
         if not isinstance(skiprows, int) or skiprows < 0:
             raise InputFileError(f"skiprows must be a whole number >= 0, not {skiprows!r}.")
         rows, lines = rows[skiprows:], lines[skiprows:]
-    keep = [i for i, r in enumerate(rows) if _filled(r)]
+    keep = [i for i, r in enumerate(rows) if any(not _is_empty(c) for c in r)]
     rows, lines = [rows[i] for i in keep], [lines[i] for i in keep]
     if not rows:
         raise InputFileError(f"the table {where} is empty (no table rows). Check the file"
@@ -392,7 +393,8 @@ def _unit_rows(body, parse, nas) -> int:
     """Count rows right after the header that hold text above numeric columns (units)."""
     if len(body) < 2:
         return 0
-    ref = body[min(3, len(body) - 1):]
+    # which columns are numeric is clear from a sample of the rows below
+    ref = body[min(3, len(body) - 1):][:500]
     numeric = []
     for j in range(len(body[0])):
         kinds = Counter(_classify(r[j], parse, nas)[0] for r in ref)
@@ -408,14 +410,24 @@ def _unit_rows(body, parse, nas) -> int:
     return count
 
 
+def _classify_all(cells, parse, nas):
+    """(kinds, values) of all cells; each distinct text cell is classified once."""
+    if cells and all(type(c) is str for c in cells):
+        codes, uniques = pd.factorize(pd.Series(cells, dtype=object), use_na_sentinel=False)
+        done = [_classify(u, parse, nas) for u in uniques]
+        kinds = [k for k, _ in done]
+        values = [v for _, v in done]
+        return [kinds[c] for c in codes], [values[c] for c in codes]
+    return zip(*(_classify(c, parse, nas) for c in cells), strict=True)
+
+
 def _convert_column(name, cells, lines, parse, nas, force_text, where, line_word, info):
-    kinds, values = zip(*(_classify(c, parse, nas) for c in cells), strict=True)
+    kinds, values = _classify_all(cells, parse, nas)
+    kinds, values = tuple(kinds), tuple(values)
     n_num, n_text = kinds.count(_NUMBER), kinds.count(_TEXTCELL)
     marks = [i for i, k in enumerate(kinds) if k == _SUPPRESSED]
-    key_like = any(
-        isinstance(c, str) and (_LEADING_ZERO.match(c.strip()) or _PHONE.match(c.strip()))
-        for c in cells
-    )
+    distinct = {c.strip() for c in cells if isinstance(c, str)}
+    key_like = any(_LEADING_ZERO.match(c) or _PHONE.match(c) for c in distinct)
     numeric = not force_text and not key_like and n_text == 0 and _OTHER not in kinds
     if n_text and not force_text and not key_like and n_num >= 3 \
             and n_num >= 0.8 * (n_num + n_text):
