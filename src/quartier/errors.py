@@ -27,6 +27,7 @@ __all__ = [
     "CRSError",
     "ValueParseError",
     "JoinError",
+    "ConfigError",
     "QuartierWarning",
     "format_list",
 ]
@@ -133,6 +134,24 @@ class JoinError(QuartierError, ValueError):
     >>> str(JoinError("2 districts have no row in the table"))
     '2 districts have no row in the table'
     """
+
+
+class ConfigError(QuartierError, ValueError):
+    """An analysis configuration file (``analysis.toml``) is invalid.
+
+    The message names the file, the line and the key; ``line`` holds the line
+    number (or None when the problem is not on one line).
+
+    Examples
+    --------
+    >>> err = ConfigError("analysis.toml, line 4: unknown key 'pfad'", line=4)
+    >>> err.line
+    4
+    """
+
+    def __init__(self, message: str, *, line: int | None = None):
+        super().__init__(message)
+        self.line = line
 
 
 class QuartierWarning(UserWarning):
