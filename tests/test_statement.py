@@ -1,0 +1,92 @@
+"""Statement on a development plan: hand-calculated verdicts and the demo city's plan area."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from shapely import Point, box
+
+import quartier
+from quartier.errors import ColumnError, CRSError, QuartierError
+from quartier.statement import ServiceCheck, development_statement, plan_residents
+
+PLAN = gpd.GeoDataFrame(geometry=[box(0, 0, 200, 200)], crs="EPSG:25832")  # inside point (100, 100)
+
+
+def _fac(places, xy=((400, 100),)):
+    places = [places] * len(xy) if np.isscalar(places) else places
+    return gpd.GeoDataFrame({"plaetze": places}, geometry=[Point(*p) for p in xy], crs=25832)
+
+
+def _people(n, xy=(500, 100)):
+    return gpd.GeoDataFrame({"unter_6": [n]}, geometry=[Point(*xy)], crs=25832)
+
+
+def _one(places, today, units=100, xy=((400, 100),)):
+    svc = ServiceCheck("Kitas", _fac(places, xy), ["unter_6"], 500, "plaetze", 700)
+    return development_statement(PLAN, housing_units=units, population=_people(today),
+                                 services=[svc]).table.iloc[0]
+
+
+def test_residents_from_units_and_profile():
+    r = plan_residents(450, 2.2)
+    assert r.sum() == pytest.approx(990.0)
+    assert r["unter_6"] == pytest.approx(450 * 2.2 * 0.09)
+    with pytest.raises(QuartierError, match="sum to 1"):
+        plan_residents(10, 2.0, {"a": 0.5, "b": 0.4})
+
+
+def test_each_verdict_by_hand():
+    # 100 units x 2.0 persons x 0.09 = 18 new children; norm 700 per 1,000
+    ok = _one(places=60, today=50)           # after: (50 + 18) * 0.7 = 47.6 <= 60
+    assert ok["bewertung"] == "ausreichend" and ok["zusaetzliche_plaetze"] == 0
+    assert ok["auslastung_vorher"] == pytest.approx(35 / 60)
+    tipped = _one(places=40, today=50)       # before 35 <= 40, after 47.6 > 40: 7.6 -> 8 places
+    assert tipped["bewertung"] == "durch das Vorhaben überlastet"
+    assert tipped["zusaetzliche_plaetze"] == 8
+    full = _one(places=30, today=50)         # before 35 > 30
+    assert full["bewertung"] == "bereits heute überlastet" and full["zusaetzliche_plaetze"] == 18
+    none = _one(places=60, today=50, xy=((5000, 100),))  # nothing within 500 m
+    assert none["bewertung"] == "keine Einrichtung erreichbar"
+    assert none["einrichtungen_erreichbar"] == 0
+    assert none["zusaetzliche_plaetze"] == 13  # 18 * 0.7 = 12.6 -> 13 new places
+
+
+def test_bad_inputs():
+    svc = ServiceCheck("Kitas", _fac([60]), ["kinder"], 500, "plaetze", 700)
+    with pytest.raises(ColumnError, match="age group"):
+        development_statement(PLAN, housing_units=10, services=[svc])
+    svc = ServiceCheck("Kitas", _fac([60]).to_crs(25833), ["unter_6"], 500, "plaetze", 700)
+    with pytest.raises(CRSError, match="to_crs"):
+        development_statement(PLAN, housing_units=10, services=[svc])
+    with pytest.raises(CRSError, match="degrees"):
+        development_statement(PLAN.to_crs(4326), housing_units=10, services=[])
+
+
+def test_demo_city_plan_area_against_brute_force():
+    gpkg = quartier.demo_path("musterstadt.gpkg")
+    plan = gpd.read_file(gpkg, layer="baugebiet")
+    fac = quartier.read_facilities(gpkg, layer="einrichtungen", capacity="plaetze")
+    cells = quartier.read_points(quartier.demo_path("bevoelkerung_100m.csv"), x="x", y="y",
+                                 source_crs="EPSG:25832")
+    kitas = fac[fac["art"] == "kita"]
+    s = development_statement(
+        plan, housing_units=int(plan["wohneinheiten"].iloc[0]), persons_per_unit=2.1,
+        population=cells,
+        services=[ServiceCheck("Kitas", kitas, ["unter_6"], 1000, "plaetze", 700)],
+    )
+    row = s.table.iloc[0]
+    # independent: facilities within 1 km of the plan's inside point, people within 1 km of them
+    p = plan.union_all().representative_point()
+    d = np.hypot(kitas.geometry.x - p.x, kitas.geometry.y - p.y)
+    near = kitas[d.to_numpy() <= 1000]
+    assert row["einrichtungen_erreichbar"] == len(near) > 0
+    assert row["plaetze"] == near["plaetze"].sum()
+    cx, cy = cells.geometry.x.to_numpy(), cells.geometry.y.to_numpy()
+    reach = np.zeros(len(cells), bool)
+    for q in near.geometry:
+        reach |= np.hypot(cx - q.x, cy - q.y) <= 1000
+    assert row["zielgruppe_heute"] == cells.loc[reach, "unter_6"].sum()
+    assert row["neue_zielgruppe"] == pytest.approx(450 * 2.1 * 0.09, abs=0.05)
+    assert set(s.facilities["service"]) == {"Kitas"}
