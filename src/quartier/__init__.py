@@ -22,6 +22,14 @@ from . import errors
 from .coverage import CoverageResult, coverage
 from .crs import DEFAULT_CRS
 from .demo import demo_path, run_demo
+from .disclosure import (
+    DisclosureRules,
+    apply_disclosure,
+    disclosure,
+    get_disclosure,
+    protect_table,
+    set_disclosure,
+)
 from .districts import read_districts
 from .errors import (
     ColumnError,
@@ -35,11 +43,14 @@ from .errors import (
 )
 from .export import export_layers
 from .facilities import read_facilities, read_points
+from .index import PRESETS, IndexPreset, composite_index
 from .joins import JoinReport, join_indicators
 from .maps import choropleth
 from .numbers import format_number, format_percent
+from .rates import aggregate, rate
 from .settings import get_language, set_language
 from .tables import read_table
+from .years import change, shared_breaks
 
 try:
     __version__ = version("quartier")
@@ -48,6 +59,19 @@ except PackageNotFoundError:  # running from a source tree without installing
 
 __all__ = [
     "DEFAULT_CRS",
+    "PRESETS",
+    "DisclosureRules",
+    "IndexPreset",
+    "aggregate",
+    "apply_disclosure",
+    "change",
+    "composite_index",
+    "disclosure",
+    "get_disclosure",
+    "protect_table",
+    "rate",
+    "set_disclosure",
+    "shared_breaks",
     "ColumnError",
     "CRSError",
     "CoverageResult",

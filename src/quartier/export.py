@@ -9,6 +9,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
+from .disclosure import apply_disclosure
 from .errors import InputFileError
 
 __all__ = ["export_layers"]
@@ -67,7 +68,7 @@ def export_layers(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLik
     os.unlink(tmp)  # GDAL wants to create the file itself
     try:
         for name, gdf in layers.items():
-            gdf.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+            apply_disclosure(gdf).to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

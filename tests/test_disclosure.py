@@ -1,0 +1,185 @@
+"""Disclosure control: minimum counts, secondary suppression, rates, rounding, export."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import quartier
+from quartier.disclosure import (
+    apply_disclosure,
+    disclosure,
+    get_disclosure,
+    protect_table,
+    set_disclosure,
+)
+from quartier.errors import ColumnError, QuartierWarning
+from quartier.rates import rate
+
+
+@pytest.fixture(autouse=True)
+def _off():
+    set_disclosure(None)
+    yield
+    set_disclosure(None)
+
+
+def test_off_returns_frame_unchanged():
+    df = pd.DataFrame({"n": [1, 2]})
+    assert apply_disclosure(df) is df
+
+
+def test_single_column_primary_and_secondary():
+    df = pd.DataFrame({"plr": ["01", "02", "03", "04"], "n": [2, 50, 9, 0]})
+    set_disclosure(3)
+    out = apply_disclosure(df)
+    # 2 is primary; the smallest positive other cell (9, not the 0) goes as well
+    assert out["n"].isna().tolist() == [True, False, True, False]
+    assert out["n"].iloc[[1, 3]].tolist() == [50, 0]
+    assert out.attrs["quartier_suppressed"] == {"n": [0, 2]}
+    assert df["n"].tolist() == [2, 50, 9, 0]  # input untouched
+    set_disclosure(3, secondary=False)
+    assert apply_disclosure(df).attrs["quartier_suppressed"] == {"n": [0]}
+
+
+def test_two_primary_cells_need_no_secondary():
+    df = pd.DataFrame({"n": [1, 2, 30, 40]})
+    with disclosure(3):
+        out = apply_disclosure(df)
+    assert out.attrs["quartier_suppressed"] == {"n": [0, 1]}
+
+
+def test_key_like_and_text_columns_are_not_counts():
+    df = pd.DataFrame({"id": [1, 2, 3], "Jahr": [2024, 2024, 2024], "PLR_NR": [1, 2, 3],
+                       "name": ["a", "b", "c"], "anteil": [1.5, 20.0, 0.5], "n": [1, 10, 20]})
+    df.attrs["quartier_key"] = "id"
+    with disclosure(3):
+        out = apply_disclosure(df)
+    assert list(out.attrs["quartier_suppressed"]) == ["n"]
+    assert out["id"].tolist() == [1, 2, 3] and out["PLR_NR"].tolist() == [1, 2, 3]
+    with disclosure(3, count_columns=["anteil"]):  # named counts only
+        out = apply_disclosure(df)
+    assert out.attrs["quartier_suppressed"] == {"anteil": [0, 2]}
+    with disclosure(3, count_columns=["name"]), pytest.raises(ColumnError, match="'name'"):
+        apply_disclosure(df)
+
+
+def test_rates_follow_their_counts():
+    df = pd.DataFrame({"alo": [2, 40, 30, 50], "ew": [100, 800, 700, 900]})
+    df = rate(df, "alo", "ew", name="quote")
+    df["quote2"] = df["quote"]
+    with disclosure(3, rate_columns={"quote2": ("alo", "ew")}):
+        out = apply_disclosure(df)
+    assert out.attrs["quartier_suppressed"]["alo"] == [0, 2]
+    assert out.attrs["quartier_suppressed"]["quote"] == [0, 2]
+    assert out.attrs["quartier_suppressed"]["quote2"] == [0, 2]
+    assert out["quote"].iloc[1] == pytest.approx(5.0)
+
+
+def test_row_totals_protect_rows():
+    df = pd.DataFrame({"ew": [100, 200, 300], "u6": [2, 20, 30], "ab6": [98, 180, 270]})
+    with disclosure(3, row_totals={"ew": ["u6", "ab6"]}):
+        out = apply_disclosure(df)
+    sup = out.attrs["quartier_suppressed"]
+    # row 0: u6 is primary, so ab6 (not the total) goes too; columns then need a second cell
+    assert sup["u6"] == [0, 1] and sup["ab6"] == [0, 1]
+    assert "ew" not in sup
+
+
+def test_office_flags_are_merged(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("plr;n;m\n0101;1;.\n0102;40;50\n0103;30;60\n0104;45;70\n", encoding="utf-8")
+    df = quartier.read_table(path, key="plr")
+    assert df.attrs["quartier_suppressed"] == {"m": [0]}
+    with disclosure(3, count_columns=["n", "m"]):
+        out = apply_disclosure(df)
+    assert out.attrs["quartier_suppressed"]["m"][0] == 0
+    assert out.attrs["quartier_suppressed"]["n"] == [0, 2]
+
+
+def test_rounding_and_context_manager():
+    df = pd.DataFrame({"n": [12, 17, 33, 1000]})
+    set_disclosure(3)
+    with disclosure(None, round_to=5):
+        assert get_disclosure().round_to == 5
+        assert apply_disclosure(df)["n"].tolist() == [10, 15, 35, 1000]
+    assert get_disclosure().min_count == 3  # restored
+    with pytest.raises(ValueError, match="min_count must be a positive whole number"):
+        set_disclosure(0)
+
+
+def test_export_layers_applies_disclosure(tmp_path):
+    import geopandas as gpd
+    from shapely import Point
+
+    gdf = gpd.GeoDataFrame({"n": [1, 50, 60]}, geometry=[Point(0, 0), Point(1, 1), Point(2, 2)],
+                           crs="EPSG:25832")
+    with disclosure(3):
+        path = quartier.export_layers({"x": gdf}, tmp_path / "out.gpkg")
+    back = gpd.read_file(path, layer="x")
+    assert back["n"].isna().tolist() == [True, True, False]
+
+
+def test_protect_table_with_margins():
+    t = pd.DataFrame({"u6": [2, 10, 5, 17], "6_15": [8, 30, 20, 58], "ges": [10, 40, 25, 75]},
+                     index=["Nord", "Süd", "Ost", "Summe"])
+    out = protect_table(t, 3, total_row="Summe", total_column="ges")
+    sup = out.attrs["quartier_suppressed"]
+    assert sup["u6"] == [0, 2] and sup["6_15"] == [0, 2]  # the smallest partners
+    assert "ges" not in sup
+    with pytest.raises(ColumnError, match="needs a minimum count"):
+        protect_table(t)
+    with pytest.raises(ColumnError, match="total_row 'Gesamt'"):
+        protect_table(t, 3, total_row="Gesamt")
+
+
+def test_unprotectable_cell_is_reported():
+    with disclosure(3), pytest.warns(QuartierWarning, match="column 'n'"):
+        apply_disclosure(pd.DataFrame({"n": [2]}))
+
+
+def _equations(n, m):
+    return [[(i, j) for i in range(n)] for j in range(m)] + [
+        [(i, j) for j in range(m)] for i in range(n)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(2, 7).flatmap(lambda n: st.integers(2, 5).flatmap(
+    lambda m: st.lists(st.lists(st.integers(0, 12), min_size=m, max_size=m),
+                       min_size=n, max_size=n))), st.integers(2, 5))
+def test_property_no_cell_recoverable_from_a_total(cells, min_count):
+    inner = pd.DataFrame(cells, columns=[f"g{j}" for j in range(len(cells[0]))])
+    inner["ges"] = inner.sum(axis=1)
+    table = pd.concat([inner, inner.sum().to_frame().T], ignore_index=True)
+    table.index = [*range(len(inner)), "Summe"]
+    out = protect_table(table, min_count, total_row="Summe", total_column="ges")
+    values = table.to_numpy(dtype=float)
+    hidden = out.isna().to_numpy()
+    n, m = values.shape
+    # every primary cell is hidden, flags say exactly what is hidden
+    assert (hidden[(values > 0) & (values < min_count)]).all()
+    flagged = np.zeros_like(hidden)
+    for c, rows in out.attrs["quartier_suppressed"].items():
+        flagged[rows, table.columns.get_loc(c)] = True
+    assert (flagged == hidden).all()
+    # no row or column (margins included) with exactly one hidden cell
+    for eq in _equations(n, m):
+        assert sum(hidden[i, j] for i, j in eq) != 1, eq
+    # published cells are untouched
+    assert (out.to_numpy(dtype=float)[~hidden] == values[~hidden]).all()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 20), min_size=2, max_size=15), st.integers(2, 6))
+def test_property_single_column_with_total(counts, min_count):
+    df = pd.DataFrame({"n": counts})
+    with disclosure(min_count):
+        out = apply_disclosure(df)
+    hidden = out["n"].isna().to_numpy()
+    values = np.asarray(counts, dtype=float)
+    assert hidden[(values > 0) & (values < min_count)].all()
+    assert hidden.sum() != 1
+    assert (out["n"].to_numpy()[~hidden] == values[~hidden]).all()
