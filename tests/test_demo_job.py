@@ -58,7 +58,7 @@ def test_demo_writes_map_and_geopackage(demo_run):
     assert "Anteil 65+ im Umkreis von 500 m eines Seniorentreffs" in html
     assert "bis unter" in html  # German class labels
     layers = gpd.list_layers(result.gpkg_path)["name"].tolist()
-    assert layers == ["stadtteile_versorgung", "seniorentreffs", "gitterzellen_65plus"]
+    assert layers == ["stadtteile_versorgung", "seniorentreffs", "gitterzellen_65plus", "layer_styles"]
     back = gpd.read_file(result.gpkg_path, layer="stadtteile_versorgung")
     assert back.crs.to_epsg() == 25832 and len(back) == len(result.summary)
     assert back["stadtteil_id"].str.len().eq(5).all()  # keys stay strings in the file

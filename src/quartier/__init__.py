@@ -41,7 +41,7 @@ from .errors import (
     QuartierWarning,
     ValueParseError,
 )
-from .export import export_layers
+from .export import export_layers, export_raster
 from .facilities import read_facilities, read_points
 from .index import PRESETS, IndexPreset, composite_index
 from .joins import JoinReport, join_indicators
@@ -87,6 +87,7 @@ __all__ = [
     "demo_path",
     "errors",
     "export_layers",
+    "export_raster",
     "format_number",
     "format_percent",
     "get_language",

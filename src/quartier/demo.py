@@ -159,7 +159,11 @@ def run_demo(out: str | os.PathLike = "quartier-demo", *, radius: float = 500.0)
             ].rename(columns={"cost": "distanz_m", "covered": "versorgt"}),
         },
         out / "musterstadt_seniorentreffs.gpkg",
-    )
+        metadata={
+            "source": "Musterstadt, synthetische Demo-Daten (quartier, CC0)",
+            "method": f"Luftlinie, Umkreis {radius:g} m um Seniorentreffs",
+        },
+    )[0]
     summary = districts[
         ["stadtteil_id", "name", "ew_65plus", "ew_65plus_versorgt", "ew_65plus_unversorgt",
          "anteil_versorgt"]

@@ -1,0 +1,148 @@
+"""GIS export: every format reopens with the same rows, columns, CRS and geometries; atomic writes;
+styles in the GeoPackage; metadata; disclosure control; GeoTIFF surfaces."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import xml.etree.ElementTree as ET
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+
+import quartier
+from quartier.errors import InputFileError
+
+
+@pytest.fixture(scope="module")
+def plr(shared):
+    d = quartier.read_districts(shared / "berlin_lor" / "lor_planungsraeume_2021.shp",
+                                key="PLR_ID", name="PLR_NAME")
+    t2 = quartier.read_table(shared / "berlin_population" /
+                             "berlin-lor-population-2024-02-t2-planning-areas.csv", key="id")
+    joined, _ = quartier.join_indicators(d, t2[["id", "inhabitants", "inhabitants_age_above_65",
+                                                "inhabitants_age_above_65_percentage"]])
+    return joined.head(60)
+
+
+def _same(back, original, crs=None, columns=None, rel=1e-9):
+    assert len(back) == len(original)
+    cols = columns or [c for c in original.columns if c != "geometry"]
+    for c in cols:
+        assert c in back.columns, c
+    assert back["PLR_ID"].tolist() == original["PLR_ID"].tolist()  # keys stay strings
+    assert back.crs.equals(crs or original.crs)
+    geo = original.geometry.reset_index(drop=True)
+    got = back.to_crs(original.crs).geometry.reset_index(drop=True)
+    # same geometries, compared in metres
+    assert (got.symmetric_difference(geo).area <= rel * geo.area).all()
+
+
+def test_every_format_reopens_the_same(plr, tmp_path):
+    for fmt in ("gpkg", "fgb", "parquet"):
+        out = quartier.export_layers({"plr": plr}, tmp_path / fmt, format=fmt)[0]
+        back = gpd.read_parquet(out) if fmt == "parquet" else gpd.read_file(out, layer="plr" if fmt == "gpkg" else None)
+        if fmt == "fgb":  # FlatGeobuf stores features in spatial-index order
+            back = back.set_index("PLR_ID").loc[plr["PLR_ID"]].reset_index()
+        _same(back, plr)
+        assert np.allclose(back["inhabitants"], plr["inhabitants"])
+    gj = quartier.export_layers({"plr": plr}, tmp_path / "plr.geojson")[0]
+    text = gj.read_text(encoding="utf-8")
+    assert '"crs"' not in text  # RFC 7946: WGS84, no crs member
+    back = gpd.read_file(gj)
+    # GeoJSON rounds coordinates to 7 decimals of a degree (about 1 cm)
+    _same(back, plr, crs=gpd.GeoSeries(crs=4326).crs, rel=1e-4)
+
+
+def test_shapefile_with_field_mapping(plr, tmp_path):
+    out = quartier.export_layers({"plr": plr}, tmp_path / "plr.shp")[0]
+    back = gpd.read_file(out)
+    mapping = pd.read_csv(tmp_path / "plr.fields.csv")
+    assert (mapping["field"].str.len() <= 10).all() and mapping["field"].is_unique
+    back = back.rename(columns=dict(zip(mapping["field"], mapping["column"], strict=True)))
+    _same(back, plr)
+    assert np.allclose(back["inhabitants_age_above_65_percentage"],
+                       plr["inhabitants_age_above_65_percentage"])
+
+
+def test_geopackage_holds_styles_and_metadata(plr, tmp_path):
+    out = quartier.export_layers(
+        {"plr": plr, "punkte": gpd.GeoDataFrame(plr[["PLR_ID"]], geometry=plr.representative_point())},
+        tmp_path / "bericht.gpkg", styles={"plr": "inhabitants_age_above_65_percentage"},
+        metadata={"source": "Amt für Statistik Berlin-Brandenburg", "licence": "CC BY 3.0 DE"},
+    )[0]
+    with sqlite3.connect(out) as con:
+        rows = con.execute("SELECT f_table_name, styleQML, useAsDefault FROM layer_styles").fetchall()
+    styles = {name: ET.fromstring(qml.split("\n", 1)[1]) for name, qml, _ in rows}
+    assert set(styles) == {"plr", "punkte"} and all(r[2] == 1 for r in rows)
+    renderer = styles["plr"].find("renderer-v2")
+    assert renderer.get("type") == "graduatedSymbol"
+    assert renderer.get("attr") == "inhabitants_age_above_65_percentage"
+    labels = [r.get("label") for r in renderer.iter("range")]
+    assert len(labels) == 5 and labels[0].startswith("bis unter")
+    assert styles["punkte"].find("renderer-v2").get("type") == "singleSymbol"
+    meta = gpd.read_file(out, layer="plr")  # data still reads
+    assert len(meta) == len(plr)
+    import pyogrio
+    info = pyogrio.read_info(out, layer="plr")
+    assert info["layer_metadata"]["licence"] == "CC BY 3.0 DE"
+    side = json.loads((tmp_path / "bericht.gpkg.metadata.json").read_text(encoding="utf-8"))
+    assert side["layers"] == ["plr", "punkte"] and side["software"].startswith("quartier")
+
+
+def test_failed_export_leaves_the_previous_file_intact(plr, tmp_path, monkeypatch):
+    path = tmp_path / "ergebnis.gpkg"
+    quartier.export_layers({"a": plr}, path)
+    before = path.read_bytes()
+    calls = {"n": 0}
+    original = gpd.GeoDataFrame.to_file
+
+    def failing(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError("disk full (simulated)")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(gpd.GeoDataFrame, "to_file", failing)
+    with pytest.raises(OSError, match="simulated"):
+        quartier.export_layers({"a": plr, "b": plr}, path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ergebnis.gpkg", "ergebnis.gpkg.metadata.json"]
+
+
+def test_disclosure_applies_to_exported_layers(plr, tmp_path):
+    small = plr.copy()
+    small["n"] = [1, 2] + [50] * (len(plr) - 2)
+    with quartier.disclosure(3, count_columns=["n"]):
+        out = quartier.export_layers({"x": small}, tmp_path / "x.gpkg")[0]
+    back = gpd.read_file(out, layer="x")
+    assert back["n"].isna().sum() >= 2 and back["n"].iloc[:2].isna().all()
+
+
+def test_bad_requests(plr, tmp_path):
+    clash = plr[["PLR_ID", "geometry"]].assign(name="a", Name="b")
+    with pytest.raises(InputFileError, match="'name' and 'Name'"):
+        quartier.export_layers({"x": clash}, tmp_path / "x.gpkg")
+    with pytest.raises(InputFileError, match="one layer only"):
+        quartier.export_layers({"a": plr, "b": plr}, tmp_path / "x.geojson")
+    with pytest.raises(InputFileError, match="unknown file type '.xyz'"):
+        quartier.export_layers({"a": plr}, tmp_path / "x.xyz")
+    with pytest.raises(InputFileError, match="format="):
+        quartier.export_layers({"a": plr}, tmp_path / "ordner")
+
+
+def test_raster_surface_matches_cell_values(shared, tmp_path):
+    cells = quartier.read_points(
+        shared / "zensus2011_grid" / "berlin_zensus2011_100m_age_80plus_cells.csv",
+        x="x", y="y", source_crs="EPSG:3035")
+    cells = cells[cells["value"] > 0].head(2000)
+    tif = quartier.export_raster(cells, "value", tmp_path / "hochaltrige.tif",
+                                 metadata={"source": "Zensus 2011"})
+    with rasterio.open(tif) as r:
+        assert r.res == (100.0, 100.0) and r.crs.to_epsg() == 3035
+        vals = [v[0] for v in r.sample(zip(cells.geometry.x, cells.geometry.y, strict=True))]
+        assert r.tags()["source"] == "Zensus 2011"
+    assert np.array_equal(np.array(vals), cells["value"].to_numpy(dtype="float32"))
