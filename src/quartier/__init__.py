@@ -45,8 +45,10 @@ from .export import export_layers, export_raster
 from .facilities import read_facilities, read_points
 from .index import PRESETS, IndexPreset, composite_index
 from .joins import JoinReport, join_indicators
-from .maps import choropleth
+from .maps import add_catchments, add_facilities, add_layer, choropleth
 from .numbers import format_number, format_percent
+from .offline import save_map
+from .printmap import print_map
 from .rates import aggregate, rate
 from .settings import get_language, set_language
 from .tables import read_table
@@ -82,7 +84,12 @@ __all__ = [
     "QuartierError",
     "QuartierWarning",
     "ValueParseError",
+    "add_catchments",
+    "add_facilities",
+    "add_layer",
     "choropleth",
+    "print_map",
+    "save_map",
     "coverage",
     "demo_path",
     "errors",

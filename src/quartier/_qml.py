@@ -10,7 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .maps import MISSING_COLOUR, PALETTES, _colours, class_breaks, legend_labels
+from ._classes import MISSING_COLOUR, PALETTES, class_breaks, colours, legend_labels
 
 _KEYISH = ("id", "key", "nr", "schluessel", "schlüssel")
 
@@ -72,11 +72,11 @@ def qml_for(gdf: gpd.GeoDataFrame, column: str | None, *, scheme="quantiles", k=
         body = (f'<renderer-v2 type="singleSymbol" symbollevels="0" enableorderby="0" forceraster="0">'
                 f"<symbols>{_symbol(kind, '0', PALETTES[palette][3])}</symbols></renderer-v2>")
         return f"{head}{body}</qgis>", "quartier: single symbol"
-    colours = _colours(palette, len(breaks))
+    fills = colours(palette, len(breaks))
     labels = legend_labels(breaks, lang=lang)
     lows = [float(np.nanmin(values))] + breaks[:-1]
     ranges, symbols = [], []
-    for i, (low, high, label, colour) in enumerate(zip(lows, breaks, labels, colours, strict=True)):
+    for i, (low, high, label, colour) in enumerate(zip(lows, breaks, labels, fills, strict=True)):
         ranges.append(f'<range lower="{low!r}" upper="{high!r}" symbol="{i}" '
                       f"label={quoteattr(label)} render=\"true\"/>")
         symbols.append(_symbol(kind, str(i), colour))
