@@ -51,3 +51,14 @@ def test_script_in_a_name_is_escaped():
     assert "<script>alert(1)</script>" not in html
     # escaped before it goes into the GeoJSON (folium writes & as \u0026 in JSON)
     assert "\\u0026lt;script\\u0026gt;alert(1)" in html
+
+
+def test_many_zeros_give_no_empty_first_class():
+    # 12 of 20 districts have nobody within reach: quantile bounds repeat at 0
+    values = [0.0] * 12 + [5.0, 10.0, 20.0, 30.0, 50.0, 70.0, 90.0, 100.0]
+    breaks = class_breaks(values, scheme="quantiles", k=5)
+    assert breaks[0] > 0
+    labels = legend_labels(breaks, lang="de")
+    assert "bis unter 0,0" not in labels
+    m = quartier.choropleth(_districts(values), "wert", tiles=None)
+    assert "bis unter 0,0" not in m.get_root().render()

@@ -7,6 +7,7 @@ disclosure control the same way.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import mapclassify
@@ -86,6 +87,8 @@ def class_breaks(values, *, scheme: str = "quantiles", k: int = 5, bins=None) ->
     [2.0, 3.0, 4.0]
     >>> class_breaks([1, 2, 3, 40], scheme="user_defined", bins=[10, 20])
     [10.0, 20.0, 40.0]
+    >>> [round(b, 2) for b in class_breaks([0, 0, 0, 0, 5, 10], k=3)]  # no class "bis unter 0,0"
+    [1.67, 10.0]
     """
     data = pd.to_numeric(pd.Series(values), errors="coerce").dropna().to_numpy(dtype=float)
     if scheme not in SCHEMES:
@@ -106,8 +109,14 @@ def class_breaks(values, *, scheme: str = "quantiles", k: int = 5, bins=None) ->
         # bands outside the data range are empty: keep the bounds that split the data
         edges = [b for b in edges if data.min() < b < data.max()] + [float(data.max())]
         return edges
-    classifier = getattr(mapclassify, _SCHEMES[scheme])(data, k=k)
-    return [float(b) for b in np.unique(classifier.bins)]
+    with warnings.catch_warnings():
+        # mapclassify warns when quantiles repeat (many equal values); repeats are merged here
+        warnings.simplefilter("ignore", UserWarning)
+        classifier = getattr(mapclassify, _SCHEMES[scheme])(data, k=k)
+    edges = [float(b) for b in np.unique(classifier.bins)]
+    # with many values at the minimum (e.g. 0 % covered) a bound can equal the minimum; under
+    # "bis unter" that class could hold nothing, so the minimum starts the first class instead
+    return [b for b in edges if b > data.min()] or [float(data.max())]
 
 
 def legend_labels(breaks: list[float], *, decimals: int = 1, lang: str | None = None) -> list[str]:

@@ -21,8 +21,9 @@ from .errors import InputFileError
 from .export import export_layers
 from .facilities import read_facilities, read_points
 from .joins import JoinReport, join_indicators
-from .maps import choropleth
+from .maps import add_facilities, choropleth
 from .numbers import format_number, format_percent
+from .offline import save_map
 from .settings import get_language
 from .tables import read_table
 
@@ -146,10 +147,13 @@ def run_demo(out: str | os.PathLike = "quartier-demo", *, radius: float = 500.0)
         k=5,
         title=title,
         name=title,
+        tiles=None,
         tooltip=["name", "ew_65plus", "ew_65plus_versorgt", "anteil_versorgt_prozent"],
     )
-    map_path = out / "musterstadt_seniorentreffs.html"
-    m.save(map_path)
+    add_facilities(m, treffs, name="Seniorentreffs" if lang == "de" else "Senior meeting places",
+                   popup="name")
+    # self-contained: opens without internet access, as on many administration PCs
+    map_path = save_map(m, out / "musterstadt_seniorentreffs.html", offline=True, title=title)
     gpkg_path = export_layers(
         {
             "stadtteile_versorgung": districts,
