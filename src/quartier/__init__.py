@@ -49,8 +49,10 @@ from .maps import add_catchments, add_facilities, add_layer, choropleth
 from .numbers import format_number, format_percent
 from .offline import save_map
 from .printmap import print_map
+from .projection import future_demand, place_deficit, project_population, required_places
 from .rates import aggregate, rate
 from .settings import get_language, set_language
+from .siting import SitingResult, maximal_coverage, p_median, set_cover
 from .tables import read_table
 from .years import change, shared_breaks
 
@@ -64,7 +66,15 @@ __all__ = [
     "PRESETS",
     "DisclosureRules",
     "IndexPreset",
+    "SitingResult",
     "aggregate",
+    "future_demand",
+    "maximal_coverage",
+    "p_median",
+    "place_deficit",
+    "project_population",
+    "required_places",
+    "set_cover",
     "apply_disclosure",
     "change",
     "composite_index",
