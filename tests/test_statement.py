@@ -90,3 +90,40 @@ def test_demo_city_plan_area_against_brute_force():
     assert row["zielgruppe_heute"] == cells.loc[reach, "unter_6"].sum()
     assert row["neue_zielgruppe"] == pytest.approx(450 * 2.1 * 0.09, abs=0.05)
     assert set(s.facilities["service"]) == {"Kitas"}
+
+
+def test_statement_package_for_the_demo_plan(tmp_path):
+    from quartier.statement import write_statement
+
+    gpkg = quartier.demo_path("musterstadt.gpkg")
+    plan = gpd.read_file(gpkg, layer="baugebiet")
+    plan["name"] = ["<b>B-Plan 123</b>"]  # names from data are escaped in the page
+    fac = quartier.read_facilities(gpkg, layer="einrichtungen", capacity="plaetze")
+    cells = quartier.read_points(quartier.demo_path("bevoelkerung_100m.csv"), x="x", y="y",
+                                 source_crs="EPSG:25832")
+    teile = quartier.read_districts(gpkg, key="stadtteil_id", name="name", layer="stadtteile")
+    teile = teile.merge(
+        quartier.read_table(quartier.demo_path("indikatoren_stadtteile.csv"), key="Stadtteil"),
+        left_on="stadtteil_id", right_on="Stadtteil")
+    services = [
+        ServiceCheck("Kitas", fac[fac["art"] == "kita"], ["unter_6"], 800, "plaetze", 700,
+                     "Kinder unter 6 Jahren"),
+        ServiceCheck("Seniorentreffs", fac[fac["art"] == "seniorentreff"],
+                     ["65_bis_79", "80_und_aelter"], 500, "plaetze", 20, "Menschen ab 65 Jahren"),
+    ]
+    s = development_statement(plan, housing_units=450, persons_per_unit=2.1, population=cells,
+                              services=services)
+    files = write_statement(s, tmp_path, title="Stellungnahme zum Bebauungsplan Nr. 123",
+                            source="Musterstadt (synthetische Demo-Daten)", districts=teile,
+                            column="SGB-II-Quote in %", legend_title="SGB-II-Quote (%)")
+    assert [f.name for f in files] == ["stellungnahme_karte.png", "stellungnahme_karte.pdf",
+                                       "stellungnahme_tabelle.csv", "stellungnahme.html"]
+    assert files[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and files[1].read_bytes()[:5] == b"%PDF-"
+    table = files[2].read_text(encoding="utf-8-sig")
+    assert table.splitlines()[0].startswith("leistung;zielgruppe;") and "Kitas" in table
+    page = files[3].read_text(encoding="utf-8")
+    assert "Das Vorhaben lässt rund 85 zusätzliche Personen" in page  # 450 * 2.1 * 0.09 = 85.05
+    assert "Zielgruppe „Kinder unter 6 Jahren“" in page
+    for verdict in s.table["bewertung"]:
+        assert verdict in page
+    assert '<img src="stellungnahme_karte.png"' in page

@@ -11,7 +11,7 @@ import datetime as dt
 import math
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -51,6 +51,8 @@ def print_map(
     lang: str | None = None,
     date: dt.date | str | None = None,
     dpi: int = 300,
+    overlays: Sequence[Mapping] | None = None,
+    extent=None,
 ) -> list[Path]:
     """Draw a print-ready choropleth map and save it as PNG and/or PDF.
 
@@ -92,6 +94,14 @@ def print_map(
         Date printed as "Stand: ..."; default today.
     dpi : int, default 300
         Resolution of PNG files.
+    overlays : list of dict, optional
+        Further layers drawn on top and named in the legend, e.g. facilities
+        and a plan area: ``{"data": gdf, "label": "Kitas", "color": "#d95f02"}``;
+        optional keys ``facecolor`` (polygons, default none), ``linestyle``,
+        ``linewidth``, ``marker``, ``markersize``.
+    extent : geopandas.GeoDataFrame or (minx, miny, maxx, maxy), optional
+        Show only this area (with a small margin) instead of all districts;
+        a tuple is in the map's CRS.
 
     Returns
     -------
@@ -161,11 +171,29 @@ def print_map(
     if (~plain).any():
         shapes[~plain].plot(ax=ax, facecolor=SUPPRESSED_COLOUR, edgecolor=SUPPRESSED_EDGE,
                             hatch="////", linewidth=0.4)
+    extra = _draw_overlays(ax, overlays or (), shapes.crs)
     ax.set_xlabel("")
     ax.set_ylabel("")
     ax.margins(0.03)
     ax.autoscale(enable=True)
-    ax.set_aspect("equal", adjustable="datalim")  # the map fills the frame
+    if extent is not None:
+        minx, miny, maxx, maxy = (
+            extent.to_crs(shapes.crs).total_bounds if hasattr(extent, "total_bounds") else extent
+        )
+        pad = 0.05 * max(maxx - minx, maxy - miny)
+        minx, miny, maxx, maxy = minx - pad, miny - pad, maxx + pad, maxy + pad
+        # widen the extent to the frame's proportions, so the scale is the same both ways
+        frame = (box[2] - box[0]) / (box[3] - box[1])
+        w, h = maxx - minx, maxy - miny
+        if w / h < frame:
+            minx, maxx = minx - (h * frame - w) / 2, maxx + (h * frame - w) / 2
+        else:
+            miny, maxy = miny - (w / frame - h) / 2, maxy + (w / frame - h) / 2
+        ax.set_xlim(minx, maxx)
+        ax.set_ylim(miny, maxy)
+        ax.set_autoscale_on(False)
+    # the map fills the frame (with an extent, the limits already have the frame's proportions)
+    ax.set_aspect("equal", adjustable="box" if extent is not None else "datalim")
     ax.apply_aspect()
 
     fs = 9 * s
@@ -178,7 +206,7 @@ def print_map(
         Patch(facecolor=colour, edgecolor=SUPPRESSED_EDGE if kind == "suppressed" else _EDGE,
               hatch="////" if kind == "suppressed" else None, linewidth=0.5, label=label)
         for colour, label, kind in c.legend()
-    ]
+    ] + extra
     anchor = ((box[2] + 6 * s) / width, box[3] / height) if orientation == "landscape" else (
         box[0] / width, (box[1] - 4 * s) / height)
     fig.legend(handles=handles, loc="upper left", bbox_to_anchor=anchor, frameon=False,
@@ -212,6 +240,36 @@ def print_map(
         _atomic_save(fig, p, fmt, dpi=dpi, title=title)
         written.append(p)
     return written
+
+
+def _draw_overlays(ax, overlays, crs) -> list:
+    """Draw overlay layers; return their legend handles."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles = []
+    for overlay in overlays:
+        data = overlay["data"].to_crs(crs)
+        colour = overlay.get("color", "#d95f02")
+        label = overlay.get("label")
+        if len(data) and set(data.geom_type) <= {"Point", "MultiPoint"}:
+            marker = overlay.get("marker", "o")
+            data.plot(ax=ax, color=colour, marker=marker, markersize=overlay.get("markersize", 22),
+                      edgecolor="white", linewidth=0.5, zorder=5)
+            handle = Line2D([], [], marker=marker, linestyle="none", markerfacecolor=colour,
+                            markeredgecolor="white", markersize=7, label=label)
+        else:
+            face = overlay.get("facecolor", "none")
+            style = overlay.get("linestyle", "-")
+            width = overlay.get("linewidth", 1.4)
+            if len(data):
+                data.plot(ax=ax, facecolor=face, edgecolor=colour, linewidth=width,
+                          linestyle=style, zorder=4)
+            handle = Patch(facecolor=face, edgecolor=colour, linewidth=width, linestyle=style,
+                           label=label)
+        if label:
+            handles.append(handle)
+    return handles
 
 
 def _format_date(day: dt.date, de: bool) -> str:

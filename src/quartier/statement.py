@@ -11,7 +11,9 @@ a table (CSV) and a short HTML page, in German by default.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -20,7 +22,9 @@ import pandas as pd
 from ._checks import require_column
 from .costs import cost_matrix
 from .crs import require_metric
+from .disclosure import apply_disclosure
 from .errors import ColumnError, CRSError, QuartierError
+from .settings import get_language
 
 __all__ = [
     "NEW_HOUSING_AGE_PROFILE",
@@ -28,6 +32,7 @@ __all__ = [
     "Statement",
     "plan_residents",
     "development_statement",
+    "write_statement",
 ]
 
 #: Default age profile of the residents of new housing (shares of all residents). New
@@ -310,3 +315,99 @@ def _verdict(service, new, n_facilities, places, today):
     else:
         row["bewertung"] = "bereits heute überlastet"
     return row
+
+
+_OVERLAY_COLOURS = ["#d95f02", "#7570b3", "#1b9e77", "#e7298a", "#66a61e", "#e6ab02"]
+
+
+def write_statement(
+    statement: Statement,
+    folder: str | os.PathLike,
+    *,
+    title: str,
+    source: str,
+    districts: gpd.GeoDataFrame,
+    column: str,
+    legend_title: str | None = None,
+    licence: str | None = None,
+    lang: str | None = None,
+    paper: str = "A4",
+) -> list[Path]:
+    """Write the statement package: print map (PNG, PDF), table (CSV), short HTML page.
+
+    Parameters
+    ----------
+    statement : Statement
+        From :func:`development_statement`.
+    folder : path
+        Where the files go (created if missing).
+    title : str
+        Title of the statement, e.g. "Stellungnahme zum Bebauungsplan Nr. 123".
+    source : str
+        Data sources, printed on the map and the page.
+    districts : geopandas.GeoDataFrame
+        Districts drawn as background of the map, classified by ``column``.
+    column : str
+        Indicator of ``districts`` for the background (e.g. share of people 65+).
+    legend_title : str, optional
+        Legend title for ``column``.
+    licence : str, optional
+        Licence of the data, printed with the source.
+    lang : {"de", "en"}, optional
+        Language; default German.
+    paper : {"A4", "A3"}, default "A4"
+
+    Returns
+    -------
+    list of pathlib.Path
+        ``stellungnahme_karte.png``, ``stellungnahme_karte.pdf``,
+        ``stellungnahme_tabelle.csv`` and ``stellungnahme.html``.
+
+    Notes
+    -----
+    The map shows the plan area, the reach of each service around it
+    (dashed) and the facilities within reach. The CSV is written for
+    German spreadsheets (``;``, decimal comma, UTF-8 with BOM). Disclosure
+    control applies to the table and the map.
+
+    Examples
+    --------
+    See the user guide, "Statement on a development plan".
+    """
+    from .printmap import print_map
+
+    lang = lang or get_language()
+    de = lang == "de"
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    centre = statement.plan_area.union_all().representative_point()
+    overlays = [{"data": statement.plan_area, "label": "Plangebiet" if de else "Plan area",
+                 "color": "#b2182b", "facecolor": "#f4a58266", "linewidth": 1.6}]
+    reach_areas = []
+    for i, (_, row) in enumerate(statement.table.iterrows()):
+        colour = _OVERLAY_COLOURS[i % len(_OVERLAY_COLOURS)]
+        ring = gpd.GeoDataFrame(geometry=[centre.buffer(float(row["reichweite"]))],
+                                crs=statement.plan_area.crs)
+        reach_areas.append(ring)
+        label = f"{row['leistung']}: {'Umkreis' if de else 'reach'} {row['reichweite']:g} m"
+        overlays.append({"data": ring, "label": label, "color": colour, "linestyle": "--",
+                         "linewidth": 1.0})
+        fac = statement.facilities[statement.facilities["service"] == row["leistung"]]
+        if len(fac):
+            overlays.append({"data": fac[[fac.geometry.name]], "label": str(row["leistung"]),
+                             "color": colour})
+    extent = pd.concat([statement.plan_area[[statement.plan_area.geometry.name]], *reach_areas])
+    png, pdf = folder / "stellungnahme_karte.png", folder / "stellungnahme_karte.pdf"
+    print_map(districts, column, [png, pdf], title=title, source=source, licence=licence,
+              legend_title=legend_title, overlays=overlays,
+              extent=gpd.GeoDataFrame(extent, crs=statement.plan_area.crs), paper=paper,
+              lang=lang, dpi=200)
+    csv = folder / "stellungnahme_tabelle.csv"
+    apply_disclosure(statement.table).to_csv(csv, sep=";", decimal=",", index=False,
+                                             encoding="utf-8-sig")
+    from ._statement_html import page
+
+    html_path = folder / "stellungnahme.html"
+    html_path.write_text(page(statement, title=title, source=source, map_file=png.name,
+                              lang=lang), encoding="utf-8")
+    return [png, pdf, csv, html_path]
