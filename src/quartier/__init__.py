@@ -53,6 +53,13 @@ from .projection import future_demand, place_deficit, project_population, requir
 from .rates import aggregate, rate
 from .settings import get_language, set_language
 from .siting import SitingResult, maximal_coverage, p_median, set_cover
+from .statement import (
+    ServiceCheck,
+    Statement,
+    development_statement,
+    plan_residents,
+    write_statement,
+)
 from .tables import read_table
 from .years import change, shared_breaks
 
@@ -66,7 +73,12 @@ __all__ = [
     "PRESETS",
     "DisclosureRules",
     "IndexPreset",
+    "ServiceCheck",
     "SitingResult",
+    "Statement",
+    "development_statement",
+    "plan_residents",
+    "write_statement",
     "aggregate",
     "future_demand",
     "maximal_coverage",
