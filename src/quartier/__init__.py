@@ -44,12 +44,20 @@ from .errors import (
 from .export import export_layers, export_raster
 from .facilities import read_facilities, read_points
 from .index import PRESETS, IndexPreset, composite_index
+from .interpolate import (
+    InterpolationReport,
+    InterpolationWeights,
+    area_interpolate,
+    dasymetric_interpolate,
+    interpolation_weights,
+)
 from .joins import JoinReport, join_indicators
 from .maps import add_catchments, add_facilities, add_layer, choropleth
 from .numbers import format_number, format_percent
 from .offline import save_map
 from .printmap import print_map
 from .projection import future_demand, place_deficit, project_population, required_places
+from .rasters import RasterReport, raster_cells, raster_sums
 from .rates import aggregate, rate
 from .settings import get_language, set_language
 from .siting import SitingResult, maximal_coverage, p_median, set_cover
@@ -79,7 +87,15 @@ __all__ = [
     "development_statement",
     "plan_residents",
     "write_statement",
+    "InterpolationReport",
+    "InterpolationWeights",
+    "RasterReport",
     "aggregate",
+    "area_interpolate",
+    "dasymetric_interpolate",
+    "interpolation_weights",
+    "raster_cells",
+    "raster_sums",
     "future_demand",
     "maximal_coverage",
     "p_median",
