@@ -9,6 +9,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import shapely
+
 from _util import best_of, table
 
 TITLE = "Area-weighted interpolation (quartier vs tobler)"

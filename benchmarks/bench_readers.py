@@ -8,9 +8,10 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from _util import best_of, table
 
 import quartier
+
+from _util import best_of, table
 
 TITLE = "Readers and joins (issue: foundation)"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -14,6 +14,7 @@ import warnings
 
 import geopandas as gpd
 import numpy as np
+
 from _util import table
 
 TITLE = "Siting: maximal covering (quartier/HiGHS vs spopt/CBC)"

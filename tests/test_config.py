@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import REPO
 from quartier.config import load_config
 from quartier.errors import ConfigError
+
+from conftest import REPO
 
 GOOD = '''[project]
 name = "Test"

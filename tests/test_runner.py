@@ -11,10 +11,11 @@ import pandas as pd
 import pytest
 
 import quartier
-from conftest import REPO
 from quartier.cli import EXIT_BAD_INPUT, EXIT_OK, main
 from quartier.config import load_config
 from quartier.runner import run_analysis
+
+from conftest import REPO
 
 
 @pytest.fixture
