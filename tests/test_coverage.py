@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import warnings
+
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -116,3 +119,121 @@ def test_covered_never_exceeds_population_and_totals_hold(demand, fac, radius):
     res = quartier.coverage(d, f, max_cost=radius, demand_col="ew", by=halves, by_key="id")
     assert res.districts["population"].sum() + res.unassigned["ew"].sum() == d["ew"].sum()
     assert (res.districts["covered_population"] <= res.districts["population"]).all()
+
+
+# ---------------------------------------------------------------- district demand
+
+
+def _two_districts():
+    return gpd.GeoDataFrame(
+        {"id": ["W", "O"], "ew": [400.0, 100.0]},
+        geometry=[box(0, 0, 1000, 1000), box(1000, 0, 2000, 1000)], crs="EPSG:25832",
+    )
+
+
+def test_district_demand_spread_by_area_matches_geometry():
+    districts = _two_districts()
+    # a facility at the west edge of W: within 500 m lies a half disc of W, nothing of O
+    fac = gpd.GeoDataFrame(geometry=[Point(0, 500)], crs="EPSG:25832")
+    res = quartier.coverage(districts, fac, max_cost=500, demand_col="ew", spacing=20,
+                            by=districts, by_key="id")
+    assert res.kind == "districts"
+    u = res.units.set_index("id")
+    exact = np.pi * 500**2 / 2 / 1e6  # share of W's area in reach
+    assert u.loc["W", "share_covered"] == pytest.approx(exact, abs=0.01)
+    assert u.loc["O", "share_covered"] == 0
+    # mass: the samples of each district sum to its count
+    sums = res.samples.groupby("unit")["population"].sum()
+    assert np.allclose(sums.sort_index().to_numpy(), [400, 100])
+    d = res.districts.set_index("id")
+    assert d.loc["W", "covered_population"] == pytest.approx(u.loc["W", "covered_population"])
+    assert np.isclose(d["population"].sum(), 500)
+
+
+def test_district_demand_follows_a_population_grid():
+    districts = _two_districts()
+    # everyone of W lives in its east half (x = 750), the grid has nobody in O
+    grid = gpd.GeoDataFrame(
+        {"ew_gesamt": [30.0, 10.0, 0.0]},
+        geometry=[Point(750, 250), Point(750, 750), Point(1500, 500)], crs="EPSG:25832",
+    )
+    fac = gpd.GeoDataFrame(geometry=[Point(1000, 500)], crs="EPSG:25832")
+    with pytest.warns(quartier.QuartierWarning, match="no population in the grid"):
+        res = quartier.coverage(districts, fac, max_cost=400, demand_col="ew",
+                                population=grid, population_col="ew_gesamt")
+    # W: 3/4 of 400 at (750, 250) [dist 354, covered], 1/4 at (750, 750) [354, covered]
+    u = res.units.set_index("id")
+    assert u.loc["W", "covered_population"] == pytest.approx(400)
+    w = res.samples[res.samples["unit"] == 0]
+    assert sorted(w["population"].round(6).tolist()) == [100.0, 300.0]
+    # O has no grid population: spread by area (reported), 400 m around (1000, 500)
+    assert res.samples.attrs["quartier_area_fallback"] == [1]
+    assert 0 < u.loc["O", "share_covered"] < 1
+
+
+def test_district_demand_from_the_zensus_raster(shared):
+    plr = quartier.read_districts(
+        shared / "berlin_lor" / "lor_planungsraeume_2021.shp", key="PLR_ID")
+    table = quartier.read_table(
+        shared / "berlin_population" / "berlin-lor-population-2024-02-t2-planning-areas.csv",
+        key="id")
+    joined, _ = quartier.join_indicators(plr, table)
+    joined = joined[joined["PLR_ID"].str.startswith("01")]  # Mitte, to stay quick
+    homes = quartier.read_facilities(
+        shared / "berlin_facilities" / "pflegeeinrichtungen.geojson", capacity="platzzahl")
+    raster = shared / "zensus2011_grid" / "berlin_zensus2011_100m_age_80plus.tif"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", quartier.QuartierWarning)
+        res = quartier.coverage(joined, homes, max_cost=500, demand_col="inhabitants_age_above_65",
+                                population=str(raster), by=joined)
+    u = res.units
+    assert np.allclose(res.samples.groupby("unit")["population"].sum().reindex(u.index)
+                       .fillna(0), u["population"])
+    assert (u["covered_population"] <= u["population"] + 1e-9).all()
+    assert u["share_covered"].dropna().between(0, 1).all()
+    assert (res.samples["source"] == "grid").mean() > 0.9
+    # independent: every sample's distance to its nearest home by brute force
+    sx, sy = res.samples.geometry.x.to_numpy(), res.samples.geometry.y.to_numpy()
+    hx, hy = homes.geometry.x.to_numpy(), homes.geometry.y.to_numpy()
+    dist = np.hypot(sx[:, None] - hx[None, :], sy[:, None] - hy[None, :]).min(axis=1)
+    assert np.allclose(res.samples["cost"], dist)
+    expected = pd.Series(np.where(dist <= 500, res.samples["population"], 0)).groupby(
+        res.samples["unit"].to_numpy()).sum()
+    assert np.allclose(u["covered_population"].loc[expected.index], expected)
+
+
+def test_cells_as_polygons_count_at_their_centre():
+    cells = gpd.GeoDataFrame({"ew": [5, 7]}, geometry=[box(0, 0, 100, 100), box(900, 0, 1000, 100)],
+                             crs="EPSG:25832")
+    fac = gpd.GeoDataFrame(geometry=[Point(50, 50)], crs="EPSG:25832")
+    res = quartier.coverage(cells, fac, max_cost=500, demand_col="ew")
+    assert res.kind == "cells" and res.samples is None
+    assert res.units["covered_population"].tolist() == [5.0, 0.0]
+
+
+def test_demand_kind_errors():
+    fac = gpd.GeoDataFrame(geometry=[Point(0, 0)], crs="EPSG:25832")
+    pts = gpd.GeoDataFrame({"ew": [1]}, geometry=[Point(1, 1)], crs="EPSG:25832")
+    with pytest.raises(quartier.QuartierError, match="district polygons"):
+        quartier.coverage(pts, fac, max_cost=5, demand_col="ew", demand_kind="districts")
+    with pytest.raises(ValueError, match="demand_kind"):
+        quartier.coverage(pts, fac, max_cost=5, demand_col="ew", demand_kind="kreise")
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(st.integers(0, 1000), min_size=2, max_size=2),
+    st.lists(st.tuples(st.floats(0, 2000), st.floats(0, 1000)), min_size=1, max_size=4),
+    st.floats(50, 1500),
+    st.sampled_from([50.0, 100.0, 333.0]),
+)
+def test_district_spreading_keeps_mass_and_bounds(counts, fac, radius, spacing):
+    districts = _two_districts().assign(ew=counts)
+    f = gpd.GeoDataFrame(geometry=[Point(x, y) for x, y in fac], crs="EPSG:25832")
+    res = quartier.coverage(districts, f, max_cost=radius, demand_col="ew", spacing=spacing,
+                            by=districts, by_key="id")
+    d = res.districts
+    assert np.isclose(d["population"].sum() + res.unassigned["population"].sum(), sum(counts))
+    assert (d["covered_population"] <= d["population"]).all()
+    assert d["share_covered"].dropna().between(0, 1).all()
+    assert (res.units["covered_population"] <= res.units["population"]).all()

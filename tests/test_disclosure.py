@@ -118,7 +118,7 @@ def test_export_layers_applies_disclosure(tmp_path):
     gdf = gpd.GeoDataFrame({"n": [1, 50, 60]}, geometry=[Point(0, 0), Point(1, 1), Point(2, 2)],
                            crs="EPSG:25832")
     with disclosure(3):
-        path = quartier.export_layers({"x": gdf}, tmp_path / "out.gpkg")
+        [path] = quartier.export_layers({"x": gdf}, tmp_path / "out.gpkg")
     back = gpd.read_file(path, layer="x")
     assert back["n"].isna().tolist() == [True, True, False]
 

@@ -43,6 +43,8 @@ from .errors import (
 )
 from .export import export_layers, export_raster
 from .facilities import read_facilities, read_points
+from .fca import fca, fca_weights
+from .gaps import coverage_gaps, label_columns, supply_gaps
 from .index import PRESETS, IndexPreset, composite_index
 from .interpolate import (
     InterpolationReport,
@@ -59,6 +61,7 @@ from .printmap import print_map
 from .projection import future_demand, place_deficit, project_population, required_places
 from .rasters import RasterReport, raster_cells, raster_sums
 from .rates import aggregate, rate
+from .services import service_table
 from .settings import get_language, set_language
 from .siting import SitingResult, maximal_coverage, p_median, set_cover
 from .statement import (
@@ -68,6 +71,7 @@ from .statement import (
     plan_residents,
     write_statement,
 )
+from .supply import supply
 from .tables import read_table
 from .years import change, shared_breaks
 
@@ -91,6 +95,13 @@ __all__ = [
     "InterpolationWeights",
     "RasterReport",
     "aggregate",
+    "coverage_gaps",
+    "fca",
+    "fca_weights",
+    "label_columns",
+    "service_table",
+    "supply",
+    "supply_gaps",
     "area_interpolate",
     "dasymetric_interpolate",
     "interpolation_weights",
