@@ -1,10 +1,10 @@
 """Private: the reachable demand -> facility pairs for coverage, supply and FCA.
 
-Straight-line pairs are found with a k-d tree on the facilities, queried by
-chunks of demand points, so the working memory is one chunk and the result
-grows with the reachable pairs only (int32 positions and float64 costs, 16
-bytes a pair), never with demand x facilities. With a street network the
-network's own ``cost_matrix`` is used (see :mod:`quartier.costs`).
+Straight-line pairs come from :func:`quartier.costs.straight_line_pairs` (a
+grid join whose working memory is bounded), stored as int32 positions and
+float64 costs (16 bytes a pair), so memory grows with the reachable pairs
+only, never with demand x facilities. With a street network the network's
+own ``cost_matrix`` is used (see :mod:`quartier.costs`).
 """
 
 from __future__ import annotations
@@ -12,14 +12,13 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import shapely
-from scipy.spatial import cKDTree
 
-from .costs import CostMatrix, cost_matrix, point_coordinates
+from .costs import CostMatrix, cost_matrix, point_coordinates, straight_line_pairs
 from .crs import require_metric
 from .errors import CRSError
 
-#: Demand points per k-d tree query; bounds the working memory of one query.
-CHUNK = 100_000
+#: Demand points per batch; bounds the working memory of one batch.
+CHUNK = 500_000
 
 
 def same_metric_crs(demand: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame,
@@ -63,21 +62,19 @@ def chunked_pairs(a: np.ndarray, b: np.ndarray, max_cost: float,
                   chunk: int = CHUNK) -> list[list[np.ndarray]]:
     """Reachable pairs as a list of ``[rows, cols, cost]`` chunks (no concatenation).
 
-    A k-d tree of the destinations is queried by chunks of ``chunk`` origins
-    (``sparse_distance_matrix``, which keeps distances equal to the limit).
-    Pairs come in no particular order; int32 positions when they fit.
+    Origins are handled in chunks of ``chunk`` points, each joined with all
+    destinations by :func:`quartier.costs.straight_line_pairs` (distances
+    equal to the limit are kept). Pairs come in no particular order; int32
+    positions when they fit.
     """
     idx = np.int32 if max(len(a), len(b)) < 2**31 - 1 else np.int64
     if len(a) == 0 or len(b) == 0:
         return []
-    tree_b = cKDTree(b)
     parts = []
     for start in range(0, len(a), chunk):
-        part = cKDTree(a[start:start + chunk]).sparse_distance_matrix(
-            tree_b, max_cost, output_type="ndarray")
-        parts.append([(part["i"] + start).astype(idx), part["j"].astype(idx),
-                      np.ascontiguousarray(part["v"])])
-        del part
+        rows, cols, cost = straight_line_pairs(a[start:start + chunk], b, max_cost)
+        parts.append([(rows + start).astype(idx), cols.astype(idx), cost])
+        del rows, cols
     return parts
 
 

@@ -22,10 +22,94 @@ from scipy.spatial import cKDTree
 from .crs import require_metric
 from .errors import CRSError, QuartierError
 
-__all__ = ["CostMatrix", "cost_matrix", "nearest", "point_coordinates"]
+__all__ = ["CostMatrix", "cost_matrix", "nearest", "point_coordinates", "straight_line_pairs"]
 
 #: Above this many origin x destination pairs a matrix without max_cost is refused.
 DENSE_LIMIT = 50_000_000
+#: Candidate pairs examined at once by :func:`straight_line_pairs` (bounds working memory).
+CANDIDATES_PER_BATCH = 8_000_000
+
+
+def straight_line_pairs(
+    a: np.ndarray, b: np.ndarray, max_cost: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All pairs of points of ``a`` and ``b`` at most ``max_cost`` apart (straight line).
+
+    A vectorised grid join: the points of ``a`` are sorted into square cells
+    of half the search radius; each point of ``b`` examines the 5 x 5 cells
+    around it (one contiguous run of sorted points per row of cells) and keeps
+    the candidates within reach. Working memory is bounded by handling the
+    points of ``b`` in batches; the result grows with the pairs found.
+
+    Parameters
+    ----------
+    a, b : numpy.ndarray
+        (n, 2) and (m, 2) coordinates in metres.
+    max_cost : float
+        Search radius; a pair exactly at the radius is included.
+
+    Returns
+    -------
+    rows, cols, cost : numpy.ndarray
+        Positions in ``a`` and ``b`` (int64) and distances, grouped by batch
+        and row of cells (no particular order).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> r, c, d = straight_line_pairs(np.array([[0.0, 0.0], [5.0, 0.0]]),
+    ...                               np.array([[3.0, 4.0]]), 5.0)
+    >>> sorted(zip(r.tolist(), c.tolist(), d.tolist()))
+    [(0, 0, 5.0), (1, 0, 4.47213595499958)]
+    """
+    empty = np.zeros(0, dtype=np.int64)
+    if len(a) == 0 or len(b) == 0:
+        return empty, empty, np.zeros(0)
+    sub = 2  # cells of half the radius: 5 x 5 cells cover the circle
+    size = float(max_cost) / sub
+    x0 = min(a[:, 0].min(), b[:, 0].min())
+    y0 = min(a[:, 1].min(), b[:, 1].min())
+    ax = ((a[:, 0] - x0) // size).astype(np.int64)
+    ay = ((a[:, 1] - y0) // size).astype(np.int64)
+    bx = ((b[:, 0] - x0) // size).astype(np.int64)
+    by = ((b[:, 1] - y0) // size).astype(np.int64)
+    ncols = int(max(ax.max(), bx.max())) + 2 * sub + 1
+    a_cell = (ay + sub) * ncols + (ax + sub)
+    order = np.argsort(a_cell, kind="stable")
+    cells = a_cell[order]
+    sx, sy = a[order, 0], a[order, 1]
+    b_cell = (by + sub) * ncols + (bx + sub)
+    limit = float(max_cost) ** 2
+    # candidates per point of b, to cut b into batches of bounded working memory
+    per_b = np.zeros(len(b), dtype=np.int64)
+    for dy in range(-sub, sub + 1):
+        lo = b_cell + dy * ncols - sub
+        per_b += np.searchsorted(cells, lo + 2 * sub, "right") - np.searchsorted(cells, lo, "left")
+    bounds = np.searchsorted(np.cumsum(per_b), np.arange(1, per_b.sum() // CANDIDATES_PER_BATCH + 1)
+                             * CANDIDATES_PER_BATCH)
+    rows, cols, dist = [], [], []
+    for lo_b, hi_b in zip(np.r_[0, bounds], np.r_[bounds, len(b)], strict=True):
+        if hi_b <= lo_b:
+            continue
+        part = np.arange(lo_b, hi_b)
+        for dy in range(-sub, sub + 1):
+            lo = b_cell[part] + dy * ncols - sub
+            start = np.searchsorted(cells, lo, "left")
+            counts = np.searchsorted(cells, lo + 2 * sub, "right") - start
+            total = int(counts.sum())
+            if not total:
+                continue
+            j = np.repeat(part, counts)
+            pos = np.arange(total) + np.repeat(start - (np.cumsum(counts) - counts), counts)
+            dx, dy_ = sx[pos] - b[j, 0], sy[pos] - b[j, 1]
+            d2 = dx * dx + dy_ * dy_
+            keep = d2 <= limit
+            rows.append(order[pos[keep]])
+            cols.append(j[keep])
+            dist.append(np.sqrt(d2[keep]))
+    if not rows:
+        return empty, empty, np.zeros(0)
+    return np.concatenate(rows), np.concatenate(cols), np.concatenate(dist)
 
 
 @dataclass
@@ -37,7 +121,8 @@ class CostMatrix:
     origins, destinations : pandas.Index
         Labels (the index of the origin and destination GeoDataFrames).
     rows, cols : numpy.ndarray of int
-        Positions of each reachable pair in ``origins`` and ``destinations``.
+        Positions of each reachable pair in ``origins`` and ``destinations``
+        (in no particular order; :meth:`to_frame` sorts).
     cost : numpy.ndarray of float
         Cost of each pair (metres, or minutes for a network in minutes).
     max_cost : float or None
@@ -78,12 +163,17 @@ class CostMatrix:
         return len(self.origins), len(self.destinations)
 
     def to_frame(self) -> pd.DataFrame:
-        """Reachable pairs as a long table: ``origin``, ``destination``, ``cost``."""
+        """Reachable pairs as a long table: ``origin``, ``destination``, ``cost``.
+
+        Sorted by origin and destination position (the arrays themselves are
+        in no particular order).
+        """
+        order = np.lexsort((self.cols, self.rows))
         return pd.DataFrame(
             {
-                "origin": self.origins.to_numpy()[self.rows],
-                "destination": self.destinations.to_numpy()[self.cols],
-                "cost": self.cost,
+                "origin": self.origins.to_numpy()[self.rows[order]],
+                "destination": self.destinations.to_numpy()[self.cols[order]],
+                "cost": self.cost[order],
             }
         )
 
@@ -232,19 +322,8 @@ def cost_matrix(
     if len(a) == 0 or len(b) == 0:
         empty = np.zeros(0, dtype=np.int64)
         return CostMatrix(origins.index, destinations.index, empty, empty, np.zeros(0), max_cost)
-    tree_b = cKDTree(b)
-    pairs = cKDTree(a).sparse_distance_matrix(tree_b, max_cost, output_type="ndarray")
-    order = np.lexsort((pairs["j"], pairs["i"]))
-    pairs = pairs[order]
-    return CostMatrix(
-        origins.index,
-        destinations.index,
-        pairs["i"].astype(np.int64),
-        pairs["j"].astype(np.int64),
-        pairs["v"].astype(float),
-        float(max_cost),
-        "m",
-    )
+    rows, cols, cost = straight_line_pairs(a, b, float(max_cost))
+    return CostMatrix(origins.index, destinations.index, rows, cols, cost, float(max_cost), "m")
 
 
 def nearest(
