@@ -28,6 +28,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from ._report import Report
 from ._weights import (
     InterpolationWeights,
     area_weights,
@@ -53,7 +54,7 @@ _TOL = 1e-9
 
 
 @dataclass
-class InterpolationReport:
+class InterpolationReport(Report):
     """What an interpolation moved, and what it could not place.
 
     Attributes
@@ -182,13 +183,6 @@ class InterpolationReport:
                          f"{_num(self.population_outside)}")
         return "\n".join(lines)
 
-    def __str__(self) -> str:
-        return self.text()
-
-    def _repr_html_(self) -> str:  # shown in notebooks
-        import html
-
-        return "<pre>" + html.escape(self.text()) + "</pre>"
 
 
 def _num(value: float, lang: str | None = None) -> str:

@@ -9,6 +9,7 @@ import geopandas as gpd
 import pandas as pd
 
 from ._checks import require_column
+from ._report import Report
 from .errors import JoinError, QuartierWarning, format_list
 from .keys import looks_like_lost_zeros, normalize_keys
 from .settings import get_language
@@ -17,7 +18,7 @@ __all__ = ["JoinReport", "join_indicators"]
 
 
 @dataclass
-class JoinReport:
+class JoinReport(Report):
     """What a join of districts and an indicator table matched, and what not.
 
     Attributes
@@ -101,13 +102,6 @@ class JoinReport:
             lines.append(("  Hinweis: " if de else "  Hint: ") + self.hint)
         return "\n".join(lines)
 
-    def __str__(self) -> str:
-        return self.text()
-
-    def _repr_html_(self) -> str:  # shown in notebooks
-        import html
-
-        return "<pre>" + html.escape(self.text()) + "</pre>"
 
 
 def join_indicators(

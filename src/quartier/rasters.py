@@ -24,6 +24,7 @@ import rasterio.windows
 from rasterio.errors import RasterioIOError
 
 from ._checks import existing_file
+from ._report import Report
 from .crs import to_planning_crs
 from .errors import ColumnError, CRSError, InputFileError, QuartierWarning
 from .settings import get_language
@@ -32,7 +33,7 @@ __all__ = ["RasterReport", "raster_cells", "raster_sums"]
 
 
 @dataclass
-class RasterReport:
+class RasterReport(Report):
     """What :func:`raster_sums` counted, and what lay outside every district.
 
     Attributes
@@ -88,8 +89,6 @@ class RasterReport:
                 f"districts, {self.outside:g} in {self.outside_cells} cell(s) outside every "
                 "district.")
 
-    def __str__(self) -> str:
-        return self.text()
 
 
 def raster_sums(
