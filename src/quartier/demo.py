@@ -188,6 +188,13 @@ def format_summary(result: DemoResult, *, rows: int = 10, lang: str | None = Non
     Returns
     -------
     str
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> text = format_summary(run_demo(tempfile.mkdtemp()), rows=3, lang="en")
+    >>> text.splitlines()[0]
+    'Musterstadt (synthetic demo data): people aged 65+ within 500 m'
     """
     lang = lang or get_language()
     de = lang == "de"
