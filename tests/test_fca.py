@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 from shapely import Point
 
 import quartier
+from quartier import _fca_kernel as kernel
 from quartier.costs import cost_matrix
-from quartier.errors import ColumnError, CRSError, QuartierWarning, ValueParseError
+from quartier.errors import ColumnError, CRSError, QuartierError, QuartierWarning, ValueParseError
 from quartier.fca import fca, fca_weights
 
 access = pytest.importorskip("access")
@@ -282,3 +283,130 @@ def test_places_are_shared_out_exactly_once(demand, supply, radius, method):
     info = a.attrs["quartier_fca"]
     used = ~s.index.isin(info["unused_supply"])
     assert (d["P"] * a).sum() == pytest.approx(s["S"][used].sum(), rel=1e-9, abs=1e-9)
+
+
+# ---------------------------------------------------------------- streaming kernel (numba)
+
+def _both(demand, supply, **kw):
+    """fca through the streaming kernel and through the numpy path over stored pairs."""
+    if not kernel.AVAILABLE:
+        pytest.skip("numba is not installed: fca uses its numpy path only")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", QuartierWarning)
+        fast = fca(demand, supply, demand_col="P", supply_col="S", **kw)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(kernel, "AVAILABLE", False)
+            slow = fca(demand, supply, demand_col="P", supply_col="S", **kw)
+    return fast, slow
+
+
+def _same(fast, slow):
+    assert fast.index.equals(slow.index) and fast.name == slow.name
+    assert np.allclose(fast.to_numpy(), slow.to_numpy(), rtol=1e-12, atol=0)
+    a, b = fast.attrs["quartier_fca"], slow.attrs["quartier_fca"]
+    assert a["n_pairs"] == b["n_pairs"]
+    assert a["unused_supply"] == b["unused_supply"] and a["unreached"] == b["unreached"]
+    assert np.allclose(a["ratios"], b["ratios"], rtol=1e-12, atol=0, equal_nan=True)
+
+
+#: lattice coordinates: many pairs exactly at the radius (3-4-5 triangles) and on cell borders
+_coord = st.one_of(st.integers(0, 16).map(lambda k: 150.0 * k), st.floats(0, 2400))
+_methods = st.sampled_from([
+    {"method": "2sfca"},
+    {"method": "e2sfca", "weights": {300.0: 1.0, 600.0: 0.6, 750.0: 0.2}},
+    {"method": "e2sfca"},
+    {"method": "gravity", "decay": 1.5, "min_cost": 10.0},
+    {"method": "gravity", "decay": 0.004, "decay_kind": "exponential"},
+    {"method": "g2sfca", "decay": 300.0},
+])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(_coord, _coord, st.sampled_from([0, 0, 1, 7, 250])), min_size=1,
+             max_size=40),
+    st.lists(st.tuples(_coord, _coord, st.integers(0, 80)), min_size=1, max_size=8),
+    st.sampled_from([750.0, 600.0, 300.0, 1000.0 / 3]),
+    _methods,
+)
+def test_kernel_matches_pair_path(demand, supply, radius, kw):
+    d = gpd.GeoDataFrame({"P": [p for *_, p in demand]},
+                         geometry=[Point(x, y) for x, y, _ in demand], crs="EPSG:25832")
+    # one facility far away: no demand in reach
+    s = gpd.GeoDataFrame({"S": [c for *_, c in supply] + [5]},
+                         geometry=[Point(x, y) for x, y, _ in supply] + [Point(9e4, 0)],
+                         crs="EPSG:25832", index=[f"F{k}" for k in range(len(supply) + 1)])
+    fast, slow = _both(d, s, max_cost=radius, **kw)
+    _same(fast, slow)
+    assert "F" + str(len(supply)) in fast.attrs["quartier_fca"]["unused_supply"]
+
+
+def test_kernel_boundary_and_cell_borders_by_hand():
+    # radius 1000, cells of 500: demand at exactly 1000 m (3-4-5: 600, 800) and on cell borders
+    demand = gpd.GeoDataFrame(
+        {"P": [10, 20, 30, 0]},
+        geometry=[Point(600, 800), Point(1000, 0), Point(1000.0000001, 0), Point(500, 500)],
+        crs="EPSG:25833")
+    supply = gpd.GeoDataFrame({"S": [6, 3]}, geometry=[Point(0, 0), Point(5000, 0)],
+                              crs="EPSG:25833")
+    fast, slow = _both(demand, supply, method="2sfca", max_cost=1000)
+    _same(fast, slow)
+    # in reach: 600/800 (1000 m, the limit counts), 1000/0, 500/500; not 1000.0000001
+    assert fast.tolist() == [0.2, 0.2, 0.0, 0.2]
+    assert fast.attrs["quartier_fca"]["n_pairs"] == 3
+
+
+def test_kernel_sparse_cells_polygons_and_errors():
+    # two clusters 2,000 km apart with a 10 m radius: too many cells for a dense index,
+    # so the kernel binary-searches the sorted cells
+    rng = np.random.default_rng(1)
+    xy = np.r_[rng.uniform(0, 40, (50, 2)), rng.uniform(0, 40, (50, 2)) + 2e6]
+    demand = gpd.GeoDataFrame({"P": rng.integers(0, 9, 100)}, crs="EPSG:25833",
+                              geometry=gpd.points_from_xy(*xy.T))
+    fxy = np.r_[rng.uniform(0, 40, (5, 2)), rng.uniform(0, 40, (5, 2)) + 2e6]
+    supply = gpd.GeoDataFrame({"S": rng.integers(1, 9, 10)}, crs="EPSG:25833",
+                              geometry=gpd.points_from_xy(*fxy.T))
+    assert (2e6 / 5) ** 2 > kernel.DENSE_CELLS
+    for kw in ({"method": "2sfca"}, {"method": "g2sfca", "decay": 5.0}):
+        fast, slow = _both(demand, supply, max_cost=10, **kw)
+        _same(fast, slow)
+        assert fast.attrs["quartier_fca"]["n_pairs"] > 0
+    # polygons count at a point inside, as on the pair path
+    cells = demand.set_geometry(demand.buffer(3, quad_segs=2))
+    _same(*_both(cells, supply, method="2sfca", max_cost=10))
+    # power gravity at cost 0 is still an error, missing geometries too
+    on_top = supply.set_geometry(demand.geometry.iloc[:10].to_numpy())
+    with pytest.raises(ValueError, match="min_cost"):
+        fca(demand, on_top, method="gravity", max_cost=10, demand_col="P", supply_col="S")
+    holes = demand.copy()
+    holes.loc[3, "geometry"] = None
+    with pytest.raises(QuartierError, match=r"1 demand row\(s\) have no geometry \(index \[3\]\)"):
+        fca(holes, supply, max_cost=10, demand_col="P", supply_col="S")
+    # nothing on one side: zeros, as on the pair path
+    _same(*_both(demand, supply.iloc[:0], method="2sfca", max_cost=10))
+
+
+def test_kernel_weights_and_cells_are_numpys():
+    if not kernel.AVAILABLE:
+        pytest.skip("numba is not installed")
+    from quartier.fca import _weight_spec
+
+    d = np.r_[0.0, np.linspace(0, 2000, 4001), 500.0, np.nextafter(500.0, 1e9), 1500.0]
+    for kw in ({"method": "e2sfca", "weights": {500: 1.0, 1000: 0.68, 1500: 0.22}},
+               {"method": "e2sfca"},
+               {"method": "gravity", "decay": 1.5, "min_cost": 1.0},
+               {"method": "gravity", "decay": 0.01, "decay_kind": "exponential"},
+               {"method": "g2sfca", "decay": 600.0}):
+        spec = _weight_spec(max_cost=1500, **kw)
+        compiled = np.array([kernel._weight(spec[0], x, *spec[1:]) for x in d])
+        np.testing.assert_allclose(compiled, fca_weights(max_cost=1500, **kw)(d), rtol=1e-15,
+                                   atol=0)
+    # grid cells: the same floor division as costs.straight_line_pairs, on borders too
+    rng = np.random.default_rng(0)
+    x = np.r_[rng.uniform(-1e3, 1e6, 1000), np.arange(50) * 250.0, 1e6]
+    y = np.r_[rng.uniform(5e6, 6e6, 1000), np.arange(50) * 250.0 + 5e6, 5e6]
+    size = 500.0
+    cells = kernel.cell_numbers(x, y, x.min(), y.min(), size, 10**6)
+    expect = (((y - y.min()) // size).astype(np.int64) + 2) * 10**6 + (
+        (x - x.min()) // size).astype(np.int64) + 2
+    assert (cells == expect).all()

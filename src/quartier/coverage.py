@@ -24,7 +24,7 @@ from ._disagg import disaggregate
 from ._reach import same_metric_crs
 from .costs import nearest
 from .errors import CRSError, QuartierError
-from .fca import demand_values
+from .fca import _demand_values
 
 __all__ = ["coverage", "CoverageResult", "DEMAND_KINDS"]
 
@@ -200,7 +200,7 @@ def coverage(
     if not max_cost > 0:
         raise ValueError(f"max_cost must be greater than 0 (metres), not {max_cost!r}.")
     same_metric_crs(demand, facilities)
-    values = demand_values(demand, demand_col)
+    values = _demand_values(demand, demand_col)
     kind = _demand_kind(demand, demand_kind, population)
 
     units = demand.copy()

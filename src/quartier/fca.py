@@ -52,9 +52,10 @@ from collections.abc import Callable, Mapping
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from ._checks import require_column
-from ._reach import reachable_chunks
+from ._reach import coordinates, reachable_chunks, same_metric_crs
 from .costs import CostMatrix
 from .errors import QuartierWarning, ValueParseError, format_list
 
@@ -114,12 +115,46 @@ def fca_weights(
     >>> fca_weights("g2sfca", max_cost=1000, decay=500)(np.array([0.0, 500.0])).round(4).tolist()
     [1.0, 0.6065]
     """
+    spec = _weight_spec(method, max_cost=max_cost, weights=weights, decay=decay,
+                       decay_kind=decay_kind, min_cost=min_cost)
+    from ._fca_kernel import POWER, TWO_STEP, weight
+
+    if spec[0] == TWO_STEP:
+        return lambda d: np.ones(np.shape(d))
+
+    def w(d):
+        d = np.asarray(d, dtype=float)
+        if spec[0] == POWER and (np.maximum(d, spec[4]) <= 0).any():
+            raise ValueError(ZERO_COST_POWER)
+        return weight(spec[0], d, *spec[1:])
+
+    return w
+
+
+ZERO_COST_POWER = (
+    "a demand unit lies at cost 0 from a facility: the power gravity weight is "
+    "infinite there. Pass min_cost= (e.g. min_cost=50 for 50 m) or use "
+    "decay_kind='exponential'."
+)
+
+
+def _weight_spec(method: str, *, max_cost: float, weights: Mapping[float, float] | None = None,
+                decay: float | None = None, decay_kind: str = "power",
+                min_cost: float = 0.0) -> tuple:
+    """The checked parameters of an FCA weight, as :func:`quartier._fca_kernel.weight` takes them.
+
+    Returns ``(mode, uppers, values, beta, floor, scale, s2)``; raises
+    ValueError for bad parameters (see :func:`fca_weights`).
+    """
+    from ._fca_kernel import EXPONENTIAL, GAUSSIAN, POWER, STEP, TWO_STEP
+
     method = _check_method(method)
+    uppers, values = np.zeros(0), np.zeros(1)
     if method == "2sfca":
         if weights is not None or decay is not None:
             raise ValueError("method='2sfca' takes no weights= or decay=; use 'e2sfca', "
                              "'gravity' or 'g2sfca' for weighted catchments.")
-        return lambda d: np.ones(np.shape(d))
+        return TWO_STEP, uppers, values, 0.0, 0.0, 1.0, 1.0
     if method == "e2sfca":
         if weights is None:
             weights = dict(zip(np.array([1, 2, 3]) * max_cost / 3, E2SFCA_DEFAULT_STEPS,
@@ -132,7 +167,7 @@ def fca_weights(
         values = np.array([v for _, v in items] + [0.0])
         if (values < 0).any() or not np.isfinite(values).all():
             raise ValueError(f"E2SFCA weights must be 0 or more, got {dict(items)}.")
-        return lambda d: values[np.searchsorted(uppers, d, side="left")]
+        return STEP, uppers, values, 0.0, 0.0, 1.0, 1.0
     if weights is not None:
         raise ValueError(f"method='{method}' takes decay=, not weights= (steps are 'e2sfca').")
     if method == "gravity":
@@ -140,26 +175,14 @@ def fca_weights(
         if not beta > 0:
             raise ValueError(f"gravity decay (beta) must be greater than 0, not {decay!r}.")
         if decay_kind == "exponential":
-            return lambda d: np.exp(-beta * np.asarray(d, dtype=float))
+            return EXPONENTIAL, uppers, values, beta, 0.0, 1.0, 1.0
         if decay_kind != "power":
             raise ValueError(f"decay_kind must be 'power' or 'exponential', not {decay_kind!r}.")
-        floor = float(min_cost)
-
-        def power(d):
-            d = np.maximum(np.asarray(d, dtype=float), floor)
-            if (d <= 0).any():
-                raise ValueError(
-                    "a demand unit lies at cost 0 from a facility: the power gravity weight is "
-                    "infinite there. Pass min_cost= (e.g. min_cost=50 for 50 m) or use "
-                    "decay_kind='exponential'."
-                )
-            return np.power(d / max_cost, -beta)
-
-        return power
+        return POWER, uppers, values, beta, float(min_cost), float(max_cost), 1.0
     sigma = max_cost / 2 if decay is None else float(decay)
     if not sigma > 0:
         raise ValueError(f"g2sfca decay (sigma) must be greater than 0, not {decay!r}.")
-    return lambda d: np.exp(-np.square(np.asarray(d, dtype=float)) / (2 * sigma**2))
+    return GAUSSIAN, uppers, values, 0.0, 0.0, 1.0, 2 * sigma**2
 
 
 def fca(
@@ -262,6 +285,20 @@ def fca(
     contributes 0 and is reported). Gravity is scaled by ``max_cost``, which
     cancels in :math:`A_i`.
 
+    Straight lines (``network=None``, no ``costs=``) are computed without
+    storing any pair, in memory O(demand + facilities): both point sets are
+    sorted into square cells of ``max_cost / 2`` (the grid of
+    :func:`quartier.costs.straight_line_pairs`), then a numba-compiled kernel
+    sums :math:`D_j = \sum_i P_i w(d_{ij})` in parallel over facilities,
+    looking only at the demand points in the 5 x 5 cells around each, and
+    :math:`A_i = \sum_j R_j w(d_{ij})` in parallel over demand points, with
+    the same float64 distances ``sqrt(dx*dx + dy*dy)`` and the same inclusive
+    limit as the pair path (results agree to rounding). The first call in a
+    new environment compiles the kernel (a few seconds; cached on disk
+    afterwards). Without numba installed (it cannot be imported), the reachable
+    pairs are stored and summed with numpy instead: same results, memory
+    growing with the pairs. Street networks and ``costs=`` always use the pairs.
+
     Examples
     --------
     Two facilities, three demand points on a line (x in metres):
@@ -282,14 +319,25 @@ def fca(
         max_cost = max(float(k) for k in weights)
     if not max_cost > 0:
         raise ValueError(f"max_cost must be greater than 0, not {max_cost!r}.")
-    weight = fca_weights(method, max_cost=max_cost, weights=weights, decay=decay,
-                         decay_kind=decay_kind, min_cost=min_cost)
-    if method == "2sfca":
-        weight = None  # w = 1: skip the multiplications
-    population = demand_values(demand, demand_col)
-    places = supply_values(supply, supply_col)
-    chunks = reachable_chunks(demand, supply, max_cost=max_cost, network=network, costs=costs)
-    access, ratios, weighted, reached, n_pairs = fca_core(population, places, chunks, weight)
+    spec = _weight_spec(method, max_cost=max_cost, weights=weights, decay=decay,
+                       decay_kind=decay_kind, min_cost=min_cost)
+    population = _demand_values(demand, demand_col)
+    places = _supply_values(supply, supply_col)
+    kernel = _kernel() if network is None and costs is None else None
+    if kernel is not None:  # straight lines: stream over the grid, store no pairs
+        same_metric_crs(demand, supply)
+        access, ratios, weighted, reached, n_pairs, n_zero = kernel.straight_line_fca(
+            *_xy(demand, "demand"), *_xy(supply, "facility"), population, places,
+            float(max_cost), *spec)
+        if n_zero:
+            raise ValueError(ZERO_COST_POWER)
+    else:
+        weight = None if method == "2sfca" else fca_weights(
+            method, max_cost=max_cost, weights=weights, decay=decay, decay_kind=decay_kind,
+            min_cost=min_cost)  # None: w = 1, skip the multiplications
+        chunks = reachable_chunks(demand, supply, max_cost=max_cost, network=network,
+                                  costs=costs)
+        access, ratios, weighted, reached, n_pairs = _fca_core(population, places, chunks, weight)
 
     unused = (weighted <= 0)
     unused_with_places = unused & (places > 0)
@@ -320,7 +368,7 @@ def fca(
     return out
 
 
-def fca_core(population: np.ndarray, places: np.ndarray, chunks: list, weight=None,
+def _fca_core(population: np.ndarray, places: np.ndarray, chunks: list, weight=None,
              block: int = 4_000_000):
     """The two FCA steps over reachable pairs with bincount, chunk by chunk.
 
@@ -353,7 +401,7 @@ def fca_core(population: np.ndarray, places: np.ndarray, chunks: list, weight=No
     return access, ratios, weighted, reached, n_pairs
 
 
-def demand_values(demand: pd.DataFrame, demand_col: str) -> np.ndarray:
+def _demand_values(demand: pd.DataFrame, demand_col: str) -> np.ndarray:
     """The demand column as float64, checked: present, numeric, no NaN, not negative."""
     require_column(demand, demand_col, source="demand", role="demand column")
     values = pd.to_numeric(demand[demand_col], errors="coerce")
@@ -368,7 +416,7 @@ def demand_values(demand: pd.DataFrame, demand_col: str) -> np.ndarray:
     return values.to_numpy(dtype=float)
 
 
-def supply_values(supply: pd.DataFrame, supply_col: str | None) -> np.ndarray:
+def _supply_values(supply: pd.DataFrame, supply_col: str | None) -> np.ndarray:
     """Places per facility as float64: the column, else the recorded capacity, else 1 each."""
     col = supply_col or supply.attrs.get("quartier_capacity")
     if col is None:
@@ -390,6 +438,26 @@ def supply_values(supply: pd.DataFrame, supply_col: str | None) -> np.ndarray:
             stacklevel=3,
         )
     return values.fillna(0).to_numpy(dtype=float)
+
+
+def _xy(gdf: gpd.GeoDataFrame, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """x and y of the points (float64); others as :func:`quartier._reach.coordinates` has them."""
+    geoms = np.asarray(gdf.geometry.array)
+    try:  # NaN for missing geometries and for anything but points; empty points raise
+        x, y = shapely.get_x(geoms), shapely.get_y(geoms)
+    except shapely.errors.GEOSException:
+        x = y = np.full(1, np.nan)
+    if not (np.isnan(x).any() or np.isnan(y).any()):
+        return x, y
+    xy = coordinates(gdf, what=what)
+    return np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1])
+
+
+def _kernel():
+    """The streaming straight-line kernel module, or None when numba cannot be imported."""
+    from . import _fca_kernel
+
+    return _fca_kernel if _fca_kernel.AVAILABLE else None
 
 
 def _check_method(method: str) -> str:

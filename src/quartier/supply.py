@@ -31,7 +31,7 @@ import numpy as np
 from ._checks import require_column
 from ._reach import reachable_chunks, same_metric_crs
 from .errors import CRSError, QuartierError, QuartierWarning, format_list
-from .fca import demand_values, fca, supply_values
+from .fca import _demand_values, _supply_values, fca
 
 __all__ = ["supply"]
 
@@ -130,8 +130,8 @@ def supply(
     if norm_per_1000 is not None and not norm_per_1000 >= 0:
         raise ValueError(f"norm_per_1000 must be 0 or more, not {norm_per_1000!r}.")
     same_metric_crs(demand, facilities)
-    values = demand_values(demand, demand_col)
-    places = supply_values(facilities, capacity)
+    values = _demand_values(demand, demand_col)
+    places = _supply_values(facilities, capacity)
     polygonal = _polygonal(demand)
     if by is None and polygonal:
         by = demand
