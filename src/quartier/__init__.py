@@ -53,8 +53,10 @@ from .interpolate import (
     dasymetric_interpolate,
     interpolation_weights,
 )
+from .isochrones import isochrones, service_areas
 from .joins import JoinReport, join_indicators
 from .maps import add_catchments, add_facilities, add_layer, choropleth
+from .network import StreetNetwork
 from .numbers import format_number, format_percent
 from .offline import save_map
 from .printmap import print_map
@@ -94,6 +96,9 @@ __all__ = [
     "InterpolationReport",
     "InterpolationWeights",
     "RasterReport",
+    "StreetNetwork",
+    "isochrones",
+    "service_areas",
     "aggregate",
     "coverage_gaps",
     "fca",
