@@ -7,9 +7,10 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from .errors import ColumnError, InputFileError, format_list
+from .errors import ColumnError, InputFileError, ValueParseError, format_list
 
 
 def existing_file(source: str | os.PathLike, *, suffixes: Iterable[str] | None = None) -> Path:
@@ -63,3 +64,23 @@ def close_column(column: str, present: list[str]) -> str | None:
         return squashed[squash(column)]
     close = difflib.get_close_matches(str(column), present, n=1, cutoff=0.6)
     return close[0] if close else None
+
+
+def population_values(frame: pd.DataFrame, column: str, *, source: str = "demand",
+                      role: str = "demand column") -> np.ndarray:
+    """A column of people as float64: present, numeric, no missing and no negative values.
+
+    Raises ColumnError when the column is missing and ValueParseError naming the rows when
+    values are missing or negative.
+    """
+    require_column(frame, column, source=source, role=role)
+    values = pd.to_numeric(frame[column], errors="coerce")
+    bad = values.isna() | (values < 0)
+    if bad.any():
+        raise ValueParseError(
+            f"{role} '{column}' has missing or negative values in {int(bad.sum())} row(s) "
+            f"(index {format_list(frame.index[bad.to_numpy()])}). Populations must be zero or "
+            "more; fill missing ones with 0 if they mean nobody (suppressed cells: decide how "
+            "to estimate them first)."
+        )
+    return values.to_numpy(dtype=float)

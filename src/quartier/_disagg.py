@@ -22,10 +22,9 @@ import warnings
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 
-from ._checks import existing_file, require_column
+from ._checks import existing_file, population_values
 from .crs import require_metric
 from .errors import QuartierWarning, ValueParseError, format_list
 
@@ -75,21 +74,14 @@ def population_points(population, population_col, crs) -> tuple[np.ndarray, np.n
                 "population= is a GeoDataFrame: say which column holds the people with "
                 "population_col=..."
             )
-        require_column(population, population_col, source="population", role="population column")
-        values = pd.to_numeric(population[population_col], errors="coerce")
-        bad = values.isna() | (values < 0)
-        if bad.any():
-            raise ValueParseError(
-                f"population column '{population_col}' has missing or negative values in "
-                f"{int(bad.sum())} row(s) (index {format_list(population.index[bad.to_numpy()])})."
-                " Fill them (0 if nobody lives there) before disaggregating."
-            )
+        values = population_values(population, population_col, source="population",
+                                   role="population column")
         require_metric(population.crs, what="population")
         grid = population if population.crs.equals(crs) else population.to_crs(crs)
         geoms = grid.geometry
         if not (geoms.geom_type == "Point").all():
             geoms = geoms.representative_point()
-        return geoms.to_numpy(), values.to_numpy(dtype=float)
+        return geoms.to_numpy(), values
     if isinstance(population, str | os.PathLike):
         import rasterio
         from rasterio.transform import xy

@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ._checks import require_column
+from ._checks import population_values, require_column
 from ._reach import coordinates, reachable_chunks, same_metric_crs
 from .costs import CostMatrix
 from .errors import QuartierWarning, ValueParseError, format_list
@@ -403,17 +403,7 @@ def _fca_core(population: np.ndarray, places: np.ndarray, chunks: list, weight=N
 
 def _demand_values(demand: pd.DataFrame, demand_col: str) -> np.ndarray:
     """The demand column as float64, checked: present, numeric, no NaN, not negative."""
-    require_column(demand, demand_col, source="demand", role="demand column")
-    values = pd.to_numeric(demand[demand_col], errors="coerce")
-    bad = values.isna() | (values < 0)
-    if bad.any():
-        raise ValueParseError(
-            f"demand column '{demand_col}' has missing or negative values in "
-            f"{int(bad.sum())} row(s) (index {format_list(demand.index[bad.to_numpy()])}). "
-            "Populations must be zero or more; fill missing ones with 0 if they mean nobody "
-            "(suppressed cells: decide how to estimate them first)."
-        )
-    return values.to_numpy(dtype=float)
+    return population_values(demand, demand_col)
 
 
 def _supply_values(supply: pd.DataFrame, supply_col: str | None) -> np.ndarray:

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from . import _siting_model as model
-from ._checks import require_column
+from ._checks import population_values, require_column
 from ._siting_result import Coverage, SitingResult, build_result
 from .costs import cost_matrix
 from .crs import require_metric
@@ -65,16 +65,7 @@ def _check_p(p, candidates):
 
 
 def _population(demand, demand_col):
-    require_column(demand, demand_col, source="demand", role="demand column")
-    w = pd.to_numeric(demand[demand_col], errors="coerce")
-    bad = w.isna() | (w < 0)
-    if bad.any():
-        raise ValueParseError(
-            f"demand column '{demand_col}' has missing or negative values in {int(bad.sum())} "
-            f"row(s) (index {format_list(demand.index[bad.to_numpy()])}). Populations must be "
-            "zero or more; fill missing ones with 0 if they mean nobody."
-        )
-    w = w.to_numpy(dtype=float)
+    w = population_values(demand, demand_col)
     if len(w) == 0 or not w.sum() > 0:
         raise ValueParseError(
             f"demand column '{demand_col}' sums to 0 ({len(w)} demand units): there is nobody "
