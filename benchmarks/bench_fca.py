@@ -191,7 +191,7 @@ def run(quick: bool) -> str:
     cases = CASES[:1] if quick else CASES
     rows, mem_rows, notes = [], [], []
     for n, m in cases:
-        repeat = 3 if n <= 20_000 else 1
+        repeat = 3 if n <= 200_000 else 1
         t0 = time.perf_counter()
         q_mem, q = peak_rss_mb(me.run_quartier, n, m, repeat)
         pairs = q["pairs"]
@@ -251,8 +251,8 @@ def run(quick: bool) -> str:
     text = [
         f"Uniform points over {SIDE / 1000:.0f} km x {SIDE / 1000:.0f} km, catchment "
         f"{MAX_COST:g} m, E2SFCA steps {STEPS}. quartier: end to end from GeoDataFrames "
-        "(coordinates, distances and both FCA steps included), best of 3 (1 for the large "
-        "cases). For straight lines quartier stores no pairs: demand points and facilities "
+        "(coordinates, distances and both FCA steps included), best of 3 (1 for the largest "
+        "case). For straight lines quartier stores no pairs: demand points and facilities "
         "are sorted into cells of half the catchment (counting sort), and a numba kernel "
         "sums the catchment demand in parallel over facilities and the accessibility in "
         "parallel over demand points, looking only at the 5 x 5 cells around each point; "
