@@ -10,7 +10,6 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 
-import mapclassify
 import numpy as np
 import pandas as pd
 
@@ -102,6 +101,8 @@ def class_breaks(values, *, scheme: str = "quantiles", k: int = 5, bins=None) ->
         if edges[-1] < data.max():
             edges.append(float(data.max()))
         return edges
+    import mapclassify  # imported here: it pulls in scikit-learn and matplotlib (seconds)
+
     k = max(1, min(int(k), len(np.unique(data))))
     if scheme == "std_mean":
         classifier = mapclassify.StdMean(data)
