@@ -534,3 +534,14 @@ def test_phone_numbers_stay_text(tmp_path):
     df = read_table(path)
     assert df["phone_number"].tolist()[:2] == ["+49302816473", "+4930 2291378"]
     assert df["places"].dtype == "int64"
+
+
+def test_small_mixed_column_warns_with_the_cells(tmp_path):
+    path = tmp_path / "klein.csv"
+    path.write_text("Stadtteil;Einwohner\n0101;1.234\n0102;zwölf\n0103;2.345\n0104;3.456\n",
+                    encoding="utf-8")
+    with pytest.warns(QuartierWarning, match=r"'Einwohner'.*3 numbers and 1 text.*'zwölf' \(line 3\)"):
+        df = read_table(path)
+    assert df["Einwohner"].tolist()[1] == "zwölf"
+    with pytest.raises(ColumnError, match="column 'einwohner' not found in the table of"):
+        read_table(path, key="einwohner")

@@ -442,6 +442,16 @@ def _convert_column(name, cells, lines, parse, nas, force_text, where, line_word
             f"column '{name}' {where} holds numbers ({n_num} cells) but {len(bad)} cell(s) are "
             f"not numbers: {shown}{' ...' if len(bad) > 10 else ''}.{hint} Correct the "
             f"cell, or pass text_columns=['{name}'] to keep the column as text.")
+    if n_num and n_text and not force_text and not key_like and n_num >= n_text:
+        # mostly numbers, but too few to be sure the text cells are mistakes: keep it as text,
+        # and say so (a silent text column would fail much later, far from its cause)
+        bad = [(values[i], lines[i]) for i, k in enumerate(kinds) if k == _TEXTCELL][:5]
+        shown = ", ".join(f"'{v}' ({line_word} {line})" for v, line in bad)
+        warnings.warn(
+            f"column '{name}' {where} holds {n_num} numbers and {n_text} text cell(s) "
+            f"({shown}); it was kept as text. If it holds numbers, correct those cells; "
+            f"pass text_columns=['{name}'] to confirm it is text.",
+            QuartierWarning, stacklevel=4)
     if numeric:
         floats = np.array([np.nan if v is None else v for v in values], dtype="float64")
         whole = all(v is not None and float(v).is_integer() for v in values)
@@ -484,7 +494,7 @@ def _missing_column(wanted, names, where) -> ColumnError:
     close = [n for n in names if norm(n) == norm(wanted)]
     close = close or difflib.get_close_matches(str(wanted), names, n=3, cutoff=0.6)
     hint = f" Did you mean {format_list(close)}?" if close else ""
-    return ColumnError(f"column '{wanted}' not found {where}.{hint} Columns are: "
+    return ColumnError(f"column '{wanted}' not found in the table {where}.{hint} Columns are: "
                        f"{format_list(names, limit=30)}.")
 
 
