@@ -10,7 +10,7 @@ Usage::
 
     python benchmarks/run.py                 # all benchmarks
     python benchmarks/run.py network tables  # only these topics
-    python benchmarks/run.py --quick         # small sizes only (smoke run)
+    python benchmarks/run.py --quick         # small sizes only (smoke run; prints, writes nothing)
 """
 
 from __future__ import annotations
@@ -76,8 +76,11 @@ def main() -> None:
             f"## {module.TITLE}\n\n_Run {stamp}{' (quick)' if args.quick else ''} on {machine()}; "
             f"the whole benchmark took {took:.0f} s._\n\n{body.strip()}\n"
         )
-        (RESULTS / f"{topic}.md").write_text(section, encoding="utf-8")
         print(section)
+        if not args.quick:  # a smoke run never replaces the recorded results
+            (RESULTS / f"{topic}.md").write_text(section, encoding="utf-8")
+    if args.quick:
+        return
     sections = [p.read_text(encoding="utf-8") for p in sorted(RESULTS.glob("*.md"))]
     DOC.parent.mkdir(exist_ok=True)
     DOC.write_text(
