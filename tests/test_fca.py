@@ -356,6 +356,34 @@ def test_kernel_boundary_and_cell_borders_by_hand():
     assert fast.attrs["quartier_fca"]["n_pairs"] == 3
 
 
+@pytest.mark.parametrize("n", [6000, 1500, 300])
+def test_kernel_2sfca_whole_cells(n):
+    # 2SFCA counts cells wholly within the radius by their sums (cells of max_cost / 8,
+    # 4 or 2 by density) and tests only the points of cells on the circle: same as the
+    # pairs, with points on cell borders, at exactly the radius and at UTM magnitudes
+    rng = np.random.default_rng(n)
+    radius, side = 700.0, 2100.0
+    lattice = rng.integers(0, 25, (n // 2, 2)) * (radius / 8)  # cell borders, 3-4-5 pairs
+    xy = np.r_[lattice, rng.uniform(0, side, (n - n // 2, 2))] + [391_000.0, 5_819_000.0]
+    fxy = np.r_[rng.integers(0, 25, (15, 2)) * (radius / 8),
+                rng.uniform(0, side, (25, 2))] + [391_000.0, 5_819_000.0]
+    demand = gpd.GeoDataFrame({"P": rng.integers(0, 50, n).astype(float)}, crs="EPSG:25833",
+                              geometry=gpd.points_from_xy(*xy.T))
+    demand.loc[demand.index[:5], "P"] = [1e9, 0.0, 1e-6, 3.0, 0.5]
+    supply = gpd.GeoDataFrame({"S": rng.integers(0, 90, 40).astype(float)}, crs="EPSG:25833",
+                              geometry=gpd.points_from_xy(*fxy.T))
+    fast, slow = _both(demand, supply, method="2sfca", max_cost=radius)
+    _same(fast, slow)
+    assert fast.attrs["quartier_fca"]["n_pairs"] > 0
+    # 3-4-5 triangles: pairs at exactly the radius count, one step beyond does not
+    d2 = gpd.GeoDataFrame({"P": [4.0, 6.0]}, crs="EPSG:25833", geometry=gpd.points_from_xy(
+        [391_420.0, np.nextafter(391_700.0, 1e9)], [5_819_560.0, 5_819_000.0]))
+    s2 = supply.iloc[:1].set_geometry(gpd.points_from_xy([391_000.0], [5_819_000.0]))
+    s2["S"] = 5.0
+    fast, slow = _both(pd.concat([d2, demand.iloc[5:]]), s2, method="2sfca", max_cost=radius)
+    _same(fast, slow)
+    assert fast.iloc[0] > 0 and fast.iloc[1] == 0
+
 def test_kernel_sparse_cells_polygons_and_errors():
     # two clusters 2,000 km apart with a 10 m radius: too many cells for a dense index,
     # so the kernel binary-searches the sorted cells
