@@ -295,7 +295,11 @@ def fca(
     the same float64 distances ``sqrt(dx*dx + dy*dy)`` and the same inclusive
     limit as the pair path (results agree to rounding). The first call in a
     new environment compiles the kernel (a few seconds; cached on disk
-    afterwards). Without numba installed (it cannot be imported), the reachable
+    afterwards). For 2SFCA (weight 1) the kernel uses finer cells (``max_cost / 8``,
+    coarser when points are sparse): cells lying wholly within reach count
+    through their cell sums, and only the cells the circle's edge crosses are
+    scanned point by point, with a conservative margin so that no pair within
+    reach is missed. Without numba installed (it cannot be imported), the reachable
     pairs are stored and summed with numpy instead: same results, memory
     growing with the pairs. Street networks and ``costs=`` always use the pairs.
 
