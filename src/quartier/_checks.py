@@ -74,7 +74,12 @@ def population_values(frame: pd.DataFrame, column: str, *, source: str = "demand
     values are missing or negative.
     """
     require_column(frame, column, source=source, role=role)
-    values = pd.to_numeric(frame[column], errors="coerce")
+    series = frame[column]
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        fast = series.to_numpy(dtype=float, na_value=np.nan)
+        if (fast >= 0).all():  # NaN compares False: falls through to the full check
+            return fast
+    values = pd.to_numeric(series, errors="coerce")
     bad = values.isna() | (values < 0)
     if bad.any():
         raise ValueParseError(

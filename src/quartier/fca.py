@@ -416,7 +416,12 @@ def _supply_values(supply: pd.DataFrame, supply_col: str | None) -> np.ndarray:
     if col is None:
         return np.ones(len(supply))
     require_column(supply, col, source="facilities", role="places (supply) column")
-    values = pd.to_numeric(supply[col], errors="coerce")
+    series = supply[col]
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        fast = series.to_numpy(dtype=float, na_value=np.nan)
+        if (fast >= 0).all():  # NaN compares False: the checks below name the rows
+            return fast
+    values = pd.to_numeric(series, errors="coerce")
     if (values < 0).any():
         bad = supply.index[(values < 0).to_numpy()]
         raise ValueParseError(
