@@ -53,6 +53,18 @@ def require_column(df: pd.DataFrame, column: str, *, source: str, role: str = "c
     )
 
 
+def district_key(by: pd.DataFrame, by_key: str | None, *, source: str = "by") -> str:
+    """The key column of districts: ``by_key``, else the one ``read_districts`` recorded; checked."""
+    key = by_key or by.attrs.get("quartier_key")
+    if key is None:
+        raise ColumnError(
+            f"say which column of `{source}` holds the district key: by_key=... (or read the "
+            "districts with quartier.read_districts(..., key=...), which records it)."
+        )
+    require_column(by, key, source=source, role="key column")
+    return key
+
+
 def close_column(column: str, present: list[str]) -> str | None:
     """The present column most like ``column`` (ignoring case, spaces, - and _), if any."""
 

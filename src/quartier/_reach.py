@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
-import shapely
 
 from .costs import CostMatrix, cost_matrix, point_coordinates, straight_line_pairs
-from .crs import require_metric
-from .errors import CRSError
+from .crs import require_same_metric_crs
 
 #: Demand points per batch; bounds the working memory of one batch.
 CHUNK = 500_000
@@ -24,25 +22,7 @@ CHUNK = 500_000
 def same_metric_crs(demand: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame,
                     what: str = "facilities") -> None:
     """Raise CRSError unless both frames are in one projected metric CRS."""
-    require_metric(demand.crs, what="demand")
-    if facilities.crs is None or not facilities.crs.equals(demand.crs):
-        raise CRSError(
-            f"{what} are in {facilities.crs} but demand is in {demand.crs}. Bring both into "
-            f"one planning CRS, e.g. {what}.to_crs(demand.crs)."
-        )
-
-
-def coordinates(gdf: gpd.GeoDataFrame, *, what: str) -> np.ndarray:
-    """(n, 2) float64 coordinates; polygons count at a point inside (fast path for points)."""
-    geoms = np.asarray(gdf.geometry.array)
-    if len(geoms) == 0:
-        return np.zeros((0, 2))
-    missing = shapely.is_missing(geoms)
-    if missing.any() or shapely.is_empty(geoms).any():
-        return point_coordinates(gdf, what=what)  # raises the usual message
-    if not (shapely.get_type_id(geoms) == 0).all():
-        geoms = shapely.point_on_surface(geoms)
-    return np.column_stack([shapely.get_x(geoms), shapely.get_y(geoms)])
+    require_same_metric_crs(facilities, demand, what=what, reference_what="demand")
 
 
 def pairs_from_coordinates(a: np.ndarray, b: np.ndarray, max_cost: float,
@@ -92,8 +72,8 @@ def reachable_chunks(demand: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *,
     if not max_cost > 0:
         raise ValueError(f"max_cost must be greater than 0, not {max_cost!r}.")
     same_metric_crs(demand, facilities)
-    a = coordinates(demand, what="demand")
-    b = coordinates(facilities, what="facility")
+    a = point_coordinates(demand, what="demand")
+    b = point_coordinates(facilities, what="facility")
     return chunked_pairs(a, b, float(max_cost))
 
 
@@ -126,7 +106,7 @@ def reachable(demand: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *, max_cos
     if network is not None:
         return cost_matrix(demand, facilities, max_cost=max_cost, network=network)
     same_metric_crs(demand, facilities)
-    a = coordinates(demand, what="demand")
-    b = coordinates(facilities, what="facility")
+    a = point_coordinates(demand, what="demand")
+    b = point_coordinates(facilities, what="facility")
     rows, cols, cost = pairs_from_coordinates(a, b, float(max_cost))
     return CostMatrix(demand.index, facilities.index, rows, cols, cost, float(max_cost), "m")

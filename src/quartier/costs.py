@@ -16,11 +16,12 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from scipy import sparse
 from scipy.spatial import cKDTree
 
-from .crs import require_metric
-from .errors import CRSError, QuartierError
+from .crs import require_same_metric_crs
+from .errors import QuartierError
 
 __all__ = ["CostMatrix", "cost_matrix", "nearest", "point_coordinates", "straight_line_pairs"]
 
@@ -241,25 +242,19 @@ def point_coordinates(gdf: gpd.GeoDataFrame, *, what: str) -> np.ndarray:
     >>> point_coordinates(gpd.GeoDataFrame(geometry=[box(0, 0, 100, 100)], crs=25832), what="x")
     array([[50., 50.]])
     """
-    geoms = gdf.geometry
-    if len(geoms) and not (geoms.geom_type == "Point").all():
-        geoms = geoms.representative_point()
-    if geoms.is_empty.any() or geoms.isna().any():
-        bad = gdf.index[(geoms.is_empty | geoms.isna()).to_numpy()]
+    geoms = np.asarray(gdf.geometry.array)
+    if len(geoms) == 0:
+        return np.zeros((0, 2))
+    bad = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if bad.any():
+        labels = gdf.index[bad]
         raise QuartierError(
-            f"{len(bad)} {what} row(s) have no geometry (index {list(bad[:10])}). "
+            f"{len(labels)} {what} row(s) have no geometry (index {list(labels[:10])}). "
             "Give them a location or remove them."
         )
-    return np.column_stack([geoms.x.to_numpy(), geoms.y.to_numpy()]) if len(geoms) else np.zeros((0, 2))
-
-
-def _same_metric_crs(origins, destinations):
-    require_metric(origins.crs, what="origins")
-    if destinations.crs is None or not destinations.crs.equals(origins.crs):
-        raise CRSError(
-            f"destinations are in {destinations.crs} but origins are in {origins.crs}. "
-            "Bring both into one planning CRS, e.g. destinations.to_crs(origins.crs)."
-        )
+    if not (shapely.get_type_id(geoms) == 0).all():  # polygons count at a point inside
+        geoms = shapely.point_on_surface(geoms)
+    return np.column_stack([shapely.get_x(geoms), shapely.get_y(geoms)])
 
 
 def cost_matrix(
@@ -306,7 +301,7 @@ def cost_matrix(
         raise ValueError(f"max_cost must be greater than 0, not {max_cost!r}.")
     if network is not None:
         return network.cost_matrix(origins, destinations, max_cost=max_cost)
-    _same_metric_crs(origins, destinations)
+    require_same_metric_crs(destinations, origins, what="destinations", reference_what="origins")
     a = point_coordinates(origins, what="origin")
     b = point_coordinates(destinations, what="destination")
     if max_cost is None:
@@ -363,7 +358,7 @@ def nearest(
     """
     if network is not None:
         return network.nearest(origins, destinations, max_cost=max_cost)
-    _same_metric_crs(origins, destinations)
+    require_same_metric_crs(destinations, origins, what="destinations", reference_what="origins")
     a = point_coordinates(origins, what="origin")
     b = point_coordinates(destinations, what="destination")
     labels = np.empty(len(a), dtype=object)

@@ -20,10 +20,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from ._checks import district_key
 from ._disagg import disaggregate
 from ._reach import same_metric_crs
 from .costs import nearest
-from .errors import CRSError, QuartierError
+from .crs import require_same_crs
+from .errors import QuartierError
 from .fca import _demand_values
 
 __all__ = ["coverage", "CoverageResult", "DEMAND_KINDS"]
@@ -302,17 +304,9 @@ def _representative(gdf):
 
 def _by_district(points, population, covered, by, by_key):
     """Sum population and covered population of points per district of ``by``."""
-    key = by_key or by.attrs.get("quartier_key")
-    if key is None:
-        raise QuartierError("say which column of `by` holds the district key: by_key=...")
-    from ._checks import require_column
-
-    require_column(by, key, source="by", role="key column")
-    if by.crs is None or not by.crs.equals(points.crs):
-        raise CRSError(
-            f"districts (by) are in {by.crs} but demand is in {points.crs}. "
-            "Use by.to_crs(demand.crs)."
-        )
+    key = district_key(by, by_key)
+    require_same_crs(by, points, what="districts (by)", reference_what="demand",
+                     fix="by.to_crs(demand.crs)")
     pts = gpd.GeoDataFrame(geometry=_representative(points).values, index=points.index,
                            crs=points.crs)
     hits = gpd.sjoin(pts, by[[key, by.geometry.name]], how="left", predicate="within")

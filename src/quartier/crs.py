@@ -14,7 +14,16 @@ from pyproj.exceptions import CRSError as _ProjCRSError
 
 from .errors import CRSError
 
-__all__ = ["DEFAULT_CRS", "WEB_CRS", "as_crs", "is_metric", "require_metric", "to_planning_crs"]
+__all__ = [
+    "DEFAULT_CRS",
+    "WEB_CRS",
+    "as_crs",
+    "is_metric",
+    "require_metric",
+    "require_same_crs",
+    "require_same_metric_crs",
+    "to_planning_crs",
+]
 
 #: The planning CRS used when the data does not bring a metric one: ETRS89 / UTM 32N.
 DEFAULT_CRS = "EPSG:25832"
@@ -124,6 +133,65 @@ def require_metric(crs: object, *, what: str) -> CRS:
     return parsed
 
 
+def require_same_crs(frame, reference, *, what: str, reference_what: str,
+                     fix: str | None = None) -> None:
+    """Raise a clear error unless ``frame`` is in the CRS of ``reference``.
+
+    Parameters
+    ----------
+    frame, reference : geopandas.GeoDataFrame
+        The data to check, and the data whose CRS it must have.
+    what, reference_what : str
+        How to call them in the message (e.g. "facilities", "demand").
+    fix : str, optional
+        The fix to suggest; default ``"<what>.to_crs(<reference_what>.crs)"``.
+
+    Raises
+    ------
+    CRSError
+        If either has no CRS or they differ.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> a = gpd.GeoDataFrame(geometry=[], crs=25832)
+    >>> require_same_crs(a.to_crs(25833), a, what="facilities", reference_what="demand")
+    Traceback (most recent call last):
+    ...
+    quartier.errors.CRSError: facilities are in EPSG:25833 (ETRS89 / UTM zone 33N) but demand is in EPSG:25832 (ETRS89 / UTM zone 32N). Bring both into one planning CRS, e.g. facilities.to_crs(demand.crs).
+    """
+    if frame.crs is not None and reference.crs is not None and frame.crs.equals(reference.crs):
+        return
+    fix = fix or f"{what}.to_crs({reference_what}.crs)"
+    raise CRSError(
+        f"{what} are in {_describe(frame.crs)} but {reference_what} is in "
+        f"{_describe(reference.crs)}. Bring both into one planning CRS, e.g. {fix}."
+    )
+
+
+def require_same_metric_crs(frame, reference, *, what: str, reference_what: str) -> None:
+    """Raise a clear error unless both are in one projected metric CRS (that of ``reference``).
+
+    Parameters
+    ----------
+    frame, reference : geopandas.GeoDataFrame
+    what, reference_what : str
+        How to call them in the message.
+
+    Raises
+    ------
+    CRSError
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> a = gpd.GeoDataFrame(geometry=[], crs=25832)
+    >>> require_same_metric_crs(a, a, what="facilities", reference_what="demand")
+    """
+    require_metric(reference.crs, what=reference_what)
+    require_same_crs(frame, reference, what=what, reference_what=reference_what)
+
+
 def to_planning_crs(
     gdf: gpd.GeoDataFrame,
     *,
@@ -186,6 +254,10 @@ def to_planning_crs(
     if not target.equals(gdf.crs):
         gdf = gdf.to_crs(target)
     return gdf
+
+
+def _describe(crs) -> str:
+    return "no CRS" if crs is None else _label(as_crs(crs))
 
 
 def _label(crs: CRS) -> str:

@@ -52,11 +52,10 @@ from collections.abc import Callable, Mapping
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from ._checks import population_values, require_column
-from ._reach import coordinates, reachable_chunks, same_metric_crs
-from .costs import CostMatrix
+from ._reach import reachable_chunks, same_metric_crs
+from .costs import CostMatrix, point_coordinates
 from .errors import QuartierWarning, ValueParseError, format_list
 
 __all__ = ["fca", "fca_weights", "METHODS"]
@@ -440,15 +439,8 @@ def _supply_values(supply: pd.DataFrame, supply_col: str | None) -> np.ndarray:
 
 
 def _xy(gdf: gpd.GeoDataFrame, what: str) -> tuple[np.ndarray, np.ndarray]:
-    """x and y of the points (float64); others as :func:`quartier._reach.coordinates` has them."""
-    geoms = np.asarray(gdf.geometry.array)
-    try:  # NaN for missing geometries and for anything but points; empty points raise
-        x, y = shapely.get_x(geoms), shapely.get_y(geoms)
-    except shapely.errors.GEOSException:
-        x = y = np.full(1, np.nan)
-    if not (np.isnan(x).any() or np.isnan(y).any()):
-        return x, y
-    xy = coordinates(gdf, what=what)
+    """x and y (contiguous float64) of the points, as :func:`quartier.costs.point_coordinates`."""
+    xy = point_coordinates(gdf, what=what)
     return np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1])
 
 

@@ -27,8 +27,8 @@ from . import _siting_model as model
 from ._checks import population_values, require_column
 from ._siting_result import Coverage, SitingResult, build_result
 from .costs import cost_matrix
-from .crs import require_metric
-from .errors import CRSError, QuartierError, QuartierWarning, ValueParseError, format_list
+from .crs import require_metric, require_same_crs
+from .errors import QuartierError, QuartierWarning, ValueParseError, format_list
 
 __all__ = ["Coverage", "SitingResult", "maximal_coverage", "p_median", "set_cover"]
 
@@ -96,11 +96,8 @@ def _prepare(demand, candidates, existing, *, demand_col, max_cost, network, cap
     if network is None:
         require_metric(demand.crs, what="demand")
     for frame, what in ((candidates, "candidates"), (existing, "existing")):
-        if frame is not None and (frame.crs is None or not frame.crs.equals(demand.crs)):
-            raise CRSError(
-                f"{what} are in {frame.crs} but demand is in {demand.crs}. Bring both into one "
-                f"planning CRS, e.g. {what}.to_crs(demand.crs)."
-            )
+        if frame is not None:
+            require_same_crs(frame, demand, what=what, reference_what="demand")
     w = _population(demand, demand_col)
     if existing is None:
         existing = candidates.iloc[0:0]

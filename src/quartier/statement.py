@@ -21,9 +21,9 @@ import pandas as pd
 
 from ._checks import require_column
 from .costs import cost_matrix
-from .crs import require_metric
+from .crs import require_metric, require_same_crs
 from .disclosure import apply_disclosure
-from .errors import ColumnError, CRSError, QuartierError
+from .errors import ColumnError, QuartierError
 from .settings import get_language
 
 __all__ = [
@@ -263,11 +263,8 @@ def development_statement(
 
 
 def _check_service(service, plan_area, population, residents):
-    if service.facilities.crs is None or not service.facilities.crs.equals(plan_area.crs):
-        raise CRSError(
-            f"the facilities of '{service.name}' are in {service.facilities.crs}, the plan area "
-            f"in {plan_area.crs}. Use facilities.to_crs(plan_area.crs)."
-        )
+    require_same_crs(service.facilities, plan_area, what=f"the facilities of '{service.name}'",
+                     reference_what="the plan area", fix="facilities.to_crs(plan_area.crs)")
     missing = [g for g in service.target_group if g not in residents.index]
     if missing:
         raise ColumnError(

@@ -28,9 +28,10 @@ import warnings
 import geopandas as gpd
 import numpy as np
 
-from ._checks import require_column
+from ._checks import district_key
 from ._reach import reachable_chunks, same_metric_crs
-from .errors import CRSError, QuartierError, QuartierWarning, format_list
+from .crs import require_same_crs
+from .errors import QuartierWarning, format_list
 from .fca import _demand_values, _supply_values, fca
 
 __all__ = ["supply"]
@@ -137,13 +138,9 @@ def supply(
         by = demand
         by_key = by_key or demand.attrs.get("quartier_key")
     if by is not None:
-        key = by_key or by.attrs.get("quartier_key")
-        if key is None:
-            raise QuartierError("say which column of `by` holds the district key: by_key=...")
-        require_column(by, key, source="by", role="key column")
-        if by.crs is None or not by.crs.equals(demand.crs):
-            raise CRSError(f"districts (by) are in {by.crs} but demand is in {demand.crs}. "
-                           "Use by.to_crs(demand.crs).")
+        key = district_key(by, by_key)
+        require_same_crs(by, demand, what="districts (by)", reference_what="demand",
+                         fix="by.to_crs(demand.crs)")
         out = by.copy()
         if by is demand:
             unit_pos = np.arange(len(demand))
