@@ -13,44 +13,64 @@ import pandas as pd
 from .errors import ColumnError, InputFileError, ValueParseError, format_list
 
 
-def existing_file(source: str | os.PathLike, *, suffixes: Iterable[str] | None = None) -> Path:
-    """Return ``source`` as a Path, or raise InputFileError that helps find the right one."""
+def existing_file(source: str | os.PathLike, *, suffixes: Iterable[str] | None = None,
+                  folder_ok: bool = True, type_hint: str = "") -> Path:
+    """Return ``source`` as a Path, or raise InputFileError that helps find the right one.
+
+    Checks the file type (``suffixes``), that the file exists (suggesting similar names in
+    its folder), that it is not empty, and, with ``folder_ok=False``, that it is not a folder.
+    ``type_hint`` is added to the message about an unsupported type.
+    """
     path = Path(source).expanduser()
-    if not path.exists():
-        hint = "Check the path and the spelling."
-        folder = path.parent if str(path.parent) else Path(".")
-        if folder.is_dir():
-            names = sorted(p.name for p in folder.iterdir())
-            close = difflib.get_close_matches(path.name, names, n=3, cutoff=0.5)
-            if close:
-                hint = f"Did you mean {format_list(close)} in '{folder}'?"
-        else:
-            hint = f"The folder '{folder}' does not exist either."
-        raise InputFileError(f"file '{path}' does not exist. {hint}")
-    if path.is_file() and path.stat().st_size == 0:
-        raise InputFileError(f"file '{path}' is empty (0 bytes). Export it again from its source.")
     if suffixes is not None:
         allowed = tuple(s.lower() for s in suffixes)
-        name = path.name.lower()
-        if not path.is_dir() and not name.endswith(allowed):
+        if not path.name.lower().endswith(allowed) and not path.is_dir():
             raise InputFileError(
                 f"file '{path}' has a type quartier does not read here. "
-                f"Supported are: {format_list(allowed, limit=20)}."
+                f"Supported are: {format_list(allowed, limit=20)}.{type_hint}"
             )
+    if not path.exists():
+        folder = path.parent
+        hint = ""
+        if folder.is_dir():
+            close = difflib.get_close_matches(path.name, sorted(os.listdir(folder)), n=5,
+                                              cutoff=0.5)
+            if close:
+                hint = f" Similar files in '{folder}': {format_list(close)}."
+        else:
+            hint = f" The folder '{folder}' does not exist either."
+        raise InputFileError(
+            f"file '{path}' does not exist. Check the path and the spelling (relative paths "
+            f"start at '{Path.cwd()}').{hint}"
+        )
+    if path.is_dir():
+        if not folder_ok:
+            raise InputFileError(f"'{path}' is a folder, not a file. Give the path of a file.")
+    elif path.stat().st_size == 0:
+        raise InputFileError(f"file '{path}' is empty (0 bytes). Export it again from its source.")
     return path
+
+
+def column_error(column: str, present: Iterable[object], *, where: str,
+                 role: str = "column") -> ColumnError:
+    """ColumnError for a missing column: where it was looked for, close matches, what is there."""
+    names = [str(c) for c in present if c != "geometry"]
+
+    def squash(text: str) -> str:
+        return "".join(ch for ch in str(text).lower() if ch.isalnum())
+
+    close = [n for n in names if squash(n) == squash(column)]
+    close = close or difflib.get_close_matches(str(column), names, n=3, cutoff=0.6)
+    hint = f" Did you mean {format_list(close)}?" if close else ""
+    return ColumnError(
+        f"{role} '{column}' not found {where}.{hint} Columns are: {format_list(names, limit=30)}."
+    )
 
 
 def require_column(df: pd.DataFrame, column: str, *, source: str, role: str = "column") -> None:
     """Raise ColumnError naming the file, the missing column, the present ones and a close match."""
-    if column in df.columns:
-        return
-    present = [str(c) for c in df.columns if c != "geometry"]
-    suggestion = close_column(column, present)
-    hint = f" Did you mean '{suggestion}'?" if suggestion else ""
-    raise ColumnError(
-        f"{role} '{column}' not found in '{source}'.{hint} "
-        f"Columns are: {format_list(present, limit=30)}."
-    )
+    if column not in df.columns:
+        raise column_error(column, df.columns, where=f"in '{source}'", role=role)
 
 
 def district_key(by: pd.DataFrame, by_key: str | None, *, source: str = "by") -> str:
@@ -63,20 +83,6 @@ def district_key(by: pd.DataFrame, by_key: str | None, *, source: str = "by") ->
         )
     require_column(by, key, source=source, role="key column")
     return key
-
-
-def close_column(column: str, present: list[str]) -> str | None:
-    """The present column most like ``column`` (ignoring case, spaces, - and _), if any."""
-
-    def squash(text: str) -> str:
-        return "".join(ch for ch in str(text).lower() if ch.isalnum())
-
-    squashed = {squash(c): c for c in present}
-    if squash(column) in squashed:
-        return squashed[squash(column)]
-    close = difflib.get_close_matches(str(column), present, n=1, cutoff=0.6)
-    return close[0] if close else None
-
 
 def population_values(frame: pd.DataFrame, column: str, *, source: str = "demand",
                       role: str = "demand column") -> np.ndarray:

@@ -5,11 +5,9 @@ The only public function is :func:`read_table`.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import gzip
 import math
-import os
 import re
 import warnings
 from collections import Counter
@@ -19,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from . import _csvsniff as sniff
+from ._checks import column_error, existing_file
 from .errors import (
-    ColumnError,
     DistrictKeyError,
     InputFileError,
     QuartierWarning,
@@ -165,7 +163,8 @@ def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, en
     >>> df.attrs["quartier_read"]["encoding"], df.attrs["quartier_read"]["decimal"]
     ('cp1252', ',')
     """
-    path = _check_path(source)
+    path = existing_file(source, suffixes=_CSV_SUFFIXES + _XLSX_SUFFIXES, folder_ok=False,
+                         type_hint=" Save old .xls workbooks as .xlsx.")
     info = {"source": str(path), "encoding": None, "sep": None, "decimal": None,
             "thousands": None, "skipped_lines": [], "sheet": None}
     if path.name.lower().endswith(_XLSX_SUFFIXES):
@@ -206,7 +205,7 @@ def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, en
     forced = set(text_columns or ())
     for wanted in sorted(forced) + ([key] if key is not None else []):
         if wanted not in names:
-            raise _missing_column(wanted, names, where)
+            raise column_error(wanted, names, where=f"in the table {where}")
     if key is not None:
         forced.add(key)
     columns, suppressed = {}, {}
@@ -233,30 +232,6 @@ def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, en
     df.attrs["quartier_read"] = info
     df.attrs["quartier_suppressed"] = suppressed
     return df
-
-
-def _check_path(source) -> Path:
-    path = Path(os.fspath(source))
-    name = path.name.lower()
-    if not name.endswith(_CSV_SUFFIXES + _XLSX_SUFFIXES):
-        raise InputFileError(
-            f"cannot read '{path}': unsupported file type. Supported are "
-            f"{format_list(_CSV_SUFFIXES + _XLSX_SUFFIXES)}. Save old .xls workbooks as .xlsx.")
-    if path.is_file():
-        return path
-    if path.is_dir():
-        raise InputFileError(f"'{path}' is a folder, not a file. Give the path of a table file.")
-    hint = ""
-    folder = path.parent
-    if folder.is_dir():
-        similar = difflib.get_close_matches(path.name, os.listdir(folder), n=5, cutoff=0.5)
-        if similar:
-            hint = f" Similar files in '{folder}': {format_list(similar)}."
-    else:
-        hint = f" The folder '{folder}' does not exist either."
-    raise InputFileError(
-        f"file '{path}' does not exist. Check the path (relative paths start at "
-        f"'{Path.cwd()}').{hint}")
 
 
 def _xlsx_rows(path: Path, sheet) -> tuple[list[list], list[int], str]:
@@ -485,17 +460,6 @@ def _check_keys(column, key, key_width, lines, where, line_word, source):
             "Each district must appear once: remove the duplicate rows or aggregate them "
             "first (or choose another key column).")
     return pd.Series(keys.tolist(), index=column.index, dtype=_TEXT)
-
-
-def _missing_column(wanted, names, where) -> ColumnError:
-    def norm(text):
-        return re.sub(r"[\s_\-]+", "", str(text)).casefold()
-
-    close = [n for n in names if norm(n) == norm(wanted)]
-    close = close or difflib.get_close_matches(str(wanted), names, n=3, cutoff=0.6)
-    hint = f" Did you mean {format_list(close)}?" if close else ""
-    return ColumnError(f"column '{wanted}' not found in the table {where}.{hint} Columns are: "
-                       f"{format_list(names, limit=30)}.")
 
 
 def _preview(row) -> str:
