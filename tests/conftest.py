@@ -25,3 +25,52 @@ def shared() -> Path:
             pytest.fail(f"the shared data is missing at {path}; CI must have it beside the clone")
         pytest.skip(f"shared data not found at {path} (set QUARTIER_SHARED_DATA)")
     return path
+
+
+# --- Berlin inputs used by several test modules: read once, handed out as copies ---------
+
+_BERLIN: dict = {}
+
+
+def _berlin(shared: Path, name: str):
+    if name not in _BERLIN:
+        import warnings
+
+        import quartier
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", quartier.QuartierWarning)
+            if name == "plr_population":
+                plr = quartier.read_districts(
+                    shared / "berlin_lor" / "lor_planungsraeume_2021.shp", key="PLR_ID")
+                table = quartier.read_table(
+                    shared / "berlin_population"
+                    / "berlin-lor-population-2024-02-t2-planning-areas.csv", key="id")
+                _BERLIN[name], _ = quartier.join_indicators(plr, table)
+            elif name == "kitas":
+                _BERLIN[name] = quartier.read_facilities(
+                    shared / "berlin_kitas" / "berlin-daycare-centers-2026-07-details.csv",
+                    capacity="places", crs="EPSG:25833")
+            elif name == "care_homes":
+                _BERLIN[name] = quartier.read_facilities(
+                    shared / "berlin_facilities" / "pflegeeinrichtungen.geojson",
+                    capacity="platzzahl")
+    return _BERLIN[name].copy()
+
+
+@pytest.fixture
+def berlin_plr_population(shared):
+    """Berlin's 542 Planungsräume (EPSG:25833) joined with the 2024 population table t2."""
+    return _berlin(shared, "plr_population")
+
+
+@pytest.fixture
+def berlin_kitas(shared):
+    """Berlin's 2,893 Kitas with their places, in EPSG:25833."""
+    return _berlin(shared, "kitas")
+
+
+@pytest.fixture
+def berlin_care_homes(shared):
+    """Berlin's 274 care homes with their places, in EPSG:25833."""
+    return _berlin(shared, "care_homes")

@@ -13,7 +13,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely import Point
 
-import quartier
 from quartier import _fca_kernel as kernel
 from quartier.costs import cost_matrix
 from quartier.errors import ColumnError, CRSError, QuartierError, QuartierWarning, ValueParseError
@@ -165,22 +164,11 @@ def test_precomputed_costs_are_reused(line):
 # ---------------------------------------------------------------- PySAL access on Berlin
 
 
-@pytest.fixture(scope="module")
-def berlin(shared):
-    d = shared
-    plr = quartier.read_districts(d / "berlin_lor" / "lor_planungsraeume_2021.shp", key="PLR_ID")
-    table = quartier.read_table(
-        d / "berlin_population" / "berlin-lor-population-2024-02-t2-planning-areas.csv", key="id")
-    joined, _ = quartier.join_indicators(plr, table)
+@pytest.fixture
+def berlin(berlin_plr_population, berlin_kitas, berlin_care_homes):
+    joined = berlin_plr_population
     points = joined.set_geometry(joined.representative_point())
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", QuartierWarning)
-        kitas = quartier.read_facilities(
-            d / "berlin_kitas" / "berlin-daycare-centers-2026-07-details.csv",
-            capacity="places", crs="EPSG:25833")
-    homes = quartier.read_facilities(
-        d / "berlin_facilities" / "pflegeeinrichtungen.geojson", capacity="platzzahl")
-    return points, kitas, homes
+    return points, berlin_kitas, berlin_care_homes
 
 
 def _access(points, fac, col, cap, max_cost, weight_fn=None):

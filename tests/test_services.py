@@ -90,20 +90,11 @@ def test_spec_as_dataframe_and_errors(musterstadt):
         service_table(cells, by_service, SPEC[:1])
 
 
-def test_berlin_kitas_and_care_homes_per_planungsraum(shared):
-    plr = quartier.read_districts(shared / "berlin_lor" / "lor_planungsraeume_2021.shp",
-                                  key="PLR_ID")
-    table = quartier.read_table(
-        shared / "berlin_population" / "berlin-lor-population-2024-02-t2-planning-areas.csv",
-        key="id")
-    joined, _ = quartier.join_indicators(plr, table)
+def test_berlin_kitas_and_care_homes_per_planungsraum(berlin_plr_population, berlin_kitas,
+                                                      berlin_care_homes):
+    joined, kitas, homes = berlin_plr_population, berlin_kitas, berlin_care_homes
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", QuartierWarning)
-        kitas = quartier.read_facilities(
-            shared / "berlin_kitas" / "berlin-daycare-centers-2026-07-details.csv",
-            capacity="places", crs="EPSG:25833")
-        homes = quartier.read_facilities(
-            shared / "berlin_facilities" / "pflegeeinrichtungen.geojson", capacity="platzzahl")
         spec = [
             {"service": "Kitas", "target": "inhabitants_age_below_6", "label": "unter 6",
              "max_cost": 500, "capacity": "places", "norm_per_1000": 700, "spacing": 250},

@@ -91,25 +91,9 @@ def test_errors():
         supply(d.drop(columns=[]), kitas, demand_col="u6")
 
 
-@pytest.fixture(scope="module")
-def berlin_kitas(shared):
-    plr = quartier.read_districts(shared / "berlin_lor" / "lor_planungsraeume_2021.shp",
-                                  key="PLR_ID")
-    table = quartier.read_table(
-        shared / "berlin_population" / "berlin-lor-population-2024-02-t2-planning-areas.csv",
-        key="id")
-    joined, _ = quartier.join_indicators(plr, table)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", QuartierWarning)
-        kitas = quartier.read_facilities(
-            shared / "berlin_kitas" / "berlin-daycare-centers-2026-07-details.csv",
-            capacity="places", crs="EPSG:25833")
-    return joined, kitas
-
-
-def test_berlin_kitas_per_planungsraum(berlin_kitas):
+def test_berlin_kitas_per_planungsraum(berlin_plr_population, berlin_kitas):
     access = pytest.importorskip("access")
-    joined, kitas = berlin_kitas
+    joined, kitas = berlin_plr_population, berlin_kitas
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", QuartierWarning)
         out = supply(joined, kitas, demand_col="inhabitants_age_below_6", capacity="places",
