@@ -20,13 +20,13 @@ import numpy as np
 import pandas as pd
 
 from .config import AnalysisConfig, load_config
-from .coverage import coverage
 from .disclosure import apply_disclosure, disclosure
 from .districts import read_districts
 from .errors import ColumnError, format_list
 from .export import export_layers
 from .facilities import read_facilities, read_points
 from .joins import JoinReport, join_indicators
+from .services import service_table
 from .settings import get_language, set_language
 from .tables import read_table
 
@@ -118,7 +118,7 @@ def run_analysis(config: AnalysisConfig | str | Path, *, dry_run: bool = False,
 
 def _run(cfg: AnalysisConfig, stream) -> RunResult:
     de = cfg.project["lang"] == "de"
-    steps = 3 + len(cfg.tables) + 2 * len(cfg.services) + (1 if cfg.population else 0)
+    steps = 3 + len(cfg.tables) + len(cfg.services) + bool(cfg.services) + bool(cfg.population)
     step = _Progress(steps, stream)
     out = cfg.output_dir
     out.mkdir(parents=True, exist_ok=True)
@@ -162,15 +162,22 @@ def _run(cfg: AnalysisConfig, stream) -> RunResult:
              else f"read {len(population):,} population points")
 
     rows, layers, maps = [], {}, []
+    if cfg.services:
+        facilities_by_service = {sv["name"]: _facilities(sv, districts.crs) for sv in cfg.services}
+        spec = [
+            {k: v for k, v in {"service": sv["name"], "target": sv["target_group"],
+                               "max_cost": sv["max_cost"], "capacity": sv.get("capacity"),
+                               "norm_per_1000": sv.get("norm_per_1000")}.items()
+             if v is not None}
+            for sv in cfg.services
+        ]
+        tidy = service_table(population, facilities_by_service, spec, by=districts, by_key=key)
+        step(f"Versorgung für {len(cfg.services)} Leistung(en) berechnet" if de
+             else f"coverage computed for {len(cfg.services)} service(s)")
     for s in cfg.services:
-        facilities = _facilities(s, districts.crs)
-        group = s["target_group"]
-        result = coverage(population, facilities, max_cost=s["max_cost"], demand_col=group,
-                          by=districts, by_key=key)
-        table = _service_table(result.districts, facilities, s, key, name_col)
+        facilities = facilities_by_service[s["name"]]
+        table = _summary_rows(tidy[tidy["service"] == s["name"]], districts, s, key, name_col)
         rows.append(table)
-        step(f"{s['name']}: {len(facilities)} Einrichtungen, Versorgung berechnet" if de
-             else f"{s['name']}: {len(facilities)} facilities, coverage computed")
         layer = districts[[key, *([name_col] if name_col else []), "geometry"]].merge(
             table.drop(columns=["name"]), left_on=key, right_on="key", how="left"
         ).drop(columns=["key"])
@@ -213,36 +220,36 @@ def _facilities(s, crs):
     return fac
 
 
-def _service_table(by, facilities, s, key, name_col):
-    cap = s.get("capacity")
-    places = np.full(len(by), np.nan)
-    if cap:
-        hits = gpd.sjoin(facilities[[cap, "geometry"]], by[[key, "geometry"]], how="inner",
-                         predicate="within")
-        per = hits.groupby(key)[cap].sum()
-        places = by[key].map(per).fillna(0.0).to_numpy(dtype=float)
-    population = by["population"].to_numpy(dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        per_1000 = np.where(population > 0, places / population * 1000, np.nan)
-    norm = s.get("norm_per_1000")
-    required = np.ceil(population * norm / 1000) if norm else np.full(len(by), np.nan)
-    deficit = required - places if norm and cap else np.full(len(by), np.nan)
-    share = by["share_covered"].to_numpy(dtype=float)
-    gap = np.zeros(len(by), bool)
+def _summary_rows(rows, districts, s, key, name_col):
+    """The summary columns of one service from :func:`quartier.service_table`'s tidy rows.
+
+    Places count only with a capacity column; required places are whole places (rounded
+    up); the deficit is signed (negative: places to spare); a gap is coverage below
+    ``min_share`` or a deficit.
+    """
+    rows = rows.set_index("district").reindex(districts[key].astype(str))
+    cap, norm = s.get("capacity"), s.get("norm_per_1000")
+    places = rows["places"].to_numpy(dtype=float) if cap else np.full(len(rows), np.nan)
+    population = rows["population"].to_numpy(dtype=float)
+    required = (np.ceil(np.round(rows["required_places"].to_numpy(dtype=float), 6)) if norm
+                else np.full(len(rows), np.nan))
+    deficit = required - places if norm and cap else np.full(len(rows), np.nan)
+    share = rows["share_covered"].to_numpy(dtype=float)
+    gap = np.zeros(len(rows), bool)
     if "min_share" in s:
         gap |= share < s["min_share"]
     if norm and cap:
         gap |= deficit > 0
     return pd.DataFrame({
-        "key": by[key].to_numpy(),
-        "name": by[name_col].to_numpy() if name_col else by[key].to_numpy(),
+        "key": districts[key].to_numpy(),
+        "name": districts[name_col].to_numpy() if name_col else districts[key].to_numpy(),
         "service": s["name"],
         "target_group": s["target_group"],
         "population": population,
-        "covered": by["covered_population"].to_numpy(dtype=float),
+        "covered": rows["covered_population"].to_numpy(dtype=float),
         "share_covered": share,
         "places": places,
-        "places_per_1000": per_1000,
+        "places_per_1000": rows["places_per_1000"].to_numpy(dtype=float) if cap else np.nan,
         "norm_per_1000": norm if norm else np.nan,
         "places_required": required,
         "places_deficit": deficit,
