@@ -89,17 +89,21 @@ def _chunked(func, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.concatenate(results)
 
 
-def assign_points(points: np.ndarray, polygons: np.ndarray) -> np.ndarray:
+def assign_points(points: np.ndarray, polygons: np.ndarray, *,
+                  predicate: str = "intersects") -> np.ndarray:
     """Position of the polygon each point lies in (-1 if none).
 
-    A point on the shared border of two polygons goes to the first of them
-    (lowest position), so that it is counted exactly once.
+    With ``predicate="intersects"`` a point on the shared border of two
+    polygons goes to the first of them (lowest position), so that it is
+    counted exactly once; with ``"within"`` it belongs to none (and callers
+    report it).
     """
     out = np.full(len(points), -1, dtype=np.intp)
     if len(points) == 0 or len(polygons) == 0:
         return out
     tree = shapely.STRtree(polygons)
-    pt_idx, poly_idx = tree.query(points, predicate="intersects")
+    pt_idx, poly_idx = tree.query(points, predicate="within" if predicate == "within"
+                                  else "intersects")
     if len(pt_idx):
         # keep the first polygon per point: sort by (point, polygon), take first of each point
         order = np.lexsort((poly_idx, pt_idx))
@@ -108,3 +112,17 @@ def assign_points(points: np.ndarray, polygons: np.ndarray) -> np.ndarray:
         first[1:] = pt_idx[1:] != pt_idx[:-1]
         out[pt_idx[first]] = poly_idx[first]
     return out
+
+
+def locate_points(points, districts) -> np.ndarray:
+    """Position in ``districts`` of the district each row of ``points`` lies in (-1 if none).
+
+    Polygons (grid cells, address areas) count at a point inside them. A point must lie in
+    a district's interior: one exactly on a border belongs to none and is reported by the
+    callers (coverage, supply), as it cannot be told which district it serves.
+    """
+    from .costs import point_coordinates
+
+    xy = point_coordinates(points, what="point")
+    return assign_points(shapely.points(xy), np.asarray(districts.geometry.array),
+                         predicate="within")

@@ -22,6 +22,7 @@ import pandas as pd
 
 from ._checks import district_key
 from ._disagg import disaggregate
+from ._overlay import locate_points
 from ._reach import same_metric_crs
 from .costs import nearest
 from .crs import require_same_crs
@@ -294,25 +295,15 @@ def _demand_kind(demand, demand_kind, population):
     return "cells"
 
 
-def _representative(gdf):
-    geoms = gdf.geometry
-    if not (geoms.geom_type == "Point").all():
-        # grid cells or address polygons count at a point inside
-        geoms = geoms.representative_point()
-    return geoms
-
-
 def _by_district(points, population, covered, by, by_key):
     """Sum population and covered population of points per district of ``by``."""
     key = district_key(by, by_key)
     require_same_crs(by, points, what="districts (by)", reference_what="demand",
                      fix="by.to_crs(demand.crs)")
-    pts = gpd.GeoDataFrame(geometry=_representative(points).values, index=points.index,
-                           crs=points.crs)
-    hits = gpd.sjoin(pts, by[[key, by.geometry.name]], how="left", predicate="within")
-    # a point on a shared border would fall in two districts: keep the first
-    hits = hits[~hits.index.duplicated(keep="first")]
-    district_of = hits[key].reindex(points.index)
+    pos = locate_points(points, by)
+    keys = by[key].to_numpy(dtype=object)
+    district_of = pd.Series(np.where(pos >= 0, keys[pos], None), index=points.index,
+                            dtype=object)
     inside = district_of.notna()
     frame = pd.DataFrame(
         {

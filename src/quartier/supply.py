@@ -29,6 +29,7 @@ import geopandas as gpd
 import numpy as np
 
 from ._checks import district_key
+from ._overlay import locate_points
 from ._reach import reachable_chunks, same_metric_crs
 from .crs import require_same_crs
 from .errors import QuartierWarning, format_list
@@ -145,8 +146,8 @@ def supply(
         if by is demand:
             unit_pos = np.arange(len(demand))
         else:
-            unit_pos = _locate(demand, by)
-        fac_pos = _locate(facilities, by)
+            unit_pos = locate_points(demand, by)
+        fac_pos = locate_points(facilities, by)
     else:
         key = None
         out = demand.copy()
@@ -224,16 +225,4 @@ def _polygonal(gdf) -> bool:
     types = set(gdf.geom_type.dropna())
     return bool(types) and types <= {"Polygon", "MultiPolygon"}
 
-
-def _locate(points: gpd.GeoDataFrame, by: gpd.GeoDataFrame) -> np.ndarray:
-    """Position of the district of ``by`` each point lies in, -1 for none."""
-    geoms = points.geometry
-    if not (geoms.geom_type == "Point").all():
-        geoms = geoms.representative_point()
-    pts = gpd.GeoDataFrame(geometry=geoms.values, crs=points.crs)
-    poly = gpd.GeoDataFrame({"_pos": np.arange(len(by))}, geometry=by.geometry.values,
-                            crs=by.crs)
-    hits = gpd.sjoin(pts, poly, how="left", predicate="within")
-    hits = hits[~hits.index.duplicated(keep="first")].sort_index()
-    return hits["_pos"].fillna(-1).to_numpy().astype(np.int64)
 
