@@ -45,7 +45,7 @@ def _inputs(n, m, seed=0):
 
 
 def _quartier(method, demand, supply):
-    from quartier.fca import fca
+    from quartier.access.floating import fca
 
     kw = {"weights": STEPS} if method == "e2sfca" else {}
     with warnings.catch_warnings():
@@ -56,7 +56,7 @@ def _quartier(method, demand, supply):
 
 def run_quartier(n, m, repeat):
     """Child process: quartier end to end for both methods; seconds and the pair count."""
-    import quartier.fca  # noqa: F401  (imports are not part of the timing)
+    import quartier.access.floating  # noqa: F401  (imports are not part of the timing)
 
     demand, supply = _inputs(n, m)
     for method in ("2sfca", "e2sfca"):  # JIT warm-up (compile or load from the disk cache)
@@ -91,8 +91,8 @@ def run_access(n, m, full, repeat):
     """Child process: access on the reachable pairs (or the full table); checks agreement."""
     import access  # noqa: F401
 
-    from quartier._reach import reachable
-    from quartier.costs import cost_matrix
+    from quartier.access._reach import reachable
+    from quartier.access.costs import cost_matrix
 
     demand, supply = _inputs(n, m)
     start = time.perf_counter()
@@ -118,8 +118,8 @@ def run_network(n_side, n, m):
     import geopandas as gpd
     from bench_network import grid
 
-    from quartier.fca import fca
-    from quartier.network import StreetNetwork
+    from quartier.access.floating import fca
+    from quartier.access.network.streets import StreetNetwork
 
     xy, u, v = grid(n_side)
     rng = np.random.default_rng(7)

@@ -49,7 +49,7 @@ def _berlin():
 def _case(name, source, target, repeat):
     from tobler.area_weighted import area_interpolate as tobler_area
 
-    from quartier.interpolate import area_interpolate
+    from quartier.areas.interpolate import area_interpolate
 
     def ours():
         with warnings.catch_warnings():

@@ -38,7 +38,7 @@ def grid(n_side: int, seed: int = 0):
 
 
 def moabit():
-    from quartier.network import StreetNetwork
+    from quartier.access.network.streets import StreetNetwork
 
     path = SHARED / "berlin_streets_moabit" / "moabit_roads.gpkg"
     if not path.exists():
@@ -58,7 +58,7 @@ def run_case(name, xy, u, v, *, n_od, cutoff, n_fac, n_orig, pandana_ok, network
     import networkx as nx
     import pandana
 
-    from quartier.network import StreetNetwork
+    from quartier.access.network.streets import StreetNetwork
 
     rows, notes = [], []
     # pandana keeps edge weights as whole millimetres, truncating: both libraries get lengths
@@ -192,7 +192,7 @@ def run_case(name, xy, u, v, *, n_od, cutoff, n_fac, n_orig, pandana_ok, network
 
 
 def run(quick: bool) -> str:
-    from quartier.network import StreetNetwork
+    from quartier.access.network.streets import StreetNetwork
 
     rows, notes = [], []
     m = moabit()

@@ -39,7 +39,7 @@ def make_city(n_demand: int, n_cand: int, size_m: float, seed: int = 0):
 
 
 def _quartier(demand, cand, p):
-    from quartier.siting import maximal_coverage
+    from quartier.planning.siting import maximal_coverage
 
     start = time.perf_counter()
     with warnings.catch_warnings():
@@ -53,7 +53,7 @@ def _spopt(demand, cand, p, time_limit=None):
     import pulp
     from spopt.locate import MCLP
 
-    from quartier.costs import cost_matrix
+    from quartier.access.costs import cost_matrix
 
     dense = cost_matrix(demand, cand, max_cost=RADIUS).to_dense()
     dense[np.isnan(dense)] = RADIUS + 1

@@ -8,7 +8,7 @@ LEAFLET_VERSION=1.9.4
 JQUERY_VERSION=3.7.1
 
 repo="$(cd "$(dirname "$0")/.." && pwd)"
-dest="$repo/src/quartier/_vendor"
+dest="$repo/src/quartier/output/_vendor"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from quartier.config import load_config
+from quartier.batch.config import load_config
 from quartier.errors import ConfigError
 
 from conftest import REPO

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely import Point
 
-from quartier.costs import cost_matrix, nearest
+from quartier.access.costs import cost_matrix, nearest
 from quartier.errors import CRSError
 
 

@@ -9,7 +9,7 @@ import pytest
 import shapely
 
 import quartier
-from quartier.cli import main
+from quartier.batch.cli import main
 
 
 @pytest.fixture(scope="module")

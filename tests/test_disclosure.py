@@ -9,15 +9,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import quartier
-from quartier.disclosure import (
+from quartier.errors import ColumnError, QuartierWarning
+from quartier.reporting.disclosure_control import (
     apply_disclosure,
     disclosure,
     get_disclosure,
     protect_table,
     set_disclosure,
 )
-from quartier.errors import ColumnError, QuartierWarning
-from quartier.rates import rate
+from quartier.reporting.rates import rate
 
 
 @pytest.fixture(autouse=True)

@@ -13,10 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely import Point
 
-from quartier import _fca_kernel as kernel
-from quartier.costs import cost_matrix
+from quartier.access import _fca_kernel as kernel
+from quartier.access.costs import cost_matrix
+from quartier.access.floating import fca, fca_weights
 from quartier.errors import ColumnError, CRSError, QuartierError, QuartierWarning, ValueParseError
-from quartier.fca import fca, fca_weights
 
 access = pytest.importorskip("access")
 from access import Access  # noqa: E402
@@ -405,7 +405,7 @@ def test_kernel_sparse_cells_polygons_and_errors():
 def test_kernel_weights_and_cells_are_numpys():
     if not kernel.AVAILABLE:
         pytest.skip("numba is not installed")
-    from quartier.fca import _weight_spec
+    from quartier.access.floating import _weight_spec
 
     d = np.r_[0.0, np.linspace(0, 2000, 4001), 500.0, np.nextafter(500.0, 1e9), 1500.0]
     for kw in ({"method": "e2sfca", "weights": {500: 1.0, 1000: 0.68, 1500: 0.22}},

@@ -10,9 +10,9 @@ import pytest
 from shapely import Point, box
 
 import quartier
+from quartier.access.gaps import coverage_gaps, label_columns, supply_gaps
+from quartier.access.provision import supply
 from quartier.errors import ColumnError, QuartierWarning
-from quartier.gaps import coverage_gaps, label_columns, supply_gaps
-from quartier.supply import supply
 
 
 @pytest.fixture

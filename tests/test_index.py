@@ -8,7 +8,7 @@ import pytest
 
 import quartier
 from quartier.errors import ColumnError
-from quartier.index import PRESETS, IndexPreset, composite_index
+from quartier.reporting.index import PRESETS, IndexPreset, composite_index
 
 MSS = "berlin_mss_2021/"
 CASES = [

@@ -19,14 +19,14 @@ from scipy.sparse import coo_matrix
 from shapely import Point, box
 
 import quartier
-from quartier.errors import ColumnError, CRSError, QuartierWarning
-from quartier.interpolate import (
+from quartier.areas.interpolate import (
     InterpolationReport,
     area_interpolate,
     dasymetric_interpolate,
     interpolation_weights,
 )
-from quartier.rasters import raster_sums
+from quartier.areas.rasters import raster_sums
+from quartier.errors import ColumnError, CRSError, QuartierWarning
 
 INDICES = ["GESIx_2022", "ESIx_2022", "DI_2022", "DII_2022", "DIII_2022"]
 

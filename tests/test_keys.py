@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from quartier.errors import DistrictKeyError
-from quartier.keys import normalize_keys
+from quartier.io.keys import normalize_keys
 
 
 @given(st.lists(st.integers(0, 99_999_999), min_size=1, max_size=50))

@@ -16,10 +16,10 @@ import shapely
 from shapely import Point, box
 
 import quartier
-from quartier import _classes
-from quartier._classes import MISSING_COLOUR, SUPPRESSED_COLOUR
-from quartier._geom import web_geometry
-from quartier.maps import (
+from quartier.output import _classes
+from quartier.output._classes import MISSING_COLOUR, SUPPRESSED_COLOUR
+from quartier.output._geom import web_geometry
+from quartier.output.maps import (
     add_catchments,
     add_facilities,
     add_layer,
@@ -27,7 +27,7 @@ from quartier.maps import (
     class_breaks,
     legend_labels,
 )
-from quartier.offline import save_map
+from quartier.output.offline import save_map
 
 
 def _districts(values, names=None):
@@ -304,7 +304,7 @@ def test_save_map_is_atomic(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    import quartier.offline as offline
+    import quartier.output.offline as offline
 
     monkeypatch.setattr(offline.os, "fsync", broken)
     with pytest.raises(OSError, match="disk full"):

@@ -7,7 +7,7 @@ import numpy as np
 from shapely import box
 
 import quartier
-from quartier.maps import class_breaks, legend_labels
+from quartier.output.maps import class_breaks, legend_labels
 
 
 def _districts(values, names=None):

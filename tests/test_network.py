@@ -12,10 +12,10 @@ import shapely
 from shapely import LineString, Point
 
 import quartier
-from quartier import costs
+from quartier.access import costs
+from quartier.access.catchments import isochrones
+from quartier.access.network.streets import StreetNetwork
 from quartier.errors import CRSError, QuartierError, QuartierWarning
-from quartier.isochrones import isochrones
-from quartier.network import StreetNetwork
 
 CRS = "EPSG:25832"
 
@@ -193,7 +193,7 @@ def test_osm_xml_siegessaeule(shared):
     path = shared / "berlin_osm_siegessaeule" / "berlin-siegessaeule.osm.gz"
     net = quiet(StreetNetwork.from_osm, path, "walk", crs="EPSG:25833")
     assert net.n_nodes > 100 and net.n_edges > 100
-    assert net.crs.to_epsg() == 25833 and quartier.crs.is_metric(net.crs)
+    assert net.crs.to_epsg() == 25833 and quartier.io.crs.is_metric(net.crs)
     # the roundabout Großer Stern is foot=no: it is left out and reported
     assert net.dropped["primary"] > 0
     assert quiet(StreetNetwork.from_osm, path).crs.to_epsg() == 25832
@@ -257,8 +257,7 @@ def test_demo_coverage_along_the_streets(demo):
     cells["ew_65plus"] = cells["65_bis_79"] + cells["80_und_aelter"]
     fac = quartier.read_facilities(quartier.demo_path("musterstadt.gpkg"), layer="einrichtungen")
     treffs = fac[fac["art"] == "seniorentreff"]
-    # the module (quartier.coverage is also the name of the exported function)
-    coverage = importlib.import_module("quartier.coverage").coverage
+    coverage = importlib.import_module("quartier.access.covering").coverage
     res = quiet(
         coverage, cells, treffs, max_cost=10, demand_col="ew_65plus",
         network=walk,

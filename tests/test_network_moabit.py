@@ -11,9 +11,9 @@ import pytest
 import shapely
 
 import quartier
+from quartier.access.catchments import isochrones, service_areas
+from quartier.access.network.streets import StreetNetwork
 from quartier.errors import QuartierWarning
-from quartier.isochrones import isochrones, service_areas
-from quartier.network import StreetNetwork
 
 CRS = "EPSG:25833"
 

@@ -26,8 +26,8 @@ import numpy as np
 import pytest
 
 import quartier
-from quartier.maps import add_facilities, choropleth
-from quartier.offline import save_map
+from quartier.output.maps import add_facilities, choropleth
+from quartier.output.offline import save_map
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 VIEW = (1280, 900)

@@ -11,9 +11,9 @@ from PIL import Image
 from shapely import box
 
 import quartier
-from quartier import _classes
-from quartier.maps import legend_labels
-from quartier.printmap import nice_length, print_map
+from quartier.output import _classes
+from quartier.output.maps import legend_labels
+from quartier.output.printmap import nice_length, print_map
 
 
 def _grid(n=4, size=1000.0):

@@ -12,7 +12,12 @@ from shapely import Point, box
 
 import quartier
 from quartier.errors import QuartierWarning, ValueParseError
-from quartier.projection import future_demand, place_deficit, project_population, required_places
+from quartier.planning.projection import (
+    future_demand,
+    place_deficit,
+    project_population,
+    required_places,
+)
 
 BASE = pd.DataFrame({"plr": ["01", "02", "03"], "ew65": [1000, 500, 0]})
 

@@ -12,8 +12,8 @@ from affine import Affine
 from shapely import box
 
 import quartier
+from quartier.areas.rasters import RasterReport, raster_cells, raster_sums
 from quartier.errors import ColumnError, CRSError, InputFileError, QuartierWarning
-from quartier.rasters import RasterReport, raster_cells, raster_sums
 
 
 @pytest.fixture(scope="module")

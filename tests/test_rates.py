@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import quartier
 from quartier.errors import ColumnError, DistrictKeyError, QuartierWarning
-from quartier.rates import aggregate, rate
+from quartier.reporting.rates import aggregate, rate
 
 POP = "berlin_population/berlin-lor-population-2024-02-t2-{}.csv"
 

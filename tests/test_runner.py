@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 import quartier
-from quartier.cli import EXIT_BAD_INPUT, EXIT_OK, main
-from quartier.config import load_config
-from quartier.runner import run_analysis
+from quartier.batch.cli import EXIT_BAD_INPUT, EXIT_OK, main
+from quartier.batch.config import load_config
+from quartier.batch.runner import run_analysis
 
 from conftest import REPO
 

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 import quartier
+from quartier.access.provision import supply
+from quartier.access.services import TABLE_COLUMNS, service_table
 from quartier.errors import QuartierWarning
-from quartier.services import TABLE_COLUMNS, service_table
-from quartier.supply import supply
 
 
 @pytest.fixture(scope="module")

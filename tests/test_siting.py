@@ -13,10 +13,10 @@ import pytest
 from shapely import Point
 
 import quartier
-from quartier import _siting_model
-from quartier.costs import cost_matrix
+from quartier.access.costs import cost_matrix
 from quartier.errors import CRSError, QuartierError, QuartierWarning, ValueParseError
-from quartier.siting import maximal_coverage, p_median, set_cover
+from quartier.planning import _siting_model
+from quartier.planning.siting import maximal_coverage, p_median, set_cover
 
 CRS = "EPSG:25832"
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:pulp")

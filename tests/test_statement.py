@@ -9,7 +9,7 @@ from shapely import Point, box
 
 import quartier
 from quartier.errors import ColumnError, CRSError, QuartierError
-from quartier.statement import ServiceCheck, development_statement, plan_residents
+from quartier.planning.statement import ServiceCheck, development_statement, plan_residents
 
 PLAN = gpd.GeoDataFrame(geometry=[box(0, 0, 200, 200)], crs="EPSG:25832")  # inside point (100, 100)
 
@@ -93,7 +93,7 @@ def test_demo_city_plan_area_against_brute_force():
 
 
 def test_statement_package_for_the_demo_plan(tmp_path):
-    from quartier.statement import write_statement
+    from quartier.planning.statement import write_statement
 
     gpkg = quartier.demo_path("musterstadt.gpkg")
     plan = gpd.read_file(gpkg, layer="baugebiet")

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from shapely import Point, box
 
 import quartier
+from quartier.access.provision import supply
 from quartier.errors import QuartierWarning
-from quartier.supply import supply
 
 
 def _city():
@@ -109,7 +109,7 @@ def test_berlin_kitas_per_planungsraum(berlin_plr_population, berlin_kitas):
     assert np.allclose(out["places"], located)
     assert out["places"].sum() + kitas["places"].to_numpy()[owner < 0].sum() == kitas["places"].sum()
     # in reach: P_i * A_i with PySAL access' 2SFCA on the identical pairs
-    from quartier.costs import cost_matrix
+    from quartier.access.costs import cost_matrix
 
     points = joined.set_geometry(joined.representative_point())
     cm = cost_matrix(points, kitas, max_cost=1500)

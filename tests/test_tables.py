@@ -1,4 +1,4 @@
-"""Tests of quartier.tables.read_table."""
+"""Tests of quartier.io.tables.read_table."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from quartier.errors import (
     QuartierWarning,
     ValueParseError,
 )
-from quartier.tables import read_table
+from quartier.io.tables import read_table
 
 
 def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:

@@ -10,8 +10,8 @@ import pytest
 
 import quartier
 from quartier.errors import ColumnError, DistrictKeyError, QuartierWarning
-from quartier.maps import class_breaks
-from quartier.years import change, shared_breaks
+from quartier.output.maps import class_breaks
+from quartier.reporting.years import change, shared_breaks
 
 
 def test_change_kinds_by_hand():

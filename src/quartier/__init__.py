@@ -18,20 +18,24 @@ True
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import errors
-from .coverage import CoverageResult, coverage
-from .crs import DEFAULT_CRS
-from .demo import demo_path, run_demo
-from .disclosure import (
-    DisclosureRules,
-    apply_disclosure,
-    disclosure,
-    get_disclosure,
-    protect_table,
-    set_disclosure,
+from quartier import errors
+from quartier.access.catchments import isochrones, service_areas
+from quartier.access.covering import CoverageResult, coverage
+from quartier.access.floating import fca, fca_weights
+from quartier.access.gaps import coverage_gaps, label_columns, supply_gaps
+from quartier.access.network.streets import StreetNetwork
+from quartier.access.provision import supply
+from quartier.access.services import service_table
+from quartier.areas.interpolate import (
+    InterpolationReport,
+    InterpolationWeights,
+    area_interpolate,
+    dasymetric_interpolate,
+    interpolation_weights,
 )
-from .districts import read_districts
-from .errors import (
+from quartier.areas.rasters import RasterReport, raster_cells, raster_sums
+from quartier.batch.demo import demo_path, run_demo
+from quartier.errors import (
     ColumnError,
     CRSError,
     DistrictKeyError,
@@ -41,41 +45,42 @@ from .errors import (
     QuartierWarning,
     ValueParseError,
 )
-from .export import export_layers, export_raster
-from .facilities import read_facilities, read_points
-from .fca import fca, fca_weights
-from .gaps import coverage_gaps, label_columns, supply_gaps
-from .index import PRESETS, IndexPreset, composite_index
-from .interpolate import (
-    InterpolationReport,
-    InterpolationWeights,
-    area_interpolate,
-    dasymetric_interpolate,
-    interpolation_weights,
+from quartier.io.crs import DEFAULT_CRS
+from quartier.io.districts import read_districts
+from quartier.io.facilities import read_facilities, read_points
+from quartier.io.joins import JoinReport, join_indicators
+from quartier.io.tables import read_table
+from quartier.output.export import export_layers, export_raster
+from quartier.output.formatting import format_number, format_percent
+from quartier.output.maps import add_catchments, add_facilities, add_layer, choropleth
+from quartier.output.offline import save_map
+from quartier.output.printmap import print_map
+from quartier.planning.projection import (
+    future_demand,
+    place_deficit,
+    project_population,
+    required_places,
 )
-from .isochrones import isochrones, service_areas
-from .joins import JoinReport, join_indicators
-from .maps import add_catchments, add_facilities, add_layer, choropleth
-from .network import StreetNetwork
-from .numbers import format_number, format_percent
-from .offline import save_map
-from .printmap import print_map
-from .projection import future_demand, place_deficit, project_population, required_places
-from .rasters import RasterReport, raster_cells, raster_sums
-from .rates import aggregate, rate
-from .services import service_table
-from .settings import get_language, set_language
-from .siting import SitingResult, maximal_coverage, p_median, set_cover
-from .statement import (
+from quartier.planning.siting import SitingResult, maximal_coverage, p_median, set_cover
+from quartier.planning.statement import (
     ServiceCheck,
     Statement,
     development_statement,
     plan_residents,
     write_statement,
 )
-from .supply import supply
-from .tables import read_table
-from .years import change, shared_breaks
+from quartier.reporting.disclosure_control import (
+    DisclosureRules,
+    apply_disclosure,
+    disclosure,
+    get_disclosure,
+    protect_table,
+    set_disclosure,
+)
+from quartier.reporting.index import PRESETS, IndexPreset, composite_index
+from quartier.reporting.rates import aggregate, rate
+from quartier.reporting.years import change, shared_breaks
+from quartier.settings import get_language, set_language
 
 try:
     __version__ = version("quartier")

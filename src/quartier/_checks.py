@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import ColumnError, InputFileError, ValueParseError, format_list
+from quartier.errors import ColumnError, InputFileError, ValueParseError, format_list
 
 
 def existing_file(source: str | os.PathLike, *, suffixes: Iterable[str] | None = None,

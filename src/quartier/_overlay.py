@@ -121,7 +121,7 @@ def locate_points(points, districts) -> np.ndarray:
     a district's interior: one exactly on a border belongs to none and is reported by the
     callers (coverage, supply), as it cannot be told which district it serves.
     """
-    from .costs import point_coordinates
+    from quartier.access.costs import point_coordinates
 
     xy = point_coordinates(points, what="point")
     return assign_points(shapely.points(xy), np.asarray(districts.geometry.array),

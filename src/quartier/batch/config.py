@@ -1,0 +1,339 @@
+"""Analysis configuration files (``analysis.toml``) for repeatable batch runs.
+
+A planner describes a whole analysis once: the districts, the tables, the
+population, the target groups, the services with their reach and norms, and
+the outputs. :func:`load_config` validates the whole file before any work is
+done, with errors that name the line and the key. ``quartier run`` (see
+:mod:`quartier.runner`) then runs it.
+
+The file format, with every key::
+
+    [project]
+    name = "Seniorentreffs 2026"     # required
+    output = "ergebnisse"            # folder for maps, layers and the summary
+    lang = "de"                      # "de" or "en"
+    crs = "EPSG:25832"               # planning CRS (projected, metres)
+
+    [districts]                      # required
+    path = "stadtteile.gpkg"         # relative to this file
+    layer = "stadtteile"
+    key = "stadtteil_id"             # required
+    name = "name"
+    key_width = 5
+    source_crs = "EPSG:25832"        # only for files without a CRS
+
+    [[tables]]                       # any number of indicator tables
+    path = "indikatoren.csv"
+    key = "Stadtteil"
+    key_width = 5
+    sheet = "Tabelle1"               # XLSX only
+    sep = ";"
+    decimal = ","
+    encoding = "cp1252"
+
+    [population]                     # demand units (grid cells, address points)
+    path = "bevoelkerung_100m.csv"
+    x = "x"
+    y = "y"
+    source_crs = "EPSG:25832"
+    layer = "..."
+
+    [target_groups]                  # name = population columns to add up
+    senioren = ["65_bis_79", "80_und_aelter"]
+
+    [[services]]
+    name = "Seniorentreffs"          # required
+    facilities = "musterstadt.gpkg"  # required
+    layer = "einrichtungen"
+    filter = { art = "seniorentreff" }
+    capacity = "plaetze"
+    target_group = "senioren"        # required, a key of [target_groups]
+    max_cost = 500                   # required, metres (straight line)
+    norm_per_1000 = 10               # places per 1,000 of the target group
+    min_share = 0.8                  # coverage below this is a gap
+
+    [disclosure]
+    min_count = 3
+    round_to = 5
+
+    [outputs]
+    maps = true
+    offline = true
+    layers = ["gpkg"]                # gpkg, geojson, fgb, parquet, shp
+    summary = "csv"                  # csv or xlsx
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from quartier.errors import ConfigError
+
+__all__ = ["AnalysisConfig", "load_config", "SCHEMA"]
+
+_STR, _INT, _NUM, _BOOL, _LIST, _TABLE, _CRS = "text", "whole number", "number", "true/false", "list", "table", "CRS"
+_PATH = "path"
+
+#: Sections, their keys, the kind of value, and whether the key is required.
+SCHEMA: dict[str, dict[str, tuple[str, bool]]] = {
+    "project": {"name": (_STR, True), "output": (_STR, False), "lang": (_STR, False),
+                "crs": (_CRS, False)},
+    "districts": {"path": (_PATH, True), "layer": (_STR, False), "key": (_STR, True),
+                  "name": (_STR, False), "key_width": (_INT, False), "source_crs": (_CRS, False)},
+    "tables": {"path": (_PATH, True), "key": (_STR, True), "key_width": (_INT, False),
+               "sheet": (_STR, False), "sep": (_STR, False), "decimal": (_STR, False),
+               "encoding": (_STR, False)},
+    "population": {"path": (_PATH, True), "x": (_STR, False), "y": (_STR, False),
+                   "source_crs": (_CRS, False), "layer": (_STR, False)},
+    "services": {"name": (_STR, True), "facilities": (_PATH, True), "layer": (_STR, False),
+                 "x": (_STR, False), "y": (_STR, False), "source_crs": (_CRS, False),
+                 "filter": (_TABLE, False), "capacity": (_STR, False),
+                 "target_group": (_STR, True), "max_cost": (_NUM, True),
+                 "norm_per_1000": (_NUM, False), "min_share": (_NUM, False)},
+    "disclosure": {"min_count": (_INT, False), "round_to": (_INT, False),
+                   "secondary": (_BOOL, False)},
+    "outputs": {"maps": (_BOOL, False), "offline": (_BOOL, False), "layers": (_LIST, False),
+                "summary": (_STR, False)},
+}
+_ARRAYS = {"tables", "services"}  # [[tables]], [[services]]
+_REQUIRED_SECTIONS = ("project", "districts")
+_LAYER_FORMATS = ("gpkg", "geojson", "fgb", "parquet", "shp")
+
+
+@dataclass
+class AnalysisConfig:
+    """A validated analysis configuration; paths are absolute.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The configuration file.
+    project, districts, population, disclosure, outputs : dict
+        The sections, with defaults filled in (``population`` and
+        ``disclosure`` may be empty).
+    tables, services : list of dict
+    target_groups : dict of str to list of str
+    """
+
+    path: Path
+    project: dict[str, Any]
+    districts: dict[str, Any]
+    tables: list[dict[str, Any]] = field(default_factory=list)
+    population: dict[str, Any] = field(default_factory=dict)
+    target_groups: dict[str, list[str]] = field(default_factory=dict)
+    services: list[dict[str, Any]] = field(default_factory=list)
+    disclosure: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def output_dir(self) -> Path:
+        """The folder the run writes to."""
+        return self.path.parent / self.project.get("output", "ergebnisse")
+
+
+def load_config(path: str | os.PathLike) -> AnalysisConfig:
+    """Read and validate an analysis configuration file before any work is done.
+
+    Checks every section and key (misspelt keys get a "did you mean"), the
+    kinds of values, required keys, that files exist (paths are relative to
+    the configuration file), that services name a defined target group, and
+    the output formats. Errors name the file, the line and the key.
+
+    Parameters
+    ----------
+    path : path
+        The ``.toml`` file.
+
+    Returns
+    -------
+    AnalysisConfig
+
+    Raises
+    ------
+    ConfigError
+        On the first problem found, with its line.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> folder = tempfile.mkdtemp()
+    >>> toml = os.path.join(folder, "analysis.toml")
+    >>> with open(toml, "w") as f:
+    ...     _ = f.write('[project]\\nname = "Test"\\n[districts]\\npfad = "x.gpkg"\\nkey = "id"\\n')
+    >>> load_config(toml)
+    Traceback (most recent call last):
+    ...
+    quartier.errors.ConfigError: analysis.toml, line 4: unknown key 'pfad' in [districts]. Did you mean 'path'?
+    """
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise ConfigError(f"configuration file '{path}' does not exist. Check the path.")
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        match = re.search(r"line (\d+)", str(err))
+        raise ConfigError(
+            f"{path.name}: not valid TOML ({err}). Check quotes, brackets and '=' on that line.",
+            line=int(match.group(1)) if match else None,
+        ) from None
+    locate = _Locator(text, path.name)
+
+    for section in data:
+        if section not in SCHEMA and section != "target_groups":
+            raise locate.error(section, None, None, f"unknown section [{section}]"
+                               + _did_you_mean(section, [*SCHEMA, "target_groups"]))
+    for section in _REQUIRED_SECTIONS:
+        if section not in data:
+            raise ConfigError(f"{path.name}: the section [{section}] is missing; it is required.")
+
+    base = path.parent
+    checked: dict[str, Any] = {}
+    for section, keys in SCHEMA.items():
+        if section not in data:
+            continue
+        value = data[section]
+        if section in _ARRAYS:
+            if not isinstance(value, list):
+                raise locate.error(section, None, None,
+                                   f"write [[{section}]] (double brackets): there can be several")
+            checked[section] = [
+                _check_table(item, keys, section, i, locate, base) for i, item in enumerate(value)
+            ]
+        else:
+            if not isinstance(value, dict):
+                raise locate.error(section, None, None, f"[{section}] must be a section")
+            checked[section] = _check_table(value, keys, section, None, locate, base)
+
+    groups = data.get("target_groups", {})
+    for name, columns in groups.items():
+        if isinstance(columns, str):
+            groups[name] = columns = [columns]
+        if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns) or not columns:
+            raise locate.error("target_groups", None, name,
+                               f"target group '{name}' must be a list of population columns, "
+                               'e.g. ["65_bis_79", "80_und_aelter"]')
+    for i, service in enumerate(checked.get("services", [])):
+        if service["target_group"] not in groups:
+            raise locate.error("services", i, "target_group",
+                               f"target group '{service['target_group']}' is not defined in "
+                               f"[target_groups]" + _did_you_mean(service["target_group"], list(groups)))
+        if service["max_cost"] <= 0:
+            raise locate.error("services", i, "max_cost", "max_cost must be greater than 0 (metres)")
+        for key in ("norm_per_1000",):
+            if key in service and service[key] <= 0:
+                raise locate.error("services", i, key, f"{key} must be greater than 0")
+        if "min_share" in service and not 0 <= service["min_share"] <= 1:
+            raise locate.error("services", i, "min_share", "min_share is a share between 0 and 1")
+    if checked.get("services") and "population" not in checked:
+        raise ConfigError(f"{path.name}: [[services]] need a [population] section with the "
+                          "demand units (grid cells or address points).")
+    project = checked["project"]
+    if project.get("lang", "de") not in ("de", "en"):
+        raise locate.error("project", None, "lang", 'lang must be "de" or "en"')
+    outputs = {"maps": True, "offline": True, "layers": ["gpkg"], "summary": "csv",
+               **checked.get("outputs", {})}
+    for fmt in outputs["layers"]:
+        if fmt not in _LAYER_FORMATS:
+            raise locate.error("outputs", None, "layers", f"unknown layer format '{fmt}'; use "
+                               + ", ".join(_LAYER_FORMATS))
+    if outputs["summary"] not in ("csv", "xlsx"):
+        raise locate.error("outputs", None, "summary", 'summary must be "csv" or "xlsx"')
+    disclosure = checked.get("disclosure", {})
+    for key in ("min_count", "round_to"):
+        if key in disclosure and disclosure[key] < 1:
+            raise locate.error("disclosure", None, key, f"{key} must be 1 or more")
+    return AnalysisConfig(
+        path=path,
+        project={"output": "ergebnisse", "lang": "de", **project},
+        districts=checked["districts"],
+        tables=checked.get("tables", []),
+        population=checked.get("population", {}),
+        target_groups=groups,
+        services=checked.get("services", []),
+        disclosure=disclosure,
+        outputs=outputs,
+    )
+
+
+def _check_table(item, keys, section, index, locate, base):
+    if not isinstance(item, dict):
+        raise locate.error(section, index, None, f"[{section}] must be a section")
+    for key in item:
+        if key not in keys:
+            raise locate.error(section, index, key, f"unknown key '{key}' in [{section}]"
+                               + _did_you_mean(key, list(keys)))
+    for key, (_kind, required) in keys.items():
+        if required and key not in item:
+            raise locate.error(section, index, None, f"[{section}] needs the key '{key}'")
+    out = dict(item)
+    for key, value in item.items():
+        kind = keys[key][0]
+        ok = {
+            _STR: isinstance(value, str),
+            _PATH: isinstance(value, str),
+            _INT: isinstance(value, int) and not isinstance(value, bool),
+            _NUM: isinstance(value, int | float) and not isinstance(value, bool),
+            _BOOL: isinstance(value, bool),
+            _LIST: isinstance(value, list),
+            _TABLE: isinstance(value, dict),
+            _CRS: isinstance(value, str | int) and not isinstance(value, bool),
+        }[kind]
+        if not ok:
+            raise locate.error(section, index, key,
+                               f"'{key}' must be a {kind}, not {value!r}")
+        if kind == _PATH:
+            resolved = (base / value).resolve()
+            if not resolved.exists():
+                raise locate.error(section, index, key,
+                                   f"file '{value}' does not exist (looked for '{resolved}'). "
+                                   "Paths are relative to the configuration file")
+            out[key] = resolved
+    return out
+
+
+def _did_you_mean(word: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.5)
+    return f". Did you mean '{close[0]}'?" if close else ""
+
+
+class _Locator:
+    """Finds the line of a section / key in the TOML text for error messages."""
+
+    def __init__(self, text: str, name: str):
+        self.lines = text.splitlines()
+        self.name = name
+
+    def line_of(self, section: str, index: int | None, key: str | None) -> int | None:
+        count = -1
+        in_section = False
+        header_line = None
+        for number, raw in enumerate(self.lines, start=1):
+            line = raw.split("#", 1)[0].strip()
+            header = re.fullmatch(r"\[\[?\s*([^\]]+?)\s*\]\]?", line)
+            if header:
+                name = header.group(1)
+                if name == section:
+                    count += 1
+                    in_section = index is None or count == index
+                    if in_section:
+                        header_line = number
+                        if key is None:
+                            return number
+                else:
+                    in_section = False
+                continue
+            if in_section and key is not None and re.match(rf'^"?{re.escape(key)}"?\s*=', line):
+                return number
+        return header_line
+
+    def error(self, section, index, key, message) -> ConfigError:
+        line = self.line_of(section, index, key)
+        where = f"{self.name}, line {line}" if line else self.name
+        return ConfigError(f"{where}: {message}.".replace("?.", "?"), line=line)

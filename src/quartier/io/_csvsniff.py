@@ -1,0 +1,149 @@
+"""Private helpers of :mod:`quartier.tables`: decoding, separator sniffing, German numbers.
+
+Nothing here is public API; :func:`quartier.io.tables.read_table` documents the rules.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import Counter
+
+SEPARATORS = (";", ",", "\t", "|")
+# cells that mean "suppressed / not available" (recorded in attrs) ...
+SUPPRESSED = frozenset({".", "x", "X", "*", "…", "...", "/"})
+# ... and cells that mean zero ("nichts vorhanden")
+ZERO = frozenset({"-", "–", "—"})
+_SPACE = "\u00a0\u202f\u2007\t "
+_SPACES = re.compile(f"[{_SPACE}]+")
+_SIGN = re.compile(f"^([-+\u2212\u2013])[{_SPACE}]*")
+_SPACE_GROUPS = re.compile(r"^\d{1,3}(?: \d{3})+(?=$|[.,])")
+_NUMBER_LIKE = re.compile(r"^[\d.,]*\d[\d.,]*$")
+_INT_DOT_GROUPS = re.compile(r"^[1-9]\d{0,2}(?:\.\d{3})+$")
+_COMMA_DECIMAL = re.compile(r"^(?:\d+|[1-9]\d{0,2}(?:\.\d{3})+),\d+$")
+_COMMA_GROUPS_DOT_DECIMAL = re.compile(r"^[1-9]\d{0,2}(?:,\d{3})+\.\d+$")
+_ONE_DOT = re.compile(r"^\d*\.\d+$")
+
+
+def decode(data: bytes, encoding: str | None) -> tuple[str, str]:
+    """Decode bytes: the given encoding, else strict UTF-8 (BOM allowed), else cp1252."""
+    if encoding is not None:
+        text = data.decode(encoding)
+        return text.removeprefix("\ufeff"), encoding
+    try:
+        text = data.decode("utf-8-sig")
+        return text, "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:  # the 5 bytes cp1252 leaves undefined
+        return data.decode("latin-1"), "latin-1"
+
+
+def split_rows(text: str, sep: str) -> tuple[list[list[str]], list[int]]:
+    """Split CSV text into records (quotes respected) and the file line of each record."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, quotechar='"')
+    rows, lines = [], []
+    start = 1
+    for row in reader:
+        rows.append(row)
+        lines.append(start)
+        start = reader.line_num + 1
+    return rows, lines
+
+
+def sniff_separator(text: str, max_lines: int = 60) -> str:
+    """Choose the separator that splits most of the first lines into the same number (>1) of fields."""
+    head = "\n".join(text.splitlines()[:max_lines])
+    best, best_score = ";", (0, 0, 0)
+    for rank, sep in enumerate(reversed(SEPARATORS)):
+        rows, _ = split_rows(head, sep)
+        counts = Counter(len(r) for r in rows if any(c.strip() for c in r))
+        if not counts:
+            continue
+        width, n = max(counts.items(), key=lambda item: (item[1], item[0]))
+        if width < 2:
+            continue
+        score = (n, width, rank)
+        if score > best_score:
+            best, best_score = sep, score
+    return best
+
+
+def _core(cell: str) -> tuple[str, str]:
+    """Split a stripped cell into sign and body; spaces between digit groups are dropped."""
+    text = _SPACES.sub(" ", cell.strip(_SPACE))
+    sign = ""
+    match = _SIGN.match(text)
+    if match:
+        sign = "-" if match.group(1) != "+" else ""
+        text = text[match.end():]
+    groups = _SPACE_GROUPS.match(text)
+    if groups:
+        text = groups.group(0).replace(" ", "") + text[groups.end():]
+    return sign, text
+
+
+def sniff_decimal(cells: list[str], sep: str | None) -> tuple[str, str | None]:
+    """Guess (decimal, thousands) from the number-looking cells of a whole file."""
+    comma = dot = dot_groups = several_dots = comma_groups = 0
+    for cell in cells:
+        _, body = _core(cell)
+        if not _NUMBER_LIKE.match(body):
+            continue
+        if _COMMA_DECIMAL.match(body):
+            comma += 1
+        elif _COMMA_GROUPS_DOT_DECIMAL.match(body):
+            dot += 1
+            comma_groups += 1
+        elif _INT_DOT_GROUPS.match(body):
+            dot_groups += 1
+            several_dots += body.count(".") > 1
+        elif _ONE_DOT.match(body):
+            dot += 1
+    if comma > dot:
+        return ",", "."
+    if dot > comma:
+        return ".", ("," if comma_groups else None)
+    if several_dots or (dot_groups and sep != ","):
+        return ",", "."
+    return (".", None) if sep == "," else (",", ".")
+
+
+def number_parser(decimal: str, thousands: str | None):
+    """Return ``parse(cell) -> int | float | None`` (None: not a number) for these separators."""
+    if decimal == thousands:
+        raise ValueError(f"decimal and thousands separator are both {decimal!r}")
+    dec = re.escape(decimal)
+    if thousands:
+        grouped = rf"[1-9]\d{{0,2}}(?:{re.escape(thousands)}\d{{3}})+"
+        int_part = rf"(?:{grouped}|\d+)"
+    else:
+        int_part = r"\d+"
+    exponent = r"(?:[eE][-+]?\d+)?" if decimal == "." else ""
+    pattern = re.compile(rf"^(?:({int_part})(?:{dec}(\d+))?|{dec}(\d+)){exponent}$")
+    exp_part = re.compile(r"[eE][-+]?\d+$")
+
+    def parse(cell: str) -> int | float | None:
+        sign, body = _core(cell)
+        match = pattern.match(body)
+        if not match:
+            return None
+        whole, frac, only_frac = match.groups()
+        exp = exp_part.search(body) if exponent else None
+        digits = (whole or "0").replace(thousands or "\0", "")
+        if frac is None and only_frac is None and exp is None:
+            return int(sign + digits)
+        text = f"{sign}{digits}.{frac or only_frac or '0'}{exp.group(0) if exp else ''}"
+        return float(text)
+
+    return parse
+
+
+def clean_header(name: object) -> str:
+    """Strip a header cell and collapse runs of whitespace to one space."""
+    if name is None:
+        return ""
+    return re.sub(r"\s+", " ", str(name).replace("\ufeff", "")).strip()

@@ -1,0 +1,467 @@
+"""Read statistical tables (CSV, XLSX) as German statistics offices deliver them.
+
+The only public function is :func:`read_table`.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import math
+import re
+import warnings
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from quartier._checks import column_error, existing_file
+from quartier.errors import (
+    DistrictKeyError,
+    InputFileError,
+    QuartierWarning,
+    ValueParseError,
+    format_list,
+)
+from quartier.io import _csvsniff as sniff
+from quartier.io.keys import normalize_keys
+
+__all__ = ["read_table"]
+
+_CSV_SUFFIXES = (".csv", ".txt", ".csv.gz", ".txt.gz")
+_XLSX_SUFFIXES = (".xlsx", ".xlsm")
+_TEXT = "str" if int(pd.__version__.split(".")[0]) >= 3 else object
+_LEADING_ZERO = re.compile(r"^0\d+$")
+# phone numbers (+49 30 1234567) are digits but not numbers
+_PHONE = re.compile(r"^\+\s?\d[\d\s/()\-–+]{7,}$")
+_EMPTY, _NA, _SUPPRESSED, _NUMBER, _TEXTCELL, _OTHER = range(6)
+
+
+def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, encoding=None,
+               key=None, key_width=None, na_values=None, text_columns=None,
+               skiprows=None) -> pd.DataFrame:
+    """Read a CSV or XLSX table as German statistics offices publish it.
+
+    Separator, encoding, decimal and thousands separators, title and footnote
+    lines, suppression markers and column types are detected automatically;
+    every guess can be overridden by the keyword of the same name.
+
+    Parameters
+    ----------
+    source : str or os.PathLike
+        Path of a ``.csv``/``.txt`` file (optionally gzip-compressed,
+        ``.csv.gz``) or an ``.xlsx``/``.xlsm`` workbook.
+    sheet : str or int, optional
+        Worksheet name or 0-based index (XLSX only). Default: the first sheet.
+    sep : str, optional
+        Field separator of a CSV file. Default: detected (``;``, ``,``, tab, ``|``).
+    decimal : {",", "."}, optional
+        Decimal separator. Default: detected from the whole file (see Notes).
+    thousands : str, optional
+        Thousands separator (``"."`` or ``","``). Default: ``"."`` with a
+        decimal comma, none with a decimal point. Spaces (also non-breaking)
+        between groups of three digits are always accepted.
+    encoding : str, optional
+        Text encoding of a CSV file. Default: UTF-8 (with or without BOM),
+        falling back to Windows-1252.
+    key : str, optional
+        Column with district keys. It is kept as text, normalized with
+        :func:`quartier.io.keys.normalize_keys` and must be unique.
+    key_width : int, optional
+        Zero-pad the keys to this width (e.g. 8 for Berlin Planungsräume),
+        repairing keys that lost their leading zeros in Excel.
+    na_values : str or list of str, optional
+        Further cell values that mean "missing".
+    text_columns : list of str, optional
+        Columns to keep as text even if they look numeric.
+    skiprows : int, optional
+        Skip exactly this many lines (XLSX: rows) before the header line and
+        turn off the detection of title lines.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column per header field; numbers as ``int64`` (complete and
+        whole) or ``float64``, text as strings, missing values as NaN.
+        ``df.attrs`` holds:
+
+        - ``"quartier_read"``: what was detected: ``source``, ``encoding``,
+          ``sep``, ``decimal``, ``thousands``, ``skipped_lines`` (line numbers
+          in the file, XLSX: row numbers) and ``sheet``.
+        - ``"quartier_suppressed"``: ``{column: [row positions]}`` (0-based)
+          of cells that held a suppression marker, so that "suppressed" can
+          be told from "really empty".
+        - ``"quartier_key"``: the key column, if ``key`` was given.
+
+    Raises
+    ------
+    InputFileError
+        If the file is missing, empty, has no data rows, has rows with more
+        fields than the header, or its extension is not supported.
+    ColumnError
+        If ``key`` or a column of ``text_columns`` is not in the table.
+    DistrictKeyError
+        If keys are empty, duplicated or longer than ``key_width``.
+    ValueParseError
+        If a column is clearly numeric (at least 3 and 80 % of its filled
+        cells are numbers) but some cells are not numbers.
+
+    Warns
+    -----
+    QuartierWarning
+        When title, unit or footnote lines are skipped, when a workbook has
+        several sheets and none was chosen, or when header names repeat.
+
+    Notes
+    -----
+    Detection rules:
+
+    - **Encoding**: strict UTF-8 (a BOM is removed), otherwise Windows-1252.
+    - **Separator**: of ``;``, ``,``, tab and ``|`` the one that splits most
+      of the first 60 lines into the same number (more than one) of fields
+      (quotes respected); ties go to more fields.
+    - **Title and footnote lines**: the table width is the most frequent
+      number of fields. Leading lines with another number of fields, or with
+      no more than half of the fields filled, are title lines; trailing lines
+      with another number of fields, or with only the first field filled,
+      are footnotes. Up to three lines right after the header that hold text
+      (units, descriptions) where the columns below hold numbers are skipped
+      as well. All skipped lines are reported in a warning.
+    - **Decimal separator**: decided once per file from all number-looking
+      cells. ``12,6`` and ``1.234,5`` count for a decimal comma; ``-0.25``,
+      ``.707``, ``1200.5``, ``0.123`` and ``1,234.5`` for a decimal point.
+      The majority wins. Without such evidence, numbers like ``1.234`` or
+      ``1.234.567`` (groups of exactly three digits) are read with ``.`` as
+      thousands separator, except in ``,``-separated files, which default to
+      a decimal point.
+    - **Markers**: in numeric columns ``.``, ``x``, ``X``, ``*``, ``/``,
+      ``…`` and ``...`` (suppressed, recorded in ``attrs``), empty cells and
+      ``na_values`` become NaN; ``-`` or ``–`` alone means zero. Negative
+      numbers may have spaces after the sign (``-  73``).
+    - **Types**: a column whose filled cells are all numbers becomes
+      ``int64`` if it is complete and whole, else ``float64``; unless a cell
+      is a digit string with a leading zero (``0101``): such key-like columns
+      stay text, as do ``key`` and ``text_columns``. Header names are
+      stripped and inner runs of whitespace collapsed.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> text = "Stadtteil;Bevölkerung;Anteil in %\\nHafenCity; 1 914 ;12,6\\nNeustadt;12.301;.\\n"
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "stadtteile.csv")
+    ...     with open(path, "wb") as f:
+    ...         _ = f.write(text.encode("cp1252"))
+    ...     df = read_table(path, key="Stadtteil")
+    >>> df["Bevölkerung"].tolist()
+    [1914, 12301]
+    >>> df["Anteil in %"].tolist()
+    [12.6, nan]
+    >>> df.attrs["quartier_suppressed"]
+    {'Anteil in %': [1]}
+    >>> df.attrs["quartier_read"]["encoding"], df.attrs["quartier_read"]["decimal"]
+    ('cp1252', ',')
+    """
+    path = existing_file(source, suffixes=_CSV_SUFFIXES + _XLSX_SUFFIXES, folder_ok=False,
+                         type_hint=" Save old .xls workbooks as .xlsx.")
+    info = {"source": str(path), "encoding": None, "sep": None, "decimal": None,
+            "thousands": None, "skipped_lines": [], "sheet": None}
+    if path.name.lower().endswith(_XLSX_SUFFIXES):
+        rows, lines, info["sheet"] = _xlsx_rows(path, sheet)
+        where = f"of sheet '{info['sheet']}' of '{path}'"
+        line_word = "row"
+    else:
+        data = gzip.decompress(path.read_bytes()) if path.suffix.lower() == ".gz" else (
+            path.read_bytes())
+        text, info["encoding"] = sniff.decode(data, encoding)
+        if not text.strip():
+            raise InputFileError(f"file '{path}' is empty. Check that it was exported completely.")
+        info["sep"] = sep or sniff.sniff_separator(text)
+        rows, lines = sniff.split_rows(text, info["sep"])
+        where, line_word = f"of '{path}'", "line"
+    header, head_line, body, body_lines, skipped = _locate_table(rows, lines, skiprows, where)
+    names = _header_names(header, rows, lines, head_line, where)
+    if decimal is None:
+        # the evidence is the same for a repeated cell: look at each distinct cell once
+        cells = list(dict.fromkeys(c for row in body for c in row if isinstance(c, str)))
+        info["decimal"], guessed = sniff.sniff_decimal(cells, info["sep"])
+        info["thousands"] = guessed if thousands is None else thousands
+    else:
+        info["decimal"] = decimal
+        info["thousands"] = thousands if thousands is not None else ("." if decimal == "," else None)
+    if info["thousands"] in ("", " "):
+        info["thousands"] = None
+    parse = functools.lru_cache(maxsize=None)(
+        sniff.number_parser(info["decimal"], info["thousands"]))
+    nas = {na_values} if isinstance(na_values, str) else set(na_values or ())
+    nas = {str(v).strip() for v in nas}
+    extra = _unit_rows(body, parse, nas)
+    skipped += [(body_lines[i], body[i]) for i in range(extra)]
+    body, body_lines = body[extra:], body_lines[extra:]
+    if not body:
+        raise InputFileError(f"the table {where} has a header but no data rows. "
+                             "Check the file or the skiprows= argument.")
+    forced = set(text_columns or ())
+    for wanted in sorted(forced) + ([key] if key is not None else []):
+        if wanted not in names:
+            raise column_error(wanted, names, where=f"in the table {where}")
+    if key is not None:
+        forced.add(key)
+    columns, suppressed = {}, {}
+    for j, name in enumerate(names):
+        cells = [row[j] for row in body]
+        columns[name], marks = _convert_column(
+            name, cells, body_lines, parse, nas, name in forced, where, line_word, info)
+        if marks:
+            suppressed[name] = marks
+    df = pd.DataFrame(columns)
+    if key is not None:
+        df[key] = _check_keys(df[key], key, key_width, body_lines, where, line_word,
+                              info["source"])
+        df.attrs["quartier_key"] = key
+    info["skipped_lines"] = [line for line, _ in skipped]
+    if skipped:
+        shown = "; ".join(f"{line_word} {line} ({_preview(row)})" for line, row in skipped[:8])
+        more = f" and {len(skipped) - 8} more" if len(skipped) > 8 else ""
+        warnings.warn(
+            f"skipped {len(skipped)} {line_word}(s) {where} that are not table rows "
+            f"(titles, units, footnotes): {shown}{more}. The header is {line_word} {head_line}; "
+            "pass skiprows=N to skip exactly N lines before the header instead.",
+            QuartierWarning, stacklevel=2)
+    df.attrs["quartier_read"] = info
+    df.attrs["quartier_suppressed"] = suppressed
+    return df
+
+
+def _xlsx_rows(path: Path, sheet) -> tuple[list[list], list[int], str]:
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as err:  # zip or XML errors: not a readable workbook
+        raise InputFileError(f"cannot read '{path}' as an Excel workbook: {err}. "
+                             "Open it in Excel and save it again as .xlsx.") from err
+    try:
+        names = book.sheetnames
+        if sheet is None:
+            chosen = names[0]
+            if len(names) > 1:
+                warnings.warn(f"'{path}' has {len(names)} sheets ({format_list(names)}); "
+                              f"reading the first, '{chosen}'. Pass sheet= to choose another.",
+                              QuartierWarning, stacklevel=3)
+        elif isinstance(sheet, int) and not isinstance(sheet, bool) and -len(names) <= sheet < len(
+                names):
+            chosen = names[sheet]
+        elif sheet in names:
+            chosen = sheet
+        else:
+            raise InputFileError(f"sheet {sheet!r} not found in '{path}'. Sheets are: "
+                                 f"{format_list(names)} (or give their position from 0).")
+        rows = [list(r) for r in book[chosen].iter_rows(min_row=1, values_only=True)]
+    finally:
+        book.close()
+    width = max((len(r) for r in rows), default=0)
+    rows = [r + [None] * (width - len(r)) for r in rows]
+    return rows, list(range(1, len(rows) + 1)), chosen
+
+
+def _is_empty(cell) -> bool:
+    if cell is None:
+        return True
+    if isinstance(cell, str):
+        return not cell.strip(sniff._SPACE)
+    return isinstance(cell, float) and math.isnan(cell)
+
+
+def _filled(row) -> int:
+    return sum(not _is_empty(c) for c in row)
+
+
+def _locate_table(rows, lines, skiprows, where):
+    """Find header and body rows; returns header, its line, body, body lines, skipped rows."""
+    if skiprows is not None:
+        if not isinstance(skiprows, int) or skiprows < 0:
+            raise InputFileError(f"skiprows must be a whole number >= 0, not {skiprows!r}.")
+        rows, lines = rows[skiprows:], lines[skiprows:]
+    keep = [i for i, r in enumerate(rows) if any(not _is_empty(c) for c in r)]
+    rows, lines = [rows[i] for i in keep], [lines[i] for i in keep]
+    if not rows:
+        raise InputFileError(f"the table {where} is empty (no table rows). Check the file"
+                             + (" or the skiprows= argument." if skiprows else "."))
+    widths = [len(r) for r in rows]
+    skipped = []
+    if skiprows is not None:
+        start, width = 0, widths[0]
+    else:
+        counts = Counter(widths)
+        width = max(counts, key=lambda w: (counts[w], w))
+        start = next((i for i, r in enumerate(rows)
+                      if widths[i] == width and _filled(r) > width / 2), widths.index(width))
+        skipped += list(zip(lines[:start], rows[:start], strict=True))
+    end = len(rows)
+    while end > start + 1 and (widths[end - 1] != width or (
+            width >= 3 and _filled(rows[end - 1]) == 1 and not _is_empty(rows[end - 1][0]))):
+        end -= 1
+    skipped += list(zip(lines[end:], rows[end:], strict=True))
+    body, body_lines = [], []
+    for row, line in zip(rows[start + 1:end], lines[start + 1:end], strict=True):
+        if len(row) > width:
+            if _filled(row[width:]):
+                raise InputFileError(
+                    f"line {line} {where} has {len(row)} fields but the header has {width}. "
+                    "Check the separator (sep=) or put quotes around cells containing it.")
+            row = row[:width]
+        body.append(list(row) + [""] * (width - len(row)))
+        body_lines.append(line)
+    # drop columns that are empty in the header and every row (trailing separators)
+    header = list(rows[start]) + [""] * (width - len(rows[start]))
+    used = [j for j in range(width) if not _is_empty(header[j]) or any(
+        not _is_empty(r[j]) for r in body)]
+    header = [header[j] for j in used]
+    body = [[r[j] for j in used] for r in body]
+    return header, lines[start], body, body_lines, sorted(skipped, key=lambda item: item[0])
+
+
+def _header_names(header, rows, lines, head_line, where) -> list[str]:
+    names = [sniff.clean_header(c) for c in header]
+    if head_line - 1 in lines:  # multi-row header: borrow an empty name from the line above
+        above = rows[lines.index(head_line - 1)]
+        for j, name in enumerate(names):
+            if not name and j < len(above):
+                names[j] = sniff.clean_header(above[j])
+    names = [name or f"Unnamed: {j}" for j, name in enumerate(names)]
+    seen: Counter = Counter()
+    result = []
+    for name in names:
+        result.append(name if not seen[name] else f"{name}.{seen[name]}")
+        seen[name] += 1
+    if len(set(result)) != len(result) or result != names:
+        warnings.warn(f"repeated column names {where} were made unique: "
+                      f"{format_list(n for n in result if n not in names)}.",
+                      QuartierWarning, stacklevel=3)
+    return result
+
+
+def _classify(cell, parse, nas):
+    """Return (kind, value) of one cell."""
+    if _is_empty(cell):
+        return _EMPTY, None
+    if isinstance(cell, bool):
+        return _OTHER, cell
+    if isinstance(cell, int | float | np.integer | np.floating):
+        return _NUMBER, cell
+    if not isinstance(cell, str):
+        return _OTHER, cell
+    text = cell.strip(sniff._SPACE)
+    if text in nas:
+        return _NA, None
+    if text in sniff.SUPPRESSED:
+        return _SUPPRESSED, None
+    if text in sniff.ZERO:
+        return _NUMBER, 0
+    value = parse(text)
+    return (_TEXTCELL, text) if value is None else (_NUMBER, value)
+
+
+def _unit_rows(body, parse, nas) -> int:
+    """Count rows right after the header that hold text above numeric columns (units)."""
+    if len(body) < 2:
+        return 0
+    # which columns are numeric is clear from a sample of the rows below
+    ref = body[min(3, len(body) - 1):][:500]
+    numeric = []
+    for j in range(len(body[0])):
+        kinds = Counter(_classify(r[j], parse, nas)[0] for r in ref)
+        if kinds[_NUMBER] and kinds[_NUMBER] >= 0.8 * (kinds[_NUMBER] + kinds[_TEXTCELL]):
+            numeric.append(j)
+    count = 0
+    for row in body[:min(3, len(body) - 1)]:
+        kinds = [_classify(c, parse, nas)[0] for c in row]
+        texts = sum(kinds[j] == _TEXTCELL for j in numeric)
+        if _NUMBER in kinds or texts < 2 or texts < len(numeric) / 2:
+            break
+        count += 1
+    return count
+
+
+def _classify_all(cells, parse, nas):
+    """(kinds, values) of all cells; each distinct text cell is classified once."""
+    if cells and all(type(c) is str for c in cells):
+        codes, uniques = pd.factorize(pd.Series(cells, dtype=object), use_na_sentinel=False)
+        done = [_classify(u, parse, nas) for u in uniques]
+        kinds = [k for k, _ in done]
+        values = [v for _, v in done]
+        return [kinds[c] for c in codes], [values[c] for c in codes]
+    return zip(*(_classify(c, parse, nas) for c in cells), strict=True)
+
+
+def _convert_column(name, cells, lines, parse, nas, force_text, where, line_word, info):
+    kinds, values = _classify_all(cells, parse, nas)
+    kinds, values = tuple(kinds), tuple(values)
+    n_num, n_text = kinds.count(_NUMBER), kinds.count(_TEXTCELL)
+    marks = [i for i, k in enumerate(kinds) if k == _SUPPRESSED]
+    distinct = {c.strip() for c in cells if isinstance(c, str)}
+    key_like = any(_LEADING_ZERO.match(c) or _PHONE.match(c) for c in distinct)
+    numeric = not force_text and not key_like and n_text == 0 and _OTHER not in kinds
+    if n_text and not force_text and not key_like and n_num >= 3 \
+            and n_num >= 0.8 * (n_num + n_text):
+        bad = [(values[i], lines[i]) for i, k in enumerate(kinds) if k == _TEXTCELL]
+        shown = ", ".join(f"'{v}' ({line_word} {line})" for v, line in bad[:10])
+        other = "." if info["decimal"] == "," else ","
+        hint = ""
+        if any(sniff.number_parser(other, None)(v) is not None for v, _ in bad):
+            hint = f" The file was read with decimal='{info['decimal']}'; if that is wrong, " \
+                   f"pass decimal='{other}'."
+        raise ValueParseError(
+            f"column '{name}' {where} holds numbers ({n_num} cells) but {len(bad)} cell(s) are "
+            f"not numbers: {shown}{' ...' if len(bad) > 10 else ''}.{hint} Correct the "
+            f"cell, or pass text_columns=['{name}'] to keep the column as text.")
+    if n_num and n_text and not force_text and not key_like and n_num >= n_text:
+        # mostly numbers, but too few to be sure the text cells are mistakes: keep it as text,
+        # and say so (a silent text column would fail much later, far from its cause)
+        bad = [(values[i], lines[i]) for i, k in enumerate(kinds) if k == _TEXTCELL][:5]
+        shown = ", ".join(f"'{v}' ({line_word} {line})" for v, line in bad)
+        warnings.warn(
+            f"column '{name}' {where} holds {n_num} numbers and {n_text} text cell(s) "
+            f"({shown}); it was kept as text. If it holds numbers, correct those cells; "
+            f"pass text_columns=['{name}'] to confirm it is text.",
+            QuartierWarning, stacklevel=4)
+    if numeric:
+        floats = np.array([np.nan if v is None else v for v in values], dtype="float64")
+        whole = all(v is not None and float(v).is_integer() for v in values)
+        if whole and np.all(np.abs(floats) < 2**63):
+            return pd.Series(floats.astype("int64")), marks
+        return pd.Series(floats), marks
+    if _OTHER in kinds:  # dates or booleans from Excel: keep the cells as they are
+        return pd.Series([None if k == _EMPTY else c for k, c in zip(kinds, cells, strict=True)],
+                         dtype=object), []
+    texts = [None if k in (_EMPTY, _NA) else _as_text(c) for k, c in zip(kinds, cells, strict=True)]
+    return pd.Series(texts, dtype=_TEXT), []
+
+
+def _as_text(cell) -> str:
+    if isinstance(cell, str):
+        return cell.strip(sniff._SPACE)
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return str(cell)
+
+
+def _check_keys(column, key, key_width, lines, where, line_word, source):
+    keys = normalize_keys(column, key_width=key_width, column=key, source=source)
+    dup = keys[keys.duplicated(keep=False)]
+    if len(dup):
+        shown = ", ".join(
+            f"'{k}' ({line_word}s {', '.join(str(lines[i]) for i in dup.index[dup == k])})"
+            for k in list(dict.fromkeys(dup))[:10])
+        raise DistrictKeyError(
+            f"{dup.nunique()} duplicate key(s) in column '{key}' {where}: {shown}. "
+            "Each district must appear once: remove the duplicate rows or aggregate them "
+            "first (or choose another key column).")
+    return pd.Series(keys.tolist(), index=column.index, dtype=_TEXT)
+
+
+def _preview(row) -> str:
+    text = " | ".join(str(c).strip() for c in row if not _is_empty(c))
+    return text if len(text) <= 60 else text[:57] + "..."

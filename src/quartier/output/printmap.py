@@ -1,0 +1,352 @@
+"""Print-ready maps (PNG at 300 dpi, PDF) of one indicator per district, with matplotlib.
+
+A printed map for a council report carries a title, a legend with the same
+classes and labels as the interactive map (:func:`quartier.choropleth`), a
+scale bar, a north arrow, the source and licence of the data and the date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+from pyproj import Transformer
+
+from quartier.io.crs import to_planning_crs
+from quartier.output._classes import SUPPRESSED_COLOUR, SUPPRESSED_EDGE, classify
+from quartier.output.formatting import format_number
+from quartier.settings import get_language
+
+__all__ = ["print_map", "PAPER_SIZES", "nice_length"]
+
+#: Paper sizes in millimetres (short side, long side).
+PAPER_SIZES = {"A4": (210.0, 297.0), "A3": (297.0, 420.0)}
+_MM = 1 / 25.4  # inches per millimetre
+_EDGE = "#555555"
+
+
+def print_map(
+    gdf: gpd.GeoDataFrame,
+    column: str,
+    path: str | os.PathLike | Sequence[str | os.PathLike],
+    *,
+    title: str,
+    source: str,
+    licence: str | None = None,
+    subtitle: str | None = None,
+    legend_title: str | None = None,
+    paper: str = "A4",
+    orientation: str = "landscape",
+    scheme: str = "quantiles",
+    k: int = 5,
+    bins=None,
+    palette: str | None = None,
+    decimals: int = 1,
+    lang: str | None = None,
+    date: dt.date | str | None = None,
+    dpi: int = 300,
+    overlays: Sequence[Mapping] | None = None,
+    extent=None,
+) -> list[Path]:
+    """Draw a print-ready choropleth map and save it as PNG and/or PDF.
+
+    The classes, colours and legend labels are those of
+    :func:`quartier.choropleth` with the same arguments; disclosure control
+    applies (suppressed districts are hatched and named "gesperrt
+    (Geheimhaltung)", districts without a value are grey, "keine Angabe").
+    The scale bar is measured in the metric CRS of the map (districts in a
+    geographic CRS are drawn in EPSG:25832); the north arrow points to true
+    north at the centre of the map.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        Districts with the indicator.
+    column : str
+        Column to map.
+    path : str, os.PathLike or list of them
+        Output file(s); the suffix decides the format: ``.png`` (``dpi`` dots
+        per inch) or ``.pdf`` (vector). Pass two paths for both. Each file is
+        written to a temporary file beside it and moved into place.
+    title : str
+        Map title.
+    source : str
+        Data source, printed as "Quelle: ..." ("Source: ...").
+    licence : str, optional
+        Licence of the data (e.g. "dl-de/by-2-0"), printed after the source.
+    subtitle : str, optional
+        A line under the title.
+    legend_title : str, optional
+        Title of the legend; default ``column``.
+    paper : {"A4", "A3"}, default "A4"
+    orientation : {"landscape", "portrait"}, default "landscape"
+    scheme, k, bins, palette, decimals
+        Classification as in :func:`quartier.choropleth`.
+    lang : {"de", "en"}, optional
+        Language of the texts; default from :func:`quartier.set_language` (German).
+    date : datetime.date or str, optional
+        Date printed as "Stand: ..."; default today.
+    dpi : int, default 300
+        Resolution of PNG files.
+    overlays : list of dict, optional
+        Further layers drawn on top and named in the legend, e.g. facilities
+        and a plan area: ``{"data": gdf, "label": "Kitas", "color": "#d95f02"}``;
+        optional keys ``facecolor`` (polygons, default none), ``linestyle``,
+        ``linewidth``, ``marker``, ``markersize``.
+    extent : geopandas.GeoDataFrame or (minx, miny, maxx, maxy), optional
+        Show only this area (with a small margin) instead of all districts;
+        a tuple is in the map's CRS.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+
+    Raises
+    ------
+    ValueError
+        For an unknown paper size, orientation or file suffix.
+    quartier.errors.ColumnError
+        If ``column`` is missing.
+    quartier.errors.CRSError
+        If the districts have no CRS.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import geopandas as gpd
+    >>> from shapely import box
+    >>> d = gpd.GeoDataFrame({"quote": [1234.5, 7.0, 80.0]}, geometry=[box(0, 0, 900, 900),
+    ...     box(900, 0, 1800, 900), box(0, 900, 900, 1800)], crs="EPSG:25832")
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "karte.pdf"
+    >>> [p.name for p in print_map(d, "quote", out, title="Quote", source="Musterstadt", k=2)]
+    ['karte.pdf']
+    """
+    from matplotlib.figure import Figure  # imported here: `import quartier` stays quick
+
+    lang = lang or get_language()
+    de = lang == "de"
+    paths = [Path(path)] if isinstance(path, str | os.PathLike) else [Path(p) for p in path]
+    for p in paths:
+        if p.suffix.lower() not in (".png", ".pdf"):
+            raise ValueError(f"print_map writes .png or .pdf files, not {p.name!r}.")
+    if paper not in PAPER_SIZES:
+        raise ValueError(f"paper must be one of {sorted(PAPER_SIZES)}, not {paper!r}.")
+    if orientation not in ("landscape", "portrait"):
+        raise ValueError(f"orientation must be 'landscape' or 'portrait', not {orientation!r}.")
+
+    c = classify(gdf, column, scheme=scheme, k=k, bins=bins, palette=palette,
+                 decimals=decimals, lang=lang)
+    shapes = to_planning_crs(gdf[[gdf.geometry.name]], what="the districts")
+    short, long_ = PAPER_SIZES[paper]
+    width, height = (long_, short) if orientation == "landscape" else (short, long_)
+    s = short / 210.0  # scale texts and margins with the paper
+    fig = Figure(figsize=(width * _MM, height * _MM), dpi=dpi)
+
+    margin, footer, head = 10 * s, 12 * s, (24 if subtitle else 17) * s
+    if orientation == "landscape":
+        legend_w, legend_h = 68 * s, 0.0
+    else:
+        legend_w, legend_h = 0.0, 48 * s
+    box = [margin, margin + footer + legend_h, width - margin - legend_w,
+           height - margin - head]  # left, bottom, right, top in mm
+    ax = fig.add_axes([box[0] / width, box[1] / height, (box[2] - box[0]) / width,
+                       (box[3] - box[1]) / height])
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_linewidth(0.6)
+        spine.set_color("#777777")
+
+    fills = np.asarray(c.fill, dtype=object)
+    plain = c.status != "suppressed"
+    if plain.any():
+        shapes[plain].plot(ax=ax, color=list(fills[plain]), edgecolor=_EDGE, linewidth=0.25)
+    if (~plain).any():
+        shapes[~plain].plot(ax=ax, facecolor=SUPPRESSED_COLOUR, edgecolor=SUPPRESSED_EDGE,
+                            hatch="////", linewidth=0.4)
+    extra = _draw_overlays(ax, overlays or (), shapes.crs)
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.margins(0.03)
+    ax.autoscale(enable=True)
+    if extent is not None:
+        minx, miny, maxx, maxy = (
+            extent.to_crs(shapes.crs).total_bounds if hasattr(extent, "total_bounds") else extent
+        )
+        pad = 0.05 * max(maxx - minx, maxy - miny)
+        minx, miny, maxx, maxy = minx - pad, miny - pad, maxx + pad, maxy + pad
+        # widen the extent to the frame's proportions, so the scale is the same both ways
+        frame = (box[2] - box[0]) / (box[3] - box[1])
+        w, h = maxx - minx, maxy - miny
+        if w / h < frame:
+            minx, maxx = minx - (h * frame - w) / 2, maxx + (h * frame - w) / 2
+        else:
+            miny, maxy = miny - (w / frame - h) / 2, maxy + (w / frame - h) / 2
+        ax.set_xlim(minx, maxx)
+        ax.set_ylim(miny, maxy)
+        ax.set_autoscale_on(False)
+    # the map fills the frame (with an extent, the limits already have the frame's proportions)
+    ax.set_aspect("equal", adjustable="box" if extent is not None else "datalim")
+    ax.apply_aspect()
+
+    fs = 9 * s
+    _scale_bar(ax, lang=lang, fontsize=fs)
+    _north_arrow(ax, shapes.crs, fontsize=fs * 1.3)
+
+    from matplotlib.patches import Patch
+
+    handles = [
+        Patch(facecolor=colour, edgecolor=SUPPRESSED_EDGE if kind == "suppressed" else _EDGE,
+              hatch="////" if kind == "suppressed" else None, linewidth=0.5, label=label)
+        for colour, label, kind in c.legend()
+    ] + extra
+    anchor = ((box[2] + 6 * s) / width, box[3] / height) if orientation == "landscape" else (
+        box[0] / width, (box[1] - 4 * s) / height)
+    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=anchor, frameon=False,
+               title=legend_title or column, fontsize=fs, title_fontsize=fs * 1.1,
+               alignment="left", ncols=1 if orientation == "landscape" else 2,
+               handlelength=2.2, handleheight=1.4)
+
+    fig.text(margin / width, (height - margin) / height, title, fontsize=17 * s,
+             fontweight="bold", va="top", ha="left")
+    if subtitle:
+        fig.text(margin / width, (height - margin - 9 * s) / height, subtitle,
+                 fontsize=11 * s, va="top", ha="left", color="#333333")
+    when = date if isinstance(date, str) else _format_date(date or dt.date.today(), de)
+    credit = f"{'Quelle' if de else 'Source'}: {source}"
+    if licence:
+        credit += f" · {'Lizenz' if de else 'Licence'}: {licence}"
+    fig.text(margin / width, margin / height, credit, fontsize=fs * 0.9, va="bottom",
+             ha="left", color="#333333", wrap=True)
+    fig.text((width - margin) / width, margin / height,
+             f"{'Stand' if de else 'Date'}: {when}", fontsize=fs * 0.9, va="bottom",
+             ha="right", color="#333333")
+
+    written = []
+    for p in paths:
+        fmt = p.suffix.lower()[1:]
+        if fmt == "png":  # whole pixels, rounded: A4 landscape at 300 dpi is 3508 x 2480
+            px = (round(width * _MM * dpi), round(height * _MM * dpi))
+            fig.set_size_inches((px[0] + 0.001) / dpi, (px[1] + 0.001) / dpi)
+        else:  # exact paper size in points
+            fig.set_size_inches(width * _MM, height * _MM)
+        _atomic_save(fig, p, fmt, dpi=dpi, title=title)
+        written.append(p)
+    return written
+
+
+def _draw_overlays(ax, overlays, crs) -> list:
+    """Draw overlay layers; return their legend handles."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles = []
+    for overlay in overlays:
+        data = overlay["data"].to_crs(crs)
+        colour = overlay.get("color", "#d95f02")
+        label = overlay.get("label")
+        if len(data) and set(data.geom_type) <= {"Point", "MultiPoint"}:
+            marker = overlay.get("marker", "o")
+            data.plot(ax=ax, color=colour, marker=marker, markersize=overlay.get("markersize", 22),
+                      edgecolor="white", linewidth=0.5, zorder=5)
+            handle = Line2D([], [], marker=marker, linestyle="none", markerfacecolor=colour,
+                            markeredgecolor="white", markersize=7, label=label)
+        else:
+            face = overlay.get("facecolor", "none")
+            style = overlay.get("linestyle", "-")
+            width = overlay.get("linewidth", 1.4)
+            if len(data):
+                data.plot(ax=ax, facecolor=face, edgecolor=colour, linewidth=width,
+                          linestyle=style, zorder=4)
+            handle = Patch(facecolor=face, edgecolor=colour, linewidth=width, linestyle=style,
+                           label=label)
+        if label:
+            handles.append(handle)
+    return handles
+
+
+def _format_date(day: dt.date, de: bool) -> str:
+    return day.strftime("%d.%m.%Y") if de else day.isoformat()
+
+
+def nice_length(span: float) -> float:
+    """A round scale-bar length (1, 2 or 5 times a power of ten) of at most a fifth of ``span``.
+
+    Examples
+    --------
+    >>> nice_length(23_000), nice_length(4_000), nice_length(900)
+    (2000.0, 500.0, 100.0)
+    """
+    target = span / 5
+    power = 10 ** math.floor(math.log10(target))
+    return float(max(m * power for m in (1, 2, 5) if m * power <= target))
+
+
+def _distance_label(metres: float, lang: str) -> str:
+    if metres >= 1000:
+        km = metres / 1000
+        return f"{format_number(km, 0 if km.is_integer() else 1, lang=lang)} km"
+    return f"{format_number(metres, 0, lang=lang)} m"
+
+
+def _scale_bar(ax, *, lang: str, fontsize: float) -> None:
+    from matplotlib.patches import Rectangle
+
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    w, h = x1 - x0, y1 - y0
+    length = nice_length(w)
+    left, bottom, bar_h = x0 + 0.03 * w, y0 + 0.04 * h, 0.008 * h
+    for i in range(4):
+        ax.add_patch(Rectangle((left + i * length / 4, bottom), length / 4, bar_h,
+                               facecolor="black" if i % 2 == 0 else "white",
+                               edgecolor="black", linewidth=0.6, gid="quartier-scale-bar",
+                               zorder=5))
+    for value in (0, length / 2, length):
+        ax.text(left + value, bottom + bar_h * 1.8,
+                _distance_label(value, lang) if value == length else
+                _distance_label(value, lang).split()[0],
+                ha="center", va="bottom", fontsize=fontsize * 0.9, zorder=5)
+
+
+def _north_arrow(ax, crs, *, fontsize: float) -> None:
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    w, h = x1 - x0, y1 - y0
+    to_geo = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    from_geo = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    lon, lat = to_geo.transform((x0 + x1) / 2, (y0 + y1) / 2)
+    nx, ny = from_geo.transform(lon, lat + 0.01)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    angle = math.atan2(nx - cx, ny - cy)  # true north, clockwise from grid north
+    length = 0.07 * h
+    bx, by = x1 - 0.05 * w, y1 - 0.06 * h - length
+    tx, ty = bx + length * math.sin(angle), by + length * math.cos(angle)
+    ax.annotate("", xy=(tx, ty), xytext=(bx, by), zorder=6,
+                arrowprops={"arrowstyle": "-|>,head_width=0.5,head_length=1.0",
+                            "color": "black", "linewidth": 1.5})
+    ax.text(tx, ty + 0.01 * h, "N", ha="center", va="bottom", fontsize=fontsize,
+            fontweight="bold", zorder=6)
+
+
+def _atomic_save(fig, path: Path, fmt: str, *, dpi: int, title: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        meta = {"Title": title, "Creator": "quartier"} if fmt == "pdf" else {
+            "Title": title, "Software": "quartier"}
+        fig.savefig(tmp, format=fmt, dpi=dpi, metadata=meta)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+

@@ -1,0 +1,410 @@
+"""Statements on development plans (Stellungnahme zum Bebauungsplan): the demand a plan adds.
+
+From the plan area, the number of housing units, persons per unit and an age
+profile of the new residents, :func:`development_statement` computes the
+added demand per target group, the facilities within reach of the plan area,
+their load before and after the residents move in, and a verdict per service.
+:func:`write_statement` writes the statement package: a print map (PNG, PDF),
+a table (CSV) and a short HTML page, in German by default.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from quartier._checks import require_column
+from quartier.access.costs import cost_matrix
+from quartier.errors import ColumnError, QuartierError
+from quartier.io.crs import require_metric, require_same_crs
+from quartier.reporting.disclosure_control import apply_disclosure
+from quartier.settings import get_language
+
+__all__ = [
+    "NEW_HOUSING_AGE_PROFILE",
+    "ServiceCheck",
+    "Statement",
+    "plan_residents",
+    "development_statement",
+    "write_statement",
+]
+
+#: Default age profile of the residents of new housing (shares of all residents). New
+#: developments draw young families, so children are over-represented compared with the city.
+#: This is an assumption for a first estimate: replace it with your city's own figures
+#: (e.g. from the residents of recent developments).
+NEW_HOUSING_AGE_PROFILE = {
+    "unter_6": 0.09,
+    "6_bis_17": 0.14,
+    "18_bis_64": 0.63,
+    "65_bis_79": 0.10,
+    "80_und_aelter": 0.04,
+}
+
+
+@dataclass
+class ServiceCheck:
+    """One service to check in a statement.
+
+    Parameters
+    ----------
+    name : str
+        Name of the service, as it should appear (e.g. "Kitas").
+    facilities : geopandas.GeoDataFrame
+        The facilities (points) of this service.
+    target_group : list of str
+        Age groups (columns of the population and keys of the age profile)
+        that make up the target group.
+    max_cost : float
+        Reach in metres (straight line) or the network's unit.
+    capacity : str, optional
+        Column of ``facilities`` with the places.
+    norm_per_1000 : float, optional
+        Places needed per 1,000 people of the target group (Richtwert).
+    target_label : str, optional
+        Name of the target group for the text (e.g. "Kinder unter 6 Jahren").
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import Point
+    >>> kitas = gpd.GeoDataFrame({"plaetze": [80]}, geometry=[Point(0, 0)], crs=25832)
+    >>> ServiceCheck("Kitas", kitas, ["unter_6"], 500, capacity="plaetze").name
+    'Kitas'
+    """
+
+    name: str
+    facilities: gpd.GeoDataFrame
+    target_group: list[str]
+    max_cost: float
+    capacity: str | None = None
+    norm_per_1000: float | None = None
+    target_label: str | None = None
+
+
+@dataclass
+class Statement:
+    """What a development plan adds, per service.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per service: new residents of the target group, facilities
+        and places in reach, target group in their catchment today, places
+        needed before and after (by the norm), load before and after,
+        additional places needed, and the verdict (``bewertung``).
+    facilities : geopandas.GeoDataFrame
+        The facilities within reach of the plan area, with ``service`` and
+        ``cost`` (from the plan area).
+    plan_area : geopandas.GeoDataFrame
+    residents : pandas.Series
+        New residents per age group.
+    params : dict
+        Housing units, persons per unit, age profile, reach and norms used.
+    """
+
+    table: pd.DataFrame
+    facilities: gpd.GeoDataFrame
+    plan_area: gpd.GeoDataFrame
+    residents: pd.Series
+    params: dict = field(default_factory=dict)
+
+
+def plan_residents(
+    housing_units: int, persons_per_unit: float = 2.0, age_profile: dict | None = None
+) -> pd.Series:
+    """New residents per age group: units x persons per unit x age shares.
+
+    Parameters
+    ----------
+    housing_units : int
+        Number of dwellings (Wohneinheiten).
+    persons_per_unit : float, default 2.0
+        Average household size in the new dwellings.
+    age_profile : dict, optional
+        Share of each age group among the new residents (must sum to 1);
+        default :data:`NEW_HOUSING_AGE_PROFILE`.
+
+    Returns
+    -------
+    pandas.Series
+        Residents per age group (not rounded: these are expected values).
+
+    Raises
+    ------
+    QuartierError
+        Negative numbers or shares that do not sum to 1.
+
+    Examples
+    --------
+    >>> float(plan_residents(450, 2.0)["unter_6"])
+    81.0
+    """
+    if housing_units < 0 or persons_per_unit <= 0:
+        raise QuartierError(
+            f"housing_units must be 0 or more and persons_per_unit above 0, not "
+            f"{housing_units!r} and {persons_per_unit!r}."
+        )
+    profile = pd.Series(age_profile or NEW_HOUSING_AGE_PROFILE, dtype=float)
+    if (profile < 0).any() or not math.isclose(profile.sum(), 1.0, abs_tol=1e-6):
+        raise QuartierError(
+            f"the age profile's shares must be 0 or more and sum to 1; they sum to "
+            f"{profile.sum():.4f}. Give shares of all new residents per age group."
+        )
+    return profile * housing_units * persons_per_unit
+
+
+def development_statement(
+    plan_area: gpd.GeoDataFrame,
+    *,
+    housing_units: int,
+    services: list[ServiceCheck],
+    population: gpd.GeoDataFrame | None = None,
+    persons_per_unit: float = 2.0,
+    age_profile: dict | None = None,
+    network: object = None,
+) -> Statement:
+    """The added demand of a development plan and its effect on the services in reach.
+
+    For each service: the new residents of the target group; the facilities
+    within ``max_cost`` of the plan area (measured from a point inside the
+    area); the target-group population living within reach of those
+    facilities today (each person counted once); the places needed by the
+    norm before and after the new residents arrive; and a verdict:
+
+    - ``"keine Einrichtung erreichbar"``: no facility in reach; the plan's
+      own demand needs new places.
+    - ``"ausreichend"``: places cover the need after the residents arrive.
+    - ``"durch das Vorhaben überlastet"``: enough today, not after.
+    - ``"bereits heute überlastet"``: not enough today already.
+    - ``"kein Richtwert"``: no norm given; demand and facilities only.
+
+    Parameters
+    ----------
+    plan_area : geopandas.GeoDataFrame
+        The plan area (one or more polygons, taken together).
+    housing_units : int
+        Dwellings planned.
+    services : list of ServiceCheck
+    population : geopandas.GeoDataFrame, optional
+        Today's population as points (e.g. grid cells) with one column per
+        age group; needed for the load before and after.
+    persons_per_unit : float, default 2.0
+    age_profile : dict, optional
+        Shares of the new residents per age group; default
+        :data:`NEW_HOUSING_AGE_PROFILE`.
+    network : None or StreetNetwork
+        Straight line (None) or along the streets.
+
+    Returns
+    -------
+    Statement
+
+    Raises
+    ------
+    CRSError, ColumnError, QuartierError
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import Point, box
+    >>> plan = gpd.GeoDataFrame(geometry=[box(0, 0, 200, 200)], crs=25832)
+    >>> kitas = gpd.GeoDataFrame({"plaetze": [60]}, geometry=[Point(400, 100)], crs=25832)
+    >>> people = gpd.GeoDataFrame({"unter_6": [50]}, geometry=[Point(500, 100)], crs=25832)
+    >>> s = development_statement(plan, housing_units=100, population=people,
+    ...     services=[ServiceCheck("Kitas", kitas, ["unter_6"], 500, "plaetze", 700)])
+    >>> row = s.table.iloc[0]
+    >>> float(row["neue_zielgruppe"]), float(row["plaetze_benoetigt_nachher"]), row["bewertung"]
+    (18.0, 47.6, 'ausreichend')
+    """
+    require_metric(plan_area.crs, what="the plan area")
+    if len(plan_area) == 0:
+        raise QuartierError("the plan area is empty: give its polygon(s).")
+    residents = plan_residents(housing_units, persons_per_unit, age_profile)
+    point = gpd.GeoDataFrame(
+        geometry=[plan_area.union_all().representative_point()], crs=plan_area.crs, index=["plan"]
+    )
+    rows, reached = [], []
+    for service in services:
+        _check_service(service, plan_area, population, residents)
+        new = float(residents[service.target_group].sum())
+        fac = service.facilities
+        cm = cost_matrix(point, fac, max_cost=service.max_cost, network=network)
+        in_reach = fac.iloc[cm.cols].copy()
+        in_reach["service"] = service.name
+        in_reach["cost"] = cm.cost
+        reached.append(in_reach)
+        places = float(in_reach[service.capacity].sum()) if service.capacity else np.nan
+        today = np.nan
+        if population is not None and len(in_reach):
+            pop_cm = cost_matrix(population, in_reach, max_cost=service.max_cost, network=network)
+            units = np.unique(pop_cm.rows)
+            today = float(population.iloc[units][service.target_group].to_numpy().sum())
+        elif population is not None:
+            today = 0.0
+        rows.append(_verdict(service, new, len(in_reach), places, today))
+    facilities = (
+        gpd.GeoDataFrame(pd.concat(reached), crs=plan_area.crs) if reached
+        else gpd.GeoDataFrame(geometry=[], crs=plan_area.crs)
+    )
+    params = {
+        "housing_units": housing_units,
+        "persons_per_unit": persons_per_unit,
+        "age_profile": dict(age_profile or NEW_HOUSING_AGE_PROFILE),
+        "residents": float(residents.sum()),
+    }
+    return Statement(pd.DataFrame(rows), facilities, plan_area, residents, params)
+
+
+def _check_service(service, plan_area, population, residents):
+    require_same_crs(service.facilities, plan_area, what=f"the facilities of '{service.name}'",
+                     reference_what="the plan area", fix="facilities.to_crs(plan_area.crs)")
+    missing = [g for g in service.target_group if g not in residents.index]
+    if missing:
+        raise ColumnError(
+            f"target group of '{service.name}' names age group(s) {missing} that the age "
+            f"profile does not have. Age groups are: {list(residents.index)}."
+        )
+    if service.capacity is not None:
+        require_column(service.facilities, service.capacity, source=f"facilities of '{service.name}'",
+                       role="capacity column")
+    if population is not None:
+        for group in service.target_group:
+            require_column(population, group, source="the population", role="age group column")
+
+
+def _verdict(service, new, n_facilities, places, today):
+    norm = service.norm_per_1000
+    row = {
+        "leistung": service.name,
+        "zielgruppe": service.target_label or " + ".join(service.target_group),
+        "reichweite": service.max_cost,
+        "neue_zielgruppe": round(new, 1),
+        "einrichtungen_erreichbar": n_facilities,
+        "plaetze": places,
+        "zielgruppe_heute": today,
+        "richtwert_je_1000": norm,
+    }
+    if norm is None or service.capacity is None:
+        row.update(bewertung="kein Richtwert")
+        return row
+    before = today * norm / 1000 if not np.isnan(today) else np.nan
+    after = (0.0 if np.isnan(today) else today) * norm / 1000 + new * norm / 1000
+    row.update(
+        plaetze_benoetigt_vorher=round(before, 1),
+        plaetze_benoetigt_nachher=round(after, 1),
+        auslastung_vorher=before / places if places > 0 else np.nan,
+        auslastung_nachher=after / places if places > 0 else np.nan,
+        zusaetzliche_plaetze=max(0, math.ceil(round(after - (places if places > 0 else 0), 6))),
+    )
+    if n_facilities == 0:
+        row["bewertung"] = "keine Einrichtung erreichbar"
+    elif after <= places:
+        row["bewertung"] = "ausreichend"
+    elif not np.isnan(before) and before <= places:
+        row["bewertung"] = "durch das Vorhaben überlastet"
+    else:
+        row["bewertung"] = "bereits heute überlastet"
+    return row
+
+
+_OVERLAY_COLOURS = ["#d95f02", "#7570b3", "#1b9e77", "#e7298a", "#66a61e", "#e6ab02"]
+
+
+def write_statement(
+    statement: Statement,
+    folder: str | os.PathLike,
+    *,
+    title: str,
+    source: str,
+    districts: gpd.GeoDataFrame,
+    column: str,
+    legend_title: str | None = None,
+    licence: str | None = None,
+    lang: str | None = None,
+    paper: str = "A4",
+) -> list[Path]:
+    """Write the statement package: print map (PNG, PDF), table (CSV), short HTML page.
+
+    Parameters
+    ----------
+    statement : Statement
+        From :func:`development_statement`.
+    folder : path
+        Where the files go (created if missing).
+    title : str
+        Title of the statement, e.g. "Stellungnahme zum Bebauungsplan Nr. 123".
+    source : str
+        Data sources, printed on the map and the page.
+    districts : geopandas.GeoDataFrame
+        Districts drawn as background of the map, classified by ``column``.
+    column : str
+        Indicator of ``districts`` for the background (e.g. share of people 65+).
+    legend_title : str, optional
+        Legend title for ``column``.
+    licence : str, optional
+        Licence of the data, printed with the source.
+    lang : {"de", "en"}, optional
+        Language; default German.
+    paper : {"A4", "A3"}, default "A4"
+
+    Returns
+    -------
+    list of pathlib.Path
+        ``stellungnahme_karte.png``, ``stellungnahme_karte.pdf``,
+        ``stellungnahme_tabelle.csv`` and ``stellungnahme.html``.
+
+    Notes
+    -----
+    The map shows the plan area, the reach of each service around it
+    (dashed) and the facilities within reach. The CSV is written for
+    German spreadsheets (``;``, decimal comma, UTF-8 with BOM). Disclosure
+    control applies to the table and the map.
+
+    Examples
+    --------
+    See the user guide, "Statement on a development plan".
+    """
+    from quartier.output.printmap import print_map
+
+    lang = lang or get_language()
+    de = lang == "de"
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    centre = statement.plan_area.union_all().representative_point()
+    overlays = [{"data": statement.plan_area, "label": "Plangebiet" if de else "Plan area",
+                 "color": "#b2182b", "facecolor": "#f4a58266", "linewidth": 1.6}]
+    reach_areas = []
+    for i, (_, row) in enumerate(statement.table.iterrows()):
+        colour = _OVERLAY_COLOURS[i % len(_OVERLAY_COLOURS)]
+        ring = gpd.GeoDataFrame(geometry=[centre.buffer(float(row["reichweite"]))],
+                                crs=statement.plan_area.crs)
+        reach_areas.append(ring)
+        label = f"{row['leistung']}: {'Umkreis' if de else 'reach'} {row['reichweite']:g} m"
+        overlays.append({"data": ring, "label": label, "color": colour, "linestyle": "--",
+                         "linewidth": 1.0})
+        fac = statement.facilities[statement.facilities["service"] == row["leistung"]]
+        if len(fac):
+            overlays.append({"data": fac[[fac.geometry.name]], "label": str(row["leistung"]),
+                             "color": colour})
+    extent = pd.concat([statement.plan_area[[statement.plan_area.geometry.name]], *reach_areas])
+    png, pdf = folder / "stellungnahme_karte.png", folder / "stellungnahme_karte.pdf"
+    print_map(districts, column, [png, pdf], title=title, source=source, licence=licence,
+              legend_title=legend_title, overlays=overlays,
+              extent=gpd.GeoDataFrame(extent, crs=statement.plan_area.crs), paper=paper,
+              lang=lang, dpi=200)
+    csv = folder / "stellungnahme_tabelle.csv"
+    apply_disclosure(statement.table).to_csv(csv, sep=";", decimal=",", index=False,
+                                             encoding="utf-8-sig")
+    from quartier.planning._statement_html import page
+
+    html_path = folder / "stellungnahme.html"
+    html_path.write_text(page(statement, title=title, source=source, map_file=png.name,
+                              lang=lang), encoding="utf-8")
+    return [png, pdf, csv, html_path]

@@ -1,0 +1,461 @@
+"""Disclosure control (statistische Geheimhaltung): small counts are confidential.
+
+Once configured with :func:`set_disclosure`, the rules apply to every output
+quartier writes: tables, GIS layers, map colours and tooltips. Output code
+calls :func:`apply_disclosure` on a frame just before it is written or drawn.
+
+The rules:
+
+- **Minimum count** (primary suppression): count cells with ``0 < n <
+  min_count`` are suppressed. Zeros stay (nothing to protect).
+- **Secondary suppression**: a suppressed cell must not be recoverable from a
+  published total. Every count column is assumed to have a published total
+  (the city total), and every ``row_totals`` group (total = sum of parts) is
+  an equation too. Where an equation has exactly one hidden cell, the
+  smallest positive other cell is suppressed as well, until no equation has
+  exactly one. :func:`protect_table` does this for a district x group table
+  with margins.
+- **Rates**: a rate is suppressed wherever its numerator or denominator is
+  suppressed. Rates are linked to their counts by :func:`quartier.reporting.rates.rate`
+  (``attrs["quartier_rates"]``) or by ``set_disclosure(rate_columns=...)``.
+- **Rounding** (optional): published counts are rounded to a base.
+
+Suppressed cells become NaN and are listed in
+``attrs["quartier_suppressed"] = {column: [row positions]}``, merged with the
+cells the statistics office already suppressed (see :func:`quartier.read_table`).
+
+The rule "no equation with exactly one hidden cell" stops recovery from a
+single row or column. It is not a full audit against combined equations
+(linear programming); for official releases use the office's tools
+(e.g. tau-argus).
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from pandas.api import types as ptypes
+
+from quartier._checks import require_column
+from quartier.errors import ColumnError, QuartierWarning, format_list
+from quartier.reporting import _suppress
+
+__all__ = ["DisclosureRules", "set_disclosure", "get_disclosure", "apply_disclosure",
+           "disclosure", "protect_table"]
+
+_KEY_LIKE = re.compile(
+    r"(^|[_\s-])(id|nr|no|key|code|plz|jahr|year|schl(ü|ue)ssel|nummer|ags|ars)($|[_\s-])",
+    re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class DisclosureRules:
+    """The configured rules; ``None`` fields are off.
+
+    Examples
+    --------
+    >>> DisclosureRules(min_count=3).secondary
+    True
+    """
+
+    min_count: int | None = None
+    round_to: int | None = None
+    secondary: bool = True
+    count_columns: tuple[str, ...] | None = None
+    rate_columns: tuple[tuple[str, str, str], ...] = ()
+    row_totals: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+_rules: DisclosureRules | None = None
+
+
+def _positive_int(value, name: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"{name} must be a positive whole number or None, not {value!r}.")
+    return int(value)
+
+
+def _make_rules(min_count, round_to, secondary, count_columns, rate_columns, row_totals
+                ) -> DisclosureRules | None:
+    min_count = _positive_int(min_count, "min_count")
+    round_to = _positive_int(round_to, "round_to")
+    if min_count is None and round_to is None:
+        return None
+    rates = []
+    for name, spec in (rate_columns or {}).items():
+        if not isinstance(spec, tuple | list) or len(spec) != 2:
+            raise ValueError(f"rate_columns['{name}'] must be (numerator, denominator), "
+                             f"not {spec!r}.")
+        rates.append((str(name), str(spec[0]), str(spec[1])))
+    totals = tuple((str(t), tuple(str(p) for p in parts))
+                   for t, parts in (row_totals or {}).items())
+    return DisclosureRules(min_count, round_to, bool(secondary),
+                           tuple(count_columns) if count_columns else None, tuple(rates), totals)
+
+
+def set_disclosure(
+    min_count: int | None = None,
+    *,
+    round_to: int | None = None,
+    secondary: bool = True,
+    count_columns: list[str] | None = None,
+    rate_columns: Mapping[str, tuple[str, str]] | None = None,
+    row_totals: Mapping[str, Sequence[str]] | None = None,
+) -> DisclosureRules | None:
+    """Configure disclosure control for every output; ``set_disclosure(None)`` turns it off.
+
+    Parameters
+    ----------
+    min_count : int or None
+        Counts below this (and above zero) are suppressed.
+    round_to : int, optional
+        Round published counts to this base (half up), e.g. 5.
+    secondary : bool, default True
+        Suppress further cells so that suppressed ones cannot be recovered from totals.
+    count_columns : list of str, optional
+        Columns that hold counts; default: the integer columns, except the
+        key and key-like columns (names such as ``id``, ``*_nr``, ``Jahr``).
+        Name them when counts are stored as floats (e.g. with missing values).
+    rate_columns : dict, optional
+        ``{rate: (numerator, denominator)}``: rates to suppress where one of
+        their counts is suppressed (in addition to those recorded by
+        :func:`quartier.reporting.rates.rate`).
+    row_totals : dict, optional
+        ``{total: [parts]}``: per row, column ``total`` is the sum of the
+        ``parts`` columns (e.g. inhabitants = sum of age groups); secondary
+        suppression then protects each row of that group too.
+
+    Returns
+    -------
+    DisclosureRules or None
+
+    Raises
+    ------
+    ValueError
+        If ``min_count`` or ``round_to`` is not a positive whole number.
+
+    Examples
+    --------
+    >>> set_disclosure(3).min_count
+    3
+    >>> set_disclosure(None)
+    """
+    global _rules
+    _rules = _make_rules(min_count, round_to, secondary, count_columns, rate_columns, row_totals)
+    return _rules
+
+
+def get_disclosure() -> DisclosureRules | None:
+    """The rules in force, or None when disclosure control is off.
+
+    Returns
+    -------
+    DisclosureRules or None
+
+    Examples
+    --------
+    >>> get_disclosure() is None
+    True
+    """
+    return _rules
+
+
+@contextmanager
+def disclosure(min_count: int | None = None, **options) -> Iterator[DisclosureRules | None]:
+    """Disclosure rules for a ``with`` block only; the previous rules come back afterwards.
+
+    Parameters
+    ----------
+    min_count : int or None
+        As in :func:`set_disclosure`.
+    **options
+        ``round_to``, ``secondary``, ``count_columns``, ``rate_columns``,
+        ``row_totals`` as in :func:`set_disclosure`.
+
+    Yields
+    ------
+    DisclosureRules or None
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> with disclosure(3, secondary=False):
+    ...     apply_disclosure(pd.DataFrame({"n": [1, 20]}))["n"].tolist()
+    [nan, 20.0]
+    >>> get_disclosure() is None
+    True
+    """
+    global _rules
+    previous = _rules
+    try:
+        yield set_disclosure(min_count, **options)
+    finally:
+        _rules = previous
+
+
+def _count_columns(frame: pd.DataFrame, rules: DisclosureRules) -> list[str]:
+    if rules.count_columns is not None:
+        cols = [c for c in rules.count_columns if c in frame.columns]
+        for c in cols:
+            if ptypes.is_bool_dtype(frame[c]) or not ptypes.is_numeric_dtype(frame[c]):
+                raise ColumnError(
+                    f"count column '{c}' is not numeric (dtype {frame[c].dtype}); disclosure "
+                    "control needs numbers. Convert it or leave it out of count_columns.")
+        return cols
+    key = frame.attrs.get("quartier_key")
+    return [c for c in frame.columns
+            if c != key and c != "geometry" and ptypes.is_integer_dtype(frame[c])
+            and not ptypes.is_bool_dtype(frame[c]) and not _KEY_LIKE.search(str(c))]
+
+
+def _office_flags(frame: pd.DataFrame) -> dict[str, set[int]]:
+    return {c: {int(p) for p in pos}
+            for c, pos in (frame.attrs.get("quartier_suppressed") or {}).items()}
+
+
+def _finish(frame: pd.DataFrame, out: pd.DataFrame, cols: list[str], new: np.ndarray,
+            extra: dict[str, set[int]], round_to: int | None) -> pd.DataFrame:
+    """Write NaN into suppressed cells, round, and merge the flags into attrs."""
+    flags = _office_flags(frame)
+    for j, c in enumerate(cols):
+        rows = np.flatnonzero(new[:, j])
+        values = out[c].to_numpy(dtype=float, na_value=np.nan).copy()
+        values[rows] = np.nan
+        if round_to:
+            values = _suppress.round_to_base(values, round_to)
+        if len(rows) or round_to:
+            whole = ptypes.is_integer_dtype(frame[c]) and not np.isnan(values).any()
+            out[c] = values.astype("int64") if whole else values
+        if len(rows):
+            flags.setdefault(c, set()).update(int(r) for r in rows)
+    for c, rows in extra.items():
+        values = out[c].to_numpy(dtype=float, na_value=np.nan).copy()
+        values[sorted(rows)] = np.nan
+        out[c] = values
+        flags.setdefault(c, set()).update(rows)
+    out.attrs = {**frame.attrs, "quartier_suppressed": {c: sorted(r) for c, r in flags.items()}}
+    return out
+
+
+def _rate_links(frame: pd.DataFrame, rules: DisclosureRules | None) -> list[tuple[str, str, str]]:
+    links = [(n, r["numerator"], r["denominator"])
+             for n, r in (frame.attrs.get("quartier_rates") or {}).items()]
+    links += list(rules.rate_columns) if rules is not None else []
+    return [(n, a, b) for n, a, b in links if n in frame.columns]
+
+
+def _suppress_rates(frame, links, hidden_cells: dict[str, np.ndarray]) -> dict[str, set[int]]:
+    extra: dict[str, set[int]] = {}
+    for name, num, den in links:
+        mask = np.zeros(len(frame), dtype=bool)
+        for c in (num, den):
+            if c in hidden_cells:
+                mask |= hidden_cells[c]
+        rows = set(np.flatnonzero(mask & frame[name].notna().to_numpy()).tolist())
+        if rows:
+            extra.setdefault(name, set()).update(int(r) for r in rows)
+    return extra
+
+
+def _hidden_by_column(frame, cols, sup) -> dict[str, np.ndarray]:
+    office = _office_flags(frame)
+    hidden = {}
+    for j, c in enumerate(cols):
+        mask = sup[:, j].copy()
+        mask[sorted(p for p in office.get(c, ()) if p < len(frame))] = True
+        hidden[c] = mask
+    for c, pos in office.items():
+        if c not in hidden and c in frame.columns:
+            mask = np.zeros(len(frame), dtype=bool)
+            mask[sorted(p for p in pos if p < len(frame))] = True
+            hidden[c] = mask
+    return hidden
+
+
+def _warn_unresolved(unresolved, what: str) -> None:
+    if unresolved:
+        warnings.warn(
+            f"secondary suppression could not protect {len(unresolved)} {what}: "
+            f"{format_list(unresolved)}; all other cells there are hidden already, so the "
+            "published total reveals the suppressed cell. Suppress or drop that total.",
+            QuartierWarning, stacklevel=3)
+
+
+def apply_disclosure(frame: pd.DataFrame) -> pd.DataFrame:
+    """Apply the configured rules to a frame about to be written or drawn.
+
+    Suppressed cells become missing values and are listed in
+    ``attrs["quartier_suppressed"]`` (``{column: [row positions]}``, the same
+    record :func:`quartier.read_table` keeps for cells a statistics office
+    suppressed), so maps can show them as "gesperrt", distinct from "keine
+    Angabe". Without configured rules the frame is returned unchanged.
+
+    Each count column is treated as having a published total (secondary
+    suppression within the column); ``row_totals`` groups are protected
+    within each row; linked rate columns are suppressed with their counts;
+    counts are rounded if ``round_to`` is set. Count columns with suppressed
+    cells become float.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame or geopandas.GeoDataFrame
+
+    Returns
+    -------
+    pandas.DataFrame or geopandas.GeoDataFrame
+        A protected copy (or ``frame`` itself when disclosure control is off).
+
+    Raises
+    ------
+    ColumnError
+        If a configured count column is not numeric.
+
+    Warns
+    -----
+    QuartierWarning
+        If a suppressed cell cannot be protected (its column has one row).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> apply_disclosure(pd.DataFrame({"n": [1, 20]}))["n"].tolist()
+    [1, 20]
+    >>> df = pd.DataFrame({"plr": ["01", "02", "03", "04"], "kinder": [2, 40, 7, 55]})
+    >>> with disclosure(3):
+    ...     out = apply_disclosure(df)
+    >>> out["kinder"].tolist(), out.attrs["quartier_suppressed"]
+    ([nan, 40.0, nan, 55.0], {'kinder': [0, 2]})
+    """
+    rules = _rules
+    if rules is None:
+        return frame
+    cols = _count_columns(frame, rules)
+    out = frame.copy()
+    values = np.column_stack([frame[c].to_numpy(dtype=float, na_value=np.nan) for c in cols]
+                             ) if cols else np.zeros((len(frame), 0))
+    office = _office_flags(frame)
+    prior = np.zeros(values.shape, dtype=bool)
+    for j, c in enumerate(cols):
+        prior[[p for p in office.get(c, ()) if p < len(frame)], j] = True
+    sup = _suppress.primary(values, rules.min_count) | prior
+    if rules.secondary and cols and rules.min_count:
+        n, m = values.shape
+        equations = _suppress.column_equations(n, m)
+        position = {c: j for j, c in enumerate(cols)}
+        for total, parts in rules.row_totals:
+            group = [position[c] for c in (total, *parts) if c in position]
+            if len(group) == len(parts) + 1:
+                equations += _suppress.row_equations(n, m, group)
+        prefer = np.ones(values.shape, dtype=bool)
+        for total, _ in rules.row_totals:
+            if total in position:
+                prefer[:, position[total]] = False
+        sup, unresolved = _suppress.secondary(values, sup, equations, prefer)
+        _warn_unresolved([f"column '{cols[i]}'" if i < m else f"row total group {i - m}"
+                          for i in unresolved], "equation(s)")
+    new = sup & ~prior
+    extra = _suppress_rates(frame, _rate_links(frame, rules), _hidden_by_column(frame, cols, sup))
+    return _finish(frame, out, cols, new, extra, rules.round_to)
+
+
+def protect_table(table: pd.DataFrame, min_count: int | None = None, *,
+                  columns: Sequence[str] | None = None, total_row=None,
+                  total_column: str | None = None, round_to: int | None = None
+                  ) -> pd.DataFrame:
+    """Protect a district x group table with margins (row and column totals).
+
+    Primary suppression hides counts ``0 < n < min_count``, margins
+    included. Then every row and every column is treated as a published sum
+    (with its total cell where the table has one, and otherwise assumed to be
+    published elsewhere): while a row or column has exactly one hidden cell,
+    its smallest positive other cell (inner cells before totals) is hidden as
+    well, until none has exactly one.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Rows: districts (and optionally a total row); columns: groups (and
+        optionally a total column), plus key or name columns, which are left
+        as they are.
+    min_count : int, optional
+        Default: the configured :func:`set_disclosure` value.
+    columns : list of str, optional
+        The count columns (groups and total column); default every numeric
+        column except key-like ones.
+    total_row : label, optional
+        Index label of the total row (e.g. ``"Summe"``), if any.
+    total_column : str, optional
+        Name of the total column, if any.
+    round_to : int, optional
+        Round published counts to this base; default the configured value.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A protected copy; suppressed cells are NaN and listed in
+        ``attrs["quartier_suppressed"]``. Linked rate columns
+        (``attrs["quartier_rates"]``) are suppressed with their counts.
+
+    Raises
+    ------
+    ColumnError
+        If no minimum count is given or configured, or a column is missing.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"u6": [2, 10, 12], "6_15": [8, 30, 38], "ges": [10, 40, 50]},
+    ...                  index=["Nord", "Süd", "Summe"])
+    >>> out = protect_table(t, 3, total_row="Summe", total_column="ges")
+    >>> out.to_dict("list")
+    {'u6': [nan, nan, 12.0], '6_15': [nan, nan, 38.0], 'ges': [10, 40, 50]}
+    """
+    rules = _rules
+    min_count = min_count if min_count is not None else (rules.min_count if rules else None)
+    round_to = round_to if round_to is not None else (rules.round_to if rules else None)
+    min_count, round_to = _positive_int(min_count, "min_count"), _positive_int(round_to, "round_to")
+    if min_count is None:
+        raise ColumnError("protect_table needs a minimum count: protect_table(table, 3) or "
+                          "set_disclosure(3) first.")
+    if columns is None:
+        key = table.attrs.get("quartier_key")
+        columns = [c for c in table.columns if c != key and c != "geometry"
+                   and ptypes.is_numeric_dtype(table[c]) and not ptypes.is_bool_dtype(table[c])
+                   and not _KEY_LIKE.search(str(c)) and c not in
+                   (table.attrs.get("quartier_rates") or {})]
+    cols = list(columns)
+    for c in cols + ([total_column] if total_column is not None else []):
+        require_column(table, c, source="the table", role="count column")
+    if total_column is not None and total_column not in cols:
+        cols.append(total_column)
+    values = np.column_stack([table[c].to_numpy(dtype=float, na_value=np.nan) for c in cols])
+    n, m = values.shape
+    office = _office_flags(table)
+    prior = np.zeros(values.shape, dtype=bool)
+    for j, c in enumerate(cols):
+        prior[[p for p in office.get(c, ()) if p < n], j] = True
+    prefer = np.ones(values.shape, dtype=bool)
+    if total_row is not None:
+        if total_row not in table.index:
+            raise ColumnError(f"total_row {total_row!r} is not a row label of the table. Row "
+                              f"labels are: {format_list(table.index[:10])}.")
+        prefer[table.index.get_indexer([total_row])[0], :] = False
+    if total_column is not None:
+        prefer[:, cols.index(total_column)] = False
+    equations = (_suppress.column_equations(n, m)
+                 + _suppress.row_equations(n, m, list(range(m))))
+    sup = _suppress.primary(values, min_count) | prior
+    sup, unresolved = _suppress.secondary(values, sup, equations, prefer)
+    _warn_unresolved([f"column '{cols[i]}'" if i < m else f"row {i - m}" for i in unresolved],
+                     "row(s)/column(s)")
+    out = table.copy()
+    extra = _suppress_rates(table, _rate_links(table, None), _hidden_by_column(table, cols, sup))
+    return _finish(table, out, cols, sup & ~prior, extra, round_to)

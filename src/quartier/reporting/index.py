@@ -1,0 +1,301 @@
+"""Composite social indices in the style of Berlin's Monitoring Soziale Stadtentwicklung.
+
+The rule of the MSS 2021 (Senatsverwaltung für Stadtentwicklung Berlin), as
+reproduced from its published z-values, indices and classes (see
+``docs/guide/social-report.md``):
+
+1. Planungsräume with fewer than 300 inhabitants (and single areas declared
+   outliers) are not rated.
+2. Each indicator is standardised over the rated areas:
+   ``z = (x - mean) / sd`` with the population standard deviation (ddof=0).
+3. The z-values are summed (equal weights) to the Status- or Dynamiksumme.
+4. The sum is standardised again (ddof=0): the Status- or Dynamik-Index.
+5. Classes by standard-deviation bands of the index. Status: ``hoch`` below
+   -1, ``mittel`` from -1 to 1, ``niedrig`` above 1 up to 1.5, ``sehr
+   niedrig`` above 1.5 (high unemployment means a high index and a low
+   status). Dynamics: ``positiv`` below -1, ``stabil`` from -1 to 1,
+   ``negativ`` above 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from quartier.errors import ColumnError, format_list
+from quartier.io.keys import normalize_keys
+from quartier.reporting._social import key_column, numeric_column
+from quartier.settings import get_language
+
+__all__ = ["IndexPreset", "PRESETS", "composite_index"]
+
+
+@dataclass(frozen=True)
+class IndexPreset:
+    """Classes and exclusion rule of a composite index.
+
+    Parameters
+    ----------
+    cutoffs : tuple of float
+        Band limits on the standardised index, ascending, in standard
+        deviations. A value exactly on a limit goes to the band nearer the
+        mean (so the middle band of the MSS is -1 <= index <= 1).
+    labels : tuple of str
+        German class labels, one more than ``cutoffs``, from the lowest index
+        to the highest.
+    labels_en : tuple of str
+        English class labels in the same order.
+    min_population : float or None
+        Areas with fewer inhabitants are not rated.
+    standardize : bool
+        Standardise the weighted sum again (the MSS does).
+    ddof : int
+        Delta degrees of freedom of the standard deviations (0: population SD).
+
+    Examples
+    --------
+    >>> PRESETS["berlin_mss_status"].labels
+    ('hoch', 'mittel', 'niedrig', 'sehr niedrig')
+    """
+
+    cutoffs: tuple[float, ...]
+    labels: tuple[str, ...]
+    labels_en: tuple[str, ...] = field(default=())
+    min_population: float | None = 300
+    standardize: bool = True
+    ddof: int = 0
+
+
+#: The official MSS 2021 rules: status (S1, S3, S4) and dynamics (D1, D3, D4).
+PRESETS: dict[str, IndexPreset] = {
+    "berlin_mss_status": IndexPreset(
+        cutoffs=(-1.0, 1.0, 1.5), labels=("hoch", "mittel", "niedrig", "sehr niedrig"),
+        labels_en=("high", "medium", "low", "very low")),
+    "berlin_mss_dynamics": IndexPreset(
+        cutoffs=(-1.0, 1.0), labels=("positiv", "stabil", "negativ"),
+        labels_en=("positive", "stable", "negative")),
+}
+
+_NOT_RATED = {
+    "de": {"population": "nicht bewertet (< {n} EW)", "missing": "nicht bewertet (fehlende Werte)",
+           "excluded": "nicht bewertet ({reason})", "reason": "ausgeschlossen",
+           "nopop": "nicht bewertet (EW unbekannt)"},
+    "en": {"population": "not rated (< {n} inhabitants)", "missing": "not rated (missing values)",
+           "excluded": "not rated ({reason})", "reason": "excluded",
+           "nopop": "not rated (population unknown)"},
+}
+
+
+def composite_index(table: pd.DataFrame, indicators: Sequence[str] | Mapping[str, float], *,
+                    preset: str | IndexPreset | None = "berlin_mss_status",
+                    weights: Sequence[float] | Mapping[str, float] | None = None,
+                    population: str | None = None, min_population: float | None = None,
+                    key: str | None = None, cutoffs: Sequence[float] | None = None,
+                    labels: Sequence[str] | None = None, exclude=None,
+                    lang: str | None = None) -> pd.DataFrame:
+    """A composite index with classes by standard-deviation bands (MSS style).
+
+    Each indicator is standardised over the rated areas (z-score), the
+    z-values are combined as a weighted sum, the sum is standardised again
+    and cut into classes by standard-deviation bands. Areas with too few
+    inhabitants, with a missing indicator, or listed in ``exclude`` are not
+    rated: their class says why, their numbers are NaN, and they do not
+    enter the means and standard deviations.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per district with the indicator columns.
+    indicators : list of str or dict
+        Indicator columns, oriented so that a higher value means more
+        disadvantage (MSS: unemployment, transfer receipt, child poverty).
+        A dict ``{column: weight}`` gives weights as well; a negative weight
+        turns an indicator round.
+    preset : str or IndexPreset, default "berlin_mss_status"
+        ``"berlin_mss_status"`` (hoch / mittel / niedrig / sehr niedrig at
+        -1, 1, 1.5 SD), ``"berlin_mss_dynamics"`` (positiv / stabil /
+        negativ at -1, 1 SD), or an :class:`IndexPreset`.
+    weights : list of float or dict, optional
+        Weights of the indicators; default 1 each (the MSS).
+    population : str, optional
+        Column of inhabitants for the minimum-population rule.
+    min_population : float, optional
+        Areas with fewer inhabitants are not rated; default from the preset
+        (300 for the MSS presets); 0 turns the rule off. Only applied with
+        ``population``.
+    key : str, optional
+        District key column, copied to the result; default the key recorded
+        by :func:`quartier.read_table`.
+    cutoffs : list of float, optional
+        Band limits in standard deviations, overriding the preset.
+    labels : list of str, optional
+        Class labels (one more than the cut-offs), lowest index first,
+        overriding the preset.
+    exclude : list or dict, optional
+        Keys of districts not to rate (needs a key column), e.g. outliers;
+        a dict ``{key: reason}`` gives the reason shown in the class.
+    lang : {"de", "en"}, optional
+        Language of the class labels; default :func:`quartier.get_language`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same rows and index as ``table``: the key column (if any),
+        ``z_<indicator>`` per indicator, ``sum`` (weighted sum of z-values),
+        ``index`` (standardised sum) and ``class``.
+        ``attrs["quartier_index"]`` records means, standard deviations,
+        weights, cut-offs and the not-rated districts.
+
+    Raises
+    ------
+    ColumnError
+        If a column is missing or not numeric, an indicator does not vary,
+        weights or labels do not fit, or fewer than two districts are rated.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"plr": ["A", "B", "C", "D", "E"],
+    ...     "alo": [2.0, 4.0, 6.0, 8.0, 30.0], "transfer": [5.0, 9.0, 12.0, 15.0, 40.0],
+    ...     "ew": [1200, 800, 250, 2000, 900]})
+    >>> out = composite_index(df, ["alo", "transfer"], population="ew", key="plr")
+    >>> out["class"].tolist()
+    ['mittel', 'mittel', 'nicht bewertet (< 300 EW)', 'mittel', 'sehr niedrig']
+    >>> round(float(out["index"].iloc[4]), 3)
+    1.687
+    """
+    lang = lang or get_language()
+    words = _NOT_RATED["en" if lang == "en" else "de"]
+    rule = _preset(preset, cutoffs, labels)
+    cut = tuple(float(c) for c in (cutoffs if cutoffs is not None else rule.cutoffs))
+    names = tuple(labels) if labels is not None else (
+        rule.labels_en if lang == "en" and rule.labels_en else rule.labels)
+    if list(cut) != sorted(cut) or len(set(cut)) != len(cut):
+        raise ColumnError(f"cutoffs must be strictly ascending, not {list(cut)}.")
+    if len(names) != len(cut) + 1:
+        raise ColumnError(
+            f"{len(cut)} cut-off(s) make {len(cut) + 1} classes, but {len(names)} label(s) were "
+            f"given ({format_list(names)}). Give one label more than cut-offs.")
+    cols, w = _weights(indicators, weights)
+    source = "the table"
+    values = pd.DataFrame({c: numeric_column(table, c, source=source, role="indicator column")
+                           for c in cols}, index=table.index)
+    key = key_column(table, key, source=source, required=exclude is not None)
+    reason = pd.Series(None, index=table.index, dtype=object)
+    if population is not None:
+        pop = numeric_column(table, population, source=source, role="population column")
+        limit = rule.min_population if min_population is None else min_population
+        if limit:
+            reason[pop.isna()] = words["nopop"]
+            n = int(limit) if float(limit).is_integer() else limit
+            reason[reason.isna() & (pop < limit)] = words["population"].format(n=n)
+    elif min_population:
+        raise ColumnError("min_population needs population='<column of inhabitants>'.")
+    if exclude is not None:
+        keys = normalize_keys(table[key], column=key, source=source)
+        excl = dict(exclude) if isinstance(exclude, Mapping) else dict.fromkeys(
+            exclude, words["reason"])
+        excl = {str(k): v for k, v in excl.items()}
+        unknown = [k for k in excl if k not in set(keys)]
+        if unknown:
+            raise ColumnError(f"exclude lists key(s) not in column '{key}': {format_list(unknown)}."
+                              " Check the keys (they are text, with leading zeros).")
+        hit = keys.isin(list(excl)) & reason.isna()
+        reason[hit] = [words["excluded"].format(reason=excl[k]) for k in keys[hit]]
+    reason[reason.isna() & values.isna().any(axis=1)] = words["missing"]
+    rated = reason.isna()
+    if rated.sum() < 2:
+        raise ColumnError(f"only {int(rated.sum())} district(s) can be rated; an index needs at "
+                          "least two. Check the indicator and population columns.")
+    ref = values[rated]
+    means, sds = ref.mean(), ref.std(ddof=rule.ddof)
+    flat = [c for c in cols if not sds[c] > 0]
+    if flat:
+        raise ColumnError(f"indicator(s) {format_list(flat)} have the same value in every rated "
+                          "district, so they cannot be standardised. Leave them out.")
+    z = (values - means) / sds
+    z[~rated] = np.nan
+    total = (z * pd.Series(w, index=cols)).sum(axis=1, min_count=len(cols))
+    total[~rated] = np.nan
+    if rule.standardize:
+        sd = total[rated].std(ddof=rule.ddof)
+        index = (total - total[rated].mean()) / sd if sd > 0 else total * np.nan
+    else:
+        index = total.copy()
+    classes = pd.Series(_classify(index.to_numpy(dtype=float), cut, names), index=table.index,
+                        dtype=object)
+    classes[~rated] = reason[~rated]
+    out = pd.DataFrame(index=table.index)
+    if key is not None:
+        out[key] = table[key]
+    for c in cols:
+        out[f"z_{c}"] = z[c]
+    out["sum"], out["index"], out["class"] = total, index, classes.astype(str)
+    out.attrs["quartier_index"] = {
+        "indicators": list(cols), "weights": list(w), "means": means.to_dict(),
+        "sds": sds.to_dict(), "ddof": rule.ddof, "cutoffs": list(cut), "labels": list(names),
+        "not_rated": {(table[key].iloc[i] if key is not None else table.index[i]): r
+                      for i, r in enumerate(reason) if r is not None},
+    }
+    if key is not None:
+        out.attrs["quartier_key"] = key
+    return out
+
+
+def _preset(preset, cutoffs, labels) -> IndexPreset:
+    if isinstance(preset, IndexPreset):
+        return preset
+    if preset is None:
+        if cutoffs is None or labels is None:
+            raise ColumnError("preset=None needs cutoffs=[...] and labels=[...] for the classes.")
+        return IndexPreset(cutoffs=tuple(cutoffs), labels=tuple(labels), min_population=None)
+    if preset not in PRESETS:
+        raise ColumnError(f"unknown preset {preset!r}; use one of {format_list(PRESETS)} or an "
+                          "IndexPreset(cutoffs=..., labels=...).")
+    return PRESETS[preset]
+
+
+def _weights(indicators, weights) -> tuple[list[str], list[float]]:
+    if isinstance(indicators, Mapping):
+        if weights is not None:
+            raise ColumnError("give weights either in indicators={column: weight} or in "
+                              "weights=, not both.")
+        cols, w = list(indicators), [float(v) for v in indicators.values()]
+    else:
+        cols = [indicators] if isinstance(indicators, str) else list(indicators)
+        if weights is None:
+            w = [1.0] * len(cols)
+        elif isinstance(weights, Mapping):
+            missing = [c for c in cols if c not in weights]
+            if missing:
+                raise ColumnError(f"weights has no weight for indicator(s) {format_list(missing)}.")
+            w = [float(weights[c]) for c in cols]
+        else:
+            w = [float(v) for v in weights]
+    if not cols:
+        raise ColumnError("no indicators given. Pass indicators=['S1', 'S3', 'S4'] or similar.")
+    if len(w) != len(cols):
+        raise ColumnError(f"{len(w)} weight(s) for {len(cols)} indicator(s) "
+                          f"({format_list(cols)}). Give one weight per indicator.")
+    if len(set(cols)) != len(cols):
+        raise ColumnError(f"indicators repeat: {format_list(cols)}. Use a weight instead.")
+    return cols, w
+
+
+def _classify(index: np.ndarray, cutoffs: tuple[float, ...], labels: tuple[str, ...]) -> list:
+    """Band of each value; a value on a cut-off goes to the band nearer zero."""
+    result = []
+    for v in index:
+        if np.isnan(v):
+            result.append(None)
+            continue
+        band = 0
+        for c in cutoffs:
+            if v > c or (v == c and c < 0):
+                band += 1
+        result.append(labels[band])
+    return result
+
