@@ -19,5 +19,5 @@ def test_mkdocs_builds_strict(tmp_path):
         cwd=REPO, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    html = (tmp_path / "site" / "reference" / "reading" / "index.html").read_text(encoding="utf-8")
+    html = (tmp_path / "site" / "reference" / "io" / "index.html").read_text(encoding="utf-8")
     assert "read_districts" in html and "key_width" in html

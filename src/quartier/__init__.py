@@ -20,6 +20,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from quartier import errors
 from quartier.access.catchments import isochrones, service_areas
+from quartier.access.costs import CostMatrix, cost_matrix, nearest
 from quartier.access.covering import CoverageResult, coverage
 from quartier.access.floating import fca, fca_weights
 from quartier.access.gaps import coverage_gaps, label_columns, supply_gaps
@@ -88,6 +89,9 @@ except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0+unknown"
 
 __all__ = [
+    "CostMatrix",
+    "cost_matrix",
+    "nearest",
     "DEFAULT_CRS",
     "PRESETS",
     "DisclosureRules",

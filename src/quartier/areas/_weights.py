@@ -14,7 +14,7 @@ from scipy import sparse
 from quartier._checks import require_column
 from quartier._overlay import assign_points, intersection_areas
 from quartier.errors import ColumnError, CRSError, InputFileError, format_list
-from quartier.io.crs import _label, require_metric
+from quartier.io.crs import crs_label, require_metric
 from quartier.io.keys import normalize_keys
 
 
@@ -80,7 +80,7 @@ def check_frames(source, target) -> None:
         require_metric(gdf.crs, what=what)
     if not source.crs.equals(target.crs):
         raise CRSError(
-            f"source is in {_label(source.crs)} but target is in {_label(target.crs)}; "
+            f"source is in {crs_label(source.crs)} but target is in {crs_label(target.crs)}; "
             "both must be in the same CRS. Reproject one of them first, e.g. "
             "target = target.to_crs(source.crs)."
         )

@@ -18,6 +18,7 @@ __all__ = [
     "DEFAULT_CRS",
     "WEB_CRS",
     "as_crs",
+    "crs_label",
     "is_metric",
     "require_metric",
     "require_same_crs",
@@ -126,7 +127,7 @@ def require_metric(crs: object, *, what: str) -> CRS:
     if not is_metric(parsed):
         kind = "a geographic CRS in degrees" if parsed.is_geographic else "not in metres"
         raise CRSError(
-            f"{what} is in {_label(parsed)}, {kind}, but distances and areas need metres. "
+            f"{what} is in {crs_label(parsed)}, {kind}, but distances and areas need metres. "
             "Use a projected metric CRS such as 'EPSG:25832' (ETRS89 / UTM 32N) or "
             "'EPSG:25833' (east of Germany, e.g. Berlin)."
         )
@@ -246,7 +247,7 @@ def to_planning_crs(
         gdf = gdf.set_crs(as_crs(source_crs, what="source_crs"))
     elif source_crs is not None and not as_crs(source_crs, what="source_crs").equals(gdf.crs):
         raise CRSError(
-            f"{what} declares {_label(gdf.crs)}, but source_crs={source_crs!r} was given. "
+            f"{what} declares {crs_label(gdf.crs)}, but source_crs={source_crs!r} was given. "
             "Leave source_crs out to use the file's own CRS."
         )
     if target is None:
@@ -257,10 +258,25 @@ def to_planning_crs(
 
 
 def _describe(crs) -> str:
-    return "no CRS" if crs is None else _label(as_crs(crs))
+    return "no CRS" if crs is None else crs_label(as_crs(crs))
 
 
-def _label(crs: CRS) -> str:
+def crs_label(crs: CRS) -> str:
+    """A CRS as messages name it: its EPSG code and name.
+
+    Parameters
+    ----------
+    crs : pyproj.CRS
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> crs_label(as_crs("EPSG:25833"))
+    'EPSG:25833 (ETRS89 / UTM zone 33N)'
+    """
     epsg = crs.to_epsg()
     code = f"EPSG:{epsg}" if epsg else "a custom CRS"
     return f"{code} ({crs.name})"

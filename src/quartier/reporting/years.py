@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from quartier.errors import ColumnError, QuartierWarning, format_list
-from quartier.output.maps import class_breaks
 from quartier.reporting._social import key_column, numeric_column, unique_keys
 
 __all__ = ["change", "shared_breaks"]
@@ -171,4 +170,6 @@ def shared_breaks(frames_or_series, column: str | None = None, *, scheme: str = 
             pooled.append(numeric_column(item, column, source=f"table {i + 1}"))
         else:
             pooled.append(pd.to_numeric(pd.Series(item), errors="raise").astype(float))
+    from quartier.output.maps import class_breaks  # output imports reporting: load when used
+
     return class_breaks(pd.concat(pooled, ignore_index=True), scheme=scheme, k=k)
