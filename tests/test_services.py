@@ -102,7 +102,7 @@ def test_berlin_kitas_and_care_homes_per_planungsraum(berlin_plr_population, ber
             {"service": "Pflegeheime", "target": "inhabitants_age_above_65", "label": "65+",
              "max_cost": 1000, "capacity": "platzzahl", "norm_per_1000": 30, "spacing": 250},
         ]
-        t = service_table(joined, {"Kitas": kitas, "Pflegeheime": homes}, spec)
+        t = service_table(joined, {"Kitas": kitas, "Pflegeheime": homes}, spec, by_key="PLR_ID")
     assert len(t) == 2 * 542 and t["district"].str.len().eq(8).all()
     kid = t[t["service"] == "Kitas"]
     assert kid["population"].sum() == joined["inhabitants_age_below_6"].sum()

@@ -83,7 +83,7 @@ def district_key(by: pd.DataFrame, by_key: str | None, *, source: str = "by",
     if by_key is None:
         raise ColumnError(
             f"say which column of `{source}` holds the district key: pass {param}='PLR_ID' "
-            f"(the key column of `{source}`; the one given to read_districts(..., key=...))."
+            f"(the key column of `{source}`, as given to read_districts(..., key=...))."
         )
     require_column(by, by_key, source=source, role="key column")
     return by_key
