@@ -80,7 +80,9 @@ zellen = quartier.read_points(SHARED / "zensus2011_grid" / "berlin_zensus2011_10
 heime = quartier.read_facilities(SHARED / "berlin_facilities" / "pflegeeinrichtungen.geojson",
                                  capacity="platzzahl", crs=plr.crs)
 len(zellen), len(heime)'''),
-        ("code", '''versorgung = quartier.coverage(zellen, heime, max_cost=1000, demand_col="value", by=plr)
+        ("code", '''versorgung = quartier.coverage(zellen, heime, max_cost=1000, demand_col="value", by=plr,
+                               by_key="PLR_ID")
+print(versorgung.report)
 versorgung'''),
         ("code", '''d = versorgung.districts
 print(f"covered: {d['covered_population'].sum() / d['population'].sum():.1%} of people 80+")

@@ -359,10 +359,10 @@ def test_berlin_mclp_equals_spopt(berlin):
     # coverage before = quartier.coverage of the care homes alone (independent code path)
     before = quartier.coverage(demand, homes, max_cost=R, demand_col=COL)
     assert res.coverage_before.population == pytest.approx(
-        before.units.attrs["quartier_covered_total"])
+        before.report.covered_total)
     assert res.coverage_after.population == pytest.approx(
         quartier.coverage(demand, pd_concat(homes, cand.loc[res.selected]), max_cost=R,
-                          demand_col=COL).units.attrs["quartier_covered_total"])
+                          demand_col=COL).report.covered_total)
 
 
 def pd_concat(*frames):

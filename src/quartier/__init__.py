@@ -21,20 +21,21 @@ from importlib.metadata import PackageNotFoundError, version
 from quartier import errors
 from quartier.access.catchments import isochrones, service_areas
 from quartier.access.costs import CostMatrix, cost_matrix, nearest
-from quartier.access.covering import CoverageResult, coverage
-from quartier.access.floating import fca, fca_weights
+from quartier.access.covering import CoverageReport, CoverageResult, coverage
+from quartier.access.floating import FCAReport, FCAResult, fca, fca_weights
 from quartier.access.gaps import coverage_gaps, label_columns, supply_gaps
 from quartier.access.network.streets import StreetNetwork
-from quartier.access.provision import supply
+from quartier.access.provision import SupplyReport, SupplyResult, supply
 from quartier.access.services import service_table
 from quartier.areas.interpolate import (
     InterpolationReport,
+    InterpolationResult,
     InterpolationWeights,
     area_interpolate,
     dasymetric_interpolate,
     interpolation_weights,
 )
-from quartier.areas.rasters import RasterReport, raster_cells, raster_sums
+from quartier.areas.rasters import RasterReport, RasterResult, raster_cells, raster_sums
 from quartier.batch.demo import demo_path, run_demo
 from quartier.errors import (
     ColumnError,
@@ -103,8 +104,15 @@ __all__ = [
     "plan_residents",
     "write_statement",
     "InterpolationReport",
+    "InterpolationResult",
     "InterpolationWeights",
     "RasterReport",
+    "RasterResult",
+    "FCAReport",
+    "FCAResult",
+    "SupplyReport",
+    "SupplyResult",
+    "CoverageReport",
     "StreetNetwork",
     "isochrones",
     "service_areas",

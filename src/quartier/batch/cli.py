@@ -186,7 +186,7 @@ def _coverage(args) -> int:
                              layer=args.population_layer, source_crs=args.source_crs)
     facilities = read_facilities(args.facilities, crs=districts.crs, layer=args.facilities_layer)
     result = coverage(population, facilities, max_cost=args.max_cost, demand_col=args.demand_col,
-                      by=districts)
+                      by=districts, by_key=args.key)
     result.districts.attrs["quartier_style_column"] = "share_covered"
     for path in export_layers({"coverage": result.districts}, args.out):
         print(path)

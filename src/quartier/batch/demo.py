@@ -124,7 +124,8 @@ def run_demo(out: str | os.PathLike = "quartier-demo", *, radius: float = 500.0)
     facilities = read_facilities(gpkg, layer="einrichtungen", capacity="plaetze")
     treffs = facilities[facilities["art"] == "seniorentreff"]
 
-    result = coverage(cells, treffs, max_cost=radius, demand_col="ew_65plus", by=joined)
+    result = coverage(cells, treffs, max_cost=radius, demand_col="ew_65plus", by=joined,
+                      by_key="stadtteil_id")
     districts = result.districts.rename(
         columns={
             "population": "ew_65plus",
