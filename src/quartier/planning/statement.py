@@ -400,8 +400,8 @@ def write_statement(
               extent=gpd.GeoDataFrame(extent, crs=statement.plan_area.crs), paper=paper,
               lang=lang, dpi=200)
     csv = folder / "stellungnahme_tabelle.csv"
-    apply_disclosure(statement.table).to_csv(csv, sep=";", decimal=",", index=False,
-                                             encoding="utf-8-sig")
+    apply_disclosure(statement.table).table.to_csv(csv, sep=";", decimal=",", index=False,
+                                                   encoding="utf-8-sig")
     from quartier.planning._statement_html import page
 
     html_path = folder / "stellungnahme.html"
