@@ -170,14 +170,14 @@ def join_indicators(
     ([120, 80], 2)
     """
     left_key, right_key = _key_columns(districts, table, on, left_on, right_on)
-    require_column(districts, left_key, source="the districts", role="key column (left_on)")
-    require_column(table, right_key, source="the table", role="key column (right_on)")
+    require_column(districts, left_key, source="districts", role="key column")
+    require_column(table, right_key, source="table", role="key column")
 
     left = normalize_keys(
-        districts[left_key], key_width=key_width, column=left_key, source="the districts",
+        districts[left_key], key_width=key_width, column=left_key, source="districts",
     )
     right = normalize_keys(
-        table[right_key], key_width=key_width, column=right_key, source="the table",
+        table[right_key], key_width=key_width, column=right_key, source="table",
         allow_missing=True,
     )
     empty_rows = int(right.isna().sum())

@@ -279,8 +279,8 @@ def composite_index(table: pd.DataFrame, indicators: Sequence[str] | Mapping[str
         raise ColumnError(f"cutoffs must be strictly ascending, not {list(cut)}.")
     if len(names) != len(cut) + 1:
         raise ColumnError(
-            f"{len(cut)} cut-off(s) make {len(cut) + 1} classes, but {len(names)} class label(s) "
-            f"were given ({format_list(names)}). Give one class label more than cut-offs "
+            f"{len(cut)} cut-off(s) make {len(cut) + 1} classes, but {len(names)} label(s) were "
+            f"given ({format_list(names)}). Give one class label more than cut-offs "
             "(class_labels=).")
     cols, w = _weights(indicators, weights)
     source = "the table"

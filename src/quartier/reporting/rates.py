@@ -88,7 +88,8 @@ def _per_text(per: float) -> str:
 
 
 def aggregate(table: pd.DataFrame, *, to: str, key: str | None = None,
-              by_prefix: int | None = None, lookup=None, counts: Sequence[str] | None = None,
+              by_prefix: int | None = None, lookup=None, lookup_key: str | None = None,
+              counts: Sequence[str] | None = None,
               rates: Mapping[str, tuple] | None = None) -> pd.DataFrame:
     """Aggregate districts to a higher level: sum counts, recompute rates.
 
@@ -110,8 +111,10 @@ def aggregate(table: pd.DataFrame, *, to: str, key: str | None = None,
         Length of the higher-level key as a prefix of the lower-level key.
     lookup : dict, pandas.Series or pandas.DataFrame, optional
         Mapping low key -> high key. A DataFrame needs the column ``to`` and
-        the low key in a column named like ``key`` (otherwise pass
-        ``lookup=frame.set_index(low)[high]``).
+        the low key in column ``lookup_key``.
+    lookup_key : str, optional
+        Column of a lookup DataFrame with the lower-level keys; default the
+        column named like ``key``.
     counts : list of str, optional
         Count columns to sum; default every integer column except the key.
         Numerators and denominators of ``rates`` are summed as well.
@@ -164,7 +167,7 @@ def aggregate(table: pd.DataFrame, *, to: str, key: str | None = None,
             "Berlin Bezirksregionen) and lookup=<low key -> high key>."
         )
     high = _prefix_keys(keys, by_prefix, key) if by_prefix is not None else _lookup_keys(
-        keys, lookup, to, key)
+        keys, lookup, to, key, lookup_key)
 
     rate_specs = _rate_specs(table, rates)
     counts = list(counts) if counts is not None else [
@@ -211,14 +214,16 @@ def _prefix_keys(keys: pd.Series, length: int, key: str) -> pd.Series:
     return keys.str.slice(0, length)
 
 
-def _lookup_keys(keys: pd.Series, lookup, to: str, key: str) -> pd.Series:
+def _lookup_keys(keys: pd.Series, lookup, to: str, key: str, lookup_key) -> pd.Series:
     if isinstance(lookup, pd.DataFrame):
-        low = key if key in lookup.columns and key != to else None
+        low = lookup_key if lookup_key is not None else (
+            key if key in lookup.columns and key != to else None)
         if low is None:
             raise ColumnError(
-                f"the lookup table has no column '{key}' (the lower-level key, key=). Rename "
-                "its column of lower-level keys to it, or pass "
-                "lookup=frame.set_index('<low key column>')['<high key column>'].")
+                f"the lookup table has no column '{key}' (the lower-level key, key=). Say which "
+                "of its columns holds the lower-level keys: lookup_key='<column>'.")
+        require_column(lookup, low, source="the lookup table",
+                       role="lower-level key column (lookup_key=)")
         require_column(lookup, to, source="the lookup table", role="higher-level key column (to=)")
         mapping = pd.Series(lookup[to].to_numpy(), index=lookup[low].to_numpy())
     elif isinstance(lookup, pd.Series):
