@@ -117,3 +117,4 @@ def test_read_points_zensus_cells_in_3035(shared):
     assert cells.crs.to_epsg() == 25833
     raw = pd.read_csv(shared / "zensus2011_grid" / "berlin_zensus2011_100m_age_80plus_cells.csv")
     assert len(cells) == len(raw) and cells["value"].sum() == raw["value"].sum()
+    assert not cells.attrs  # readers record nothing on the frame
