@@ -46,7 +46,8 @@ def _berlin(shared: Path, name: str):
                 table = quartier.read_table(
                     shared / "berlin_population"
                     / "berlin-lor-population-2024-02-t2-planning-areas.csv", key="id")
-                _BERLIN[name], _ = quartier.join_indicators(plr, table)
+                _BERLIN[name], _ = quartier.join_indicators(plr, table, left_on="PLR_ID",
+                                                            right_on="id")
             elif name == "kitas":
                 _BERLIN[name] = quartier.read_facilities(
                     shared / "berlin_kitas" / "berlin-daycare-centers-2026-07-details.csv",

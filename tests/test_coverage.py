@@ -177,7 +177,7 @@ def test_district_demand_from_the_zensus_raster(shared):
     table = quartier.read_table(
         shared / "berlin_population" / "berlin-lor-population-2024-02-t2-planning-areas.csv",
         key="id")
-    joined, _ = quartier.join_indicators(plr, table)
+    joined, _ = quartier.join_indicators(plr, table, left_on="PLR_ID", right_on="id")
     joined = joined[joined["PLR_ID"].str.startswith("01")]  # Mitte, to stay quick
     homes = quartier.read_facilities(
         shared / "berlin_facilities" / "pflegeeinrichtungen.geojson", capacity="platzzahl")

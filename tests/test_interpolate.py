@@ -65,10 +65,12 @@ def lor(shared):
     ew = quartier.read_table(
         shared / "berlin_mss_2021" / "raw_mss_2021_kontext_indikatoren_k08_k14_k15.csv",
         key="PLR_ID", key_width=8)
-    old, report = quartier.join_indicators(old, gssa, key_width=8, strict=True)
+    old, report = quartier.join_indicators(old, gssa, left_on="broker Dow", right_on="plrID",
+                                           key_width=8, strict=True)
     assert report.matched == 448
     with pytest.warns(QuartierWarning, match="09041403"):  # Allende II: no EW row in the MSS
-        old, report = quartier.join_indicators(old, ew[["PLR_ID", "EW"]], key_width=8)
+        old, report = quartier.join_indicators(old, ew[["PLR_ID", "EW"]], left_on="broker Dow",
+                                               right_on="PLR_ID", key_width=8)
     assert report.unmatched_districts == ["09041403"]
     zensus = shared / "zensus2011_grid" / "berlin_zensus2011_100m_age_80plus.tif"
     old = quiet(raster_sums, zensus, old, key="broker Dow", column="ew80").table

@@ -324,7 +324,7 @@ def berlin(shared):
                                     "berlin-lor-population-2024-02-t2-planning-areas.csv", key="id")
         plr = quartier.read_districts(shared / "berlin_lor" / "lor_planungsraeume_2021.shp",
                                       key="PLR_ID")
-        joined, _ = quartier.join_indicators(plr, table)
+        joined, _ = quartier.join_indicators(plr, table, left_on="PLR_ID", right_on="id")
         cand = quartier.read_facilities(shared / "berlin_osm_pois" /
                                         "berlin-points-of-interest-community-centers-details.geojson",
                                         crs="EPSG:25833")

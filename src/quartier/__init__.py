@@ -11,7 +11,8 @@ Examples
 ...     key="stadtteil_id", name="name", layer="stadtteile")
 >>> table = quartier.read_table(quartier.demo_path("indikatoren_stadtteile.csv"),
 ...     key="Stadtteil")
->>> joined, report = quartier.join_indicators(stadtteile, table)
+>>> joined, report = quartier.join_indicators(stadtteile, table, left_on="stadtteil_id",
+...     right_on="Stadtteil")
 >>> report.complete
 True
 """
@@ -51,7 +52,7 @@ from quartier.io.crs import DEFAULT_CRS
 from quartier.io.districts import read_districts
 from quartier.io.facilities import read_facilities, read_points
 from quartier.io.joins import JoinReport, join_indicators
-from quartier.io.tables import read_table
+from quartier.io.tables import TableReport, read_table
 from quartier.output.export import export_layers, export_raster
 from quartier.output.formatting import format_number, format_percent
 from quartier.output.maps import add_catchments, add_facilities, add_layer, choropleth
@@ -72,6 +73,7 @@ from quartier.planning.statement import (
     write_statement,
 )
 from quartier.reporting.disclosure_control import (
+    DisclosureResult,
     DisclosureRules,
     apply_disclosure,
     disclosure,
@@ -79,9 +81,15 @@ from quartier.reporting.disclosure_control import (
     protect_table,
     set_disclosure,
 )
-from quartier.reporting.index import PRESETS, IndexPreset, composite_index
+from quartier.reporting.index import (
+    PRESETS,
+    IndexPreset,
+    IndexReport,
+    IndexResult,
+    composite_index,
+)
 from quartier.reporting.rates import aggregate, rate
-from quartier.reporting.years import change, shared_breaks
+from quartier.reporting.years import ChangeReport, ChangeResult, change, shared_breaks
 from quartier.settings import get_language, set_language
 
 try:
@@ -95,8 +103,14 @@ __all__ = [
     "nearest",
     "DEFAULT_CRS",
     "PRESETS",
+    "ChangeReport",
+    "ChangeResult",
+    "DisclosureResult",
     "DisclosureRules",
     "IndexPreset",
+    "IndexReport",
+    "IndexResult",
+    "TableReport",
     "ServiceCheck",
     "SitingResult",
     "Statement",

@@ -167,7 +167,9 @@ def _join(args) -> int:
     districts = read_districts(args.districts, args.key, layer=args.layer,
                                key_width=args.key_width)
     table = read_table(args.table, key=args.table_key or args.key, key_width=args.key_width)
-    joined, report = join_indicators(districts, table, key_width=args.key_width)
+    joined, report = join_indicators(districts, table, left_on=args.key,
+                                     right_on=args.table_key or args.key,
+                                     key_width=args.key_width)
     print(report)
     if args.out:
         for path in export_layers({Path(args.out).stem: joined}, args.out):
@@ -187,8 +189,8 @@ def _coverage(args) -> int:
     facilities = read_facilities(args.facilities, crs=districts.crs, layer=args.facilities_layer)
     result = coverage(population, facilities, max_cost=args.max_cost, demand_col=args.demand_col,
                       by=districts, by_key=args.key)
-    result.districts.attrs["quartier_style_column"] = "share_covered"
-    for path in export_layers({"coverage": result.districts}, args.out):
+    for path in export_layers({"coverage": result.districts}, args.out,
+                              styles={"coverage": "share_covered"}):
         print(path)
     print(result)
     return EXIT_OK
@@ -206,7 +208,7 @@ def _map(args) -> int:
     raw = gpd.read_file(args.layer_file, layer=layer)
     key = args.key or next(c for c in raw.columns if c != raw.geometry.name)
     districts = read_districts(raw, key, name=args.name)
-    m = choropleth(districts, args.column, scheme=args.scheme, k=args.k,
+    m = choropleth(districts, args.column, scheme=args.scheme, k=args.k, name_col=args.name,
                    tiles=None if args.offline else "OpenStreetMap")
     print(save_map(m, args.out, offline=args.offline))
     return EXIT_OK

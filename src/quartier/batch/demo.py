@@ -117,7 +117,8 @@ def run_demo(out: str | os.PathLike = "quartier-demo", *, radius: float = 500.0)
 
     stadtteile = read_districts(gpkg, key="stadtteil_id", name="name", layer="stadtteile")
     indikatoren = read_table(demo_path("indikatoren_stadtteile.csv"), key="Stadtteil")
-    joined, report = join_indicators(stadtteile, indikatoren)
+    joined, report = join_indicators(stadtteile, indikatoren, left_on="stadtteil_id",
+                                     right_on="Stadtteil")
 
     cells = read_points(demo_path("bevoelkerung_100m.csv"), x="x", y="y", source_crs="EPSG:25832")
     cells["ew_65plus"] = cells["65_bis_79"] + cells["80_und_aelter"]
@@ -164,6 +165,7 @@ def run_demo(out: str | os.PathLike = "quartier-demo", *, radius: float = 500.0)
             ].rename(columns={"cost": "distanz_m", "covered": "versorgt"}),
         },
         out / "musterstadt_seniorentreffs.gpkg",
+        styles={"stadtteile_versorgung": "anteil_versorgt_prozent"},
         metadata={
             "source": "Musterstadt, synthetische Demo-Daten (quartier, CC0)",
             "method": f"Luftlinie, Umkreis {radius:g} m um Seniorentreffs",

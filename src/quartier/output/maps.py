@@ -28,10 +28,9 @@ from quartier.output._classes import (
     class_breaks,
     classify,
     legend_labels,
-    suppressed_positions,
+    protect,
 )
 from quartier.output._geom import web_geometry
-from quartier.reporting.disclosure_control import apply_disclosure
 from quartier.settings import get_language
 
 __all__ = [
@@ -66,15 +65,17 @@ def choropleth(
     simplify: float | None = 10.0,
     prefer_canvas: bool = True,
     m: folium.Map | None = None,
+    name_col: str | None = None,
+    suppressed=None,
+    rates: Mapping[str, tuple[str, str]] | None = None,
 ) -> folium.Map:
     """An interactive choropleth map of one or several indicators per district.
 
     Disclosure control (:func:`quartier.reporting.disclosure_control.apply_disclosure`) is
     applied first. Values are classified with mapclassify; classes get
     colours from a colour-blind-safe palette. Districts without a value are
-    grey ("keine Angabe"); districts whose value is suppressed (listed in
-    ``gdf.attrs["quartier_suppressed"]`` or suppressed by disclosure control)
-    are white with a dashed outline ("gesperrt (Geheimhaltung)"), and their
+    grey ("keine Angabe"); districts whose value is suppressed (marked in
+    ``suppressed=`` or suppressed by disclosure control) are white with a dashed outline ("gesperrt (Geheimhaltung)"), and their
     value appears neither in colours, class breaks nor tooltips. Tooltips show
     the district name and the values, formatted in German (or English) and
     HTML-escaped. Several columns become switchable layers (one shown at a
@@ -99,8 +100,8 @@ def choropleth(
         Language of legend and tooltips; default from
         :func:`quartier.set_language` (German).
     tooltip : list of str, optional
-        Columns shown in the tooltip; default: the district name (from
-        ``read_districts(name=...)``) and the mapped column.
+        Columns shown in the tooltip; default: ``name_col`` (if given) and
+        the mapped column.
     name : str or list of str, optional
         Layer name(s) in the layer control; default the column name(s).
     title : str or list of str, optional
@@ -120,6 +121,19 @@ def choropleth(
         Draw on a canvas (fast for many districts) instead of SVG.
     m : folium.Map, optional
         Add to this map instead of a new one (as by :func:`add_layer`).
+    name_col : str, optional
+        Column with the district names, shown first in the tooltips (e.g.
+        the ``name=`` column given to :func:`quartier.read_districts`).
+    suppressed : pandas.Series or pandas.DataFrame, optional
+        Cells a statistics office suppressed, aligned on the index of
+        ``gdf`` (by label, so a sorted or filtered frame still matches): a
+        boolean Series marks districts whose mapped value(s) are suppressed,
+        a DataFrame marks cells per column (e.g. ``TableReport.suppressed``
+        or ``DisclosureResult.suppressed``). Merged with what disclosure
+        control suppresses.
+    rates : dict, optional
+        ``{rate: (numerator, denominator)}``: rate columns suppressed
+        wherever one of their counts is (see :func:`quartier.apply_disclosure`).
 
     Returns
     -------
@@ -168,7 +182,8 @@ def choropleth(
     for col, nm, tl in zip(columns, names, titles, strict=True):
         _add_indicator(m, gdf, col, web, scheme=scheme, k=k, bins=bins, lang=lang,
                        tooltip=tooltip, name=nm or col, title=tl or nm or col,
-                       decimals=decimals, palette=palette)
+                       decimals=decimals, palette=palette, name_col=name_col,
+                       suppressed=suppressed, rates=rates)
     return m
 
 
@@ -187,6 +202,9 @@ def add_layer(
     decimals: int = 1,
     palette: str | None = None,
     simplify: float | None = 10.0,
+    name_col: str | None = None,
+    suppressed=None,
+    rates: Mapping[str, tuple[str, str]] | None = None,
 ) -> folium.Map:
     """Add another indicator to a choropleth map as a switchable layer.
 
@@ -203,6 +221,8 @@ def add_layer(
     column : str
         Column to map.
     scheme, k, bins, lang, tooltip, name, title, decimals, palette, simplify
+        As in :func:`choropleth`.
+    name_col, suppressed, rates
         As in :func:`choropleth`.
 
     Returns
@@ -229,7 +249,8 @@ def add_layer(
     web = web_geometry(gdf, simplify=simplify, what="the districts")
     _add_indicator(m, gdf, column, web, scheme=scheme, k=k, bins=bins, lang=lang,
                    tooltip=tooltip, name=name or column, title=title or name or column,
-                   decimals=decimals, palette=palette)
+                   decimals=decimals, palette=palette, name_col=name_col,
+                   suppressed=suppressed, rates=rates)
     return m
 
 
@@ -427,11 +448,12 @@ def _per_column(value, columns: list[str], what: str) -> list[str | None]:
 
 
 def _add_indicator(m, gdf, column, web, *, scheme, k, bins, lang, tooltip, name, title,
-                   decimals, palette) -> None:
+                   decimals, palette, name_col, suppressed, rates) -> None:
     lang = lang or get_language()
+    if name_col is not None:
+        require_column(gdf, name_col, source="the districts", role="name column (name_col)")
     c = classify(gdf, column, scheme=scheme, k=k, bins=bins, palette=palette,
-                 decimals=decimals, lang=lang)
-    name_col = gdf.attrs.get("quartier_name")
+                 decimals=decimals, lang=lang, suppressed=suppressed, rates=rates)
     fields = list(dict.fromkeys(tooltip or [col for col in (name_col, column) if col]))
     for col in fields:
         require_column(gdf, col, source="the districts", role="tooltip column")
@@ -476,8 +498,7 @@ def _text_features(frame, columns, *, lang, decimals, geometry) -> dict:
     """GeoJSON with only display texts (formatted, escaped, disclosure applied) as properties."""
     for col in columns:
         require_column(frame, col, source="the layer", role="column")
-    protected = apply_disclosure(frame)
-    blocked = suppressed_positions(frame, protected)
+    protected, blocked = protect(frame, columns)
     props = {
         f"t{i}": [html.escape(t) for t in cell_text(protected, col, blocked, decimals=decimals,
                                                     lang=lang)]

@@ -53,6 +53,8 @@ def print_map(
     dpi: int = 300,
     overlays: Sequence[Mapping] | None = None,
     extent=None,
+    suppressed=None,
+    rates: Mapping[str, tuple[str, str]] | None = None,
 ) -> list[Path]:
     """Draw a print-ready choropleth map and save it as PNG and/or PDF.
 
@@ -102,6 +104,13 @@ def print_map(
     extent : geopandas.GeoDataFrame or (minx, miny, maxx, maxy), optional
         Show only this area (with a small margin) instead of all districts;
         a tuple is in the map's CRS.
+    suppressed : pandas.Series or pandas.DataFrame, optional
+        Cells a statistics office suppressed, aligned on the index of ``gdf``
+        (a Series marks districts, a DataFrame cells per column), as in
+        :func:`quartier.choropleth`; drawn hatched as "gesperrt".
+    rates : dict, optional
+        ``{rate: (numerator, denominator)}``: rate columns suppressed with
+        their counts (see :func:`quartier.apply_disclosure`).
 
     Returns
     -------
@@ -142,6 +151,7 @@ def print_map(
         raise ValueError(f"orientation must be 'landscape' or 'portrait', not {orientation!r}.")
 
     c = classify(gdf, column, scheme=scheme, k=k, bins=bins, palette=palette,
+                 suppressed=suppressed, rates=rates,
                  decimals=decimals, lang=lang)
     shapes = to_planning_crs(gdf[[gdf.geometry.name]], what="the districts")
     short, long_ = PAPER_SIZES[paper]

@@ -426,7 +426,7 @@ def write_statement(
               extent=gpd.GeoDataFrame(extent, crs=statement.plan_area.crs), paper=paper,
               lang=lang, dpi=200)
     csv = folder / "stellungnahme_tabelle.csv"
-    protected = apply_disclosure(statement.table)
+    protected = apply_disclosure(statement.table).table
     table = protected.rename(columns=CSV_LABELS_DE) if de else protected
     table.to_csv(csv, sep=";", decimal=",", index=False, encoding="utf-8-sig")
     from quartier.planning._statement_html import page
