@@ -41,6 +41,7 @@ from quartier.errors import (
     DistrictKeyError,
     InputFileError,
     JoinError,
+    ParameterError,
     QuartierError,
     QuartierWarning,
     ValueParseError,
@@ -80,7 +81,7 @@ from quartier.reporting.disclosure_control import (
 from quartier.reporting.index import PRESETS, IndexPreset, composite_index
 from quartier.reporting.rates import aggregate, rate
 from quartier.reporting.years import change, shared_breaks
-from quartier.settings import get_language, set_language
+from quartier.settings import get_language, language, resolve_language, set_language
 
 try:
     __version__ = version("quartier")
@@ -140,6 +141,7 @@ __all__ = [
     "InputFileError",
     "JoinError",
     "JoinReport",
+    "ParameterError",
     "QuartierError",
     "QuartierWarning",
     "ValueParseError",
@@ -164,4 +166,6 @@ __all__ = [
     "read_table",
     "run_demo",
     "set_language",
+    "language",
+    "resolve_language",
 ]
