@@ -151,7 +151,7 @@ def test_missing_and_suppressed_are_distinct_and_never_show_the_value():
 def test_disclosure_control_is_applied_before_classifying(monkeypatch):
     calls = []
 
-    def fake_disclosure(frame):  # suppress counts below 3, as the real rules will
+    def fake_disclosure(frame, *, rules=None):  # suppress counts below 3, as the real rules will
         calls.append(len(frame))
         out = frame.copy()
         rows = [i for i, v in enumerate(out["n"]) if 0 < v < 3]

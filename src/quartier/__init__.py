@@ -76,6 +76,7 @@ from quartier.reporting.disclosure_control import (
     disclosure,
     get_disclosure,
     protect_table,
+    resolve_rules,
     set_disclosure,
 )
 from quartier.reporting.index import PRESETS, IndexPreset, composite_index
@@ -131,6 +132,7 @@ __all__ = [
     "disclosure",
     "get_disclosure",
     "protect_table",
+    "resolve_rules",
     "rate",
     "set_disclosure",
     "shared_breaks",

@@ -14,6 +14,7 @@ import pandas as pd
 
 from quartier.access.covering import CoverageResult
 from quartier.errors import ColumnError
+from quartier.settings import resolve_language
 
 __all__ = ["coverage_gaps", "supply_gaps", "label_columns", "LABELS"]
 
@@ -61,13 +62,14 @@ LABELS = {
 }
 
 
-def label_columns(frame: pd.DataFrame, lang: str = "de") -> pd.DataFrame:
+def label_columns(frame: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
     """Rename quartier's result columns to readable labels; keys and other columns stay.
 
     Parameters
     ----------
     frame : pandas.DataFrame or geopandas.GeoDataFrame
-    lang : {"de", "en"}, default "de"
+    lang : {"de", "en"}, optional
+        Language of the labels; default from :func:`quartier.set_language` (German).
 
     Returns
     -------
@@ -76,8 +78,8 @@ def label_columns(frame: pd.DataFrame, lang: str = "de") -> pd.DataFrame:
 
     Raises
     ------
-    ValueError
-        Unknown language.
+    quartier.errors.ParameterError
+        Unknown language (a ``ValueError`` too).
 
     Examples
     --------
@@ -85,9 +87,7 @@ def label_columns(frame: pd.DataFrame, lang: str = "de") -> pd.DataFrame:
     >>> label_columns(pd.DataFrame({"PLR_ID": ["01"], "deficit": [3.0]})).columns.tolist()
     ['PLR_ID', 'Fehlbedarf (Plätze)']
     """
-    if lang not in LABELS:
-        raise ValueError(f"lang must be one of {sorted(LABELS)}, not {lang!r}.")
-    out = frame.rename(columns=LABELS[lang])
+    out = frame.rename(columns=LABELS[resolve_language(lang)])
     out.attrs.update(frame.attrs)
     return out
 

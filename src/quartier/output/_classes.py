@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from quartier._checks import require_column
 from quartier.output.formatting import format_number
-from quartier.reporting.disclosure_control import apply_disclosure
-from quartier.settings import get_language
+from quartier.reporting.disclosure_control import DisclosureRules, apply_disclosure
+from quartier.settings import resolve_language
 
 #: Colour-blind-safe palettes (ColorBrewer; all marked colour-blind safe), light to dark.
 #: Sequential: YlGnBu, Blues, PuRd, Oranges. Diverging (for ``std_mean``): PuOr, RdBu.
@@ -146,7 +147,7 @@ def legend_labels(breaks: list[float], *, decimals: int = 1, lang: str | None = 
     >>> legend_labels([10, 1234.5], lang="en")
     ['under 10.0', '10.0 to 1,234.5']
     """
-    lang = lang or get_language()
+    lang = resolve_language(lang)
     de = lang == "de"
 
     def fmt(v):
@@ -230,6 +231,7 @@ def classify(
     palette: str | None = None,
     decimals: int = 1,
     lang: str | None = None,
+    rules: DisclosureRules | Literal[False] | None = None,
 ) -> Classified:
     """Apply disclosure control, then classify ``column`` and give every row its fill colour.
 
@@ -241,8 +243,8 @@ def classify(
     (['bis unter 2,0', '2,0 bis 4,0'], ['value', 'value', 'missing', 'value'])
     """
     require_column(gdf, column, source="the districts", role="column")
-    lang = lang or get_language()
-    protected = apply_disclosure(gdf)
+    lang = resolve_language(lang)
+    protected = apply_disclosure(gdf, rules=rules)
     suppressed = suppressed_positions(gdf, protected)
     values = pd.to_numeric(protected[column], errors="coerce").to_numpy(dtype=float, copy=True)
     status = np.where(np.isnan(values), "missing", "value").astype(object)

@@ -17,6 +17,7 @@ import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -25,8 +26,8 @@ import pandas as pd
 from quartier.errors import ColumnError, InputFileError, format_list
 from quartier.io.crs import WEB_CRS, require_metric
 from quartier.output import _qml
-from quartier.reporting.disclosure_control import apply_disclosure
-from quartier.settings import get_language
+from quartier.reporting.disclosure_control import DisclosureRules, apply_disclosure
+from quartier.settings import resolve_language
 
 __all__ = ["export_layers", "export_raster", "FORMATS"]
 
@@ -49,6 +50,8 @@ def export_layers(
     format: str | None = None,
     styles: bool | Mapping[str, str] = True,
     metadata: Mapping[str, object] | None = None,
+    lang: str | None = None,
+    rules: DisclosureRules | Literal[False] | None = None,
 ) -> list[Path]:
     """Write layers to GIS files, atomically, with styles and metadata.
 
@@ -73,6 +76,12 @@ def export_layers(
         merged with each layer's ``attrs["quartier_metadata"]``. ``date`` and
         ``software`` are added. GeoPackages keep it in the file (GDAL layer
         metadata); every format also gets a ``<file>.metadata.json`` beside it.
+    lang : {"de", "en"}, optional
+        Language of the stored QGIS styles (legend labels); default from
+        :func:`quartier.set_language`.
+    rules : DisclosureRules or False, optional
+        Disclosure rules for this call instead of those in force
+        (:func:`quartier.get_disclosure`); ``False`` for none.
 
     Returns
     -------
@@ -115,7 +124,8 @@ def export_layers(
             f"and format='{fmt}' to write one file per layer, or use a .gpkg."
         )
     base_meta = {"date": dt.date.today().isoformat(), "software": _software(), **(metadata or {})}
-    prepared = {name: _prepare(name, gdf, fmt) for name, gdf in layers.items()}
+    lang = resolve_language(lang)
+    prepared = {name: _prepare(name, gdf, fmt, rules) for name, gdf in layers.items()}
 
     if path.suffix.lower() == suffix:
         targets = {name: path for name in prepared}
@@ -139,7 +149,7 @@ def export_layers(
             if fmt == "gpkg" and styles is not False:
                 wanted = styles.get(name) if isinstance(styles, Mapping) else None
                 qml, description = _qml.qml_for(gdf, _qml.style_column(gdf, wanted),
-                                                lang=get_language())
+                                                lang=lang)
                 styled.setdefault(tmp, {})[name] = (gdf.geometry.name, qml, description)
         for tmp, target in list(written.items()):
             if tmp.suffix.lower() not in (suffix, ".gpkg"):
@@ -169,6 +179,7 @@ def export_raster(
     cell_size: float | None = None,
     nodata: float = -9999.0,
     metadata: Mapping[str, object] | None = None,
+    rules: DisclosureRules | Literal[False] | None = None,
 ) -> Path:
     """Write values at grid cell centres (e.g. accessibility per 100 m cell) as a GeoTIFF.
 
@@ -186,6 +197,9 @@ def export_raster(
         Value of cells without a point or with a missing value.
     metadata : mapping, optional
         Stored as GeoTIFF tags (with date and software).
+    rules : DisclosureRules or False, optional
+        Disclosure rules for this call instead of those in force
+        (:func:`quartier.get_disclosure`); ``False`` for none.
 
     Returns
     -------
@@ -209,7 +223,7 @@ def export_raster(
     if column not in points.columns:
         raise ColumnError(f"column '{column}' not found in the points; columns are "
                           f"{format_list([c for c in points.columns if c != 'geometry'])}.")
-    points = apply_disclosure(points)
+    points = apply_disclosure(points, rules=rules)
     x, y = points.geometry.x.to_numpy(), points.geometry.y.to_numpy()
     if cell_size is None:
         steps = np.diff(np.unique(np.concatenate([x, y])))
@@ -258,7 +272,7 @@ def _format_of(path: Path, format: str | None, layers) -> str:
     raise InputFileError(f"'{path}' is a folder: say which format with format='gpkg', 'geojson', ...")
 
 
-def _prepare(name: str, gdf: gpd.GeoDataFrame, fmt: str) -> gpd.GeoDataFrame:
+def _prepare(name: str, gdf: gpd.GeoDataFrame, fmt: str, rules=None) -> gpd.GeoDataFrame:
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise InputFileError(f"layer '{name}' is not a GeoDataFrame; export tables with to_csv.")
     seen: dict[str, str] = {}
@@ -269,7 +283,7 @@ def _prepare(name: str, gdf: gpd.GeoDataFrame, fmt: str) -> gpd.GeoDataFrame:
                 f"layer '{name}' has columns '{other}' and '{column}', which GIS formats cannot "
                 "tell apart (field names ignore case). Rename one of them."
             )
-    out = apply_disclosure(gdf)
+    out = apply_disclosure(gdf, rules=rules)
     out = out.copy()
     for column in out.columns:
         if column != out.geometry.name and out[column].dtype == object:

@@ -28,7 +28,7 @@ import pandas as pd
 from quartier.errors import ColumnError, format_list
 from quartier.io.keys import normalize_keys
 from quartier.reporting._social import key_column, numeric_column
-from quartier.settings import get_language
+from quartier.settings import resolve_language
 
 __all__ = ["IndexPreset", "PRESETS", "composite_index"]
 
@@ -167,7 +167,7 @@ def composite_index(table: pd.DataFrame, indicators: Sequence[str] | Mapping[str
     >>> round(float(out["index"].iloc[4]), 3)
     1.687
     """
-    lang = lang or get_language()
+    lang = resolve_language(lang)
     words = _NOT_RATED["en" if lang == "en" else "de"]
     rule = _preset(preset, cutoffs, labels)
     cut = tuple(float(c) for c in (cutoffs if cutoffs is not None else rule.cutoffs))
