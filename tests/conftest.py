@@ -27,6 +27,23 @@ def shared() -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def _default_settings():
+    """Every test starts in German without disclosure control, so no test can leak settings.
+
+    Resets both the process-wide defaults and the values of the test's context (tests run in
+    the main thread's context, which every test shares).
+    """
+    from quartier.reporting.disclosure_control import set_disclosure
+    from quartier.settings import set_language
+
+    set_language("de", process_wide=True)
+    set_disclosure(None, process_wide=True)
+    yield
+    set_language("de", process_wide=True)
+    set_disclosure(None, process_wide=True)
+
+
 # --- Berlin inputs used by several test modules: read once, handed out as copies ---------
 
 _BERLIN: dict = {}

@@ -152,7 +152,7 @@ def test_missing_and_suppressed_are_distinct_and_never_show_the_value():
 def test_disclosure_control_is_applied_before_classifying(monkeypatch):
     calls = []
 
-    def fake_disclosure(frame, *, rates=None, suppressed=None):  # counts below 3, as the rules
+    def fake_disclosure(frame, *, rates=None, suppressed=None, rules=None):  # counts below 3
         calls.append(len(frame))
         out = frame.copy()
         rows = [i for i, v in enumerate(out["n"]) if 0 < v < 3]

@@ -44,6 +44,7 @@ from quartier.errors import (
     DistrictKeyError,
     InputFileError,
     JoinError,
+    ParameterError,
     QuartierError,
     QuartierWarning,
     ValueParseError,
@@ -79,6 +80,7 @@ from quartier.reporting.disclosure_control import (
     disclosure,
     get_disclosure,
     protect_table,
+    resolve_rules,
     set_disclosure,
 )
 from quartier.reporting.index import (
@@ -90,7 +92,7 @@ from quartier.reporting.index import (
 )
 from quartier.reporting.rates import aggregate, rate
 from quartier.reporting.years import ChangeReport, ChangeResult, change, shared_breaks
-from quartier.settings import get_language, set_language
+from quartier.settings import get_language, language, resolve_language, set_language
 
 try:
     __version__ = version("quartier")
@@ -156,6 +158,7 @@ __all__ = [
     "disclosure",
     "get_disclosure",
     "protect_table",
+    "resolve_rules",
     "rate",
     "set_disclosure",
     "shared_breaks",
@@ -166,6 +169,7 @@ __all__ = [
     "InputFileError",
     "JoinError",
     "JoinReport",
+    "ParameterError",
     "QuartierError",
     "QuartierWarning",
     "ValueParseError",
@@ -190,4 +194,6 @@ __all__ = [
     "read_table",
     "run_demo",
     "set_language",
+    "language",
+    "resolve_language",
 ]

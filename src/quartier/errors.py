@@ -28,6 +28,7 @@ __all__ = [
     "ValueParseError",
     "JoinError",
     "ConfigError",
+    "ParameterError",
     "QuartierWarning",
     "format_list",
 ]
@@ -152,6 +153,18 @@ class ConfigError(QuartierError, ValueError):
     def __init__(self, message: str, *, line: int | None = None):
         super().__init__(message)
         self.line = line
+
+
+class ParameterError(QuartierError, ValueError):
+    """An argument has a value the function does not accept (e.g. an unknown language).
+
+    Examples
+    --------
+    >>> str(ParameterError("lang must be one of 'de', 'en', not 'fr'."))
+    "lang must be one of 'de', 'en', not 'fr'."
+    >>> issubclass(ParameterError, ValueError)
+    True
+    """
 
 
 class QuartierWarning(UserWarning):

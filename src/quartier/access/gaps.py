@@ -15,6 +15,7 @@ import pandas as pd
 from quartier.access.covering import CoverageResult
 from quartier.access.provision import SupplyResult
 from quartier.errors import ColumnError
+from quartier.settings import resolve_language
 
 __all__ = ["coverage_gaps", "supply_gaps", "label_columns", "LABELS"]
 
@@ -62,13 +63,14 @@ LABELS = {
 }
 
 
-def label_columns(frame: pd.DataFrame, lang: str = "de") -> pd.DataFrame:
+def label_columns(frame: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
     """Rename quartier's result columns to readable labels; keys and other columns stay.
 
     Parameters
     ----------
     frame : pandas.DataFrame or geopandas.GeoDataFrame
-    lang : {"de", "en"}, default "de"
+    lang : {"de", "en"}, optional
+        Language of the labels; default from :func:`quartier.set_language` (German).
 
     Returns
     -------
@@ -77,8 +79,8 @@ def label_columns(frame: pd.DataFrame, lang: str = "de") -> pd.DataFrame:
 
     Raises
     ------
-    ValueError
-        Unknown language.
+    quartier.errors.ParameterError
+        Unknown language (a ``ValueError`` too).
 
     Examples
     --------
@@ -86,9 +88,7 @@ def label_columns(frame: pd.DataFrame, lang: str = "de") -> pd.DataFrame:
     >>> label_columns(pd.DataFrame({"PLR_ID": ["01"], "deficit": [3.0]})).columns.tolist()
     ['PLR_ID', 'Fehlbedarf (Plätze)']
     """
-    if lang not in LABELS:
-        raise ValueError(f"lang must be one of {sorted(LABELS)}, not {lang!r}.")
-    return frame.rename(columns=LABELS[lang])
+    return frame.rename(columns=LABELS[resolve_language(lang)])
 
 
 def coverage_gaps(

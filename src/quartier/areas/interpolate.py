@@ -40,7 +40,7 @@ from quartier.areas._weights import (
 )
 from quartier.errors import ColumnError, QuartierWarning, format_list
 from quartier.output.formatting import format_number
-from quartier.settings import get_language
+from quartier.settings import resolve_language
 
 __all__ = [
     "InterpolationResult",
@@ -133,7 +133,7 @@ class InterpolationReport(Report):
         -------
         str
         """
-        de = (lang or get_language()) == "de"
+        de = resolve_language(lang) == "de"
         how = {"area": ("Flächen", "area"), "population": ("Bevölkerungs", "population")}
         word = how.get(self.method, (self.method, self.method))
         lines = [f"Umrechnung ({word[0]}gewichte):" if de else f"Interpolation ({word[1]} weights):"]

@@ -28,7 +28,7 @@ from quartier._checks import existing_file
 from quartier._report import Report
 from quartier.errors import ColumnError, CRSError, InputFileError, QuartierWarning
 from quartier.io.crs import to_planning_crs
-from quartier.settings import get_language
+from quartier.settings import resolve_language
 
 __all__ = ["RasterReport", "RasterResult", "raster_cells", "raster_sums"]
 
@@ -87,7 +87,7 @@ class RasterReport(Report):
         -------
         str
         """
-        de = (lang or get_language()) == "de"
+        de = resolve_language(lang) == "de"
         if de:
             return (f"Raster '{self.source}' (Band {self.band}): {self.in_districts:g} in den "
                     f"Gebieten, {self.outside:g} in {self.outside_cells} Zelle(n) außerhalb "

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from quartier import __version__
 from quartier.errors import QuartierError, QuartierWarning
-from quartier.settings import set_language
+from quartier.settings import language, resolve_language
 
 __all__ = ["main", "EXIT_OK", "EXIT_FAILURE", "EXIT_BAD_INPUT"]
 
@@ -26,7 +26,10 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 success, 2 bad input (the message says what to fix), 1 failure.",
     )
     parser.add_argument("--version", action="store_true", help="show the version and exit")
-    parser.add_argument("--lang", choices=["de", "en"], default="de", help="language of output")
+    parser.add_argument("--lang", choices=["de", "en"], default=None,
+                        help="language of output, for this command only (default: German, or the "
+                             "language set with quartier.set_language when main() is called "
+                             "from Python)")
     sub = parser.add_subparsers(dest="command")
 
     demo = sub.add_parser("demo", help="run the main job on the demo city Musterstadt")
@@ -108,10 +111,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_OK
-    de = args.lang == "de"
-    set_language(args.lang)
+    lang = resolve_language(args.lang)
+    de = lang == "de"
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        # --lang applies to this command only: the caller's language comes back afterwards
+        with language(lang), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", QuartierWarning)
             code = _COMMANDS[args.command](args)
         for w in caught:

@@ -25,7 +25,7 @@ from quartier.output.export import export_layers
 from quartier.output.formatting import format_number, format_percent
 from quartier.output.maps import add_facilities, choropleth
 from quartier.output.offline import save_map
-from quartier.settings import get_language
+from quartier.settings import get_language, resolve_language
 
 __all__ = ["demo_path", "run_demo", "DemoResult"]
 
@@ -199,7 +199,7 @@ def format_summary(result: DemoResult, *, rows: int = 10, lang: str | None = Non
     >>> text.splitlines()[0]
     'Musterstadt (synthetic demo data): people aged 65+ within 500 m'
     """
-    lang = lang or get_language()
+    lang = resolve_language(lang)
     de = lang == "de"
     s = result.summary
     total, covered = s["ew_65plus"].sum(), s["ew_65plus_versorgt"].sum()

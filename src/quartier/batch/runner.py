@@ -28,7 +28,7 @@ from quartier.io.joins import JoinReport, join_indicators
 from quartier.io.tables import read_table
 from quartier.output.export import export_layers
 from quartier.reporting.disclosure_control import apply_disclosure, disclosure
-from quartier.settings import get_language, set_language
+from quartier.settings import language
 
 __all__ = ["run_analysis", "RunResult", "SUMMARY_COLUMNS"]
 
@@ -105,15 +105,12 @@ def run_analysis(config: AnalysisConfig | str | Path, *, dry_run: bool = False,
     cfg = config if isinstance(config, AnalysisConfig) else load_config(config)
     if dry_run:
         return cfg
-    previous_lang = get_language()
-    set_language(cfg.project["lang"])
     rules = cfg.disclosure
-    try:
-        with disclosure(rules.get("min_count"), round_to=rules.get("round_to"),
-                        secondary=rules.get("secondary", True)):
-            return _run(cfg, progress)
-    finally:
-        set_language(previous_lang)
+    # language and rules for this run only (this thread / task), restored afterwards
+    with language(cfg.project["lang"]), disclosure(
+            rules.get("min_count"), round_to=rules.get("round_to"),
+            secondary=rules.get("secondary", True)):
+        return _run(cfg, progress)
 
 
 def _run(cfg: AnalysisConfig, stream) -> RunResult:

@@ -12,7 +12,7 @@ from quartier._checks import require_column
 from quartier._report import Report
 from quartier.errors import ColumnError, JoinError, QuartierWarning, format_list
 from quartier.io.keys import looks_like_lost_zeros, normalize_keys
-from quartier.settings import get_language
+from quartier.settings import resolve_language
 
 __all__ = ["JoinReport", "join_indicators"]
 
@@ -74,7 +74,7 @@ class JoinReport(Report):
         -------
         str
         """
-        de = (lang or get_language()) == "de"
+        de = resolve_language(lang) == "de"
         lines = [
             (
                 f"Verknüpfung: {self.matched} von {self.n_districts} Gebieten zugeordnet "

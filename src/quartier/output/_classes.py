@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -16,8 +17,8 @@ import pandas as pd
 from quartier._checks import require_column
 from quartier.errors import ColumnError
 from quartier.output.formatting import format_number
-from quartier.reporting.disclosure_control import apply_disclosure
-from quartier.settings import get_language
+from quartier.reporting.disclosure_control import DisclosureRules, apply_disclosure
+from quartier.settings import resolve_language
 
 #: Colour-blind-safe palettes (ColorBrewer; all marked colour-blind safe), light to dark.
 #: Sequential: YlGnBu, Blues, PuRd, Oranges. Diverging (for ``std_mean``): PuOr, RdBu.
@@ -147,7 +148,7 @@ def legend_labels(breaks: list[float], *, decimals: int = 1, lang: str | None = 
     >>> legend_labels([10, 1234.5], lang="en")
     ['under 10.0', '10.0 to 1,234.5']
     """
-    lang = lang or get_language()
+    lang = resolve_language(lang)
     de = lang == "de"
 
     def fmt(v):
@@ -199,9 +200,10 @@ def as_mask(frame: pd.DataFrame, suppressed, columns) -> pd.DataFrame | None:
     )
 
 
-def protect(frame: pd.DataFrame, columns, *, suppressed=None, rates=None):
+def protect(frame: pd.DataFrame, columns, *, suppressed=None, rates=None, rules=None):
     """Disclosure control for drawing: (protected table, bool mask of suppressed cells)."""
-    result = apply_disclosure(frame, rates=rates, suppressed=as_mask(frame, suppressed, columns))
+    result = apply_disclosure(frame, rates=rates, suppressed=as_mask(frame, suppressed, columns),
+                              rules=rules)
     return result.table, result.suppressed
 
 
@@ -242,6 +244,7 @@ def classify(
     lang: str | None = None,
     suppressed=None,
     rates=None,
+    rules: DisclosureRules | Literal[False] | None = None,
 ) -> Classified:
     """Apply disclosure control, then classify ``column`` and give every row its fill colour.
 
@@ -256,8 +259,8 @@ def classify(
     (['bis unter 2,0', '2,0 bis 4,0'], ['value', 'value', 'missing', 'value'])
     """
     require_column(gdf, column, source="the districts", role="column")
-    lang = lang or get_language()
-    protected, mask = protect(gdf, [column], suppressed=suppressed, rates=rates)
+    lang = resolve_language(lang)
+    protected, mask = protect(gdf, [column], suppressed=suppressed, rates=rates, rules=rules)
     values = pd.to_numeric(protected[column], errors="coerce").to_numpy(dtype=float, copy=True)
     status = np.where(np.isnan(values), "missing", "value").astype(object)
     rows = np.flatnonzero(mask[column].to_numpy(dtype=bool))

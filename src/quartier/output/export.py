@@ -17,6 +17,7 @@ import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -25,8 +26,8 @@ import pandas as pd
 from quartier.errors import ColumnError, InputFileError, format_list
 from quartier.io.crs import WEB_CRS, require_metric
 from quartier.output import _qml
-from quartier.reporting.disclosure_control import apply_disclosure
-from quartier.settings import get_language
+from quartier.reporting.disclosure_control import DisclosureRules, apply_disclosure
+from quartier.settings import resolve_language
 
 __all__ = ["export_layers", "export_raster", "FORMATS"]
 
@@ -50,6 +51,8 @@ def export_layers(
     styles: bool | Mapping[str, str] = True,
     metadata: Mapping[str, object] | None = None,
     rates: Mapping[str, tuple[str, str]] | None = None,
+    lang: str | None = None,
+    rules: DisclosureRules | Literal[False] | None = None,
 ) -> list[Path]:
     """Write layers to GIS files, atomically, with styles and metadata.
 
@@ -80,6 +83,12 @@ def export_layers(
     rates : dict, optional
         ``{rate: (numerator, denominator)}``: rate columns that disclosure
         control suppresses together with their counts, in every layer.
+    lang : {"de", "en"}, optional
+        Language of the stored QGIS styles (legend labels); default from
+        :func:`quartier.set_language`.
+    rules : DisclosureRules or False, optional
+        Disclosure rules for this call instead of those in force
+        (:func:`quartier.get_disclosure`); ``False`` for none.
 
     Returns
     -------
@@ -126,7 +135,8 @@ def export_layers(
     common, per_layer = _split_metadata(metadata, layers)
     base_meta = {"date": dt.date.today().isoformat(), "software": _software(), **common}
     _check_styles(styles, layers)
-    prepared = {name: _prepare(name, gdf, fmt, rates) for name, gdf in layers.items()}
+    lang = resolve_language(lang)
+    prepared = {name: _prepare(name, gdf, fmt, rates, rules) for name, gdf in layers.items()}
 
     if path.suffix.lower() == suffix:
         targets = {name: path for name in prepared}
@@ -150,7 +160,7 @@ def export_layers(
             if fmt == "gpkg" and styles is not False:
                 wanted = styles.get(name) if isinstance(styles, Mapping) else None
                 qml, description = _qml.qml_for(gdf, _qml.style_column(gdf, wanted),
-                                                lang=get_language())
+                                                lang=lang)
                 styled.setdefault(tmp, {})[name] = (gdf.geometry.name, qml, description)
         for tmp, target in list(written.items()):
             if tmp.suffix.lower() not in (suffix, ".gpkg"):
@@ -179,6 +189,7 @@ def export_raster(
     cell_size: float | None = None,
     nodata: float = -9999.0,
     metadata: Mapping[str, object] | None = None,
+    rules: DisclosureRules | Literal[False] | None = None,
 ) -> Path:
     """Write values at grid cell centres (e.g. accessibility per 100 m cell) as a GeoTIFF.
 
@@ -196,6 +207,9 @@ def export_raster(
         Value of cells without a point or with a missing value.
     metadata : mapping, optional
         Stored as GeoTIFF tags (with date and software).
+    rules : DisclosureRules or False, optional
+        Disclosure rules for this call instead of those in force
+        (:func:`quartier.get_disclosure`); ``False`` for none.
 
     Returns
     -------
@@ -219,7 +233,7 @@ def export_raster(
     if column not in points.columns:
         raise ColumnError(f"column '{column}' not found in the points; columns are "
                           f"{format_list([c for c in points.columns if c != 'geometry'])}.")
-    points = apply_disclosure(points).table
+    points = apply_disclosure(points, rules=rules).table
     x, y = points.geometry.x.to_numpy(), points.geometry.y.to_numpy()
     if cell_size is None:
         steps = np.diff(np.unique(np.concatenate([x, y])))
@@ -292,7 +306,8 @@ def _check_styles(styles, layers) -> None:
                 f"have. Its columns are {format_list(map(str, layers[name].columns), limit=30)}.")
 
 
-def _prepare(name: str, gdf: gpd.GeoDataFrame, fmt: str, rates=None) -> gpd.GeoDataFrame:
+def _prepare(name: str, gdf: gpd.GeoDataFrame, fmt: str, rates=None,
+             rules=None) -> gpd.GeoDataFrame:
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise InputFileError(f"layer '{name}' is not a GeoDataFrame; export tables with to_csv.")
     seen: dict[str, str] = {}
@@ -303,7 +318,7 @@ def _prepare(name: str, gdf: gpd.GeoDataFrame, fmt: str, rates=None) -> gpd.GeoD
                 f"layer '{name}' has columns '{other}' and '{column}', which GIS formats cannot "
                 "tell apart (field names ignore case). Rename one of them."
             )
-    out = apply_disclosure(gdf, rates=rates).table
+    out = apply_disclosure(gdf, rates=rates, rules=rules).table
     # rebuilt from its columns: whatever a caller put in the frame's attrs (GeoParquet would
     # write it as JSON, and fail on objects) is not carried into the files
     out = gpd.GeoDataFrame(dict(out.items()), geometry=out.geometry.name, crs=out.crs)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 import folium
 import geopandas as gpd
@@ -31,7 +32,8 @@ from quartier.output._classes import (
     protect,
 )
 from quartier.output._geom import web_geometry
-from quartier.settings import get_language
+from quartier.reporting.disclosure_control import DisclosureRules
+from quartier.settings import resolve_language
 
 __all__ = [
     "choropleth",
@@ -56,6 +58,7 @@ def choropleth(
     k: int = 5,
     bins=None,
     lang: str | None = None,
+    rules: DisclosureRules | Literal[False] | None = None,
     tooltip: list[str] | None = None,
     name: str | Sequence[str] | None = None,
     title: str | Sequence[str] | None = None,
@@ -99,6 +102,9 @@ def choropleth(
     lang : {"de", "en"}, optional
         Language of legend and tooltips; default from
         :func:`quartier.set_language` (German).
+    rules : DisclosureRules or False, optional
+        Disclosure rules for this call instead of those in force
+        (:func:`quartier.get_disclosure`); ``False`` for none.
     tooltip : list of str, optional
         Columns shown in the tooltip; default: ``name_col`` (if given) and
         the mapped column.
@@ -172,7 +178,7 @@ def choropleth(
         if tiles:
             folium.TileLayer(
                 tiles,
-                name="Hintergrundkarte" if (lang or get_language()) == "de" else "Background map",
+                name="Hintergrundkarte" if resolve_language(lang) == "de" else "Background map",
                 overlay=True,
                 control=True,
             ).add_to(m)
@@ -180,7 +186,7 @@ def choropleth(
         if np.isfinite(bounds).all():
             m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     for col, nm, tl in zip(columns, names, titles, strict=True):
-        _add_indicator(m, gdf, col, web, scheme=scheme, k=k, bins=bins, lang=lang,
+        _add_indicator(m, gdf, col, web, scheme=scheme, k=k, bins=bins, lang=lang, rules=rules,
                        tooltip=tooltip, name=nm or col, title=tl or nm or col,
                        decimals=decimals, palette=palette, name_col=name_col,
                        suppressed=suppressed, rates=rates)
@@ -196,6 +202,7 @@ def add_layer(
     k: int = 5,
     bins=None,
     lang: str | None = None,
+    rules: DisclosureRules | Literal[False] | None = None,
     tooltip: list[str] | None = None,
     name: str | None = None,
     title: str | None = None,
@@ -220,7 +227,7 @@ def add_layer(
         Districts with the indicator.
     column : str
         Column to map.
-    scheme, k, bins, lang, tooltip, name, title, decimals, palette, simplify
+    scheme, k, bins, lang, rules, tooltip, name, title, decimals, palette, simplify
         As in :func:`choropleth`.
     name_col, suppressed, rates
         As in :func:`choropleth`.
@@ -247,7 +254,7 @@ def add_layer(
     """
     require_column(gdf, column, source="the districts", role="column")
     web = web_geometry(gdf, simplify=simplify, what="the districts")
-    _add_indicator(m, gdf, column, web, scheme=scheme, k=k, bins=bins, lang=lang,
+    _add_indicator(m, gdf, column, web, scheme=scheme, k=k, bins=bins, lang=lang, rules=rules,
                    tooltip=tooltip, name=name or column, title=title or name or column,
                    decimals=decimals, palette=palette, name_col=name_col,
                    suppressed=suppressed, rates=rates)
@@ -264,6 +271,7 @@ def add_facilities(
     colour: str = "#d95f02",
     radius: float = 5,
     lang: str | None = None,
+    rules: DisclosureRules | Literal[False] | None = None,
     decimals: int = 1,
     show: bool = True,
 ) -> folium.Map:
@@ -291,6 +299,9 @@ def add_facilities(
         Marker radius in pixels.
     lang : {"de", "en"}, optional
         Language of texts.
+    rules : DisclosureRules or False, optional
+        Disclosure rules for this call instead of those in force
+        (:func:`quartier.get_disclosure`); ``False`` for none.
     decimals : int, default 1
         Decimals of numbers in popups.
     show : bool, default True
@@ -321,7 +332,7 @@ def add_facilities(
     >>> "Kita <Sonne>" in page, "Kita \\u0026lt;Sonne\\u0026gt;" in page  # escaped text
     (False, True)
     """
-    lang = lang or get_language()
+    lang = resolve_language(lang)
     kinds = set(points.geom_type.dropna())
     if not kinds <= {"Point", "MultiPoint"}:
         raise QuartierError(
@@ -332,7 +343,7 @@ def add_facilities(
     popup_cols = [popup] if isinstance(popup, str) else list(popup or [])
     tooltip_cols = [tooltip] if isinstance(tooltip, str) else list(tooltip or popup_cols[:1])
     data = _text_features(points, [*popup_cols, *tooltip_cols], lang=lang, decimals=decimals,
-                          geometry=web_geometry(points, simplify=None, what=name))
+                          rules=rules, geometry=web_geometry(points, simplify=None, what=name))
     fields = {c: f"t{i}" for i, c in enumerate(dict.fromkeys([*popup_cols, *tooltip_cols]))}
     folium.GeoJson(
         data,
@@ -358,6 +369,7 @@ def add_catchments(
     fill_opacity: float = 0.12,
     simplify: float | None = 5.0,
     lang: str | None = None,
+    rules: DisclosureRules | Literal[False] | None = None,
     decimals: int = 1,
     show: bool = True,
 ) -> folium.Map:
@@ -385,6 +397,9 @@ def add_catchments(
         each is simplified on its own).
     lang : {"de", "en"}, optional
         Language of texts.
+    rules : DisclosureRules or False, optional
+        Disclosure rules for this call instead of those in force
+        (:func:`quartier.get_disclosure`); ``False`` for none.
     decimals : int, default 1
         Decimals of numbers in tooltips.
     show : bool, default True
@@ -412,11 +427,12 @@ def add_catchments(
     >>> "Einzugsbereiche" in m.get_root().render()
     True
     """
-    lang = lang or get_language()
+    lang = resolve_language(lang)
     name = name or ("Einzugsbereiche" if lang == "de" else "Catchments")
     cols = [tooltip] if isinstance(tooltip, str) else list(tooltip or [])
     geometry = web_geometry(polygons, simplify=simplify, coverage=False, what=name)
-    data = _text_features(polygons, cols, lang=lang, decimals=decimals, geometry=geometry)
+    data = _text_features(polygons, cols, lang=lang, decimals=decimals, rules=rules,
+                          geometry=geometry)
     fields = {c: f"t{i}" for i, c in enumerate(dict.fromkeys(cols))}
     folium.GeoJson(
         data,
@@ -448,12 +464,12 @@ def _per_column(value, columns: list[str], what: str) -> list[str | None]:
 
 
 def _add_indicator(m, gdf, column, web, *, scheme, k, bins, lang, tooltip, name, title,
-                   decimals, palette, name_col, suppressed, rates) -> None:
-    lang = lang or get_language()
+                   decimals, palette, name_col, suppressed, rates, rules=None) -> None:
+    lang = resolve_language(lang)
     if name_col is not None:
         require_column(gdf, name_col, source="the districts", role="name column (name_col)")
     c = classify(gdf, column, scheme=scheme, k=k, bins=bins, palette=palette,
-                 decimals=decimals, lang=lang, suppressed=suppressed, rates=rates)
+                 decimals=decimals, lang=lang, suppressed=suppressed, rates=rates, rules=rules)
     fields = list(dict.fromkeys(tooltip or [col for col in (name_col, column) if col]))
     for col in fields:
         require_column(gdf, col, source="the districts", role="tooltip column")
@@ -494,11 +510,11 @@ def _district_style(feature):
     return {"fillColor": p["_fill"], "color": _EDGE, "weight": 0.6, "fillOpacity": 0.8}
 
 
-def _text_features(frame, columns, *, lang, decimals, geometry) -> dict:
+def _text_features(frame, columns, *, lang, decimals, geometry, rules=None) -> dict:
     """GeoJSON with only display texts (formatted, escaped, disclosure applied) as properties."""
     for col in columns:
         require_column(frame, col, source="the layer", role="column")
-    protected, blocked = protect(frame, columns)
+    protected, blocked = protect(frame, columns, rules=rules)
     props = {
         f"t{i}": [html.escape(t) for t in cell_text(protected, col, blocked, decimals=decimals,
                                                     lang=lang)]

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from quartier.output.formatting import format_number, format_percent
-from quartier.settings import get_language
+from quartier.settings import resolve_language
 
 
 @dataclass(frozen=True)
@@ -294,7 +294,7 @@ def build_result(model_name, inp, sol, alloc_before, excluded, messages):
 
 def summary_text(res, lang=None) -> str:
     """German (default) or English summary of a siting result."""
-    de = (lang or get_language()) == "de"
+    de = resolve_language(lang) == "de"
     names = {"maximal_coverage": ("Maximale Abdeckung", "Maximal covering"),
              "p_median": ("p-Median", "p-median"), "set_cover": ("Mindestabdeckung", "Set cover")}
     title = names[res.model][0 if de else 1]

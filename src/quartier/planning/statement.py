@@ -14,6 +14,7 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -23,8 +24,8 @@ from quartier._checks import require_column
 from quartier.access.costs import cost_matrix
 from quartier.errors import ColumnError, QuartierError
 from quartier.io.crs import require_metric, require_same_crs
-from quartier.reporting.disclosure_control import apply_disclosure
-from quartier.settings import get_language
+from quartier.reporting.disclosure_control import DisclosureRules, apply_disclosure
+from quartier.settings import resolve_language
 
 __all__ = [
     "NEW_HOUSING_AGE_PROFILE",
@@ -353,6 +354,7 @@ def write_statement(
     licence: str | None = None,
     lang: str | None = None,
     paper: str = "A4",
+    rules: DisclosureRules | Literal[False] | None = None,
 ) -> list[Path]:
     """Write the statement package: print map (PNG, PDF), table (CSV), short HTML page.
 
@@ -375,8 +377,11 @@ def write_statement(
     licence : str, optional
         Licence of the data, printed with the source.
     lang : {"de", "en"}, optional
-        Language; default German.
+        Language; default from :func:`quartier.set_language` (German).
     paper : {"A4", "A3"}, default "A4"
+    rules : DisclosureRules or False, optional
+        Disclosure rules for this call instead of those in force
+        (:func:`quartier.get_disclosure`); ``False`` for none.
 
     Returns
     -------
@@ -399,7 +404,7 @@ def write_statement(
     """
     from quartier.output.printmap import print_map
 
-    lang = lang or get_language()
+    lang = resolve_language(lang)
     de = lang == "de"
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -424,9 +429,9 @@ def write_statement(
     print_map(districts, column, [png, pdf], title=title, source=source, licence=licence,
               legend_title=legend_title, overlays=overlays,
               extent=gpd.GeoDataFrame(extent, crs=statement.plan_area.crs), paper=paper,
-              lang=lang, dpi=200)
+              lang=lang, rules=rules, dpi=200)
     csv = folder / "stellungnahme_tabelle.csv"
-    protected = apply_disclosure(statement.table).table
+    protected = apply_disclosure(statement.table, rules=rules).table
     table = protected.rename(columns=CSV_LABELS_DE) if de else protected
     table.to_csv(csv, sep=";", decimal=",", index=False, encoding="utf-8-sig")
     from quartier.planning._statement_html import page

@@ -1,8 +1,25 @@
 """Disclosure control (statistische Geheimhaltung): small counts are confidential.
 
-Once configured with :func:`set_disclosure`, the rules apply to every output
-quartier writes: tables, GIS layers, map colours and tooltips. Output code
-calls :func:`apply_disclosure` on a frame just before it is written or drawn.
+Once configured with :func:`set_disclosure` (or a ``with disclosure(...)`` block), the
+rules apply to every output quartier writes: tables, GIS layers, map colours and tooltips.
+Output code calls :func:`apply_disclosure` on a frame just before it is written or drawn.
+
+The rules in force are **context-local** (a :class:`contextvars.ContextVar`): each thread and
+each asyncio task has its own, so a ``with disclosure(None)`` block in one thread never
+un-protects what another thread writes. Where the rules for one output come from, first match
+wins:
+
+1. ``rules=`` given to the output function (one call only; see :func:`resolve_rules`):
+   a :class:`DisclosureRules`, or ``False`` for no disclosure control in that call;
+2. the rules set in the current context by :func:`set_disclosure` or a ``with
+   disclosure(...)`` block;
+3. the process-wide default: none, or what ``set_disclosure(..., process_wide=True)`` set.
+
+A new thread starts from an empty context: it does **not** see rules the main thread set with
+``set_disclosure`` and falls back to the process-wide default. Start workers with
+``contextvars.copy_context().run``, pass ``rules=get_disclosure()`` explicitly, or configure
+the rules with ``process_wide=True`` at start-up, so that no worker writes unprotected
+output. asyncio tasks copy the context where they are created.
 
 The rules:
 
@@ -39,18 +56,20 @@ import re
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
 from quartier._checks import require_column
-from quartier.errors import ColumnError, QuartierWarning, format_list
+from quartier.errors import ColumnError, ParameterError, QuartierWarning, format_list
 from quartier.reporting import _suppress
 
 __all__ = ["DisclosureRules", "DisclosureResult", "set_disclosure", "get_disclosure",
-           "apply_disclosure", "disclosure", "protect_table"]
+           "apply_disclosure", "disclosure", "protect_table", "resolve_rules"]
 
 _KEY_LIKE = re.compile(
     r"(^|[_\s-])(id|nr|no|key|code|plz|jahr|year|schl(ü|ue)ssel|nummer|ags|ars)($|[_\s-])",
@@ -75,14 +94,23 @@ class DisclosureRules:
     row_totals: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
-_rules: DisclosureRules | None = None
+class _Unset:
+    def __repr__(self) -> str:
+        return "<follow the process-wide default>"
+
+
+_UNSET = _Unset()
+_process_default: dict[str, DisclosureRules | None] = {"rules": None}
+# _UNSET: nothing set in this context, follow the process-wide default; None: control is off
+_RULES: ContextVar[DisclosureRules | None | _Unset] = ContextVar("quartier_disclosure",
+                                                                 default=_UNSET)
 
 
 def _positive_int(value, name: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"{name} must be a positive whole number or None, not {value!r}.")
+        raise ParameterError(f"{name} must be a positive whole number or None, not {value!r}.")
     return int(value)
 
 
@@ -95,8 +123,8 @@ def _make_rules(min_count, round_to, secondary, count_columns, rate_columns, row
     rates = []
     for name, spec in (rate_columns or {}).items():
         if not isinstance(spec, tuple | list) or len(spec) != 2:
-            raise ValueError(f"rate_columns['{name}'] must be (numerator, denominator), "
-                             f"not {spec!r}.")
+            raise ParameterError(f"rate_columns['{name}'] must be (numerator, denominator), "
+                                 f"not {spec!r}.")
         rates.append((str(name), str(spec[0]), str(spec[1])))
     totals = tuple((str(t), tuple(str(p) for p in parts))
                    for t, parts in (row_totals or {}).items())
@@ -112,8 +140,13 @@ def set_disclosure(
     count_columns: list[str] | None = None,
     rate_columns: Mapping[str, tuple[str, str]] | None = None,
     row_totals: Mapping[str, Sequence[str]] | None = None,
+    process_wide: bool = False,
 ) -> DisclosureRules | None:
     """Configure disclosure control for every output; ``set_disclosure(None)`` turns it off.
+
+    The rules are set for the current context (this thread, or this asyncio task) only; other
+    threads and tasks keep theirs. For a temporary change prefer :func:`disclosure` (a
+    ``with`` block that restores the previous rules), and for one call ``rules=``.
 
     Parameters
     ----------
@@ -135,6 +168,10 @@ def set_disclosure(
         ``{total: [parts]}``: per row, column ``total`` is the sum of the
         ``parts`` columns (e.g. inhabitants = sum of age groups); secondary
         suppression then protects each row of that group too.
+    process_wide : bool, default False
+        Also make these rules the process-wide default: what every context sees that has not
+        set rules of its own, including threads started later (so workers cannot forget
+        them). The current context then follows that default. Meant for start-up code.
 
     Returns
     -------
@@ -142,8 +179,9 @@ def set_disclosure(
 
     Raises
     ------
-    ValueError
-        If ``min_count`` or ``round_to`` is not a positive whole number.
+    quartier.errors.ParameterError
+        If ``min_count`` or ``round_to`` is not a positive whole number (a ``ValueError``
+        too).
 
     Examples
     --------
@@ -151,29 +189,84 @@ def set_disclosure(
     3
     >>> set_disclosure(None)
     """
-    global _rules
-    _rules = _make_rules(min_count, round_to, secondary, count_columns, rate_columns, row_totals)
-    return _rules
+    rules = _make_rules(min_count, round_to, secondary, count_columns, rate_columns, row_totals)
+    if process_wide:
+        _process_default["rules"] = rules
+        _RULES.set(_UNSET)
+    else:
+        _RULES.set(rules)
+    return rules
 
 
 def get_disclosure() -> DisclosureRules | None:
-    """The rules in force, or None when disclosure control is off.
+    """The rules in force in the current context, or None when disclosure control is off.
 
     Returns
     -------
     DisclosureRules or None
+        The rules set in this context (:func:`set_disclosure`, :func:`disclosure`), else the
+        process-wide default (none unless set with ``process_wide=True``).
 
     Examples
     --------
     >>> get_disclosure() is None
     True
     """
-    return _rules
+    rules = _RULES.get()
+    return _process_default["rules"] if rules is _UNSET else rules
+
+
+def resolve_rules(rules: DisclosureRules | Literal[False] | None = None
+                  ) -> DisclosureRules | None:
+    """The disclosure rules for one call: ``rules`` if given, else the rules in force.
+
+    Every output function resolves its ``rules=`` argument with this.
+
+    Parameters
+    ----------
+    rules : DisclosureRules, False or None
+        None: the rules in force (:func:`get_disclosure`); a :class:`DisclosureRules`
+        (e.g. from :func:`set_disclosure` or ``get_disclosure()`` of another thread): those
+        rules for this call; ``False``: no disclosure control for this call.
+
+    Returns
+    -------
+    DisclosureRules or None
+        None when disclosure control is off for this call.
+
+    Raises
+    ------
+    quartier.errors.ParameterError
+        For anything else (e.g. a number: use ``DisclosureRules(min_count=3)``).
+
+    Examples
+    --------
+    >>> resolve_rules(DisclosureRules(min_count=5)).min_count
+    5
+    >>> with disclosure(3):
+    ...     resolve_rules(None).min_count, resolve_rules(False)
+    (3, None)
+    """
+    if rules is None:
+        return get_disclosure()
+    if rules is False:
+        return None
+    if isinstance(rules, DisclosureRules):
+        return rules
+    raise ParameterError(
+        f"rules must be None (the rules in force), a DisclosureRules or False (no disclosure "
+        f"control for this call), not {rules!r}. For a minimum count of 3 pass "
+        "rules=DisclosureRules(min_count=3).")
 
 
 @contextmanager
 def disclosure(min_count: int | None = None, **options) -> Iterator[DisclosureRules | None]:
     """Disclosure rules for a ``with`` block only; the previous rules come back afterwards.
+
+    Restores with :meth:`contextvars.ContextVar.reset`, so nested blocks unwind correctly and
+    a ``set_disclosure`` inside the block ends with the block. Only the current thread or
+    asyncio task is affected: ``with disclosure(None)`` in one thread does not switch off
+    the rules of another.
 
     Parameters
     ----------
@@ -187,6 +280,11 @@ def disclosure(min_count: int | None = None, **options) -> Iterator[DisclosureRu
     ------
     DisclosureRules or None
 
+    Raises
+    ------
+    quartier.errors.ParameterError
+        As :func:`set_disclosure`.
+
     Examples
     --------
     >>> import pandas as pd
@@ -196,12 +294,21 @@ def disclosure(min_count: int | None = None, **options) -> Iterator[DisclosureRu
     >>> get_disclosure() is None
     True
     """
-    global _rules
-    previous = _rules
+    if "process_wide" in options:
+        raise ParameterError("disclosure(...) is for one block of the current context; use "
+                             "set_disclosure(..., process_wide=True) for a process-wide default.")
+    rules = _make_rules(min_count, options.pop("round_to", None), options.pop("secondary", True),
+                        options.pop("count_columns", None), options.pop("rate_columns", None),
+                        options.pop("row_totals", None))
+    if options:
+        raise ParameterError(f"disclosure() got unknown option(s) {format_list(options)}; "
+                             "options are round_to, secondary, count_columns, rate_columns, "
+                             "row_totals.")
+    token = _RULES.set(rules)
     try:
-        yield set_disclosure(min_count, **options)
+        yield rules
     finally:
-        _rules = previous
+        _RULES.reset(token)
 
 
 def _count_columns(frame: pd.DataFrame, rules: DisclosureRules) -> list[str]:
@@ -341,14 +448,8 @@ class DisclosureResult:
         return f"<p>{html.escape(repr(self))}</p>" + self.table._repr_html_()
 
 
-def _rules_in_force(rules: DisclosureRules | None) -> DisclosureRules | None:
-    if rules is not None and not isinstance(rules, DisclosureRules):
-        raise ColumnError(f"rules= must be DisclosureRules (from set_disclosure or "
-                          f"DisclosureRules(...)) or None, not {type(rules).__name__}.")
-    return rules if rules is not None else _rules
-
-
-def apply_disclosure(frame: pd.DataFrame, *, rules: DisclosureRules | None = None,
+def apply_disclosure(frame: pd.DataFrame, *,
+                     rules: DisclosureRules | Literal[False] | None = None,
                      rates: Mapping[str, tuple[str, str]] | None = None,
                      suppressed: pd.DataFrame | None = None) -> DisclosureResult:
     """Apply disclosure rules to a frame about to be written or drawn.
@@ -368,9 +469,9 @@ def apply_disclosure(frame: pd.DataFrame, *, rules: DisclosureRules | None = Non
     Parameters
     ----------
     frame : pandas.DataFrame or geopandas.GeoDataFrame
-    rules : DisclosureRules, optional
-        The rules to apply; default the rules in force
-        (:func:`set_disclosure`, :func:`disclosure`).
+    rules : DisclosureRules or False, optional
+        Rules for this call instead of those in force (:func:`get_disclosure`); ``False``
+        for none. See :func:`resolve_rules`.
     rates : dict, optional
         ``{rate: (numerator, denominator)}``: rate columns (e.g. made with
         :func:`quartier.rate`) to suppress wherever one of their counts is.
@@ -391,6 +492,8 @@ def apply_disclosure(frame: pd.DataFrame, *, rules: DisclosureRules | None = Non
     ColumnError
         If a configured count column is not numeric, or ``suppressed``
         cannot be matched to the frame's rows.
+    quartier.errors.ParameterError
+        If ``rules`` is not None, False or a DisclosureRules.
 
     Warns
     -----
@@ -407,8 +510,10 @@ def apply_disclosure(frame: pd.DataFrame, *, rules: DisclosureRules | None = Non
     ...     out = apply_disclosure(df)
     >>> out.table["kinder"].tolist(), out.suppressed["kinder"].tolist()
     ([nan, 40.0, nan, 55.0], [True, False, True, False])
+    >>> apply_disclosure(df, rules=DisclosureRules(min_count=3)).table["kinder"].tolist()
+    [nan, 40.0, nan, 55.0]
     """
-    rules = _rules_in_force(rules)
+    rules = resolve_rules(rules)
     office = _align_mask(frame, suppressed)
     if rules is None:
         return DisclosureResult(frame, office)
@@ -442,7 +547,7 @@ def apply_disclosure(frame: pd.DataFrame, *, rules: DisclosureRules | None = Non
 def protect_table(table: pd.DataFrame, min_count: int | None = None, *,
                   columns: Sequence[str] | None = None, total_row=None,
                   total_column: str | None = None, round_to: int | None = None,
-                  rules: DisclosureRules | None = None,
+                  rules: DisclosureRules | Literal[False] | None = None,
                   rates: Mapping[str, tuple[str, str]] | None = None,
                   suppressed: pd.DataFrame | None = None) -> DisclosureResult:
     """Protect a district x group table with margins (row and column totals).
@@ -461,7 +566,7 @@ def protect_table(table: pd.DataFrame, min_count: int | None = None, *,
         optionally a total column), plus key or name columns, which are left
         as they are.
     min_count : int, optional
-        Default: the value of ``rules`` (by default the rules in force).
+        Default: the ``min_count`` of ``rules``.
     columns : list of str, optional
         The count columns (groups and total column); default every numeric
         column except key-like ones and the ``rates`` columns.
@@ -470,10 +575,11 @@ def protect_table(table: pd.DataFrame, min_count: int | None = None, *,
     total_column : str, optional
         Name of the total column, if any.
     round_to : int, optional
-        Round published counts to this base; default the value of ``rules``.
-    rules : DisclosureRules, optional
-        Where ``min_count`` and ``round_to`` come from when not given;
-        default the rules in force (:func:`set_disclosure`).
+        Round published counts to this base; default the ``round_to`` of ``rules``.
+    rules : DisclosureRules or False, optional
+        Where ``min_count`` and ``round_to`` default from: None for the rules in force
+        (:func:`get_disclosure`), a DisclosureRules for these, ``False`` for none (then
+        ``min_count`` is needed). See :func:`resolve_rules`.
     rates : dict, optional
         ``{rate: (numerator, denominator)}``: rate columns suppressed with
         their counts.
@@ -491,6 +597,8 @@ def protect_table(table: pd.DataFrame, min_count: int | None = None, *,
     ------
     ColumnError
         If no minimum count is given or configured, or a column is missing.
+    quartier.errors.ParameterError
+        If ``min_count``, ``round_to`` or ``rules`` is not valid.
 
     Examples
     --------
@@ -503,7 +611,7 @@ def protect_table(table: pd.DataFrame, min_count: int | None = None, *,
     >>> out.suppressed.loc["Nord"].tolist()
     [True, True, False]
     """
-    rules = _rules_in_force(rules)
+    rules = resolve_rules(rules)
     min_count = min_count if min_count is not None else (rules.min_count if rules else None)
     round_to = round_to if round_to is not None else (rules.round_to if rules else None)
     min_count, round_to = _positive_int(min_count, "min_count"), _positive_int(round_to, "round_to")

@@ -29,7 +29,7 @@ from quartier._report import Report
 from quartier.errors import ColumnError, format_list
 from quartier.io.keys import normalize_keys
 from quartier.reporting._social import key_column, numeric_column
-from quartier.settings import get_language
+from quartier.settings import resolve_language
 
 __all__ = ["IndexPreset", "PRESETS", "IndexReport", "IndexResult", "composite_index"]
 
@@ -145,7 +145,7 @@ class IndexReport(Report):
         -------
         str
         """
-        de = (lang or get_language()) == "de"
+        de = resolve_language(lang) == "de"
         weights = ", ".join(f"{w:g}" for w in self.weights)
         cuts = ", ".join(f"{c:g}" for c in self.cutoffs)
         lines = [
@@ -267,7 +267,7 @@ def composite_index(table: pd.DataFrame, indicators: Sequence[str] | Mapping[str
     >>> out.report.not_rated
     {'C': 'nicht bewertet (< 300 EW)'}
     """
-    lang = lang or get_language()
+    lang = resolve_language(lang)
     words = _NOT_RATED["en" if lang == "en" else "de"]
     rule = _preset(preset, cutoffs, class_labels)
     cut = tuple(float(c) for c in (cutoffs if cutoffs is not None else rule.cutoffs))
