@@ -22,6 +22,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from quartier._optional import import_optional
 from quartier.errors import ColumnError, InputFileError, format_list
 from quartier.io.crs import WEB_CRS, require_metric
 from quartier.output import _qml
@@ -84,6 +85,8 @@ def export_layers(
     InputFileError
         Unknown format, several layers for a single-layer format, or columns
         a format cannot tell apart.
+    MissingDependencyError
+        ``format="parquet"`` without pyarrow (``pip install "quartier[parquet]"``).
 
     Notes
     -----
@@ -294,6 +297,7 @@ def _jsonable(value) -> bool:
 def _write_one(gdf, tmp: Path, name: str, fmt: str, driver, meta) -> list[Path]:
     """Write one layer; return extra files written beside ``tmp`` (Shapefile parts, mapping)."""
     if fmt == "parquet":
+        import_optional("pyarrow", purpose="GeoParquet export (format='parquet')")
         gdf.to_parquet(tmp, index=False)
         return []
     layer_meta = {k: json.dumps(v, default=str) if not isinstance(v, str) else v

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from quartier._checks import require_column
+from quartier._optional import import_optional
 from quartier.access.costs import cost_matrix
 from quartier.errors import ColumnError, QuartierError
 from quartier.io.crs import require_metric, require_same_crs
@@ -365,7 +366,9 @@ def write_statement(
     The map shows the plan area, the reach of each service around it
     (dashed) and the facilities within reach. The CSV is written for
     German spreadsheets (``;``, decimal comma, UTF-8 with BOM). Disclosure
-    control applies to the table and the map.
+    control applies to the table and the map. The map needs matplotlib
+    (``pip install "quartier[print]"``); without it a
+    :class:`~quartier.errors.MissingDependencyError` is raised before anything is written.
 
     Examples
     --------
@@ -373,6 +376,8 @@ def write_statement(
     """
     from quartier.output.printmap import print_map
 
+    # the map is drawn with matplotlib (the "print" extra): fail before anything is written
+    import_optional("matplotlib", purpose="write_statement (its print map)")
     lang = lang or get_language()
     de = lang == "de"
     folder = Path(folder)
