@@ -3,6 +3,7 @@ core (``pip install quartier``, ``make demo``) works without any of them."""
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 import textwrap
@@ -134,3 +135,13 @@ def test_core_and_demo_work_without_any_extra(tmp_path):
     """, tmp_path)
     assert out.returncode == 0, out.stderr[-3000:]
     assert {p.suffix for p in tmp_path.iterdir()} >= {".html", ".gpkg"}
+
+
+def test_minimum_constraints_match_pyproject():
+    """constraints/minimum.txt (make test-min) pins exactly the lower bounds of pyproject.toml."""
+    spec = importlib.util.spec_from_file_location("min_constraints",
+                                                  ROOT / "scripts" / "min_constraints.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert (ROOT / "constraints" / "minimum.txt").read_text(encoding="utf-8") == module.render(), (
+        "run: python scripts/min_constraints.py > constraints/minimum.txt")
