@@ -85,12 +85,21 @@ def test_write_statement_without_matplotlib_writes_nothing(monkeypatch, tmp_path
 
 
 def _without(modules, code: str, cwd: Path) -> subprocess.CompletedProcess:
-    """Run ``code`` in a fresh interpreter in which ``modules`` cannot be imported.
+    """Run ``code`` in a fresh interpreter in which ``modules`` are not installed.
 
     A subprocess, because pandas binds pyarrow at import (its string dtype): blocking pyarrow
-    after pandas was imported is not the same as not having it installed.
+    after pandas was imported is not the same as not having it installed. The modules are
+    hidden by an import finder that reports them missing, which (unlike ``sys.modules[name] =
+    None``) also looks uninstalled to pandas 3.0's own check for pyarrow.
     """
-    prelude = f"import sys\nfor name in {tuple(modules)!r}:\n    sys.modules[name] = None\n"
+    prelude = textwrap.dedent(f"""
+        import sys
+        class _NotInstalled:
+            def find_spec(self, name, path=None, target=None):
+                if name.partition(".")[0] in {tuple(modules)!r}:
+                    raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
+        sys.meta_path.insert(0, _NotInstalled())
+    """)
     return subprocess.run([sys.executable, "-c", prelude + textwrap.dedent(code), str(cwd)],
                           capture_output=True, text=True, cwd=cwd)
 
