@@ -31,6 +31,7 @@ sed -i '/^\/\/# sourceMappingURL=/d' "$dest/jquery/jquery.min.js"
 sed -i '/^\/\/# sourceMappingURL=/d' "$dest/leaflet/leaflet.js"
 
 cd "$dest"
-find leaflet jquery -type f ! -name LICENSE ! -name LICENSE.txt | sort | xargs sha256sum > SHA256SUMS
+# every vendored file, licences included (tests/test_vendor.py checks them all)
+find leaflet jquery -type f | LC_ALL=C sort | xargs sha256sum > SHA256SUMS
 echo "vendored leaflet@$LEAFLET_VERSION and jquery@$JQUERY_VERSION into $dest"
 du -sh "$dest"

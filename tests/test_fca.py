@@ -9,6 +9,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely import Point
@@ -396,7 +397,7 @@ def test_kernel_sparse_cells_polygons_and_errors():
         _same(fast, slow)
         assert fast.report.n_pairs > 0
     # polygons count at a point inside, as on the pair path
-    cells = demand.set_geometry(demand.buffer(3, quad_segs=2))
+    cells = demand.set_geometry(shapely.buffer(demand.geometry.values, 3, quad_segs=2))
     _same(*_both(cells, supply, method="2sfca", max_cost=10))
     # power gravity at cost 0 is still an error, missing geometries too
     on_top = supply.set_geometry(demand.geometry.iloc[:10].to_numpy())

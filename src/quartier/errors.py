@@ -29,6 +29,7 @@ __all__ = [
     "JoinError",
     "ConfigError",
     "ParameterError",
+    "MissingDependencyError",
     "QuartierWarning",
     "format_list",
 ]
@@ -165,6 +166,26 @@ class ParameterError(QuartierError, ValueError):
     >>> issubclass(ParameterError, ValueError)
     True
     """
+
+class MissingDependencyError(QuartierError, ImportError):
+    """A feature needs an optional dependency that is not installed.
+
+    The message names the feature, the missing package and the extra to
+    install (``pip install "quartier[osm]"``); ``extra`` holds that extra's
+    name. It is an :class:`ImportError` too, so ``except ImportError`` catches it.
+
+    Examples
+    --------
+    >>> err = MissingDependencyError(
+    ...     'reading OpenStreetMap files needs osmium. Install it with: pip install "quartier[osm]"',
+    ...     name="osmium", extra="osm")
+    >>> err.extra, isinstance(err, ImportError)
+    ('osm', True)
+    """
+
+    def __init__(self, message: str, *, name: str | None = None, extra: str | None = None):
+        super().__init__(message, name=name)
+        self.extra = extra
 
 
 class QuartierWarning(UserWarning):

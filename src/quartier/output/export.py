@@ -23,6 +23,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from quartier._optional import import_optional
 from quartier.errors import ColumnError, InputFileError, format_list
 from quartier.io.crs import WEB_CRS, require_metric
 from quartier.output import _qml
@@ -102,6 +103,8 @@ def export_layers(
         a format cannot tell apart.
     ColumnError
         ``styles`` names a layer that is not given or a column the layer lacks.
+    MissingDependencyError
+        ``format="parquet"`` without pyarrow (``pip install "quartier[parquet]"``).
 
     Notes
     -----
@@ -335,6 +338,7 @@ def _prepare(name: str, gdf: gpd.GeoDataFrame, fmt: str, rates=None,
 def _write_one(gdf, tmp: Path, name: str, fmt: str, driver, meta) -> list[Path]:
     """Write one layer; return extra files written beside ``tmp`` (Shapefile parts, mapping)."""
     if fmt == "parquet":
+        import_optional("pyarrow", purpose="GeoParquet export (format='parquet')")
         gdf.to_parquet(tmp, index=False)
         return []
     layer_meta = {k: json.dumps(v, default=str) if not isinstance(v, str) else v

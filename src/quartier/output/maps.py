@@ -498,7 +498,8 @@ def _add_indicator(m, gdf, column, web, *, scheme, k, bins, lang, tooltip, name,
     )
     layer.add_to(m)
     layers.append(layer)
-    _Legend(html.escape(title), c.legend(), layer=layer, visible=first).add_to(m)
+    _Legend(html.escape(title), c.legend(), map_name=m.get_name(), layer=layer,
+            visible=first).add_to(m)
     _ensure_layer_control(m)
 
 
@@ -532,15 +533,32 @@ def _detail(cls, columns, fields):
 
 
 def _ensure_layer_control(m: folium.Map) -> None:
-    """Keep exactly one layer control, rendered after every layer it lists."""
-    for key, child in list(m._children.items()):
-        if isinstance(child, folium.LayerControl):
-            del m._children[key]
-    folium.LayerControl(collapsed=False).add_to(m)
+    """Keep exactly one layer control of quartier's, rendered after every layer it lists.
+
+    The control's script names the layers, so it must come after them: each new layer gets a
+    new control at the end of the map's children. The previous one, and whatever an earlier
+    render of it left in the page, is replaced by an empty element of the same name
+    (``add_child`` replaces a child of that name in place; public folium/branca API).
+    """
+    old = m.__dict__.get("_quartier_control")
+    if old is not None:
+        m.add_child(folium.Element(""), name=old.get_name())
+        figure = m.get_root()
+        if isinstance(figure, folium.Figure):
+            for part in (figure.header, figure.html, figure.script):
+                part.add_child(folium.Element(""), name=old.get_name())
+    control = m.__dict__["_quartier_control"] = folium.LayerControl(collapsed=False)
+    control.add_to(m)
 
 
 class _Legend(MacroElement):
-    """The class legend of one indicator layer, shown while that layer is shown."""
+    """The class legend of one indicator layer, shown while that layer is shown.
+
+    ``_template`` (with ``header``/``html``/``script`` macros) and ``_name`` are how folium and
+    branca document subclassing ``MacroElement``; there is no public alternative. The test
+    ``test_legend_uses_folium_subclassing_protocol`` in tests/test_maps.py fails if folium stops
+    honouring them.
+    """
 
     _template = Template(
         """
@@ -569,16 +587,16 @@ class _Legend(MacroElement):
         """
     )
 
-    def __init__(self, title: str, entries, *, layer=None, visible: bool = True):
+    def __init__(self, title: str, entries, *, map_name: str, layer=None, visible: bool = True):
         super().__init__()
         self._name = "QuartierLegend"
+        self.map_name = map_name
         self.title = title
         self.entries = [(c, html.escape(label), kind) for c, label, kind in entries]
         self.layer = layer
         self.visible = visible
 
     def render(self, **kwargs):
-        self.map_name = self._parent.get_name()
         self.layer_name = self.layer.get_name() if self.layer is not None else None
         super().render(**kwargs)
 

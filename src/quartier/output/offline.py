@@ -98,6 +98,12 @@ def save_map(m: folium.Map, path, *, offline: bool = False, title: str | None = 
 
 
 def _render_offline(m: folium.Map) -> str:
+    # Private folium/branca API, on purpose: rendering a map without its tile layers (and
+    # without what an earlier render of them left in the page) needs to enumerate and remove
+    # children, and branca has no public way to do either (``add_child`` only adds or replaces).
+    # What this relies on (``Element._children`` is the ordered name -> child mapping that
+    # rendering walks, in the map and in the figure's header/html/script) is pinned by
+    # tests/test_folium_api.py, which fails loudly if folium changes it.
     removed = [
         (key, child)
         for key, child in m._children.items()

@@ -19,6 +19,7 @@ import geopandas as gpd
 import numpy as np
 from pyproj import Transformer
 
+from quartier._optional import import_optional
 from quartier.io.crs import to_planning_crs
 from quartier.output._classes import SUPPRESSED_COLOUR, SUPPRESSED_EDGE, classify
 from quartier.output.formatting import format_number
@@ -131,6 +132,8 @@ def print_map(
         If ``column`` is missing.
     quartier.errors.CRSError
         If the districts have no CRS.
+    quartier.errors.MissingDependencyError
+        Without matplotlib (``pip install "quartier[print]"``).
 
     Examples
     --------
@@ -143,7 +146,8 @@ def print_map(
     >>> [p.name for p in print_map(d, "quote", out, title="Quote", source="Musterstadt", k=2)]
     ['karte.pdf']
     """
-    from matplotlib.figure import Figure  # imported here: `import quartier` stays quick
+    # imported here: `import quartier` stays quick, and matplotlib is the optional "print" extra
+    Figure = import_optional("matplotlib.figure", purpose="print_map").Figure
 
     lang = resolve_language(lang)
     de = lang == "de"

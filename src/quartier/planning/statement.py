@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from quartier._checks import require_column
+from quartier._optional import import_optional
 from quartier.access.costs import cost_matrix
 from quartier.errors import ColumnError, QuartierError
 from quartier.io.crs import require_metric, require_same_crs
@@ -396,7 +397,9 @@ def write_statement(
     German spreadsheets (``;``, decimal comma, UTF-8 with BOM); with
     ``lang="de"`` its headers are the German labels of
     :data:`CSV_LABELS_DE`, with ``lang="en"`` the table's column names. Disclosure
-    control applies to the table and the map.
+    control applies to the table and the map. The map needs matplotlib
+    (``pip install "quartier[print]"``); without it a
+    :class:`~quartier.errors.MissingDependencyError` is raised before anything is written.
 
     Examples
     --------
@@ -404,6 +407,8 @@ def write_statement(
     """
     from quartier.output.printmap import print_map
 
+    # the map is drawn with matplotlib (the "print" extra): fail before anything is written
+    import_optional("matplotlib", purpose="write_statement (its print map)")
     lang = resolve_language(lang)
     de = lang == "de"
     folder = Path(folder)

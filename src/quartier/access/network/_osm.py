@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from quartier._optional import import_optional
 from quartier.errors import InputFileError
 
 OSM_SUFFIXES = (".osm", ".osm.gz", ".osm.bz2", ".osm.pbf", ".pbf", ".o5m")
@@ -24,7 +25,7 @@ def read_osm_ways(path: Path, profile):
         usable by the profile), ``segments_missing`` (segments whose nodes
         have no location in the file).
     """
-    import osmium
+    osmium = import_optional("osmium", purpose="reading OpenStreetMap files (StreetNetwork.from_osm)")
 
     refs: list[int] = []
     lons: list[float] = []

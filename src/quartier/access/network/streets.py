@@ -327,6 +327,8 @@ class StreetNetwork:
             A geographic ``crs``.
         QuartierError
             No usable way in the file.
+        MissingDependencyError
+            osmium is not installed (``pip install "quartier[osm]"``).
 
         Examples
         --------
