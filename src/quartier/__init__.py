@@ -80,7 +80,7 @@ from quartier.reporting.disclosure_control import (
 from quartier.reporting.index import PRESETS, IndexPreset, composite_index
 from quartier.reporting.rates import aggregate, rate
 from quartier.reporting.years import change, shared_breaks
-from quartier.settings import get_language, set_language
+from quartier.settings import get_fca_engine, get_language, set_fca_engine, set_language
 
 try:
     __version__ = version("quartier")
@@ -164,4 +164,6 @@ __all__ = [
     "read_table",
     "run_demo",
     "set_language",
+    "set_fca_engine",
+    "get_fca_engine",
 ]

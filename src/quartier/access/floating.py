@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 
 from quartier._checks import population_values, require_column
-from quartier.access._reach import reachable_chunks, same_metric_crs
+from quartier.access._reach import chunked_pairs, reachable_chunks, same_metric_crs
 from quartier.access.costs import CostMatrix, point_coordinates
 from quartier.errors import QuartierWarning, ValueParseError, format_list
 
@@ -326,20 +326,23 @@ def fca(
                        decay_kind=decay_kind, min_cost=min_cost)
     population = _demand_values(demand, demand_col)
     places = _supply_values(supply, supply_col)
-    kernel = _kernel() if network is None and costs is None else None
-    if kernel is not None:  # straight lines: stream over the grid, store no pairs
+    out = chunks = None
+    if network is None and costs is None:  # straight lines: numba kernel for large inputs
         same_metric_crs(demand, supply)
-        access, ratios, weighted, reached, n_pairs, n_zero = kernel.straight_line_fca(
-            *_xy(demand, "demand"), *_xy(supply, "facility"), population, places,
-            float(max_cost), *spec)
-        if n_zero:
-            raise ValueError(ZERO_COST_POWER)
+        a = point_coordinates(demand, what="demand")
+        b = point_coordinates(supply, what="facility")
+        out = _straight_line_numba(a, b, population, places, float(max_cost), spec)
+        if out is None:  # the numpy path: the reachable pairs, summed with bincount
+            chunks = chunked_pairs(a, b, float(max_cost))
+    if out is not None:
+        access, ratios, weighted, reached, n_pairs = out
     else:
         weight = None if method == "2sfca" else fca_weights(
             method, max_cost=max_cost, weights=weights, decay=decay, decay_kind=decay_kind,
             min_cost=min_cost)  # None: w = 1, skip the multiplications
-        chunks = reachable_chunks(demand, supply, max_cost=max_cost, network=network,
-                                  costs=costs)
+        if chunks is None:
+            chunks = reachable_chunks(demand, supply, max_cost=max_cost, network=network,
+                                      costs=costs)
         access, ratios, weighted, reached, n_pairs = _fca_core(population, places, chunks, weight)
 
     unused = (weighted <= 0)
@@ -438,17 +441,35 @@ def _supply_values(supply: pd.DataFrame, supply_col: str | None) -> np.ndarray:
     return values.fillna(0).to_numpy(dtype=float)
 
 
-def _xy(gdf: gpd.GeoDataFrame, what: str) -> tuple[np.ndarray, np.ndarray]:
-    """x and y (contiguous float64) of the points, as :func:`quartier.access.costs.point_coordinates`."""
-    xy = point_coordinates(gdf, what=what)
-    return np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1])
+def _straight_line_numba(a: np.ndarray, b: np.ndarray, population: np.ndarray,
+                         places: np.ndarray, max_cost: float, spec: tuple):
+    """Straight-line FCA with the numba kernel when :func:`_fca_kernel.engine_for` picks it.
 
-
-def _kernel():
-    """The streaming straight-line kernel module, or None when numba cannot be imported."""
+    Returns what :func:`_fca_core` returns, or None for the numpy path: numba
+    not chosen (small input, ``set_fca_engine("numpy")``) or not usable (not
+    installed, no cache folder, an error while compiling or loading at the first
+    call: warned once per process by :func:`_fca_kernel.numba_failed`).
+    """
     from quartier.access import _fca_kernel
 
-    return _fca_kernel if _fca_kernel.AVAILABLE else None
+    xy = [np.ascontiguousarray(p[:, k]) for p in (a, b) for k in (0, 1)]  # ax, ay, bx, by
+    if _fca_kernel.engine_for(*xy, max_cost) != "numba":
+        return None
+    kernel = _fca_kernel.numba_kernel()
+    if kernel is None:
+        return None
+    try:
+        access, ratios, weighted, reached, n_pairs, n_zero = kernel.straight_line_fca(
+            *xy, population, places, max_cost, *spec)
+    except MemoryError:
+        raise
+    except Exception as err:  # compile/cache errors: numba, RuntimeError, OSError
+        _fca_kernel.numba_failed(f"the compiled kernel failed ({type(err).__name__}: {err})",
+                                 stacklevel=4)
+        return None
+    if n_zero:
+        raise ValueError(ZERO_COST_POWER)
+    return access, ratios, weighted, reached, n_pairs
 
 
 def _check_method(method: str) -> str:
