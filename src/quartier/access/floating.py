@@ -271,7 +271,8 @@ def fca(
     -----
     QuartierWarning
         When facilities with places have no demand in reach (their places
-        are in no :math:`A_i`).
+        are in no :math:`A_i`); once per process when the numba kernel is
+        wanted but cannot be used (see Notes).
 
     Notes
     -----
@@ -284,23 +285,26 @@ def fca(
     contributes 0 and is reported). Gravity is scaled by ``max_cost``, which
     cancels in :math:`A_i`.
 
-    Straight lines (``network=None``, no ``costs=``) are computed without
-    storing any pair, in memory O(demand + facilities): both point sets are
-    sorted into square cells of ``max_cost / 2`` (the grid of
-    :func:`quartier.access.costs.straight_line_pairs`), then a numba-compiled kernel
+    Straight lines (``network=None``, no ``costs=``) have two engines with
+    the same results (to 1e-12), chosen by :func:`quartier.set_fca_engine`
+    (default ``"auto"``). The numpy path (always available) finds the reachable
+    pairs on a grid of cells of ``max_cost / 2`` (the one of
+    :func:`quartier.access.costs.straight_line_pairs`) and sums both steps with
+    ``bincount``; memory grows with the pairs (Berlin's 30,000 demand points x
+    2,500 Kitas: about 0.2 s). The optional numba kernel (``pip install
+    "quartier[fast]"``) stores no pair, in memory O(demand + facilities): it
     sums :math:`D_j = \sum_i P_i w(d_{ij})` in parallel over facilities,
     looking only at the demand points in the 5 x 5 cells around each, and
     :math:`A_i = \sum_j R_j w(d_{ij})` in parallel over demand points, with
     the same float64 distances ``sqrt(dx*dx + dy*dy)`` and the same inclusive
-    limit as the pair path (results agree to rounding). The first call in a
-    new environment compiles the kernel (a few seconds; cached on disk
-    afterwards). For 2SFCA (weight 1) the kernel uses finer cells (``max_cost / 8``,
-    coarser when points are sparse): cells lying wholly within reach count
-    through their cell sums, and only the cells the circle's edge crosses are
-    scanned point by point, with a conservative margin so that no pair within
-    reach is missed. Without numba installed (it cannot be imported), the reachable
-    pairs are stored and summed with numpy instead: same results, memory
-    growing with the pairs. Street networks and ``costs=`` always use the pairs.
+    limit (for 2SFCA, cells lying wholly within reach count through their cell
+    sums). It is compiled on its first use in an environment (20 s or more) and
+    loaded from numba's disk cache in later processes (about 1-2 s), so
+    ``"auto"`` uses it only for about 2 million pairs within reach or more.
+    If numba is wanted but cannot be used (not installed, no writable cache
+    folder: set ``NUMBA_CACHE_DIR``), a :class:`~quartier.errors.QuartierWarning`
+    says so once per process and the numpy path runs. Street networks and
+    ``costs=`` always use the pairs.
 
     Examples
     --------
