@@ -69,7 +69,7 @@ def run_quartier(n, m, repeat):
     for method in ("2sfca", "e2sfca"):  # JIT warm-up (compile or load from the disk cache)
         _quartier(method, *_inputs(200, 20, seed=1))
     quartier.set_fca_engine("auto")
-    a, b = point_coordinates(demand), point_coordinates(supply)
+    a, b = point_coordinates(demand, what="demand"), point_coordinates(supply, what="facility")
     out = {"engine": _fca_kernel.engine_for(a[:, 0], a[:, 1], b[:, 0], b[:, 1], MAX_COST)}
     for method in ("2sfca", "e2sfca"):
         secs, res = best_of(lambda method=method: _quartier(method, demand, supply), repeat)
