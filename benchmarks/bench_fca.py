@@ -118,6 +118,65 @@ def first_call(engine, cache_dir=None):
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+#: numpy against numba by size (straight lines, both in one process, numba loaded)
+CROSSOVER = [(20_000, 500), (30_000, 2_500), (100_000, 2_500), (200_000, 2_000),
+             (200_000, 5_000)]
+
+
+def run_crossover(cases):
+    """Child process: best of 3 for each engine, method and case; the engine auto picks."""
+    import quartier
+    from quartier.access import _fca_kernel
+    from quartier.access.costs import point_coordinates
+
+    quartier.set_fca_engine("numba")
+    for method in ("2sfca", "e2sfca"):  # compile or load the kernel before timing
+        _quartier(method, *_inputs(200, 20, seed=1))
+    out = []
+    for n, m in cases:
+        demand, supply = _inputs(n, m)
+        a = point_coordinates(demand, what="demand")
+        b = point_coordinates(supply, what="facility")
+        quartier.set_fca_engine("auto")
+        row = {"n": n, "m": m, "auto": _fca_kernel.engine_for(
+            a[:, 0], a[:, 1], b[:, 0], b[:, 1], MAX_COST),
+            "estimate": _fca_kernel.estimated_pairs(a[:, 0], a[:, 1], b[:, 0], b[:, 1],
+                                                    MAX_COST)}
+        for engine in ("numpy", "numba"):
+            quartier.set_fca_engine(engine)
+            for method in ("2sfca", "e2sfca"):
+                secs, res = best_of(
+                    lambda method=method, d=demand, s=supply: _quartier(method, d, s), 3)
+                row[engine, method] = secs
+        row["pairs"] = res.attrs["quartier_fca"]["n_pairs"]
+        out.append(row)
+    return out
+
+
+def _crossover_section():
+    import importlib
+
+    from quartier.access._fca_kernel import NUMBA_MIN_PAIRS
+
+    me = importlib.import_module("bench_fca")
+    rows = []
+    for r in peak_rss_mb(me.run_crossover, CROSSOVER)[1]:
+        row = {"case": f"{r['n']:,} x {r['m']:,}", "pairs": f"{r['pairs']:,}",
+               "estimated": f"{r['estimate']:,.0f}", "auto uses": r["auto"]}
+        for method in ("2sfca", "e2sfca"):
+            row[f"{method} numpy s"] = f"{r['numpy', method]:.3f}"
+            row[f"{method} numba s"] = f"{r['numba', method]:.3f}"
+        rows.append(row)
+        print(row, flush=True)
+    return ("numpy or numba by size: both engines in one process with the numba kernel already "
+            "loaded (best of 3, same city and catchment). With `set_fca_engine(\"auto\")` "
+            f"(the default) numba runs from {NUMBA_MIN_PAIRS:,} estimated pairs within reach "
+            "(counted on a grid of cells of the catchment size, O(demand + facilities)): below "
+            "that the numpy path is fast in absolute terms and wins the first call of a process, "
+            "which for numba includes importing numba and loading its cache (next table).\n\n"
+            + table(rows, list(rows[0])))
+
+
 def _first_call_section():
     import tempfile
 
@@ -360,6 +419,8 @@ def run(quick: bool) -> str:
         table(mem_rows, mcols),
         "",
         *[f"- {note}" for note in notes],
+        "",
+        _crossover_section(),
         "",
         _first_call_section(),
         "",

@@ -49,13 +49,16 @@ FINE = 8
 #: Largest dense cell index (cells, at 8 bytes each) beyond the O(n + m) arrays; above it
 #: (points spread far apart for the radius) the sorted cell numbers are binary-searched.
 DENSE_CELLS = 1 << 21
-#: ``engine="auto"``: numba from this many (estimated) pairs within reach. Measured on
-#: 2 shared cores (benchmarks/bench_fca.py, docs/performance.md): the numpy path takes
-#: about 0.3 us a pair (Berlin's 30,000 demand points x 2,500 Kitas at 1,000 m, 250,000
-#: pairs: 0.1 s; 2 million pairs: about 0.7 s), the numba kernel 5 to 10 times less once
-#: loaded, but loading it costs about 2 s per process (import and disk cache) and the
-#: very first compile 20 s or more. From about 2 million pairs the kernel wins even in
-#: a fresh process with a warm cache, and the numpy path's pair arrays grow past 100 MB.
+#: ``set_fca_engine("auto")``: numba from this many (estimated) pairs within reach.
+#: Measured on 2 shared cores (benchmarks/bench_fca.py, docs/performance.md, table "numpy
+#: or numba by size"): the numpy path takes about 0.1 us a pair on a quiet machine (570,000
+#: pairs, Berlin-sized: 0.07 s; 3 million: 0.3 s; 7.5 million: 0.7-1 s) and 2-5 times that
+#: when the cores are busy; the numba kernel, once loaded, 3 to 10 times less. Loading it
+#: costs about 0.8 s in every new process (importing numba, reading its disk cache), its
+#: very first compile 25 s or more. So numpy wins every input of a city's size (up to
+#: about 2 million pairs) outright; above, numba wins every call after the first, the first
+#: too when the machine is busy (on a quiet one numpy would still win it by under 1 s up
+#: to about 10 million pairs), and the numpy path's pair arrays grow past 100 MB.
 NUMBA_MIN_PAIRS = 2_000_000
 
 _state: dict = {"kernel": None, "failed": None}
