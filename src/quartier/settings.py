@@ -69,7 +69,7 @@ def set_fca_engine(engine: str) -> None:
         ``"numba"``: the compiled streaming kernel of the optional extra
         ``pip install "quartier[fast]"``, which stores no pairs; its first call
         in a new environment compiles it (20 s or more), later processes load
-        it from numba's disk cache (about 1-2 s). ``"auto"`` (the default) uses
+        it from numba's disk cache (about 1 s). ``"auto"`` (the default) uses
         numba when it is installed and the input has about 2 million pairs
         within reach or more, numpy otherwise. When numba is wanted but cannot
         be used (not installed, no writable cache: set ``NUMBA_CACHE_DIR``),

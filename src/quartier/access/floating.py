@@ -299,7 +299,7 @@ def fca(
     the same float64 distances ``sqrt(dx*dx + dy*dy)`` and the same inclusive
     limit (for 2SFCA, cells lying wholly within reach count through their cell
     sums). It is compiled on its first use in an environment (20 s or more) and
-    loaded from numba's disk cache in later processes (about 1-2 s), so
+    loaded from numba's disk cache in later processes (about 1 s), so
     ``"auto"`` uses it only for about 2 million pairs within reach or more.
     If numba is wanted but cannot be used (not installed, no writable cache
     folder: set ``NUMBA_CACHE_DIR``), a :class:`~quartier.errors.QuartierWarning`
