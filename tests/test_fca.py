@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely import Point
 
+from quartier import settings as q_settings
 from quartier.access import _fca_kernel as kernel
 from quartier.access.costs import cost_matrix
 from quartier.access.floating import fca, fca_weights
@@ -285,11 +286,11 @@ def _numba():
 
 
 @pytest.fixture(autouse=True)
-def _engine_reset():
+def _engine_reset(monkeypatch):
     """Every test starts with the default engine and no remembered numba failure."""
+    monkeypatch.setitem(q_settings._state, "fca_engine", "auto")
     kernel._reset()
     yield
-    set_fca_engine("auto")
     kernel._reset()
 
 

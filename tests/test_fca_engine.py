@@ -18,6 +18,7 @@ import pytest
 from shapely import Point
 
 import quartier
+from quartier import settings
 from quartier.access import _fca_kernel as kernel
 from quartier.access.costs import straight_line_pairs
 from quartier.access.floating import fca
@@ -29,10 +30,11 @@ SRC = Path(quartier.__file__).resolve().parent
 
 @pytest.fixture(autouse=True)
 def _engine_reset(monkeypatch):
+    """No engine set (neither by set_fca_engine nor the environment), no numba failure."""
     monkeypatch.delenv("QUARTIER_FCA_ENGINE", raising=False)
+    monkeypatch.setitem(settings._state, "fca_engine", None)
     kernel._reset()
     yield
-    set_fca_engine("auto")
     kernel._reset()
 
 

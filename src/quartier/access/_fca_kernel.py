@@ -30,6 +30,7 @@ path runs.
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import math
 import warnings
@@ -174,7 +175,7 @@ def numba_kernel():
     """
     if _state["kernel"] is None and _state["failed"] is None:
         try:
-            from quartier.access import _fca_numba
+            _fca_numba = importlib.import_module("quartier.access._fca_numba")
         except MemoryError:
             raise
         except ImportError as err:
