@@ -2,9 +2,13 @@
 
 Demand points and facilities are generated uniformly over a 30 km x 30 km
 city; the catchment is 1,500 m (straight line). quartier runs end to end
-(GeoDataFrames in, distances included) with its streaming kernel: no pair is
-stored; the numba kernel is compiled/loaded once per process on a small
-input before timing. access gets the reachable pairs
+(GeoDataFrames in, distances included) with its default engine ("auto") and
+the extra quartier[fast] installed: numpy over the reachable pairs for small
+inputs, the numba streaming kernel (no pair stored) from NUMBA_MIN_PAIRS
+estimated pairs on; the numba kernel is compiled/loaded once per process on a
+small input before timing. A second table times the first call in a fresh
+process (numpy; numba with a cold and with a warm disk cache), imports
+apart. access gets the reachable pairs
 (quartier's own CostMatrix.to_frame(): its fastest use, distances not
 timed) and, where it fits in memory, its usual full origin x destination
 cost table. Every case asserts that the results agree to 1e-9 relative.
@@ -55,18 +59,151 @@ def _quartier(method, demand, supply):
 
 
 def run_quartier(n, m, repeat):
-    """Child process: quartier end to end for both methods; seconds and the pair count."""
-    import quartier.access.floating  # noqa: F401  (imports are not part of the timing)
+    """Child process: quartier end to end for both methods; seconds, pairs and the engine."""
+    import quartier
+    from quartier.access import _fca_kernel
+    from quartier.access.costs import point_coordinates
 
     demand, supply = _inputs(n, m)
+    quartier.set_fca_engine("numba")
     for method in ("2sfca", "e2sfca"):  # JIT warm-up (compile or load from the disk cache)
         _quartier(method, *_inputs(200, 20, seed=1))
-    out = {}
+    quartier.set_fca_engine("auto")
+    a, b = point_coordinates(demand, what="demand"), point_coordinates(supply, what="facility")
+    out = {"engine": _fca_kernel.engine_for(a[:, 0], a[:, 1], b[:, 0], b[:, 1], MAX_COST)}
     for method in ("2sfca", "e2sfca"):
         secs, res = best_of(lambda method=method: _quartier(method, demand, supply), repeat)
         out[method] = secs
         out["pairs"] = res.report.n_pairs
     return out
+
+
+#: the first call in a fresh process: Berlin-sized (30,000 demand points x 2,500 facilities)
+FIRST_CALL = (30_000, 2_500)
+_FIRST_CALL_CODE = """
+import json, sys, time, warnings
+sys.path.insert(0, {bench!r})
+start = time.perf_counter()
+import quartier
+from bench_fca import _inputs, _quartier
+imported = time.perf_counter() - start
+demand, supply = _inputs({n}, {m})
+out = {{"import": imported}}
+for method in ("2sfca", "e2sfca"):
+    start = time.perf_counter()
+    res = _quartier(method, demand, supply)
+    out[method] = time.perf_counter() - start
+out["numba imported"] = "numba" in sys.modules
+out["pairs"] = res.report.n_pairs
+print(json.dumps(out))
+"""
+
+
+def first_call(engine, cache_dir=None):
+    """Seconds of the imports and of the first 2SFCA and E2SFCA call in a fresh process."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CACHE_DIR",)}
+    env["QUARTIER_FCA_ENGINE"] = engine
+    if cache_dir is not None:
+        env["NUMBA_CACHE_DIR"] = str(cache_dir)
+    code = _FIRST_CALL_CODE.format(bench=str(Path(__file__).resolve().parent),
+                                   n=FIRST_CALL[0], m=FIRST_CALL[1])
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, check=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+#: numpy against numba by size (straight lines, both in one process, numba loaded)
+CROSSOVER = [(20_000, 500), (30_000, 2_500), (100_000, 2_500), (200_000, 2_000),
+             (200_000, 5_000)]
+
+
+def run_crossover(cases):
+    """Child process: best of 3 for each engine, method and case; the engine auto picks."""
+    import quartier
+    from quartier.access import _fca_kernel
+    from quartier.access.costs import point_coordinates
+
+    quartier.set_fca_engine("numba")
+    for method in ("2sfca", "e2sfca"):  # compile or load the kernel before timing
+        _quartier(method, *_inputs(200, 20, seed=1))
+    out = []
+    for n, m in cases:
+        demand, supply = _inputs(n, m)
+        a = point_coordinates(demand, what="demand")
+        b = point_coordinates(supply, what="facility")
+        quartier.set_fca_engine("auto")
+        row = {"n": n, "m": m, "auto": _fca_kernel.engine_for(
+            a[:, 0], a[:, 1], b[:, 0], b[:, 1], MAX_COST),
+            "estimate": _fca_kernel.estimated_pairs(a[:, 0], a[:, 1], b[:, 0], b[:, 1],
+                                                    MAX_COST)}
+        for engine in ("numpy", "numba"):
+            quartier.set_fca_engine(engine)
+            for method in ("2sfca", "e2sfca"):
+                secs, res = best_of(
+                    lambda method=method, d=demand, s=supply: _quartier(method, d, s), 3)
+                row[engine, method] = secs
+        row["pairs"] = res.report.n_pairs
+        out.append(row)
+    return out
+
+
+def _crossover_section():
+    import importlib
+
+    from quartier.access._fca_kernel import NUMBA_MIN_PAIRS
+
+    me = importlib.import_module("bench_fca")
+    rows = []
+    for r in peak_rss_mb(me.run_crossover, CROSSOVER)[1]:
+        row = {"case": f"{r['n']:,} x {r['m']:,}", "pairs": f"{r['pairs']:,}",
+               "estimated": f"{r['estimate']:,.0f}", "auto uses": r["auto"]}
+        for method in ("2sfca", "e2sfca"):
+            row[f"{method} numpy s"] = f"{r['numpy', method]:.3f}"
+            row[f"{method} numba s"] = f"{r['numba', method]:.3f}"
+        rows.append(row)
+        print(row, flush=True)
+    return ("numpy or numba by size: both engines in one process with the numba kernel already "
+            "loaded (best of 3, same city and catchment). With `set_fca_engine(\"auto\")` "
+            f"(the default) numba runs from {NUMBA_MIN_PAIRS:,} estimated pairs within reach "
+            "(counted on a grid of cells of the catchment size, O(demand + facilities)): below "
+            "that the numpy path is fast in absolute terms and wins the first call of a process, "
+            "which for numba includes importing numba and loading its cache (next table).\n\n"
+            + table(rows, list(rows[0])))
+
+
+def _first_call_section():
+    import tempfile
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="numba-cache-") as cache:
+        runs = [("numpy (default, auto)", "auto", None),
+                ("numba, cold cache (first use: compile)", "numba", cache),
+                ("numba, warm cache (later processes)", "numba", cache)]
+        for label, engine, cache_dir in runs:
+            r = first_call(engine, cache_dir)
+            rows.append({
+                "engine": label, "pairs": f"{r['pairs']:,}",
+                "imports s": f"{r['import']:.2f}",
+                "first 2SFCA s": f"{r['2sfca']:.2f}",
+                "then first E2SFCA s": f"{r['e2sfca']:.2f}",
+                "numba imported": "yes" if r["numba imported"] else "no",
+            })
+            print(rows[-1], flush=True)
+    return (f"First call in a fresh process on Berlin-sized input ({FIRST_CALL[0]:,} demand "
+            f"points x {FIRST_CALL[1]:,} facilities, same city and catchment): the imports "
+            "(`import quartier`, geopandas) apart, then the first 2SFCA and the first E2SFCA "
+            "call, end to end. numpy is what `fca` does by default for inputs of this size "
+            "(also in a read-only installation: numba is not even imported); numba is forced "
+            "with `QUARTIER_FCA_ENGINE=numba`, with `NUMBA_CACHE_DIR` set to an empty folder "
+            "(cold: the kernel is compiled, once per installation) and then again with the same "
+            "folder (warm: loaded from the disk cache, in every new process).\n\n"
+            + table(rows, list(rows[0])))
 
 
 def _access_run(method, demand, supply, costs):
@@ -188,6 +325,8 @@ def run(quick: bool) -> str:
 
     # run.py loads this file under another module object; the child processes need the
     # importable one (benchmarks/ is on sys.path) to unpickle the functions
+    from quartier.access._fca_kernel import NUMBA_MIN_PAIRS
+
     me = importlib.import_module("bench_fca")
     cases = CASES[:1] if quick else CASES
     rows, mem_rows, notes = [], [], []
@@ -219,7 +358,7 @@ def run(quick: bool) -> str:
         for method in ("2sfca", "e2sfca"):
             row = {
                 "case": f"{n:,} x {m:,}", "method": method, "pairs": f"{pairs:,}",
-                "quartier s": f"{q[method]:.3f}",
+                "engine": q["engine"], "quartier s": f"{q[method]:.3f}",
             }
             if a:
                 row["access (pairs) s"] = f"{a[method]:.3f}"
@@ -245,7 +384,8 @@ def run(quick: bool) -> str:
             "wall s": f"{time.perf_counter() - t0:.0f}",
         })
         print(rows[-2:], mem_rows[-1], flush=True)
-    cols = ["case", "method", "pairs", "quartier s", "access (pairs) s", "ratio (pairs)",
+    cols = ["case", "method", "pairs", "engine", "quartier s", "access (pairs) s",
+            "ratio (pairs)",
             "access + pair table s", "ratio (end to end)", "access (full) s", "ratio (full)"]
     mcols = ["case", "pairs", "quartier peak MB", "access (pairs) peak MB",
              "access (full) peak MB", "full table GB", "wall s"]
@@ -253,15 +393,19 @@ def run(quick: bool) -> str:
         f"Uniform points over {SIDE / 1000:.0f} km x {SIDE / 1000:.0f} km, catchment "
         f"{MAX_COST:g} m, E2SFCA steps {STEPS}. quartier: end to end from GeoDataFrames "
         "(coordinates, distances and both FCA steps included), best of 20 (3 at 200k, 1 for the largest "
-        "case). For straight lines quartier stores no pairs: demand points and facilities "
-        "are sorted into cells of half the catchment (counting sort), and a numba kernel "
-        "sums the catchment demand in parallel over facilities and the accessibility in "
-        "parallel over demand points, looking only at the 5 x 5 cells around each point "
-        "(2SFCA: cells of an eighth of the catchment, whole cells inside the circle counted "
-        "through their sums, only the cells on its edge scanned point by point); "
+        "case). quartier runs with its default engine (`set_fca_engine(\"auto\")`) and the "
+        "optional extra `quartier[fast]` (numba) installed: below about "
+        f"{NUMBA_MIN_PAIRS:,} estimated pairs within reach the numpy path (the reachable pairs, "
+        "summed with `bincount`), from there on the numba kernel (column 'engine'). The numba "
+        "kernel stores no pairs: "
+        "demand points and facilities are sorted into cells of half the catchment (counting "
+        "sort), and it sums the catchment demand in parallel over facilities and the "
+        "accessibility in parallel over demand points, looking only at the 5 x 5 cells around "
+        "each point (2SFCA: cells of an eighth of the catchment, whole cells inside the circle "
+        "counted through their sums, only the cells on its edge scanned point by point); "
         "memory grows with demand + facilities, not with the pairs. The kernel is compiled "
         "(or loaded from numba's disk cache) once per process on a tiny input before "
-        "timing; the first call in a fresh environment takes a few seconds more. "
+        "timing; what that costs in a fresh process is in the last table. "
         "access: `two_stage_fca` / "
         "`enhanced_two_stage_fca(weight_fn=step_fn(...))` on the same reachable pairs "
         "(distances not timed; 'access + pair table' adds the time to build that table with "
@@ -276,6 +420,10 @@ def run(quick: bool) -> str:
         table(mem_rows, mcols),
         "",
         *[f"- {note}" for note in notes],
+        "",
+        _crossover_section(),
+        "",
+        _first_call_section(),
         "",
         _network_section(quick),
     ]

@@ -29,19 +29,23 @@ def shared() -> Path:
 
 @pytest.fixture(autouse=True)
 def _default_settings():
-    """Every test starts in German without disclosure control, so no test can leak settings.
+    """Every test starts in German, without disclosure control, with the default FCA engine.
 
     Resets both the process-wide defaults and the values of the test's context (tests run in
     the main thread's context, which every test shares).
     """
+    from quartier import settings
     from quartier.reporting.disclosure_control import set_disclosure
-    from quartier.settings import set_language
 
-    set_language("de", process_wide=True)
-    set_disclosure(None, process_wide=True)
+    def reset():
+        settings.set_language("de", process_wide=True)
+        set_disclosure(None, process_wide=True)
+        settings._process_default["fca_engine"] = None  # the FCA engine: "auto" or the env
+        settings._FCA_ENGINE.set(None)
+
+    reset()
     yield
-    set_language("de", process_wide=True)
-    set_disclosure(None, process_wide=True)
+    reset()
 
 
 # --- Berlin inputs used by several test modules: read once, handed out as copies ---------

@@ -14,10 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely import Point
 
+from quartier import settings as q_settings
 from quartier.access import _fca_kernel as kernel
 from quartier.access.costs import cost_matrix
 from quartier.access.floating import fca, fca_weights
 from quartier.errors import ColumnError, CRSError, QuartierError, QuartierWarning, ValueParseError
+from quartier.settings import set_fca_engine
 
 access = pytest.importorskip("access")
 from access import Access  # noqa: E402
@@ -283,16 +285,34 @@ def test_places_are_shared_out_exactly_once(demand, supply, radius, method):
 
 # ---------------------------------------------------------------- streaming kernel (numba)
 
+def _numba():
+    """The numba kernel module, or skip (numba is the optional extra quartier[fast])."""
+    pytest.importorskip("numba", reason="numba (quartier[fast]) is not installed")
+    from quartier.access import _fca_numba
+
+    return _fca_numba
+
+
+@pytest.fixture(autouse=True)
+def _engine_reset(monkeypatch):
+    """Every test starts with the default engine and no remembered numba failure."""
+    q_settings.set_fca_engine("auto")
+    kernel._reset()
+    yield
+    kernel._reset()
+
+
 def _both(demand, supply, **kw):
-    """fca through the streaming kernel and through the numpy path over stored pairs."""
-    if not kernel.AVAILABLE:
-        pytest.skip("numba is not installed: fca uses its numpy path only")
+    """fca through the numba streaming kernel and through the numpy path over stored pairs."""
+    _numba()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", QuartierWarning)
+        set_fca_engine("numba")
         fast = fca(demand, supply, demand_col="P", capacity="S", **kw)
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(kernel, "AVAILABLE", False)
-            slow = fca(demand, supply, demand_col="P", capacity="S", **kw)
+        set_fca_engine("numpy")
+        slow = fca(demand, supply, demand_col="P", capacity="S", **kw)
+        set_fca_engine("auto")
+    assert kernel._state["failed"] is None, kernel._state["failed"]
     return fast, slow
 
 
@@ -412,8 +432,7 @@ def test_kernel_sparse_cells_polygons_and_errors():
 
 
 def test_kernel_weights_and_cells_are_numpys():
-    if not kernel.AVAILABLE:
-        pytest.skip("numba is not installed")
+    compiled_module = _numba()
     from quartier.access.floating import _weight_spec
 
     d = np.r_[0.0, np.linspace(0, 2000, 4001), 500.0, np.nextafter(500.0, 1e9), 1500.0]
@@ -423,7 +442,7 @@ def test_kernel_weights_and_cells_are_numpys():
                {"method": "gravity", "decay": 0.01, "decay_kind": "exponential"},
                {"method": "g2sfca", "decay": 600.0}):
         spec = _weight_spec(max_cost=1500, **kw)
-        compiled = np.array([kernel._weight(spec[0], x, *spec[1:]) for x in d])
+        compiled = np.array([compiled_module._weight(spec[0], x, *spec[1:]) for x in d])
         np.testing.assert_allclose(compiled, fca_weights(max_cost=1500, **kw)(d), rtol=1e-15,
                                    atol=0)
     # grid cells: the same floor division as costs.straight_line_pairs, on borders too
@@ -431,7 +450,7 @@ def test_kernel_weights_and_cells_are_numpys():
     x = np.r_[rng.uniform(-1e3, 1e6, 1000), np.arange(50) * 250.0, 1e6]
     y = np.r_[rng.uniform(5e6, 6e6, 1000), np.arange(50) * 250.0 + 5e6, 5e6]
     size = 500.0
-    cells = kernel.cell_numbers(x, y, x.min(), y.min(), size, 10**6)
+    cells = compiled_module.cell_numbers(x, y, x.min(), y.min(), size, 10**6)
     expect = (((y - y.min()) // size).astype(np.int64) + 2) * 10**6 + (
         (x - x.min()) // size).astype(np.int64) + 2
     assert (cells == expect).all()

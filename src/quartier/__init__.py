@@ -93,7 +93,14 @@ from quartier.reporting.index import (
 )
 from quartier.reporting.rates import aggregate, rate
 from quartier.reporting.years import ChangeReport, ChangeResult, change, shared_breaks
-from quartier.settings import get_language, language, resolve_language, set_language
+from quartier.settings import (
+    get_fca_engine,
+    get_language,
+    language,
+    resolve_language,
+    set_fca_engine,
+    set_language,
+)
 
 try:
     __version__ = version("quartier")
@@ -198,4 +205,6 @@ __all__ = [
     "set_language",
     "language",
     "resolve_language",
+    "set_fca_engine",
+    "get_fca_engine",
 ]

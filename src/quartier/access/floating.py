@@ -57,7 +57,7 @@ import pandas as pd
 
 from quartier._checks import population_values, require_column
 from quartier._report import Report
-from quartier.access._reach import reachable_chunks, same_metric_crs
+from quartier.access._reach import chunked_pairs, reachable_chunks, same_metric_crs
 from quartier.access.costs import CostMatrix, point_coordinates
 from quartier.errors import QuartierWarning, ValueParseError, format_list
 from quartier.settings import get_language
@@ -367,7 +367,8 @@ def fca(
     -----
     QuartierWarning
         When facilities with places have no demand in reach (their places
-        are in no :math:`A_i`).
+        are in no :math:`A_i`); once per process when the numba kernel is
+        wanted but cannot be used (see Notes).
 
     Notes
     -----
@@ -380,23 +381,26 @@ def fca(
     contributes 0 and is reported). Gravity is scaled by ``max_cost``, which
     cancels in :math:`A_i`.
 
-    Straight lines (``network=None``, no ``costs=``) are computed without
-    storing any pair, in memory O(demand + facilities): both point sets are
-    sorted into square cells of ``max_cost / 2`` (the grid of
-    :func:`quartier.access.costs.straight_line_pairs`), then a numba-compiled kernel
+    Straight lines (``network=None``, no ``costs=``) have two engines with
+    the same results (to 1e-12), chosen by :func:`quartier.set_fca_engine`
+    (default ``"auto"``). The numpy path (always available) finds the reachable
+    pairs on a grid of cells of ``max_cost / 2`` (the one of
+    :func:`quartier.access.costs.straight_line_pairs`) and sums both steps with
+    ``bincount``; memory grows with the pairs (Berlin's 30,000 demand points x
+    2,500 Kitas: about 0.2 s). The optional numba kernel (``pip install
+    "quartier[fast]"``) stores no pair, in memory O(demand + facilities): it
     sums :math:`D_j = \sum_i P_i w(d_{ij})` in parallel over facilities,
     looking only at the demand points in the 5 x 5 cells around each, and
     :math:`A_i = \sum_j R_j w(d_{ij})` in parallel over demand points, with
     the same float64 distances ``sqrt(dx*dx + dy*dy)`` and the same inclusive
-    limit as the pair path (results agree to rounding). The first call in a
-    new environment compiles the kernel (a few seconds; cached on disk
-    afterwards). For 2SFCA (weight 1) the kernel uses finer cells (``max_cost / 8``,
-    coarser when points are sparse): cells lying wholly within reach count
-    through their cell sums, and only the cells the circle's edge crosses are
-    scanned point by point, with a conservative margin so that no pair within
-    reach is missed. Without numba installed (it cannot be imported), the reachable
-    pairs are stored and summed with numpy instead: same results, memory
-    growing with the pairs. Street networks and ``costs=`` always use the pairs.
+    limit (for 2SFCA, cells lying wholly within reach count through their cell
+    sums). It is compiled on its first use in an environment (20 s or more) and
+    loaded from numba's disk cache in later processes (about 1 s), so
+    ``"auto"`` uses it only for about 2 million pairs within reach or more.
+    If numba is wanted but cannot be used (not installed, no writable cache
+    folder: set ``NUMBA_CACHE_DIR``), a :class:`~quartier.errors.QuartierWarning`
+    says so once per process and the numpy path runs. Street networks and
+    ``costs=`` always use the pairs.
 
     Examples
     --------
@@ -425,20 +429,23 @@ def fca(
                        decay_kind=decay_kind, min_cost=min_cost)
     population = _demand_values(demand, demand_col)
     places = _supply_values(supply, capacity)
-    kernel = _kernel() if network is None and costs is None else None
-    if kernel is not None:  # straight lines: stream over the grid, store no pairs
+    out = chunks = None
+    if network is None and costs is None:  # straight lines: numba kernel for large inputs
         same_metric_crs(demand, supply)
-        access, ratios, weighted, reached, n_pairs, n_zero = kernel.straight_line_fca(
-            *_xy(demand, "demand"), *_xy(supply, "facility"), population, places,
-            float(max_cost), *spec)
-        if n_zero:
-            raise ValueError(ZERO_COST_POWER)
+        a = point_coordinates(demand, what="demand")
+        b = point_coordinates(supply, what="facility")
+        out = _straight_line_numba(a, b, population, places, float(max_cost), spec)
+        if out is None:  # the numpy path: the reachable pairs, summed with bincount
+            chunks = chunked_pairs(a, b, float(max_cost))
+    if out is not None:
+        access, ratios, weighted, reached, n_pairs = out
     else:
         weight = None if method == "2sfca" else fca_weights(
             method, max_cost=max_cost, weights=weights, decay=decay, decay_kind=decay_kind,
             min_cost=min_cost)  # None: w = 1, skip the multiplications
-        chunks = reachable_chunks(demand, supply, max_cost=max_cost, network=network,
-                                  costs=costs)
+        if chunks is None:
+            chunks = reachable_chunks(demand, supply, max_cost=max_cost, network=network,
+                                      costs=costs)
         access, ratios, weighted, reached, n_pairs = _fca_core(population, places, chunks, weight)
 
     unused = (weighted <= 0)
@@ -537,17 +544,35 @@ def _supply_values(supply: pd.DataFrame, col: str | None) -> np.ndarray:
     return values.fillna(0).to_numpy(dtype=float)
 
 
-def _xy(gdf: gpd.GeoDataFrame, what: str) -> tuple[np.ndarray, np.ndarray]:
-    """x and y (contiguous float64) of the points, as :func:`quartier.access.costs.point_coordinates`."""
-    xy = point_coordinates(gdf, what=what)
-    return np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1])
+def _straight_line_numba(a: np.ndarray, b: np.ndarray, population: np.ndarray,
+                         places: np.ndarray, max_cost: float, spec: tuple):
+    """Straight-line FCA with the numba kernel when :func:`_fca_kernel.engine_for` picks it.
 
-
-def _kernel():
-    """The streaming straight-line kernel module, or None when numba cannot be imported."""
+    Returns what :func:`_fca_core` returns, or None for the numpy path: numba
+    not chosen (small input, ``set_fca_engine("numpy")``) or not usable (not
+    installed, no cache folder, an error while compiling or loading at the first
+    call: warned once per process by :func:`_fca_kernel.numba_failed`).
+    """
     from quartier.access import _fca_kernel
 
-    return _fca_kernel if _fca_kernel.AVAILABLE else None
+    xy = [np.ascontiguousarray(p[:, k]) for p in (a, b) for k in (0, 1)]  # ax, ay, bx, by
+    if _fca_kernel.engine_for(*xy, max_cost) != "numba":
+        return None
+    kernel = _fca_kernel.numba_kernel()
+    if kernel is None:
+        return None
+    try:
+        access, ratios, weighted, reached, n_pairs, n_zero = kernel.straight_line_fca(
+            *xy, population, places, max_cost, *spec)
+    except MemoryError:
+        raise
+    except Exception as err:  # compile/cache errors: numba, RuntimeError, OSError
+        _fca_kernel.numba_failed(f"the compiled kernel failed ({type(err).__name__}: {err})",
+                                 stacklevel=4)
+        return None
+    if n_zero:
+        raise ValueError(ZERO_COST_POWER)
+    return access, ratios, weighted, reached, n_pairs
 
 
 def _check_method(method: str) -> str:
