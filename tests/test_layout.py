@@ -41,7 +41,7 @@ def test_every_room_exists_and_every_module_imports():
         importlib.import_module(name)
     # the root holds only the core: settings, errors and shared private helpers
     root = {n.split(".")[1] for n in names if n.count(".") == 1} - set(ROOMS)
-    assert root == {"errors", "settings", "_checks", "_report", "_overlay"}, root
+    assert root == {"errors", "settings", "_checks", "_report", "_overlay", "_optional"}, root
 
 
 def test_no_public_name_is_also_a_module():
