@@ -48,7 +48,7 @@ bzr.sort_values("anteil_65plus", ascending=False).head()'''),
         ("md", "## The MSS status index from the indicators S1, S3, S4"),
         ("code", '''mss = quartier.read_table(SHARED / "berlin_mss_2021" / "mss_2021.csv", key="PLR_ID")
 index = quartier.composite_index(mss, ["S1", "S3", "S4"], preset="berlin_mss_status",
-                                 population="EW", key="PLR_ID")
+                                 population_col="EW", key="PLR_ID")
 print(index.report)
 status = index.table
 agree = (status["index_class"] == mss["SI_V"])[mss["SI_V"].notna()].mean()

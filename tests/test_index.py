@@ -34,7 +34,7 @@ def official_z(shared):
                          CASES)
 def test_reproduces_official_mss_2021(mss, official_z, preset, indicators, label, sum_col,
                                       index_col, class_col):
-    result = composite_index(mss, indicators, preset=preset, population="EW", key="PLR_ID")
+    result = composite_index(mss, indicators, preset=preset, population_col="EW", key="PLR_ID")
     out = result.table
     assert not out.attrs and not mss.attrs
     official = mss[label]
@@ -64,13 +64,13 @@ def test_reproduces_official_mss_2021(mss, official_z, preset, indicators, label
 def test_exclude_labels_outlier(mss):
     raw = mss.copy()
     raw.loc[raw["PLR_ID"] == "10100205", ["S1", "S3", "S4"]] = [99.0, 99.0, 99.0]
-    out = composite_index(raw, ["S1", "S3", "S4"], population="EW", key="PLR_ID",
+    out = composite_index(raw, ["S1", "S3", "S4"], population_col="EW", key="PLR_ID",
                           exclude={"10100205": "Ausreißer"}).table
     assert out.set_index("PLR_ID").loc["10100205", "index_class"] == "nicht bewertet (Ausreißer)"
     has = mss["SI_V"].notna()
     assert (out["index_class"][has] == mss["SI_V"][has]).all()
     with pytest.raises(ColumnError, match="exclude lists key.*'999'.*leading zeros"):
-        composite_index(raw, ["S1"], population="EW", key="PLR_ID", exclude=["999"])
+        composite_index(raw, ["S1"], population_col="EW", key="PLR_ID", exclude=["999"])
 
 
 def test_hand_computed_index_and_bands():
@@ -101,17 +101,17 @@ def test_value_on_cutoff_goes_to_middle_band():
 
 def test_configurable_labels_cutoffs_language():
     df = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0, 4.0, 20.0]})
-    out = composite_index(df, ["x"], preset=None, cutoffs=[0],
+    out = composite_index(df, ["x"], preset=None, class_bounds=[0],
                           class_labels=["unten", "oben"]).table
     assert out["index_class"].tolist() == ["unten"] * 5 + ["oben"]
     en = composite_index(df, ["x"], preset="berlin_mss_dynamics", lang="en").table
     assert set(en["index_class"]) <= {"positive", "stable", "negative"}
-    custom = IndexPreset(cutoffs=(0.0,), class_labels=("gut", "schlecht"), min_population=2,
+    custom = IndexPreset(class_bounds=(0.0,), class_labels=("gut", "schlecht"), min_population=2,
                          standardize=False)
     pop = df.assign(ew=[1, 5, 5, 5, 5, 5])
-    out = composite_index(pop, ["x"], preset=custom, population="ew").table
+    out = composite_index(pop, ["x"], preset=custom, population_col="ew").table
     assert out["index_class"].iloc[0] == "nicht bewertet (< 2 EW)"
-    en = composite_index(pop, ["x"], preset=custom, population="ew", lang="en").table
+    en = composite_index(pop, ["x"], preset=custom, population_col="ew", lang="en").table
     assert en["index_class"].iloc[0] == "not rated (< 2 inhabitants)"
     assert PRESETS["berlin_mss_status"].min_population == 300
 
@@ -132,10 +132,10 @@ def test_errors_say_what_to_fix():
     with pytest.raises(ColumnError, match="'t'.*not numeric"):
         composite_index(df, ["t"])
     with pytest.raises(ColumnError, match="2 cut-off.*3 classes.*2 label"):
-        composite_index(df, ["x"], cutoffs=[-1, 1], class_labels=["a", "b"])
+        composite_index(df, ["x"], class_bounds=[-1, 1], class_labels=["a", "b"])
     with pytest.raises(ColumnError, match="1 weight.*2 indicator"):
         composite_index(df, ["x", "c"], weights=[1])
     with pytest.raises(ColumnError, match="unknown preset 'mss'"):
         composite_index(df, ["x"], preset="mss")
     with pytest.raises(ColumnError, match="only 1 district"):
-        composite_index(df.assign(ew=[500, 10, 10]), ["x"], population="ew")
+        composite_index(df.assign(ew=[500, 10, 10]), ["x"], population_col="ew")

@@ -40,12 +40,12 @@ class IndexPreset:
 
     Parameters
     ----------
-    cutoffs : tuple of float
+    class_bounds : tuple of float
         Band limits on the standardised index, ascending, in standard
         deviations. A value exactly on a limit goes to the band nearer the
         mean (so the middle band of the MSS is -1 <= index <= 1).
     class_labels : tuple of str
-        German class labels, one more than ``cutoffs``, from the lowest index
+        German class labels, one more than ``class_bounds``, from the lowest index
         to the highest.
     class_labels_en : tuple of str
         English class labels in the same order.
@@ -62,7 +62,7 @@ class IndexPreset:
     ('hoch', 'mittel', 'niedrig', 'sehr niedrig')
     """
 
-    cutoffs: tuple[float, ...]
+    class_bounds: tuple[float, ...]
     class_labels: tuple[str, ...]
     class_labels_en: tuple[str, ...] = field(default=())
     min_population: float | None = 300
@@ -73,10 +73,10 @@ class IndexPreset:
 #: The official MSS 2021 rules: status (S1, S3, S4) and dynamics (D1, D3, D4).
 PRESETS: dict[str, IndexPreset] = {
     "berlin_mss_status": IndexPreset(
-        cutoffs=(-1.0, 1.0, 1.5), class_labels=("hoch", "mittel", "niedrig", "sehr niedrig"),
+        class_bounds=(-1.0, 1.0, 1.5), class_labels=("hoch", "mittel", "niedrig", "sehr niedrig"),
         class_labels_en=("high", "medium", "low", "very low")),
     "berlin_mss_dynamics": IndexPreset(
-        cutoffs=(-1.0, 1.0), class_labels=("positiv", "stabil", "negativ"),
+        class_bounds=(-1.0, 1.0), class_labels=("positiv", "stabil", "negativ"),
         class_labels_en=("positive", "stable", "negative")),
 }
 
@@ -104,7 +104,7 @@ class IndexReport(Report):
         Mean and standard deviation of each indicator over the rated districts.
     ddof : int
         Delta degrees of freedom of the standard deviations.
-    cutoffs : tuple of float
+    class_bounds : tuple of float
         Band limits in standard deviations.
     class_labels : tuple of str
         Class labels, lowest index first.
@@ -116,7 +116,7 @@ class IndexReport(Report):
     Examples
     --------
     >>> r = IndexReport(indicators=("alo",), weights=(1.0,), means={"alo": 5.0},
-    ...                 sds={"alo": 2.0}, ddof=0, cutoffs=(-1.0, 1.0),
+    ...                 sds={"alo": 2.0}, ddof=0, class_bounds=(-1.0, 1.0),
     ...                 class_labels=("a", "b", "c"), not_rated={"07": "nicht bewertet"})
     >>> print(r.text(lang="en"))
     Composite index of 1 indicator(s): 'alo' (weights 1).
@@ -129,7 +129,7 @@ class IndexReport(Report):
     means: dict
     sds: dict
     ddof: int
-    cutoffs: tuple[float, ...]
+    class_bounds: tuple[float, ...]
     class_labels: tuple[str, ...]
     not_rated: dict
     key: str | None = None
@@ -147,7 +147,7 @@ class IndexReport(Report):
         """
         de = resolve_language(lang) == "de"
         weights = ", ".join(f"{w:g}" for w in self.weights)
-        cuts = ", ".join(f"{c:g}" for c in self.cutoffs)
+        cuts = ", ".join(f"{c:g}" for c in self.class_bounds)
         lines = [
             f"Zusammengesetzter Index aus {len(self.indicators)} Indikator(en): "
             f"{format_list(self.indicators)} (Gewichte {weights})." if de else
@@ -191,8 +191,8 @@ class IndexResult:
 def composite_index(table: pd.DataFrame, indicators: Sequence[str] | Mapping[str, float], *,
                     preset: str | IndexPreset | None = "berlin_mss_status",
                     weights: Sequence[float] | Mapping[str, float] | None = None,
-                    population: str | None = None, min_population: float | None = None,
-                    key: str | None = None, cutoffs: Sequence[float] | None = None,
+                    population_col: str | None = None, min_population: float | None = None,
+                    key: str | None = None, class_bounds: Sequence[float] | None = None,
                     class_labels: Sequence[str] | None = None, exclude=None,
                     lang: str | None = None) -> IndexResult:
     """A composite index with classes by standard-deviation bands (MSS style).
@@ -219,15 +219,15 @@ def composite_index(table: pd.DataFrame, indicators: Sequence[str] | Mapping[str
         negativ at -1, 1 SD), or an :class:`IndexPreset`.
     weights : list of float or dict, optional
         Weights of the indicators; default 1 each (the MSS).
-    population : str, optional
+    population_col : str, optional
         Column of inhabitants for the minimum-population rule.
     min_population : float, optional
         Areas with fewer inhabitants are not rated; default from the preset
         (300 for the MSS presets); 0 turns the rule off. Only applied with
-        ``population``.
+        ``population_col``.
     key : str, optional
         District key column, copied to the result (needed with ``exclude``).
-    cutoffs : list of float, optional
+    class_bounds : list of float, optional
         Band limits in standard deviations, overriding the preset.
     class_labels : list of str, optional
         Class labels (one more than the cut-offs), lowest index first,
@@ -259,7 +259,7 @@ def composite_index(table: pd.DataFrame, indicators: Sequence[str] | Mapping[str
     >>> df = pd.DataFrame({"plr": ["A", "B", "C", "D", "E"],
     ...     "alo": [2.0, 4.0, 6.0, 8.0, 30.0], "transfer": [5.0, 9.0, 12.0, 15.0, 40.0],
     ...     "ew": [1200, 800, 250, 2000, 900]})
-    >>> out = composite_index(df, ["alo", "transfer"], population="ew", key="plr")
+    >>> out = composite_index(df, ["alo", "transfer"], population_col="ew", key="plr")
     >>> out.table["index_class"].tolist()
     ['mittel', 'mittel', 'nicht bewertet (< 300 EW)', 'mittel', 'sehr niedrig']
     >>> round(float(out.table["index_value"].iloc[4]), 3)
@@ -269,12 +269,12 @@ def composite_index(table: pd.DataFrame, indicators: Sequence[str] | Mapping[str
     """
     lang = resolve_language(lang)
     words = _NOT_RATED["en" if lang == "en" else "de"]
-    rule = _preset(preset, cutoffs, class_labels)
-    cut = tuple(float(c) for c in (cutoffs if cutoffs is not None else rule.cutoffs))
+    rule = _preset(preset, class_bounds, class_labels)
+    cut = tuple(float(c) for c in (class_bounds if class_bounds is not None else rule.class_bounds))
     names = tuple(class_labels) if class_labels is not None else (
         rule.class_labels_en if lang == "en" and rule.class_labels_en else rule.class_labels)
     if list(cut) != sorted(cut) or len(set(cut)) != len(cut):
-        raise ColumnError(f"cutoffs must be strictly ascending, not {list(cut)}.")
+        raise ColumnError(f"class_bounds must be strictly ascending, not {list(cut)}.")
     if len(names) != len(cut) + 1:
         raise ColumnError(
             f"{len(cut)} cut-off(s) make {len(cut) + 1} classes, but {len(names)} label(s) were "
@@ -286,15 +286,15 @@ def composite_index(table: pd.DataFrame, indicators: Sequence[str] | Mapping[str
                            for c in cols}, index=table.index)
     key = key_column(table, key, source=source, required=exclude is not None)
     reason = pd.Series(None, index=table.index, dtype=object)
-    if population is not None:
-        pop = numeric_column(table, population, source=source, role="population column")
+    if population_col is not None:
+        pop = numeric_column(table, population_col, source=source, role="population column")
         limit = rule.min_population if min_population is None else min_population
         if limit:
             reason[pop.isna()] = words["nopop"]
             n = int(limit) if float(limit).is_integer() else limit
             reason[reason.isna() & (pop < limit)] = words["population"].format(n=n)
     elif min_population:
-        raise ColumnError("min_population needs population='<column of inhabitants>'.")
+        raise ColumnError("min_population needs population_col='<column of inhabitants>'.")
     if exclude is not None:
         keys = normalize_keys(table[key], column=key, source=source)
         excl = dict(exclude) if isinstance(exclude, Mapping) else dict.fromkeys(
@@ -338,25 +338,25 @@ def composite_index(table: pd.DataFrame, indicators: Sequence[str] | Mapping[str
     out["index_class"] = classes.astype(str)
     report = IndexReport(
         indicators=tuple(cols), weights=tuple(w), means=means.to_dict(), sds=sds.to_dict(),
-        ddof=rule.ddof, cutoffs=cut, class_labels=names,
+        ddof=rule.ddof, class_bounds=cut, class_labels=names,
         not_rated={(table[key].iloc[i] if key is not None else table.index[i]): r
                    for i, r in enumerate(reason) if pd.notna(r)},
         key=key)
     return IndexResult(out, report)
 
 
-def _preset(preset, cutoffs, class_labels) -> IndexPreset:
+def _preset(preset, class_bounds, class_labels) -> IndexPreset:
     if isinstance(preset, IndexPreset):
         return preset
     if preset is None:
-        if cutoffs is None or class_labels is None:
-            raise ColumnError("preset=None needs cutoffs=[...] and class_labels=[...] for the "
+        if class_bounds is None or class_labels is None:
+            raise ColumnError("preset=None needs class_bounds=[...] and class_labels=[...] for the "
                               "classes.")
-        return IndexPreset(cutoffs=tuple(cutoffs), class_labels=tuple(class_labels),
+        return IndexPreset(class_bounds=tuple(class_bounds), class_labels=tuple(class_labels),
                            min_population=None)
     if preset not in PRESETS:
         raise ColumnError(f"unknown preset {preset!r}; use one of {format_list(PRESETS)} or an "
-                          "IndexPreset(cutoffs=..., class_labels=...).")
+                          "IndexPreset(class_bounds=..., class_labels=...).")
     return PRESETS[preset]
 
 
@@ -387,7 +387,7 @@ def _weights(indicators, weights) -> tuple[list[str], list[float]]:
     return cols, w
 
 
-def _classify(index: np.ndarray, cutoffs: tuple[float, ...], labels: tuple[str, ...]) -> list:
+def _classify(index: np.ndarray, class_bounds: tuple[float, ...], labels: tuple[str, ...]) -> list:
     """Band of each value; a value on a cut-off goes to the band nearer zero."""
     result = []
     for v in index:
@@ -395,7 +395,7 @@ def _classify(index: np.ndarray, cutoffs: tuple[float, ...], labels: tuple[str, 
             result.append(None)
             continue
         band = 0
-        for c in cutoffs:
+        for c in class_bounds:
             if v > c or (v == c and c < 0):
                 band += 1
         result.append(labels[band])
