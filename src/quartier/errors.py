@@ -28,6 +28,7 @@ __all__ = [
     "ValueParseError",
     "JoinError",
     "ConfigError",
+    "OutputError",
     "QuartierWarning",
     "format_list",
 ]
@@ -152,6 +153,17 @@ class ConfigError(QuartierError, ValueError):
     def __init__(self, message: str, *, line: int | None = None):
         super().__init__(message)
         self.line = line
+
+
+class OutputError(QuartierError, OSError):
+    """An output cannot be written: a read-only folder, a path that is a file, a full disk,
+    a folder that holds other files, or another run writing to the same folder.
+
+    Examples
+    --------
+    >>> isinstance(OutputError("x"), OSError)
+    True
+    """
 
 
 class QuartierWarning(UserWarning):
