@@ -12,7 +12,13 @@ import sys
 import pytest
 
 from quartier.errors import OutputError, QuartierError
-from quartier.output.files import RUN_MARKER, run_lock, staged_folder, write_atomic, write_text_atomic
+from quartier.output.files import (
+    RUN_MARKER,
+    run_lock,
+    staged_folder,
+    write_atomic,
+    write_text_atomic,
+)
 
 
 def _leftovers(folder):
