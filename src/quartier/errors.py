@@ -29,6 +29,7 @@ __all__ = [
     "JoinError",
     "ConfigError",
     "OutputError",
+    "ParameterError",
     "QuartierWarning",
     "format_list",
 ]
@@ -153,6 +154,17 @@ class ConfigError(QuartierError, ValueError):
     def __init__(self, message: str, *, line: int | None = None):
         super().__init__(message)
         self.line = line
+
+
+class ParameterError(QuartierError, ValueError):
+    """An argument is out of range or of the wrong kind (a negative distance, an unknown
+    option); the message names the parameter and what it accepts.
+
+    Examples
+    --------
+    >>> isinstance(ParameterError("x"), ValueError)
+    True
+    """
 
 
 class OutputError(QuartierError, OSError):
