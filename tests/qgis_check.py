@@ -1,0 +1,124 @@
+"""Open GIS files in real QGIS (headless) and report what a planner would see, as JSON.
+
+Run with Debian's Python that has ``python3-qgis`` (not the project's venv)::
+
+    QT_QPA_PLATFORM=offscreen /usr/bin/python3 tests/qgis_check.py OUT_DIR FILE[|layername=L] ...
+
+For every layer: validity, CRS, feature count, whether the default style (GeoPackage
+``layer_styles`` or a ``.qml`` beside the file) loads, the renderer, the legend labels, how
+many features the renderer draws, the metadata QGIS shows, and a PNG rendering.
+Raster layers (GeoTIFF): validity, CRS, data type and a rendering.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
+
+from qgis.core import (  # noqa: E402
+    QgsApplication,
+    QgsMapRendererSequentialJob,
+    QgsMapSettings,
+    QgsProviderRegistry,
+    QgsRasterLayer,
+    QgsRenderContext,
+    QgsVectorLayer,
+)
+from qgis.PyQt.QtCore import QSize  # noqa: E402
+from qgis.PyQt.QtGui import QColor  # noqa: E402
+
+
+def _render(layer, png: str) -> dict:
+    settings = QgsMapSettings()
+    settings.setLayers([layer])
+    settings.setDestinationCrs(layer.crs())
+    settings.setExtent(layer.extent())
+    settings.setOutputSize(QSize(400, 400))
+    settings.setBackgroundColor(QColor(255, 255, 255))
+    job = QgsMapRendererSequentialJob(settings)
+    job.start()
+    job.waitForFinished()
+    image = job.renderedImage()
+    image.save(png, "PNG")
+    # how much of the image is not background: a blank rendering draws nothing
+    drawn = 0
+    step = 4
+    for x in range(0, image.width(), step):
+        for y in range(0, image.height(), step):
+            if image.pixelColor(x, y).name() != "#ffffff":
+                drawn += 1
+    return {"png": png, "drawn_share": drawn / ((image.width() // step) * (image.height() // step))}
+
+
+def _vector(uri: str, png: str) -> dict:
+    layer = QgsVectorLayer(uri, "layer", "ogr")
+    out = {"uri": uri, "valid": layer.isValid()}
+    if not layer.isValid():
+        return out
+    message, ok = layer.loadDefaultStyle()
+    renderer = layer.renderer()
+    context = QgsRenderContext()
+    renderer.startRender(context, layer.fields())
+    drawn = sum(1 for f in layer.getFeatures() if renderer.willRenderFeature(f, context))
+    renderer.stopRender(context)
+    meta = layer.metadata()
+    out.update({
+        "crs": layer.crs().authid(),
+        "features": layer.featureCount(),
+        "geometry_type": int(layer.geometryType()),
+        "fields": [f.name() for f in layer.fields()],
+        "aliases": {f.name(): layer.attributeAlias(i) for i, f in enumerate(layer.fields())
+                    if layer.attributeAlias(i)},
+        "style_loaded": bool(ok),
+        "style_message": message,
+        "renderer": renderer.type(),
+        "legend": [item.label() for item in renderer.legendSymbolItems()],
+        "rendered_features": drawn,
+        "title": meta.title(),
+        "abstract": meta.abstract(),
+        "provider_description": layer.dataProvider().description(),
+    })
+    out.update(_render(layer, png))
+    return out
+
+
+def _raster(path: str, png: str) -> dict:
+    layer = QgsRasterLayer(path, "raster")
+    out = {"uri": path, "valid": layer.isValid()}
+    if not layer.isValid():
+        return out
+    provider = layer.dataProvider()
+    out.update({"crs": layer.crs().authid(), "width": layer.width(), "height": layer.height(),
+                "data_type": int(provider.dataType(1)),
+                "style_loaded": bool(layer.loadDefaultStyle()[1])})
+    out.update(_render(layer, png))
+    return out
+
+
+def main(argv: list[str]) -> int:
+    out_dir, uris = argv[0], argv[1:]
+    app = QgsApplication([], False)
+    app.initQgis()
+    results = []
+    try:
+        for i, uri in enumerate(uris):
+            png = os.path.join(out_dir, f"qgis_{i}.png")
+            path = uri.split("|")[0]
+            if path.lower().endswith((".tif", ".tiff")):
+                results.append(_raster(path, png))
+            else:
+                results.append(_vector(uri, png))
+        results.append({"qgis": QgsApplication.QGIS_ORGANIZATION_NAME,
+                        "providers": sorted(QgsProviderRegistry.instance().providerList())})
+    finally:
+        app.exitQgis()
+    print(json.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
