@@ -54,7 +54,7 @@ def _case(name, source, target, repeat):
     def ours():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return area_interpolate(source, target, extensive="ew", intensive=["quote"])
+            return area_interpolate(source, target, extensive="ew", intensive=["quote"]).table
 
     def theirs():
         return tobler_area(source, target, extensive_variables=["ew"],

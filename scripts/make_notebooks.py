@@ -36,7 +36,7 @@ Monitoring Soziale Stadtentwicklung (MSS), and write a map and GIS layers."""),
                               key="PLR_ID", name="PLR_NAME")
 ew = quartier.read_table(SHARED / "berlin_population" /
                          "berlin-lor-population-2024-02-t2-planning-areas.csv", key="id")
-gebiete, bericht = quartier.join_indicators(plr, ew)
+gebiete, bericht = quartier.join_indicators(plr, ew, left_on="PLR_ID", right_on="id")
 print(bericht)
 assert bericht.complete'''),
         ("md", "## Rates from counts, and Bezirksregionen by key prefix (counts summed, rates recomputed)"),
@@ -47,23 +47,28 @@ bzr = quartier.aggregate(gebiete.drop(columns="geometry"), to="bzr", key="PLR_ID
 bzr.sort_values("anteil_65plus", ascending=False).head()'''),
         ("md", "## The MSS status index from the indicators S1, S3, S4"),
         ("code", '''mss = quartier.read_table(SHARED / "berlin_mss_2021" / "mss_2021.csv", key="PLR_ID")
-status = quartier.composite_index(mss, ["S1", "S3", "S4"], preset="berlin_mss_status", population="EW")
-agree = (status["class"] == mss["SI_V"])[mss["SI_V"].notna()].mean()
+index = quartier.composite_index(mss, ["S1", "S3", "S4"], preset="berlin_mss_status",
+                                 population="EW", key="PLR_ID")
+print(index.report)
+status = index.table
+agree = (status["index_class"] == mss["SI_V"])[mss["SI_V"].notna()].mean()
 print(f"classes equal to the official ones: {agree:.1%}")
-status["class"].value_counts()'''),
+status["index_class"].value_counts()'''),
         ("md", "## Map (self-contained HTML) and GIS layers"),
-        ("code", '''karte = gebiete.merge(status[["PLR_ID", "index", "class"]], on="PLR_ID", how="left")
-m = quartier.choropleth(karte, "index", scheme="std_mean", title="Status-Index MSS 2021",
-                        tooltip=["PLR_NAME", "index", "class"], tiles=None)
+        ("code", '''karte = gebiete.merge(status[["PLR_ID", "index_value", "index_class"]], on="PLR_ID", how="left")
+m = quartier.choropleth(karte, "index_value", scheme="std_mean", title="Status-Index MSS 2021",
+                        name_col="PLR_NAME", tooltip=["PLR_NAME", "index_value", "index_class"],
+                        tiles=None)
 quartier.save_map(m, OUT / "status_index.html", offline=True)
 quartier.export_layers({"planungsraeume": karte}, OUT / "sozialbericht.gpkg",
+                       styles={"planungsraeume": "index_value"},
                        metadata={"source": "Amt für Statistik Berlin-Brandenburg; SenStadt MSS 2021",
                                  "licence": "CC BY 3.0 DE"})'''),
         ("md", "## Disclosure control: small counts never leave the house"),
         ("code", '''klein = gebiete[["PLR_ID", "PLR_NAME", "inhabitants_age_below_6", "geometry"]].copy()
 with quartier.disclosure(min_count=30, count_columns=["inhabitants_age_below_6"]):
     geschuetzt = quartier.apply_disclosure(klein)
-n = len(geschuetzt.attrs["quartier_suppressed"].get("inhabitants_age_below_6", []))
+n = int(geschuetzt.suppressed["inhabitants_age_below_6"].sum())
 print(f"{n} Planungsräume with fewer than 30 children (or needed to protect them) are suppressed")'''),
     ],
     "02_versorgung_pflege_berlin.ipynb": [
@@ -80,7 +85,9 @@ zellen = quartier.read_points(SHARED / "zensus2011_grid" / "berlin_zensus2011_10
 heime = quartier.read_facilities(SHARED / "berlin_facilities" / "pflegeeinrichtungen.geojson",
                                  capacity="platzzahl", crs=plr.crs)
 len(zellen), len(heime)'''),
-        ("code", '''versorgung = quartier.coverage(zellen, heime, max_cost=1000, demand_col="value", by=plr)
+        ("code", '''versorgung = quartier.coverage(zellen, heime, max_cost=1000, demand_col="value", by=plr,
+                               by_key="PLR_ID")
+print(versorgung.report)
 versorgung'''),
         ("code", '''d = versorgung.districts
 print(f"covered: {d['covered_population'].sum() / d['population'].sum():.1%} of people 80+")
@@ -101,7 +108,7 @@ sites, the care homes fixed as existing facilities; then future demand with a gr
                               key="PLR_ID", name="PLR_NAME")
 ew = quartier.read_table(SHARED / "berlin_population" /
                          "berlin-lor-population-2024-02-t2-planning-areas.csv", key="id")
-gebiete, _ = quartier.join_indicators(plr, ew)
+gebiete, _ = quartier.join_indicators(plr, ew, left_on="PLR_ID", right_on="id")
 nachfrage = gebiete[["PLR_ID", "PLR_NAME", "inhabitants_age_above_65", "geometry"]].copy()
 nachfrage["geometry"] = nachfrage.representative_point()
 kandidaten = quartier.read_facilities(
@@ -138,7 +145,8 @@ zellen = quartier.read_points(quartier.demo_path("bevoelkerung_100m.csv"), x="x"
                               source_crs="EPSG:25832")
 teile = quartier.read_districts(gpkg, key="stadtteil_id", name="name", layer="stadtteile")
 tabelle = quartier.read_table(quartier.demo_path("indikatoren_stadtteile.csv"), key="Stadtteil")
-teile, _ = quartier.join_indicators(teile, tabelle)'''),
+teile, _ = quartier.join_indicators(teile, tabelle, left_on="stadtteil_id",
+                                    right_on="Stadtteil")'''),
         ("code", '''dienste = [
     quartier.ServiceCheck("Kitas", einrichtungen[einrichtungen["art"] == "kita"], ["unter_6"],
                           800, "plaetze", 700, "Kinder unter 6 Jahren"),

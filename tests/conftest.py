@@ -27,6 +27,23 @@ def shared() -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def _default_settings():
+    """Every test starts in German without disclosure control, so no test can leak settings.
+
+    Resets both the process-wide defaults and the values of the test's context (tests run in
+    the main thread's context, which every test shares).
+    """
+    from quartier.reporting.disclosure_control import set_disclosure
+    from quartier.settings import set_language
+
+    set_language("de", process_wide=True)
+    set_disclosure(None, process_wide=True)
+    yield
+    set_language("de", process_wide=True)
+    set_disclosure(None, process_wide=True)
+
+
 # --- Berlin inputs used by several test modules: read once, handed out as copies ---------
 
 _BERLIN: dict = {}
@@ -46,7 +63,8 @@ def _berlin(shared: Path, name: str):
                 table = quartier.read_table(
                     shared / "berlin_population"
                     / "berlin-lor-population-2024-02-t2-planning-areas.csv", key="id")
-                _BERLIN[name], _ = quartier.join_indicators(plr, table)
+                _BERLIN[name], _ = quartier.join_indicators(plr, table, left_on="PLR_ID",
+                                                            right_on="id")
             elif name == "kitas":
                 _BERLIN[name] = quartier.read_facilities(
                     shared / "berlin_kitas" / "berlin-daycare-centers-2026-07-details.csv",

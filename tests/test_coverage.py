@@ -80,7 +80,7 @@ def test_berlin_80plus_near_care_homes_matches_brute_force(shared):
     plr = quartier.read_districts(
         shared / "berlin_lor" / "lor_planungsraeume_2021.shp", key="PLR_ID", name="PLR_NAME"
     )
-    res = quartier.coverage(cells, homes, max_cost=500, demand_col="value", by=plr)
+    res = quartier.coverage(cells, homes, max_cost=500, demand_col="value", by=plr, by_key="PLR_ID")
     # independent: full distance matrix with shapely
     dist = np.min(
         np.hypot(
@@ -167,7 +167,7 @@ def test_district_demand_follows_a_population_grid():
     w = res.samples[res.samples["unit"] == 0]
     assert sorted(w["population"].round(6).tolist()) == [100.0, 300.0]
     # O has no grid population: spread by area (reported), 400 m around (1000, 500)
-    assert res.samples.attrs["quartier_area_fallback"] == [1]
+    assert res.report.area_fallback == [1]
     assert 0 < u.loc["O", "share_covered"] < 1
 
 
@@ -177,7 +177,7 @@ def test_district_demand_from_the_zensus_raster(shared):
     table = quartier.read_table(
         shared / "berlin_population" / "berlin-lor-population-2024-02-t2-planning-areas.csv",
         key="id")
-    joined, _ = quartier.join_indicators(plr, table)
+    joined, _ = quartier.join_indicators(plr, table, left_on="PLR_ID", right_on="id")
     joined = joined[joined["PLR_ID"].str.startswith("01")]  # Mitte, to stay quick
     homes = quartier.read_facilities(
         shared / "berlin_facilities" / "pflegeeinrichtungen.geojson", capacity="platzzahl")
@@ -185,7 +185,7 @@ def test_district_demand_from_the_zensus_raster(shared):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", quartier.QuartierWarning)
         res = quartier.coverage(joined, homes, max_cost=500, demand_col="inhabitants_age_above_65",
-                                population=str(raster), by=joined)
+                                population=str(raster), by=joined, by_key="PLR_ID")
     u = res.units
     assert np.allclose(res.samples.groupby("unit")["population"].sum().reindex(u.index)
                        .fillna(0), u["population"])

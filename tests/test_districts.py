@@ -23,8 +23,10 @@ def test_berlin_planungsraeume_keep_their_metric_crs_and_string_keys(plr):
     assert plr["PLR_ID"].map(type).eq(str).all()
     assert plr["PLR_ID"].str.len().eq(8).all()
     assert plr["PLR_ID"].str.startswith("0").sum() > 0  # leading zeros survived
-    assert plr.attrs["quartier_key"] == "PLR_ID"
-    assert plr.attrs["quartier_name"] == "PLR_NAME"
+    # key and name are checked and kept as columns; nothing is recorded in attrs (the key
+    # and name column are passed on explicitly: by_key=, left_on=, name_col=)
+    assert {"PLR_ID", "PLR_NAME"} <= set(plr.columns)
+    assert not plr.attrs
     # areas in m² agree with the GROESSE_M2 attribute the office ships
     assert (plr.area / plr["GROESSE_M2"]).between(0.999, 1.001).all()
 
@@ -116,10 +118,12 @@ def test_invalid_geometry_is_repaired_and_reported(tmp_path):
     )
     path = tmp_path / "bowtie.gpkg"
     gdf.to_file(path)
-    with pytest.warns(quartier.QuartierWarning, match=r"1 invalid geometry .* key\(s\) 'A'"):
+    with pytest.warns(quartier.QuartierWarning, match=r"1 invalid geometry .* key\(s\) 'A'") as w:
         out = quartier.read_districts(path, key="id")
     assert out.is_valid.all()
-    assert out.attrs["quartier_repaired"] == ["A"]
+    # the repaired keys are named in the warning (no attrs)
+    assert [m for m in map(str, (x.message for x in w)) if "repaired" in m][0].count("'A'") == 1
+    assert not out.attrs
     assert out.area.iloc[0] == pytest.approx(50.0)  # both triangles kept
 
 

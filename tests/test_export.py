@@ -24,7 +24,8 @@ def plr(shared):
     t2 = quartier.read_table(shared / "berlin_population" /
                              "berlin-lor-population-2024-02-t2-planning-areas.csv", key="id")
     joined, _ = quartier.join_indicators(d, t2[["id", "inhabitants", "inhabitants_age_above_65",
-                                                "inhabitants_age_above_65_percentage"]])
+                                                "inhabitants_age_above_65_percentage"]],
+                                         left_on="PLR_ID", right_on="id")
     return joined.head(60)
 
 
@@ -91,6 +92,37 @@ def test_geopackage_holds_styles_and_metadata(plr, tmp_path):
     assert info["layer_metadata"]["licence"] == "CC BY 3.0 DE"
     side = json.loads((tmp_path / "bericht.gpkg.metadata.json").read_text(encoding="utf-8"))
     assert side["layers"] == ["plr", "punkte"] and side["software"].startswith("quartier")
+
+
+def test_styles_and_metadata_per_layer_are_explicit(tmp_path):
+    from shapely import Point, box
+
+    areas = gpd.GeoDataFrame({"id": ["01", "02", "03"], "a": [1.5, 2.5, 3.5],
+                              "share": [0.1, 0.5, 0.9], "b": [9.0, 8.0, 7.0]},
+                             geometry=[box(i, 0, i + 1, 1) for i in range(3)], crs="EPSG:25832")
+    sites = gpd.GeoDataFrame({"n": [1.0]}, geometry=[Point(0, 0)], crs="EPSG:25832")
+    sites.attrs["not json"] = object()  # a caller's attrs are neither read nor written out
+    out = quartier.export_layers(
+        {"areas": areas, "sites": sites}, tmp_path / "x.gpkg", styles={"areas": "share"},
+        metadata={"source": "Test", "sites": {"model": "p-median", "source": "Modell"}})[0]
+    with sqlite3.connect(out) as con:
+        qml = dict(con.execute("SELECT f_table_name, styleQML FROM layer_styles").fetchall())
+    assert 'attr="share"' in qml["areas"]  # not the last float column "b"
+    import pyogrio
+    assert pyogrio.read_info(out, layer="areas")["layer_metadata"]["source"] == "Test"
+    site_meta = pyogrio.read_info(out, layer="sites")["layer_metadata"]
+    assert (site_meta["model"], site_meta["source"]) == ("p-median", "Modell")
+    assert "areas" not in pyogrio.read_info(out, layer="areas")["layer_metadata"]
+    # one GeoJSON layer: its own metadata goes into the sidecar file
+    quartier.export_layers({"sites": sites}, tmp_path / "s.geojson",
+                           metadata={"sites": {"model": "p-median"}})
+    side = json.loads((tmp_path / "s.geojson.metadata.json").read_text(encoding="utf-8"))
+    assert side["model"] == "p-median" and side["layer"] == "sites"
+    quartier.export_layers({"sites": sites}, tmp_path / "s.parquet")  # attrs not carried along
+    assert len(gpd.read_parquet(tmp_path / "s.parquet")) == 1
+    with pytest.raises(quartier.ColumnError, match="'areas'.*'quote'"):
+        quartier.export_layers({"areas": areas}, tmp_path / "y.gpkg", styles={"areas": "quote"})
+    assert not areas.attrs
 
 
 def test_failed_export_leaves_the_previous_file_intact(plr, tmp_path, monkeypatch):

@@ -43,9 +43,13 @@ def line():
     return demand, supply
 
 
-def _run(line, **kw):
+def _result(line, **kw):
     demand, supply = line
-    return fca(demand, supply, max_cost=1000, demand_col="P", supply_col="S", **kw)
+    return fca(demand, supply, max_cost=1000, demand_col="P", capacity="S", **kw)
+
+
+def _run(line, **kw):
+    return _result(line, **kw).scores
 
 
 def test_hand_2sfca(line):
@@ -56,7 +60,7 @@ def test_hand_2sfca(line):
     assert np.allclose(a, [0.2, 0.32, 0.12], rtol=1e-12)
     # every place is shared out once: sum P A = 100*0.2 + 200*0.32 + 50*0.12 = 90 = 60 + 30
     assert (line[0]["P"] * a).sum() == pytest.approx(90)
-    assert np.allclose(a.attrs["quartier_fca"]["ratios"], [0.2, 0.12])
+    assert np.allclose(_result(line, method="2sfca").report.ratios, [0.2, 0.12])
     # per 1,000: 200, 320, 120 places per 1,000 people
     assert np.allclose(_run(line, method="2sfca", per=1000), [200, 320, 120])
 
@@ -102,17 +106,18 @@ def test_unreachable_and_zero_demand_are_defined(line):
     lonely = pd.concat([demand, gpd.GeoDataFrame(
         {"P": [7]}, geometry=[Point(-5000, 0)], crs="EPSG:25833", index=["i4"])])
     with pytest.warns(QuartierWarning, match="1 facility with 10 places has no demand"):
-        a = fca(lonely, far, max_cost=1000, demand_col="P", supply_col="S")
+        res = fca(lonely, far, max_cost=1000, demand_col="P", capacity="S")
+    a = res.scores
     # the lonely unit gets 0, not NaN; F3 contributes nothing and is reported
     assert a["i4"] == 0.0 and not a.isna().any()
-    info = a.attrs["quartier_fca"]
-    assert info["unreached"] == ["i4"] and info["unused_supply"] == ["F3"]
-    assert np.isnan(info["ratios"]["F3"])
+    info = res.report
+    assert info.unreached == ["i4"] and info.unused_supply == ["F3"]
+    assert np.isnan(info.ratios["F3"])
     assert np.allclose(a[["i1", "i2", "i3"]], [0.2, 0.32, 0.12])
     # a catchment with only zero demand: R undefined -> 0, not inf
     zero = demand.assign(P=[0, 0, 50])
     with pytest.warns(QuartierWarning, match="no demand"):
-        z = fca(zero, supply, max_cost=1000, demand_col="P", supply_col="S")
+        z = fca(zero, supply, max_cost=1000, demand_col="P", capacity="S").scores
     # F1 reaches only zeros (undefined); F2: R2 = 30 / 50 = 0.6 -> A2 = A3 = 0.6
     assert z.tolist() == [0.0, 0.6, 0.6]
 
@@ -138,27 +143,27 @@ def test_errors_are_clear(line):
     with pytest.raises(ValueError, match="takes no weights"):
         _run(line, method="2sfca", weights={500: 1})
     with pytest.raises(ColumnError, match="demand column 'EW'"):
-        fca(demand, supply, max_cost=500, demand_col="EW", supply_col="S")
+        fca(demand, supply, max_cost=500, demand_col="EW", capacity="S")
     with pytest.raises(ValueParseError, match="negative"):
-        fca(demand.assign(P=[1, -1, 2]), supply, max_cost=500, demand_col="P", supply_col="S")
+        fca(demand.assign(P=[1, -1, 2]), supply, max_cost=500, demand_col="P", capacity="S")
     with pytest.raises(CRSError, match="to_crs"):
-        fca(demand, supply.to_crs(25832), max_cost=500, demand_col="P", supply_col="S")
+        fca(demand, supply.to_crs(25832), max_cost=500, demand_col="P", capacity="S")
     on_top = supply.set_geometry([Point(0, 0), Point(1200, 0)])
     with pytest.raises(ValueError, match="min_cost"):
-        fca(demand, on_top, method="gravity", max_cost=1000, demand_col="P", supply_col="S")
+        fca(demand, on_top, method="gravity", max_cost=1000, demand_col="P", capacity="S")
     # e2sfca without max_cost: the largest step
     a = fca(demand, supply, method="e2sfca", max_cost=None, weights={500: 1, 1000: 0.5},
-            demand_col="P", supply_col="S")
+            demand_col="P", capacity="S").scores
     assert np.allclose(a, [0.2, 0.3, 0.2])
 
 
 def test_precomputed_costs_are_reused(line):
     demand, supply = line
     cm = cost_matrix(demand, supply, max_cost=5000)
-    a = fca(demand, supply, max_cost=1000, demand_col="P", supply_col="S", costs=cm)
+    a = fca(demand, supply, max_cost=1000, demand_col="P", capacity="S", costs=cm).scores
     assert np.allclose(a, [0.2, 0.32, 0.12])
     with pytest.raises(ValueError, match="cut at"):
-        fca(demand, supply, max_cost=9000, demand_col="P", supply_col="S", costs=cm)
+        fca(demand, supply, max_cost=9000, demand_col="P", capacity="S", costs=cm)
 
 
 # ---------------------------------------------------------------- PySAL access on Berlin
@@ -187,14 +192,15 @@ def _access(points, fac, col, cap, max_cost, weight_fn=None):
     return out["x_" + cap].reindex(points.index), cm
 
 
-def _agree(ours, theirs):
+def _agree(result, theirs):
+    ours = result.scores
     finite = np.isfinite(theirs.to_numpy())
     assert finite.sum() > 0.9 * len(theirs)
     assert np.allclose(ours[finite], theirs[finite], rtol=1e-9, atol=0)
     # where access has NaN (no facility in reach) quartier has a defined 0
     missing = theirs.isna().to_numpy()
     assert (ours[missing] == 0).all()
-    assert set(ours.index[missing]) <= set(ours.attrs["quartier_fca"]["unreached"])
+    assert set(ours.index[missing]) <= set(result.report.unreached)
 
 
 CASES = [
@@ -210,12 +216,12 @@ def test_berlin_2sfca_matches_access(berlin, which, col, cap, max_cost):
     theirs, cm = _access(points, fac, col, cap, max_cost)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", QuartierWarning)
-        ours = fca(points, fac, method="2sfca", max_cost=max_cost, demand_col=col, supply_col=cap)
+        ours = fca(points, fac, method="2sfca", max_cost=max_cost, demand_col=col, capacity=cap)
         again = fca(points, fac, method="2sfca", max_cost=max_cost, demand_col=col,
-                    supply_col=cap, costs=cm)
-    assert ours.attrs["quartier_fca"]["n_pairs"] == cm.n_pairs
+                    capacity=cap, costs=cm)
+    assert ours.report.n_pairs == cm.n_pairs
     _agree(ours, theirs)
-    assert np.allclose(ours.to_numpy(), again.to_numpy(), rtol=1e-12, atol=0)
+    assert np.allclose(ours.scores.to_numpy(), again.scores.to_numpy(), rtol=1e-12, atol=0)
 
 
 @pytest.mark.parametrize(("which", "col", "cap", "max_cost"), CASES)
@@ -227,7 +233,7 @@ def test_berlin_e2sfca_matches_access(berlin, which, col, cap, max_cost):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", QuartierWarning)
         ours = fca(points, fac, method="e2sfca", weights=steps, max_cost=max_cost,
-                   demand_col=col, supply_col=cap)
+                   demand_col=col, capacity=cap)
     _agree(ours, theirs)
 
 
@@ -243,7 +249,7 @@ def test_berlin_gravity_and_gaussian_match_access(berlin):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", QuartierWarning)
             ours = fca(points, kitas, method=method, decay=decay, min_cost=1.0, max_cost=1500,
-                       demand_col=col, supply_col=cap)
+                       demand_col=col, capacity=cap)
         _agree(ours, theirs)
 
 
@@ -266,10 +272,11 @@ def test_places_are_shared_out_exactly_once(demand, supply, radius, method):
                          geometry=[Point(x, y) for x, y, _ in supply], crs="EPSG:25832")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", QuartierWarning)
-        a = fca(d, s, method=method, max_cost=radius, demand_col="P", supply_col="S")
+        res = fca(d, s, method=method, max_cost=radius, demand_col="P", capacity="S")
+    a = res.scores
     assert np.isfinite(a).all() and (a >= 0).all()
-    info = a.attrs["quartier_fca"]
-    used = ~s.index.isin(info["unused_supply"])
+    info = res.report
+    used = ~s.index.isin(info.unused_supply)
     assert (d["P"] * a).sum() == pytest.approx(s["S"][used].sum(), rel=1e-9, abs=1e-9)
 
 
@@ -281,20 +288,21 @@ def _both(demand, supply, **kw):
         pytest.skip("numba is not installed: fca uses its numpy path only")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", QuartierWarning)
-        fast = fca(demand, supply, demand_col="P", supply_col="S", **kw)
+        fast = fca(demand, supply, demand_col="P", capacity="S", **kw)
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(kernel, "AVAILABLE", False)
-            slow = fca(demand, supply, demand_col="P", supply_col="S", **kw)
+            slow = fca(demand, supply, demand_col="P", capacity="S", **kw)
     return fast, slow
 
 
-def _same(fast, slow):
+def _same(fast_result, slow_result):
+    fast, slow = fast_result.scores, slow_result.scores
     assert fast.index.equals(slow.index) and fast.name == slow.name
     assert np.allclose(fast.to_numpy(), slow.to_numpy(), rtol=1e-12, atol=0)
-    a, b = fast.attrs["quartier_fca"], slow.attrs["quartier_fca"]
-    assert a["n_pairs"] == b["n_pairs"]
-    assert a["unused_supply"] == b["unused_supply"] and a["unreached"] == b["unreached"]
-    assert np.allclose(a["ratios"], b["ratios"], rtol=1e-12, atol=0, equal_nan=True)
+    a, b = fast_result.report, slow_result.report
+    assert a.n_pairs == b.n_pairs
+    assert a.unused_supply == b.unused_supply and a.unreached == b.unreached
+    assert np.allclose(a.ratios, b.ratios, rtol=1e-12, atol=0, equal_nan=True)
 
 
 #: lattice coordinates: many pairs exactly at the radius (3-4-5 triangles) and on cell borders
@@ -326,7 +334,7 @@ def test_kernel_matches_pair_path(demand, supply, radius, kw):
                          crs="EPSG:25832", index=[f"F{k}" for k in range(len(supply) + 1)])
     fast, slow = _both(d, s, max_cost=radius, **kw)
     _same(fast, slow)
-    assert "F" + str(len(supply)) in fast.attrs["quartier_fca"]["unused_supply"]
+    assert "F" + str(len(supply)) in fast.report.unused_supply
 
 
 def test_kernel_boundary_and_cell_borders_by_hand():
@@ -340,8 +348,8 @@ def test_kernel_boundary_and_cell_borders_by_hand():
     fast, slow = _both(demand, supply, method="2sfca", max_cost=1000)
     _same(fast, slow)
     # in reach: 600/800 (1000 m, the limit counts), 1000/0, 500/500; not 1000.0000001
-    assert fast.tolist() == [0.2, 0.2, 0.0, 0.2]
-    assert fast.attrs["quartier_fca"]["n_pairs"] == 3
+    assert fast.scores.tolist() == [0.2, 0.2, 0.0, 0.2]
+    assert fast.report.n_pairs == 3
 
 
 @pytest.mark.parametrize("n", [6000, 1500, 300])
@@ -362,7 +370,7 @@ def test_kernel_2sfca_whole_cells(n):
                               geometry=gpd.points_from_xy(*fxy.T))
     fast, slow = _both(demand, supply, method="2sfca", max_cost=radius)
     _same(fast, slow)
-    assert fast.attrs["quartier_fca"]["n_pairs"] > 0
+    assert fast.report.n_pairs > 0
     # 3-4-5 triangles: pairs at exactly the radius count, one step beyond does not
     d2 = gpd.GeoDataFrame({"P": [4.0, 6.0]}, crs="EPSG:25833", geometry=gpd.points_from_xy(
         [391_420.0, np.nextafter(391_700.0, 1e9)], [5_819_560.0, 5_819_000.0]))
@@ -370,7 +378,7 @@ def test_kernel_2sfca_whole_cells(n):
     s2["S"] = 5.0
     fast, slow = _both(pd.concat([d2, demand.iloc[5:]]), s2, method="2sfca", max_cost=radius)
     _same(fast, slow)
-    assert fast.iloc[0] > 0 and fast.iloc[1] == 0
+    assert fast.scores.iloc[0] > 0 and fast.scores.iloc[1] == 0
 
 def test_kernel_sparse_cells_polygons_and_errors():
     # two clusters 2,000 km apart with a 10 m radius: too many cells for a dense index,
@@ -386,18 +394,18 @@ def test_kernel_sparse_cells_polygons_and_errors():
     for kw in ({"method": "2sfca"}, {"method": "g2sfca", "decay": 5.0}):
         fast, slow = _both(demand, supply, max_cost=10, **kw)
         _same(fast, slow)
-        assert fast.attrs["quartier_fca"]["n_pairs"] > 0
+        assert fast.report.n_pairs > 0
     # polygons count at a point inside, as on the pair path
     cells = demand.set_geometry(demand.buffer(3, quad_segs=2))
     _same(*_both(cells, supply, method="2sfca", max_cost=10))
     # power gravity at cost 0 is still an error, missing geometries too
     on_top = supply.set_geometry(demand.geometry.iloc[:10].to_numpy())
     with pytest.raises(ValueError, match="min_cost"):
-        fca(demand, on_top, method="gravity", max_cost=10, demand_col="P", supply_col="S")
+        fca(demand, on_top, method="gravity", max_cost=10, demand_col="P", capacity="S")
     holes = demand.copy()
     holes.loc[3, "geometry"] = None
     with pytest.raises(QuartierError, match=r"1 demand row\(s\) have no geometry \(index \[3\]\)"):
-        fca(holes, supply, max_cost=10, demand_col="P", supply_col="S")
+        fca(holes, supply, max_cost=10, demand_col="P", capacity="S")
     # nothing on one side: zeros, as on the pair path
     _same(*_both(demand, supply.iloc[:0], method="2sfca", max_cost=10))
 

@@ -40,7 +40,7 @@ def test_coverage_gaps_ranked_by_uncovered_population(three):
     assert coverage_gaps(res, min_share=0.9, min_population=50)["key"].tolist() == ["02", "01"]
     units = coverage_gaps(res, level="units")
     assert units["ew"].tolist() == [200, 50, 40, 10]
-    de = coverage_gaps(res, min_share=0.9, labels="de")
+    de = coverage_gaps(res, min_share=0.9, lang="de")
     assert "key" in de and "nicht versorgt (Personen)" in de and "Rang" in de
 
 
@@ -59,15 +59,16 @@ def test_supply_gaps_by_deficit(three):
     d, _, fac = three
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", QuartierWarning)
-        s = supply(d, fac, demand_col="ew", capacity="plaetze", by_key="key", max_cost=1200,
-                   norm_per_1000=100)
+        res = supply(d, fac, demand_col="ew", capacity="plaetze", by_key="key", max_cost=1200,
+                     norm_per_1000=100)
+    s = res.table
     # the facility lies on the border of 01 and 02: in no district's interior (reported)
-    assert s.attrs["quartier_unassigned_facilities"] == [0]
-    g = supply_gaps(s)
+    assert res.report.unassigned_facilities == [0]
+    g = supply_gaps(res)
     assert g["gap"].is_monotonic_decreasing and (g["gap"] > 0).all()
     assert np.allclose(g.set_index("key")["gap"], (s.set_index("key")["required_places"]
                                                    - s.set_index("key")["places"])[g["key"]])
-    r = supply_gaps(s, view="in_reach")
+    r = supply_gaps(res, view="in_reach")
     assert np.allclose(r.set_index("key")["gap"],
                        (s.set_index("key")["required_places"]
                         - s.set_index("key")["places_in_reach"])[r["key"]])

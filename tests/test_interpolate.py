@@ -65,14 +65,16 @@ def lor(shared):
     ew = quartier.read_table(
         shared / "berlin_mss_2021" / "raw_mss_2021_kontext_indikatoren_k08_k14_k15.csv",
         key="PLR_ID", key_width=8)
-    old, report = quartier.join_indicators(old, gssa, key_width=8, strict=True)
+    old, report = quartier.join_indicators(old, gssa, left_on="broker Dow", right_on="plrID",
+                                           key_width=8, strict=True)
     assert report.matched == 448
     with pytest.warns(QuartierWarning, match="09041403"):  # Allende II: no EW row in the MSS
-        old, report = quartier.join_indicators(old, ew[["PLR_ID", "EW"]], key_width=8)
+        old, report = quartier.join_indicators(old, ew[["PLR_ID", "EW"]], left_on="broker Dow",
+                                               right_on="PLR_ID", key_width=8)
     assert report.unmatched_districts == ["09041403"]
     zensus = shared / "zensus2011_grid" / "berlin_zensus2011_100m_age_80plus.tif"
-    old = quiet(raster_sums, zensus, old, column="ew80")
-    new_80 = quiet(raster_sums, zensus, new, column="ew80")
+    old = quiet(raster_sums, zensus, old, key="broker Dow", column="ew80").table
+    new_80 = quiet(raster_sums, zensus, new, key="PLR_ID", column="ew80").table
     return {"old": old, "new": new, "new_80": new_80, "zensus": zensus}
 
 
@@ -95,6 +97,7 @@ def area_result(lor):
         return area_interpolate(
             lor["old"], lor["new"], extensive=["EW", "ew80"],
             intensive={**dict.fromkeys(INDICES, "EW"), "GESIx_2013": None},
+            source_key="broker Dow", target_key="PLR_ID",
         )
 
 
@@ -109,8 +112,8 @@ def overlay_table(source, target):
 
 
 def test_gssa_area_totals_preserved_and_losses_reported(lor, area_result):
-    out, old = area_result, lor["old"]
-    report = out.attrs["quartier_interpolation"]
+    out, old = area_result.table, lor["old"]
+    report = area_result.report
     assert isinstance(report, InterpolationReport) and report.method == "area"
     assert out["PLR_ID"].tolist() == lor["new"]["PLR_ID"].tolist()
     # complete counts (Zensus 80+ summed on the old PLR): nothing is lost but the border slivers
@@ -135,7 +138,7 @@ def test_gssa_area_totals_preserved_and_losses_reported(lor, area_result):
 def test_gssa_area_agrees_with_tobler(lor, area_result):
     from tobler.area_weighted import area_interpolate as tobler_area
 
-    old, new, out = lor["old"], lor["new"], area_result
+    old, new, out = lor["old"], lor["new"], area_result.table
     src = gpd.GeoDataFrame(geometry=old.geometry, crs=old.crs)
     src["EW"] = old["EW"].fillna(0.0).astype(float)  # tobler would fill NaN itself (read-only)
     src["ew80"] = old["ew80"].astype(float)
@@ -169,10 +172,11 @@ def test_gssa_area_agrees_with_tobler(lor, area_result):
 def test_gssa_population_weights_against_hand_oracle(lor, cells):
     old, new = lor["old"], lor["new"]
     with pytest.warns(QuartierWarning):
-        out = dasymetric_interpolate(old, new, extensive=["EW", "ew80"],
+        res = dasymetric_interpolate(old, new, extensive=["EW", "ew80"],
                                      intensive=dict.fromkeys(INDICES, "EW"),
-                                     population=cells, population_column="value")
-    report = out.attrs["quartier_interpolation"]
+                                     population=cells, population_col="value",
+                                     source_key="broker Dow", target_key="PLR_ID")
+    out, report = res.table, res.report
     t = report.totals.loc["ew80"]
     assert abs(t["target"] + t["outside"] - t["source"]) <= 1e-9 * t["source"]
     assert t["outside_share"] < 1e-3
@@ -210,9 +214,9 @@ def test_gssa_population_weights_against_hand_oracle(lor, cells):
 def test_population_weights_reproduce_direct_raster_sums(lor):
     """80+ counts moved old -> new with the 80+ grid as weights = 80+ grid summed on new."""
     old = lor["old"][["broker Dow", "ew80", "geometry"]]
-    old.attrs.update(lor["old"].attrs)
     with pytest.warns(QuartierWarning, match="without population"):
-        out = dasymetric_interpolate(old, lor["new"], extensive="ew80", population=lor["zensus"])
+        out = dasymetric_interpolate(old, lor["new"], extensive="ew80", population=lor["zensus"],
+                                     source_key="broker Dow", target_key="PLR_ID").table
     assert rel_diff(out["ew80"], lor["new_80"]["ew80"]) < 1e-9
     assert out["ew80"].sum() == pytest.approx(old["ew80"].sum(), rel=1e-9)
 
@@ -223,9 +227,9 @@ def test_raster_population_equals_csv_cells(lor, shared):
         shared / "zensus2011_grid" / "berlin_zensus2011_100m_age_80plus_cells.csv",
         x="x", y="y", source_crs="EPSG:3035")  # stays in EPSG:3035: reprojected inside
     a = quiet(dasymetric_interpolate, old, lor["new"], extensive="EW",
-              population=lor["zensus"])
+              population=lor["zensus"], source_key="broker Dow", target_key="PLR_ID").table
     b = quiet(dasymetric_interpolate, old, lor["new"], extensive="EW", population=cells,
-              population_column="value")
+              population_col="value", source_key="broker Dow", target_key="PLR_ID").table
     assert rel_diff(a["EW"], b["EW"]) < 1e-12
 
 
@@ -242,10 +246,10 @@ def test_rates_with_denominator_and_missing_values():
     tgt = squares(["x"], [(0, 0, 3, 1)])
     with pytest.warns(QuartierWarning, match="without a value"):
         out = area_interpolate(src, tgt, extensive="ew",
-                               intensive={"quote": "ew"}, source_key="key", target_key="key")
+                               intensive={"quote": "ew"}, source_key="key", target_key="key").table
     assert out["quote"].iloc[0] == pytest.approx((0.1 * 100 + 0.3 * 300) / 400, rel=1e-12)
     assert out["ew"].iloc[0] == pytest.approx(450.0)
-    out = quiet(area_interpolate, src, tgt, intensive=["quote"], source_key="key")
+    out = quiet(area_interpolate, src, tgt, intensive=["quote"], source_key="key").table
     assert out["quote"].iloc[0] == pytest.approx(0.2, rel=1e-12)  # area mean of known rates
 
 
@@ -253,10 +257,10 @@ def test_uncovered_source_and_empty_target_are_reported():
     src = squares(["a", "b"], [(0, 0, 2, 1), (10, 10, 11, 11)], ew=[100.0, 7.0])
     tgt = squares(["x", "y"], [(0, 0, 1, 1), (50, 50, 51, 51)])
     with pytest.warns(QuartierWarning) as caught:
-        out = area_interpolate(src, tgt, extensive="ew", source_key="key", target_key="key")
+        res = area_interpolate(src, tgt, extensive="ew", source_key="key", target_key="key")
     text = str(caught[0].message)
     assert "'b'" in text and "'y'" in text and "outside every target" in text
-    report = out.attrs["quartier_interpolation"]
+    out, report = res.table, res.report
     assert report.totals.loc["ew", "outside"] == pytest.approx(57.0)
     assert report.outside.loc["b", "ew"] == pytest.approx(7.0)
     assert report.outside.loc["a", "share"] == pytest.approx(0.5)
@@ -270,7 +274,7 @@ def test_overlapping_targets_are_reported():
     tgt = squares(["x", "y"], [(0, 0, 2, 1), (1, 0, 2, 1)])
     with pytest.warns(QuartierWarning, match="overlap"):
         out = area_interpolate(src, tgt, extensive="ew", source_key="key")
-    assert out.attrs["quartier_interpolation"].overlapping == ["a"]
+    assert out.report.overlapping == ["a"]
 
 
 def test_weights_are_reusable_and_checked():
@@ -278,8 +282,9 @@ def test_weights_are_reusable_and_checked():
     tgt = squares(["x", "y"], [(0, 0, 1.5, 1), (1.5, 0, 2, 1)])
     w = interpolation_weights(src, tgt, source_key="key", target_key="key")
     a = area_interpolate(src, tgt, extensive=["ew", "k"], weights=w, source_key="key",
-                         target_key="key")
-    b = area_interpolate(src, tgt, extensive=["ew", "k"], source_key="key", target_key="key")
+                         target_key="key").table
+    b = area_interpolate(src, tgt, extensive=["ew", "k"], source_key="key",
+                         target_key="key").table
     pd.testing.assert_frame_equal(a.drop(columns="geometry"), b.drop(columns="geometry"))
     with pytest.raises(ColumnError, match="other districts"):
         area_interpolate(src, tgt.iloc[:1], extensive="ew", weights=w, source_key="key",
@@ -295,10 +300,10 @@ def test_dasymetric_zero_population_falls_back_to_area():
     pop = gpd.GeoDataFrame({"p": [1.0, 2.0]}, geometry=[Point(0.5, 0.5), Point(1.5, 0.5)],
                            crs="EPSG:25832")
     with pytest.warns(QuartierWarning, match="without population"):
-        out = dasymetric_interpolate(src, tgt, extensive="ew", population=pop,
-                                     population_column="p", source_key="key")
-    assert out["ew"].tolist() == pytest.approx([30.0, 60.0 + 40.0])
-    assert out.attrs["quartier_interpolation"].zero_population == ["b"]
+        res = dasymetric_interpolate(src, tgt, extensive="ew", population=pop,
+                                     population_col="p", source_key="key")
+    assert res.table["ew"].tolist() == pytest.approx([30.0, 60.0 + 40.0])
+    assert res.report.zero_population == ["b"]
 
 
 @st.composite
@@ -322,13 +327,13 @@ def test_mass_is_preserved_on_random_partitions(source, target, counts, shrink):
                   n=counts[: len(source)] + [0.0] * max(0, len(source) - 36))
     tgt = squares([str(i) for i in range(len(target))], target)
     total = src["n"].sum()
-    out = area_interpolate(src, tgt, extensive="n")
+    out = area_interpolate(src, tgt, extensive="n").table
     assert abs(out["n"].sum() - total) <= 1e-9 * max(total, 1.0)
     # targets covering only part of the area: what is not placed is reported
     part = tgt.assign(geometry=tgt.scale(shrink, 1.0, origin=(0, 0)))
-    out = quiet(area_interpolate, src, part, extensive="n")
-    t = out.attrs["quartier_interpolation"].totals.loc["n"]
-    assert abs(out["n"].sum() + t["outside"] - total) <= 1e-9 * max(total, 1.0)
+    res = quiet(area_interpolate, src, part, extensive="n")
+    t = res.report.totals.loc["n"]
+    assert abs(res.table["n"].sum() + t["outside"] - total) <= 1e-9 * max(total, 1.0)
 
 
 # --------------------------------------------------------------------------- bad inputs
@@ -364,7 +369,7 @@ def test_negative_and_text_counts_are_refused():
     with pytest.raises(ColumnError, match="'txt' of source is not numeric"):
         area_interpolate(src, src, extensive="txt")
     # a negative rate (an index) is fine as intensive
-    out = area_interpolate(src, src, intensive=["ew"], source_key="key")
+    out = area_interpolate(src, src, intensive=["ew"], source_key="key").table
     assert out["ew"].tolist() == pytest.approx([5.0, -3.0])
 
 
@@ -373,10 +378,10 @@ def test_population_input_errors():
     pop = gpd.GeoDataFrame({"p": [np.nan]}, geometry=[Point(0.5, 0.5)], crs="EPSG:25832")
     with pytest.raises(ColumnError, match="needs population="):
         dasymetric_interpolate(src, src, extensive="ew")
-    with pytest.raises(ColumnError, match="population_column="):
+    with pytest.raises(ColumnError, match="population_col="):
         dasymetric_interpolate(src, src, extensive="ew", population=pop)
     with pytest.raises(ColumnError, match="empty value.*fillna"):
-        dasymetric_interpolate(src, src, extensive="ew", population=pop, population_column="p")
+        dasymetric_interpolate(src, src, extensive="ew", population=pop, population_col="p")
     with pytest.raises(ColumnError, match="negative"):
         dasymetric_interpolate(src, src, extensive="ew", population=pop.assign(p=-1.0),
-                               population_column="p")
+                               population_col="p")

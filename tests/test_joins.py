@@ -33,7 +33,9 @@ def _total_with_csv_module(path, column):
 
 def test_planungsraeume_join_population_t2_completely_and_keep_the_total(plr, t2_path):
     t2 = quartier.read_table(t2_path, key="id")
-    joined, report = quartier.join_indicators(plr, t2, strict=True)
+    joined, report = quartier.join_indicators(plr, t2, left_on="PLR_ID", right_on="id",
+                                              strict=True)
+    assert not joined.attrs and not t2.attrs
     assert report.matched == 542 and len(joined) == 542
     assert report.complete
     assert report.unmatched_districts == [] and report.unmatched_rows == []
@@ -75,7 +77,7 @@ def test_broken_keys_are_listed_exactly(plr, t2_path):
     replaced = {"01100101": "1100101", "04300414": "0430041X", "12601235": "99999999"}
     broken["id"] = broken["id"].replace(replaced)
     with pytest.warns(quartier.QuartierWarning):
-        joined, report = quartier.join_indicators(plr, broken)
+        joined, report = quartier.join_indicators(plr, broken, left_on="PLR_ID", right_on="id")
     assert sorted(report.unmatched_districts) == sorted(originals)
     assert report.unmatched_rows == sorted(replaced.values())
     assert report.matched == 539
@@ -84,7 +86,7 @@ def test_broken_keys_are_listed_exactly(plr, t2_path):
     for key in [*originals, *replaced.values()]:
         assert key in text
     with pytest.raises(JoinError) as err:
-        quartier.join_indicators(plr, broken, strict=True)
+        quartier.join_indicators(plr, broken, left_on="PLR_ID", right_on="id", strict=True)
     assert "01100101" in str(err.value) and "strict=False" in str(err.value)
 
 
@@ -116,9 +118,15 @@ def test_column_clash_gets_suffix_and_missing_key_column_is_named():
         quartier.join_indicators(_districts(), table.rename(columns={"id": "ID"}), on="id")
 
 
-def test_keys_must_be_named_when_not_recorded():
-    with pytest.raises(JoinError, match="on="):
+def test_keys_must_be_named():
+    with pytest.raises(ColumnError, match="left_on=.*right_on=.*on="):
         quartier.join_indicators(_districts(), pd.DataFrame({"id": ["01"]}))
+    with pytest.raises(ColumnError, match="right_on=") as err:
+        quartier.join_indicators(_districts(), pd.DataFrame({"id": ["01"]}), left_on="id")
+    assert "left_on=" not in str(err.value).split("Pass")[1].split(",")[0]
+    with pytest.raises(JoinError, match="either on= or left_on="):
+        quartier.join_indicators(_districts(), pd.DataFrame({"id": ["01"]}), on="id",
+                                 left_on="id")
 
 
 def test_integer_keys_are_compared_as_strings_after_padding():

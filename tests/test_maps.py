@@ -59,7 +59,7 @@ def berlin(shared):
     table = quartier.read_table(
         shared / "berlin_population" / "berlin-lor-population-2024-02-t2-planning-areas.csv",
         key="id")
-    joined, report = quartier.join_indicators(districts, table)
+    joined, report = quartier.join_indicators(districts, table, left_on="PLR_ID", right_on="id")
     assert report.complete
     return joined
 
@@ -135,9 +135,10 @@ def test_language_setting_is_the_default():
 
 def test_missing_and_suppressed_are_distinct_and_never_show_the_value():
     gdf = _districts([1.0, np.nan, 987654.0, 4.0, 5.0])
-    gdf.attrs["quartier_suppressed"] = {"wert": [2]}
-    gdf.attrs["quartier_name"] = "name"  # as read_districts(name=...) records it
-    html = choropleth(gdf, "wert", k=2, tiles=None).get_root().render()
+    suppressed = pd.Series([False, False, True, False, False], index=gdf.index)
+    html = choropleth(gdf, "wert", k=2, tiles=None, name_col="name",
+                      suppressed=suppressed).get_root().render()
+    assert not gdf.attrs
     props = [f["properties"] for f in _features(html)]
     assert [p["_fill"] for p in props][1:3] == [MISSING_COLOUR, SUPPRESSED_COLOUR]
     assert MISSING_COLOUR != SUPPRESSED_COLOUR
@@ -151,14 +152,15 @@ def test_missing_and_suppressed_are_distinct_and_never_show_the_value():
 def test_disclosure_control_is_applied_before_classifying(monkeypatch):
     calls = []
 
-    def fake_disclosure(frame):  # suppress counts below 3, as the real rules will
+    def fake_disclosure(frame, *, rates=None, suppressed=None, rules=None):  # counts below 3
         calls.append(len(frame))
         out = frame.copy()
         rows = [i for i, v in enumerate(out["n"]) if 0 < v < 3]
         out["n"] = out["n"].astype(float)
         out.iloc[rows, out.columns.get_loc("n")] = np.nan
-        out.attrs["quartier_suppressed"] = {"n": rows}
-        return out
+        mask = pd.DataFrame(False, index=frame.index, columns=frame.columns)
+        mask.iloc[rows, mask.columns.get_loc("n")] = True
+        return quartier.DisclosureResult(out, mask)
 
     monkeypatch.setattr(_classes, "apply_disclosure", fake_disclosure)
     gdf = _districts([10.0, 20.0, 30.0, 40.0])
@@ -171,6 +173,46 @@ def test_disclosure_control_is_applied_before_classifying(monkeypatch):
     # the suppressed counts colour the "n" layer as suppressed
     html = choropleth(gdf, "n", k=2, tiles=None).get_root().render()
     assert [f["properties"]["_fill"] for f in _features(html)].count(SUPPRESSED_COLOUR) == 2
+
+
+def test_sorted_protected_table_marks_the_right_district():
+    gdf = _districts([10.0, 20.0, 30.0, 40.0], names=["Nord", "Ost", "Süd", "West"])
+    gdf["n"] = [2, 17, 1, 40]
+    with quartier.disclosure(3, secondary=False):
+        protected = quartier.apply_disclosure(gdf)
+    assert protected.suppressed["n"].tolist() == [True, False, True, False]
+    # sort the protected table (largest first), then map it with its mask: matched by label
+    ordered = protected.table.sort_values("wert", ascending=False)
+    html = choropleth(ordered, "n", k=2, tiles=None, name_col="name",
+                      suppressed=protected.suppressed).get_root().render()
+    props = [f["properties"] for f in _features(html)]
+    blocked = [p["t0"] for p in props if p["_fill"] == SUPPRESSED_COLOUR]
+    assert sorted(blocked) == ["Nord", "Süd"]
+    assert [p["t1"] for p in props if p["t0"] in ("Ost", "West")] == ["40", "17"]
+    # a Series mask of the office, sorted differently from the frame, also goes by label
+    office = pd.Series([False, False, False, True], index=gdf.index)  # "West"
+    html = choropleth(ordered, "wert", k=2, tiles=None, name_col="name",
+                      suppressed=office.sort_index(ascending=False)).get_root().render()
+    props = [f["properties"] for f in _features(html)]
+    assert [p["t0"] for p in props if p["_fill"] == SUPPRESSED_COLOUR] == ["West"]
+    assert not ordered.attrs and not gdf.attrs
+
+
+def test_rates_follow_their_counts_on_the_map():
+    gdf = _districts([10.0, 20.0, 30.0, 40.0])
+    gdf["n"] = [2, 17, 1, 40]
+    gdf["ew"] = [100, 170, 150, 400]
+    gdf["quote"] = 100 * gdf["n"] / gdf["ew"]
+    with quartier.disclosure(3, secondary=False):
+        html = choropleth(gdf, "quote", k=2, tiles=None, rates={"quote": ("n", "ew")},
+                          tooltip=["name", "quote"]).get_root().render()
+    props = [f["properties"] for f in _features(html)]
+    assert [p["_fill"] == SUPPRESSED_COLOUR for p in props] == [True, False, True, False]
+
+
+def test_name_col_is_checked():
+    with pytest.raises(quartier.ColumnError, match="name_col"):
+        choropleth(_districts([1.0, 2.0]), "wert", name_col="NAME", tiles=None)
 
 
 # --- escaping -----------------------------------------------------------------------------------

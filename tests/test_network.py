@@ -170,8 +170,8 @@ def test_cutoffs_of_zero_or_below_are_errors():
             net.cost_matrix(pts, pts, max_cost=bad)
         with pytest.raises(ValueError, match="max_cost must be greater than 0"):
             net.nearest(pts, pts, max_cost=bad)
-        with pytest.raises(ValueError, match="cut-offs must be greater than 0"):
-            isochrones(net, pts, [5, bad])
+        with pytest.raises(ValueError, match="max_cost must be greater than 0"):
+            isochrones(pts, network=net, max_cost=[5, bad])
     with pytest.raises(ValueError, match="max_snap must be greater than 0"):
         StreetNetwork.from_lines(lines([(0, 0), (1, 0)]), max_snap=0)
 
@@ -263,10 +263,10 @@ def test_demo_coverage_along_the_streets(demo):
         network=walk,
     )
     straight = coverage(cells, treffs, max_cost=500, demand_col="ew_65plus")
-    share = res.units.attrs["quartier_covered_total"] / res.units.attrs["quartier_demand_total"]
+    share = res.report.covered_total / res.report.demand_total
     share_straight = (
-        straight.units.attrs["quartier_covered_total"]
-        / straight.units.attrs["quartier_demand_total"]
+        straight.report.covered_total
+        / straight.report.demand_total
     )
     assert 0 < share < 1
     # 10 minutes at 3 km/h is 500 m along the streets: never more than 500 m straight

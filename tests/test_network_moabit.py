@@ -162,24 +162,24 @@ def test_catchments_of_care_homes_and_kitas_are_nested(roads, moabit_facilities)
     walk = quiet(StreetNetwork.from_lines, roads, "senior", crs=CRS, unit="min")
     care, kitas = moabit_facilities
     for fac in (care, kitas):
-        iso = isochrones(walk, fac, [5, 10, 15])
+        iso = isochrones(fac, network=walk, max_cost=[5, 10, 15])
         assert len(iso) == 3 * len(fac)
         assert not iso.is_empty.any() and (iso.area > 0).all()
         for _, grp in iso.groupby("point", sort=False):
-            g5, g10, g15 = grp.sort_values("cutoff").geometry.to_numpy()
+            g5, g10, g15 = grp.sort_values("max_cost").geometry.to_numpy()
             assert g5.difference(g10).area < 1e-3 and g10.difference(g15).area < 1e-3
             assert g5.area < g15.area
         # within 15 minutes at 3 km/h: at most 750 m plus the buffer from the facility
         pts = shapely.get_coordinates(fac.geometry)
-        far = iso[iso["cutoff"] == 15].geometry.to_numpy()
+        far = iso[iso["max_cost"] == 15].geometry.to_numpy()
         reach = [shapely.hausdorff_distance(shapely.Point(p), g) for p, g in zip(pts, far, strict=True)]
         assert max(reach) <= 750 + 50 + 1
-    merged = isochrones(walk, kitas, [5, 10, 15], dissolve=True)
-    assert merged["cutoff"].tolist() == [5, 10, 15] and (merged["points"] == len(kitas)).all()
+    merged = isochrones(kitas, network=walk, max_cost=[5, 10, 15], dissolve=True)
+    assert merged["max_cost"].tolist() == [5, 10, 15] and (merged["points"] == len(kitas)).all()
     # straight-line circles contain the street catchments of the same reach in metres
     walk_m = quiet(StreetNetwork.from_lines, roads, crs=CRS)
-    street = isochrones(walk_m, care.iloc[:3], [500], buffer=1)
-    circles = isochrones(None, care.iloc[:3], [501])
+    street = isochrones(care.iloc[:3], network=walk_m, max_cost=[500], buffer=1)
+    circles = isochrones(care.iloc[:3], network=None, max_cost=[501])
     for s, c in zip(street.geometry, circles.geometry, strict=True):
         assert s.difference(c).area < 1e-6
 
@@ -187,7 +187,7 @@ def test_catchments_of_care_homes_and_kitas_are_nested(roads, moabit_facilities)
 def test_service_areas_split_moabit_between_care_homes(roads, moabit_facilities):
     walk = quiet(StreetNetwork.from_lines, roads, crs=CRS)
     care, _ = moabit_facilities
-    sa = service_areas(walk, care)
+    sa = service_areas(care, network=walk)
     assert list(sa.index) == list(care.index)
     assert (sa.area > 0).all()
     union = shapely.union_all(sa.geometry.values)

@@ -30,3 +30,20 @@ def test_notebook_runs(path, shared, tmp_path, monkeypatch):
 def test_notebooks_exist_for_each_planning_task():
     assert len(NOTEBOOKS) >= 4
     assert os.path.basename(NOTEBOOKS[0]).startswith("01_")
+
+
+def test_settings_persist_across_notebook_cells(tmp_path):
+    # settings are context-local (ContextVars); some Jupyter kernels ran each cell in a fresh
+    # context (ipykernel < 6, 7.0.0), which would silently drop set_language/set_disclosure
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("import quartier\nquartier.set_language('en')\n"
+                                  "quartier.set_disclosure(3)"),
+        nbformat.v4.new_code_cell("assert quartier.get_language() == 'en'\n"
+                                  "assert quartier.get_disclosure().min_count == 3"),
+    ]
+    client = NotebookClient(nb, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}})
+    client.execute()
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import quartier
@@ -193,7 +194,7 @@ def berlin(shared):
     table = quartier.read_table(
         shared / "berlin_population" / "berlin-lor-population-2024-02-t2-planning-areas.csv",
         key="id")
-    joined, report = quartier.join_indicators(districts, table)
+    joined, report = quartier.join_indicators(districts, table, left_on="PLR_ID", right_on="id")
     assert report.complete and len(joined) == 542
     # one name that tries to inject markup; one district without a value, one suppressed
     joined = joined.copy()
@@ -201,15 +202,20 @@ def berlin(shared):
     joined["ew"] = joined["inhabitants"].astype(float)
     joined.loc[joined.index[1], "ew"] = np.nan
     joined.loc[joined.index[2], "ew"] = np.nan
-    joined.attrs["quartier_suppressed"] = {"ew": [2]}
     return joined
+
+
+def _suppressed(joined):
+    """The statistics office suppressed the third district's inhabitants."""
+    return pd.Series(joined.index == joined.index[2], index=joined.index)
 
 
 @pytest.fixture(scope="module")
 def berlin_page(berlin, tmp_path_factory):
     out = tmp_path_factory.mktemp("offline")
     m = choropleth(berlin, ["ew", "inhabitants_age_above_65_percentage"], prefer_canvas=False,
-                   name=["Einwohner", "Anteil 65+ (%)"])
+                   name=["Einwohner", "Anteil 65+ (%)"], name_col="PLR_NAME",
+                   suppressed=pd.DataFrame({"ew": _suppressed(berlin)}))
     kitas = berlin.head(5).copy()
     kitas["geometry"] = kitas.representative_point()
     add_facilities(m, kitas, name="Einrichtungen", popup="PLR_NAME")

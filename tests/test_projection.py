@@ -111,7 +111,7 @@ def test_deficit_from_facility_points():
     req = pd.DataFrame({"district": ["01", "02"], "year": 2030, "group": "65+",
                         "required_places": [30, 5]})
     with pytest.warns(QuartierWarning, match="1 facilities lie in no district"):
-        out = place_deficit(req, fac, places_col="plaetze", districts=districts, key="id")
+        out = place_deficit(req, fac, capacity="plaetze", districts=districts, key="id")
     assert out["existing_places"].tolist() == [25, 0] and out["deficit"].tolist() == [5, 5]
 
 
@@ -127,7 +127,7 @@ def test_berlin_care_places_per_planning_area(shared):
         out = future_demand(table, key="id", value="inhabitants_age_above_65", base_year=2024,
                             annual_growth=0.01, years=[2030, 2035], group="65+",
                             norm_per_1000=35, reserve=0.05, existing=homes,
-                            places_col="platzzahl", districts=plr.rename(columns={"PLR_ID": "id"}))
+                            capacity="platzzahl", districts=plr.rename(columns={"PLR_ID": "id"}))
     assert len(out) == 2 * 542 and set(out["year"]) == {2030, 2035}
     y30 = out[out["year"] == 2030]
     expected = table["inhabitants_age_above_65"].sum() * 1.01 ** 6

@@ -34,7 +34,8 @@ def test_zensus_tif_sums_per_planungsraum_agree_with_the_cell_csv(berlin):
     with rasterio.open(berlin["tif"]) as src:
         assert src.crs.to_epsg() == 3035  # districts are in EPSG:25833
     with pytest.warns(QuartierWarning, match="outside every district"):
-        sums = raster_sums(berlin["tif"], plr, key="PLR_ID", column="ew80")
+        res = raster_sums(berlin["tif"], plr, key="PLR_ID", column="ew80")
+    sums = res.table
     assert sums.crs == plr.crs and sums.index.equals(plr.index)
     assert sums["PLR_ID"].tolist() == plr["PLR_ID"].tolist()
 
@@ -49,7 +50,7 @@ def test_zensus_tif_sums_per_planungsraum_agree_with_the_cell_csv(berlin):
     counted = joined.groupby("PLR_ID").size().reindex(plr["PLR_ID"], fill_value=0)
     np.testing.assert_array_equal(sums["ew80_cells"].to_numpy(), counted.to_numpy())
 
-    report = sums.attrs["quartier_raster"]
+    report = res.report
     assert isinstance(report, RasterReport)
     assert report.in_districts == sums["ew80"].sum()
     assert report.in_districts + report.outside == report.read_total
@@ -64,9 +65,10 @@ def test_all_touched_adds_only_cells_no_district_had(berlin):
     plr = berlin["plr"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", QuartierWarning)
-        centre = raster_sums(berlin["tif"], plr)
-        touched = raster_sums(berlin["tif"], plr, all_touched=True)
-    a, b = centre.attrs["quartier_raster"], touched.attrs["quartier_raster"]
+        centre_res = raster_sums(berlin["tif"], plr, key="PLR_ID")
+        touched_res = raster_sums(berlin["tif"], plr, key="PLR_ID", all_touched=True)
+    centre, touched = centre_res.table, touched_res.table
+    a, b = centre_res.report, touched_res.report
     assert (touched["raster_sum"] >= centre["raster_sum"]).all()
     assert b.in_districts > a.in_districts and b.outside < a.outside
     assert b.in_districts + b.outside == b.read_total == a.read_total
@@ -102,9 +104,10 @@ def test_float_raster_with_nan_and_nodata(tmp_path):
                         nodata=-9.0, dtype="float64")
     d = gpd.GeoDataFrame({"id": ["all"]}, geometry=[box(4550000, 3269800, 4550200, 3270000)],
                          crs="EPSG:3035")
-    out = raster_sums(path, d.to_crs("EPSG:25833"), key="id")
+    res = raster_sums(path, d.to_crs("EPSG:25833"), key="id")
+    out = res.table
     assert out["raster_sum"].tolist() == [3.5] and out["raster_sum_cells"].tolist() == [2]
-    assert out.attrs["quartier_raster"].nodata_cells == 2
+    assert res.report.nodata_cells == 2
     assert raster_cells(path)["value"].tolist() == [1.5, 2.0]
 
 
@@ -139,5 +142,5 @@ def test_raster_errors(tmp_path):
 def test_districts_outside_the_raster_get_zero(tmp_path):
     path = write_raster(tmp_path / "g.tif", np.array([[4]], dtype="int32"))
     far = gpd.GeoDataFrame({"id": ["far"]}, geometry=[box(0, 0, 10, 10)], crs="EPSG:3035")
-    out = raster_sums(path, far)
+    out = raster_sums(path, far).table
     assert out["raster_sum"].tolist() == [0.0]

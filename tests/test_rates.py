@@ -29,7 +29,7 @@ def t2_plr(shared):
 @pytest.mark.parametrize(("level", "width"), [("district-regions", 6), ("districts", 2)])
 def test_aggregate_reproduces_office_tables(shared, t2_plr, level, width):
     counts = _counts(t2_plr)
-    ours = aggregate(t2_plr, to="id", by_prefix=width, counts=counts,
+    ours = aggregate(t2_plr, to="id", key="id", by_prefix=width, counts=counts,
                      rates={"share_65": ("inhabitants_age_above_65", "inhabitants")})
     office = quartier.read_table(shared / POP.format(level), key="id")
     assert ours["id"].tolist() == sorted(office["id"])
@@ -49,8 +49,11 @@ def test_aggregate_by_official_lookup(shared, t2_plr):
     lor = quartier.read_table(shared / "berlin_lor/LOR_2021_hierarchy.csv",
                               key="Planungsraum (Nummer)")
     counts = _counts(t2_plr)
-    by_lookup = aggregate(t2_plr, to="Prognoseraum (Nummer)", lookup=lor, counts=counts)
-    by_prefix = aggregate(t2_plr, to="Prognoseraum (Nummer)", by_prefix=4, counts=counts)
+    by_lookup = aggregate(t2_plr, to="Prognoseraum (Nummer)", key="id", lookup=lor,
+                          lookup_key="Planungsraum (Nummer)", counts=counts)
+    by_prefix = aggregate(t2_plr, to="Prognoseraum (Nummer)", key="id", by_prefix=4,
+                          counts=counts)
+    assert not by_lookup.attrs and not by_prefix.attrs and not t2_plr.attrs
     assert len(by_lookup) == 58
     pd.testing.assert_frame_equal(by_lookup, by_prefix, check_like=True)
 
@@ -72,8 +75,10 @@ def test_lookup_reports_areas_without_rows():
 def test_lookup_frame_needs_key():
     table = pd.DataFrame({"plr": ["01"], "ew": [1]})
     lookup = pd.DataFrame({"low": ["01"], "bzr": ["A"]})
-    with pytest.raises(ColumnError, match="read_table\\(path, key="):
+    with pytest.raises(ColumnError, match="lookup_key="):
         aggregate(table, to="bzr", key="plr", lookup=lookup)
+    assert aggregate(table, to="bzr", key="plr", lookup=lookup,
+                     lookup_key="low")["bzr"].tolist() == ["A"]
     lookup = lookup.rename(columns={"low": "plr"})
     assert aggregate(table, to="bzr", key="plr", lookup=lookup)["bzr"].tolist() == ["A"]
 
@@ -84,8 +89,10 @@ def test_rates_recomputed_not_averaged():
     assert table["quote"].tolist() == [10.0, 10.0]
     table.loc[0, "alo"] = 9  # 90 %, the naive mean would be 50 %
     table = rate(table, "alo", "ew", name="quote")
-    out = aggregate(table, to="bez", key="plr", by_prefix=2)
+    assert not table.attrs  # the rate's counts are named explicitly below
+    out = aggregate(table, to="bez", key="plr", by_prefix=2, rates={"quote": ("alo", "ew")})
     assert out["quote"].iloc[0] == pytest.approx(99 / 910 * 100)
+    assert not out.attrs
 
 
 def test_rate_zero_denominator_is_nan_not_inf():

@@ -44,7 +44,7 @@ def test_three_services_one_table(musterstadt):
     teile, cells, by_service = musterstadt
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", QuartierWarning)
-        t = service_table(cells, by_service, SPEC, by=teile)
+        t = service_table(cells, by_service, SPEC, by=teile, by_key="stadtteil_id")
     assert t.columns.tolist() == ["district", *TABLE_COLUMNS]
     assert len(t) == 3 * len(teile)
     assert t.groupby("service").size().to_dict() == {s: len(teile) for s in by_service}
@@ -59,9 +59,10 @@ def test_three_services_one_table(musterstadt):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", QuartierWarning)
         cov = quartier.coverage(cells, by_service["Kitas"], max_cost=800, demand_col="unter_6",
-                                by=teile)
+                                by=teile, by_key="stadtteil_id")
         sup = supply(cells, by_service["Kitas"], demand_col="unter_6", capacity="plaetze",
-                     by=teile, max_cost=800, norm_per_1000=600, method="e2sfca")
+                     by=teile, by_key="stadtteil_id", max_cost=800, norm_per_1000=600,
+                     method="e2sfca").table
     k = t[t["service"] == "Kitas"].set_index("district")
     assert np.allclose(k["covered_population"], cov.districts.set_index("stadtteil_id")
                        ["covered_population"].loc[k.index])
@@ -76,16 +77,16 @@ def test_spec_as_dataframe_and_errors(musterstadt):
     frame = pd.DataFrame(SPEC[:2])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", QuartierWarning)
-        t = service_table({"zensus": cells}, by_service, frame, by=teile)
+        t = service_table({"zensus": cells}, by_service, frame, by=teile, by_key="stadtteil_id")
     assert set(t["service"]) == {"Pflegeheime", "Seniorentreffs"}
     with pytest.raises(quartier.QuartierError, match="lacks 'max_cost'"):
-        service_table(cells, by_service, [{"service": "Kitas", "target": "unter_6"}], by=teile)
+        service_table(cells, by_service, [{"service": "Kitas", "target": "unter_6"}], by=teile, by_key="stadtteil_id")
     with pytest.raises(quartier.QuartierError, match="unknown key"):
-        service_table(cells, by_service, [{**SPEC[0], "radius": 3}], by=teile)
+        service_table(cells, by_service, [{**SPEC[0], "radius": 3}], by=teile, by_key="stadtteil_id")
     with pytest.raises(quartier.QuartierError, match="Schulen"):
-        service_table(cells, by_service, [{**SPEC[0], "service": "Schulen"}], by=teile)
+        service_table(cells, by_service, [{**SPEC[0], "service": "Schulen"}], by=teile, by_key="stadtteil_id")
     with pytest.raises(quartier.ColumnError, match="ew_80"):
-        service_table(cells, by_service, [{**SPEC[0], "target": "ew_80"}], by=teile)
+        service_table(cells, by_service, [{**SPEC[0], "target": "ew_80"}], by=teile, by_key="stadtteil_id")
     with pytest.raises(quartier.QuartierError, match="by="):
         service_table(cells, by_service, SPEC[:1])
 
@@ -101,7 +102,7 @@ def test_berlin_kitas_and_care_homes_per_planungsraum(berlin_plr_population, ber
             {"service": "Pflegeheime", "target": "inhabitants_age_above_65", "label": "65+",
              "max_cost": 1000, "capacity": "platzzahl", "norm_per_1000": 30, "spacing": 250},
         ]
-        t = service_table(joined, {"Kitas": kitas, "Pflegeheime": homes}, spec)
+        t = service_table(joined, {"Kitas": kitas, "Pflegeheime": homes}, spec, by_key="PLR_ID")
     assert len(t) == 2 * 542 and t["district"].str.len().eq(8).all()
     kid = t[t["service"] == "Kitas"]
     assert kid["population"].sum() == joined["inhabitants_age_below_6"].sum()

@@ -324,7 +324,7 @@ def berlin(shared):
                                     "berlin-lor-population-2024-02-t2-planning-areas.csv", key="id")
         plr = quartier.read_districts(shared / "berlin_lor" / "lor_planungsraeume_2021.shp",
                                       key="PLR_ID")
-        joined, _ = quartier.join_indicators(plr, table)
+        joined, _ = quartier.join_indicators(plr, table, left_on="PLR_ID", right_on="id")
         cand = quartier.read_facilities(shared / "berlin_osm_pois" /
                                         "berlin-points-of-interest-community-centers-details.geojson",
                                         crs="EPSG:25833")
@@ -359,10 +359,10 @@ def test_berlin_mclp_equals_spopt(berlin):
     # coverage before = quartier.coverage of the care homes alone (independent code path)
     before = quartier.coverage(demand, homes, max_cost=R, demand_col=COL)
     assert res.coverage_before.population == pytest.approx(
-        before.units.attrs["quartier_covered_total"])
+        before.report.covered_total)
     assert res.coverage_after.population == pytest.approx(
         quartier.coverage(demand, pd_concat(homes, cand.loc[res.selected]), max_cost=R,
-                          demand_col=COL).units.attrs["quartier_covered_total"])
+                          demand_col=COL).report.covered_total)
 
 
 def pd_concat(*frames):

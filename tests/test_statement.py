@@ -40,17 +40,17 @@ def test_residents_from_units_and_profile():
 def test_each_verdict_by_hand():
     # 100 units x 2.0 persons x 0.09 = 18 new children; norm 700 per 1,000
     ok = _one(places=60, today=50)           # after: (50 + 18) * 0.7 = 47.6 <= 60
-    assert ok["bewertung"] == "ausreichend" and ok["zusaetzliche_plaetze"] == 0
-    assert ok["auslastung_vorher"] == pytest.approx(35 / 60)
+    assert ok["verdict"] == "ausreichend" and ok["additional_places"] == 0
+    assert ok["load_before"] == pytest.approx(35 / 60)
     tipped = _one(places=40, today=50)       # before 35 <= 40, after 47.6 > 40: 7.6 -> 8 places
-    assert tipped["bewertung"] == "durch das Vorhaben überlastet"
-    assert tipped["zusaetzliche_plaetze"] == 8
+    assert tipped["verdict"] == "durch das Vorhaben überlastet"
+    assert tipped["additional_places"] == 8
     full = _one(places=30, today=50)         # before 35 > 30
-    assert full["bewertung"] == "bereits heute überlastet" and full["zusaetzliche_plaetze"] == 18
+    assert full["verdict"] == "bereits heute überlastet" and full["additional_places"] == 18
     none = _one(places=60, today=50, xy=((5000, 100),))  # nothing within 500 m
-    assert none["bewertung"] == "keine Einrichtung erreichbar"
-    assert none["einrichtungen_erreichbar"] == 0
-    assert none["zusaetzliche_plaetze"] == 13  # 18 * 0.7 = 12.6 -> 13 new places
+    assert none["verdict"] == "keine Einrichtung erreichbar"
+    assert none["facilities_in_reach"] == 0
+    assert none["additional_places"] == 13  # 18 * 0.7 = 12.6 -> 13 new places
 
 
 def test_bad_inputs():
@@ -81,14 +81,14 @@ def test_demo_city_plan_area_against_brute_force():
     p = plan.union_all().representative_point()
     d = np.hypot(kitas.geometry.x - p.x, kitas.geometry.y - p.y)
     near = kitas[d.to_numpy() <= 1000]
-    assert row["einrichtungen_erreichbar"] == len(near) > 0
-    assert row["plaetze"] == near["plaetze"].sum()
+    assert row["facilities_in_reach"] == len(near) > 0
+    assert row["places"] == near["plaetze"].sum()
     cx, cy = cells.geometry.x.to_numpy(), cells.geometry.y.to_numpy()
     reach = np.zeros(len(cells), bool)
     for q in near.geometry:
         reach |= np.hypot(cx - q.x, cy - q.y) <= 1000
-    assert row["zielgruppe_heute"] == cells.loc[reach, "unter_6"].sum()
-    assert row["neue_zielgruppe"] == pytest.approx(450 * 2.1 * 0.09, abs=0.05)
+    assert row["target_group_today"] == cells.loc[reach, "unter_6"].sum()
+    assert row["new_target_group"] == pytest.approx(450 * 2.1 * 0.09, abs=0.05)
     assert set(s.facilities["service"]) == {"Kitas"}
 
 
@@ -124,6 +124,6 @@ def test_statement_package_for_the_demo_plan(tmp_path):
     page = files[3].read_text(encoding="utf-8")
     assert "Das Vorhaben lässt rund 85 zusätzliche Personen" in page  # 450 * 2.1 * 0.09 = 85.05
     assert "Zielgruppe „Kinder unter 6 Jahren“" in page
-    for verdict in s.table["bewertung"]:
+    for verdict in s.table["verdict"]:
         assert verdict in page
     assert '<img src="stellungnahme_karte.png"' in page

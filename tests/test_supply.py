@@ -32,13 +32,14 @@ def _city():
 def test_hand_calculation_located_and_in_reach():
     d, kitas = _city()
     with pytest.warns(QuartierWarning, match="lie in no district"):
-        out = supply(d, kitas, demand_col="u6", capacity="plaetze", by_key="id", max_cost=1000,
+        res = supply(d, kitas, demand_col="u6", capacity="plaetze", by_key="id", max_cost=1000,
                      norm_per_1000=300)
+    out = res.table
     o = out.set_index("id")
     # located: W holds 50 + 30 = 80 places -> 800 per 1,000; O none; the third Kita is outside
     assert o["places"].tolist() == [80.0, 0.0] and o["facilities"].tolist() == [2, 0]
     assert o["places_per_1000"].tolist() == [800.0, 0.0]
-    assert out.attrs["quartier_unassigned_facilities"] == [2]
+    assert res.report.unassigned_facilities == [2]
     # in reach (2SFCA, 1 km, points at the district centres 500,500 and 1500,500):
     # K1 (900): W 400 m, O 600 m -> R1 = 50 / 400 = 0.125
     # K2 (100): W 400 m, O 1400 m -> R2 = 30 / 100 = 0.3 ; K3 reaches nobody
@@ -66,8 +67,8 @@ def test_points_and_empty_districts():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", QuartierWarning)
         out = supply(pts, kitas, demand_col="u6", capacity="plaetze", by=nobody, by_key="id",
-                     norm_per_1000=500)
-        ones = supply(pts, kitas, demand_col="u6", by=nobody, by_key="id")
+                     norm_per_1000=500).table
+        ones = supply(pts, kitas, demand_col="u6", capacity=None, by=nobody, by_key="id").table
     o = out.set_index("id")
     assert o.loc["W", "population"] == 100 and o.loc["O", "population"] == 0
     assert np.isnan(o.loc["N", "places_per_1000"])  # nobody lives there: no rate
@@ -77,18 +78,18 @@ def test_points_and_empty_districts():
     # without by, point demand gives one row per point
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", QuartierWarning)
-        per_point = supply(pts, kitas, demand_col="u6", max_cost=600)
+        per_point = supply(pts, kitas, demand_col="u6", capacity=None, max_cost=600).table
     assert len(per_point) == 3 and "places" not in per_point
 
 
 def test_errors():
     d, kitas = _city()
     with pytest.raises(ValueError, match="norm_per_1000"):
-        supply(d, kitas, demand_col="u6", by_key="id", norm_per_1000=-1)
+        supply(d, kitas, demand_col="u6", capacity=None, by_key="id", norm_per_1000=-1)
     with pytest.raises(quartier.ColumnError, match="places"):
         supply(d, kitas, demand_col="u6", capacity="places", by_key="id")
     with pytest.raises(quartier.QuartierError, match="by_key"):
-        supply(d.drop(columns=[]), kitas, demand_col="u6")
+        supply(d.drop(columns=[]), kitas, demand_col="u6", capacity=None)
 
 
 def test_berlin_kitas_per_planungsraum(berlin_plr_population, berlin_kitas):
@@ -97,7 +98,7 @@ def test_berlin_kitas_per_planungsraum(berlin_plr_population, berlin_kitas):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", QuartierWarning)
         out = supply(joined, kitas, demand_col="inhabitants_age_below_6", capacity="places",
-                     max_cost=1500, norm_per_1000=700)
+                     by_key="PLR_ID", max_cost=1500, norm_per_1000=700).table
     # located: independent point-in-polygon with shapely
     geoms = joined.geometry.to_numpy()
     owner = np.full(len(kitas), -1)
@@ -143,6 +144,6 @@ def test_places_in_reach_never_exceed_places(counts, fac, radius):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", QuartierWarning)
         out = supply(d, k, demand_col="u6", capacity="p", by_key="id", max_cost=radius,
-                     norm_per_1000=100)
+                     norm_per_1000=100).table
     assert out["places_in_reach"].sum() <= k["p"].sum() + 1e-9
     assert (out["deficit_in_reach"] >= 0).all() and (out["deficit"] >= 0).all()

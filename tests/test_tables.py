@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import quartier
 from quartier.errors import (
     ColumnError,
     DistrictKeyError,
@@ -38,6 +39,12 @@ def read_quiet(path, **kwargs) -> pd.DataFrame:
         return read_table(path, **kwargs)
 
 
+def flags(report) -> dict[str, list[int]]:
+    """``{column: [row positions]}`` of the suppressed cells of a TableReport."""
+    return {c: np.flatnonzero(report.suppressed[c].to_numpy()).tolist()
+            for c in report.suppressed.columns}
+
+
 def write_xlsx(path: Path, sheets: dict[str, list[list]]) -> Path:
     book = openpyxl.Workbook()
     book.remove(book.active)
@@ -56,16 +63,16 @@ def write_xlsx(path: Path, sheets: dict[str, list[list]]) -> Path:
 def test_separator_is_detected(tmp_path, sep):
     text = sep.join(["Bezirk", "Einwohner", "Fläche"]) + "\n"
     text += sep.join(["Mitte", "100", "2"]) + "\n" + sep.join(["Pankow", "200", "3"]) + "\n"
-    df = read_quiet(write(tmp_path, "t.csv", text))
+    df, rep = read_quiet(write(tmp_path, "t.csv", text), report=True)
     assert list(df.columns) == ["Bezirk", "Einwohner", "Fläche"]
     assert df["Einwohner"].tolist() == [100, 200]
-    assert df.attrs["quartier_read"]["sep"] == sep
+    assert rep.sep == sep
 
 
 def test_semicolon_file_with_decimal_commas_is_not_split_on_commas(tmp_path):
     path = write(tmp_path, "t.csv", "a;b\n1,5;2,25\n3,5;4,75\n")
-    df = read_quiet(path)
-    assert df.attrs["quartier_read"]["sep"] == ";"
+    df, rep = read_quiet(path, report=True)
+    assert rep.sep == ";"
     assert df["a"].tolist() == [1.5, 3.5]
     assert df["b"].tolist() == [2.25, 4.75]
 
@@ -79,25 +86,25 @@ def test_quoted_separator_inside_cell(tmp_path):
 
 def test_sep_override(tmp_path):
     path = write(tmp_path, "t.txt", "a|b;c\n1|2;3\n4|5;6\n")
-    df = read_quiet(path, sep=";")
+    df, rep = read_quiet(path, sep=";", report=True)
     assert list(df.columns) == ["a|b", "c"]
-    assert df.attrs["quartier_read"]["sep"] == ";"
+    assert rep.sep == ";"
 
 
 def test_utf8_bom_does_not_end_up_in_first_column(tmp_path):
     path = tmp_path / "bom.csv"
     path.write_bytes(b"\xef\xbb\xbfPLR-ID;Einw\xc3\xb6hner\r\n01100101;5\r\n01100102;6\r\n")
-    df = read_quiet(path)
+    df, rep = read_quiet(path, report=True)
     assert list(df.columns) == ["PLR-ID", "Einwöhner"]
-    assert df.attrs["quartier_read"]["encoding"] == "utf-8-sig"
+    assert rep.encoding == "utf-8-sig"
 
 
 def test_cp1252_fallback(tmp_path):
     path = write(tmp_path, "t.csv", "Stadtteil;Bevölkerung\nEißendorf;1.234\nÖjendorf;12\n", "cp1252")
-    df = read_quiet(path)
+    df, rep = read_quiet(path, report=True)
     assert df["Stadtteil"].tolist() == ["Eißendorf", "Öjendorf"]
     assert df["Bevölkerung"].tolist() == [1234, 12]
-    assert df.attrs["quartier_read"]["encoding"] == "cp1252"
+    assert rep.encoding == "cp1252"
 
 
 def test_encoding_override(tmp_path):
@@ -120,20 +127,19 @@ def test_gzip_csv(tmp_path):
 
 def test_decimal_comma_and_dot_thousands(tmp_path):
     path = write(tmp_path, "t.csv", "a;b\n1.234,5;1.234.567\n12,6;-3\n")
-    df = read_quiet(path)
+    df, rep = read_quiet(path, report=True)
     assert df["a"].tolist() == [1234.5, 12.6]
     assert df["b"].tolist() == [1234567, -3]
-    info = df.attrs["quartier_read"]
-    assert (info["decimal"], info["thousands"]) == (",", ".")
+    assert (rep.decimal, rep.thousands) == (",", ".")
 
 
 def test_decimal_point_in_semicolon_file(tmp_path):
     path = write(tmp_path, "t.csv", "a;b;c\n-0.25;.70700312;1200.5\n1.30;-.5;1\n")
-    df = read_quiet(path)
+    df, rep = read_quiet(path, report=True)
     assert df["a"].tolist() == [-0.25, 1.3]
     assert df["b"].tolist() == [0.70700312, -0.5]
     assert df["c"].tolist() == [1200.5, 1.0]
-    assert df.attrs["quartier_read"]["decimal"] == "."
+    assert rep.decimal == "."
 
 
 def test_ambiguous_dots_are_thousands_in_semicolon_file(tmp_path):
@@ -143,9 +149,10 @@ def test_ambiguous_dots_are_thousands_in_semicolon_file(tmp_path):
 
 def test_ambiguous_dots_decided_by_other_cells(tmp_path):
     # 1.5 elsewhere in the file proves that the dot is the decimal separator
-    df = read_quiet(write(tmp_path, "t.csv", "a;b\n1.234;1.5\n12.500;2.25\n"))
+    df, rep = read_quiet(write(tmp_path, "t.csv", "a;b\n1.234;1.5\n12.500;2.25\n"),
+                         report=True)
     assert df["a"].tolist() == [1.234, 12.5]
-    assert df.attrs["quartier_read"]["decimal"] == "."
+    assert rep.decimal == "."
 
 
 def test_ambiguous_dots_in_comma_file_are_decimals(tmp_path):
@@ -178,20 +185,20 @@ def test_headers_are_cleaned(tmp_path):
 
 def test_markers_missing_zero_and_suppressed(tmp_path):
     text = "Gebiet;a;b;c\nA;.;-;1\nB;x;–;2\nC;X; - ;\nD;*;5;4\nE;…;6;k.A.\nF;...;7;8\n"
-    df = read_quiet(write(tmp_path, "t.csv", text), na_values=["k.A."])
+    df, rep = read_quiet(write(tmp_path, "t.csv", text), na_values=["k.A."], report=True)
     assert df["a"].isna().all() and df["a"].dtype == np.float64
     assert df["b"].tolist() == [0, 0, 0, 5, 6, 7]
     assert df["b"].dtype == np.int64
     assert df["c"].tolist()[:2] == [1.0, 2.0]
     assert math.isnan(df["c"][2]) and math.isnan(df["c"][4])
-    assert df.attrs["quartier_suppressed"] == {"a": [0, 1, 2, 3, 4, 5]}
+    assert flags(rep) == {"a": [0, 1, 2, 3, 4, 5]}
 
 
 def test_missing_stays_distinguishable_from_zero(tmp_path):
-    df = read_quiet(write(tmp_path, "t.csv", "g;n\nA;-\nB;.\nC;\nD;3\n"))
+    df, rep = read_quiet(write(tmp_path, "t.csv", "g;n\nA;-\nB;.\nC;\nD;3\n"), report=True)
     assert df["n"].iloc[0] == 0
     assert df["n"].iloc[1:3].isna().all()
-    assert df.attrs["quartier_suppressed"] == {"n": [1]}
+    assert flags(rep) == {"n": [1]}
 
 
 def test_int_float_and_text_dtypes(tmp_path):
@@ -222,9 +229,11 @@ def test_text_columns_forces_text(tmp_path):
 
 
 def test_key_is_text_and_padded(tmp_path):
-    df = read_quiet(write(tmp_path, "t.csv", "id;n\n1100101;1\n12601236;2\n"), key="id", key_width=8)
+    df, rep = read_quiet(write(tmp_path, "t.csv", "id;n\n1100101;1\n12601236;2\n"), key="id",
+                         key_width=8, report=True)
     assert df["id"].tolist() == ["01100101", "12601236"]
-    assert df.attrs["quartier_key"] == "id"
+    assert rep.key == "id"
+    assert not df.attrs
 
 
 def test_duplicate_keys(tmp_path):
@@ -293,13 +302,13 @@ def test_title_and_footnote_lines_are_skipped_with_warning(tmp_path):
     )
     path = write(tmp_path, "t.csv", text)
     with pytest.warns(QuartierWarning) as caught:
-        df = read_table(path)
+        df, rep = read_table(path, report=True)
     msg = str(caught[0].message)
     assert "line 1" in msg and "line 7" in msg and "line 8" in msg
     assert "skiprows=" in msg and "Quelle: Amt für Statistik" in msg
     assert list(df.columns) == ["Bezirk", "Einwohner", "Anteil"]
     assert df["Einwohner"].tolist() == [1000, 2000, 3000]
-    assert df.attrs["quartier_read"]["skipped_lines"] == [1, 2, 7, 8]
+    assert list(rep.skipped_lines) == [1, 2, 7, 8]
 
 
 def test_skiprows_override(tmp_path):
@@ -350,11 +359,39 @@ def test_unknown_extension(tmp_path):
     assert "'.csv'" in str(info.value) and "'.xlsx'" in str(info.value)
 
 
-def test_read_attrs(tmp_path):
+def test_read_report(tmp_path):
     path = write(tmp_path, "t.csv", "a;b\nx;1,5\ny;2\n")
-    info = read_quiet(path).attrs["quartier_read"]
-    assert info == {"source": str(path), "encoding": "utf-8", "sep": ";", "decimal": ",",
-                    "thousands": ".", "skipped_lines": [], "sheet": None}
+    df, info = read_quiet(path, report=True)
+    assert (info.source, info.encoding, info.sep, info.decimal, info.thousands,
+            list(info.skipped_lines), info.sheet) == (str(path), "utf-8", ";", ",", ".", [], None)
+    # no suppressed cells: a mask without columns, aligned on the rows
+    assert list(info.suppressed.columns) == [] and info.suppressed.index.equals(df.index)
+    assert "';'" in info.text(lang="en") and "Gelesen" in str(info.text(lang="de"))
+    # no attrs on the frame, with or without the report
+    assert not df.attrs and not read_quiet(path).attrs
+    assert isinstance(read_quiet(path), pd.DataFrame)
+
+
+def test_concat_of_two_tables_keeps_values_and_suppression(tmp_path):
+    a, ra = read_quiet(write(tmp_path, "a.csv", "plr;n;m\n01;5;.\n02;7;3\n"), key="plr",
+                       report=True)
+    b, rb = read_quiet(write(tmp_path, "b.csv", "plr;n;q\n03;.;1,5\n04;9;.\n"), key="plr",
+                       report=True)
+    both = pd.concat([a, b], ignore_index=True)
+    # columns without markers in one table are absent there: apply_disclosure aligns the mask
+    # (absent = not suppressed) to every column of the table
+    mask = quartier.apply_disclosure(
+        both, suppressed=pd.concat([ra.suppressed, rb.suppressed], ignore_index=True)).suppressed
+    mask = mask[["m", "n", "q"]]
+    assert both["plr"].tolist() == ["01", "02", "03", "04"]
+    assert both["n"].tolist()[:2] == [5, 7] and both["n"].tolist()[3] == 9
+    suppressed = {c: both.loc[mask[c], "plr"].tolist() for c in mask.columns}
+    assert suppressed == {"m": ["01"], "n": ["03"], "q": ["04"]}
+    assert both.loc[mask["n"], "n"].isna().all() and both.loc[mask["m"], "m"].isna().all()
+    # sorting the table and the mask alike keeps them together (label alignment)
+    ordered = both.sort_values("plr", ascending=False)
+    assert ordered.loc[mask["n"].reindex(ordered.index), "plr"].tolist() == ["03"]
+    assert not both.attrs
 
 
 # --- XLSX ---------------------------------------------------------------------------------
@@ -365,14 +402,14 @@ def test_xlsx_cleaning_pipeline(tmp_path):
             [1100101, 1000, 1.5, "0101"], [2100102, "2.000", "2,5", "0102"],
             [3100103, ".", "x", "0103"], [4100104, "-", 4, "0104"]]
     path = write_xlsx(tmp_path / "t.xlsx", {"Daten": rows})
-    df = read_quiet(path, key="Bezirk", key_width=8)
+    df, rep = read_quiet(path, key="Bezirk", key_width=8, report=True)
     assert df["Bezirk"].tolist() == ["01100101", "02100102", "03100103", "04100104"]
     assert df["Einwohner"].tolist()[:2] == [1000, 2000] and df["Einwohner"][3] == 0
     assert math.isnan(df["Einwohner"][2])
     assert df["Anteil"].tolist()[:2] == [1.5, 2.5] and df["Anteil"][3] == 4
     assert df["Code"].tolist() == ["0101", "0102", "0103", "0104"]
-    assert df.attrs["quartier_suppressed"] == {"Einwohner": [2], "Anteil": [2]}
-    assert df.attrs["quartier_read"]["sheet"] == "Daten"
+    assert flags(rep) == {"Einwohner": [2], "Anteil": [2]}
+    assert rep.sheet == "Daten"
 
 
 def test_xlsx_sheet_choice_and_warning(tmp_path):
@@ -413,9 +450,8 @@ HAMBURG = "hamburg_stadtteilprofile_2014/Daten_fuer_die_Stadtteilprofile_2014"
 
 @pytest.mark.shared
 def test_hamburg_csv():
-    df = read_quiet(shared_data() / f"{HAMBURG}.csv")
-    info = df.attrs["quartier_read"]
-    assert (info["encoding"], info["sep"], info["decimal"]) == ("utf-8", ";", ",")
+    df, rep = read_quiet(shared_data() / f"{HAMBURG}.csv", report=True)
+    assert (rep.encoding, rep.sep, rep.decimal) == ("utf-8", ";", ",")
     assert len(df) == 107 and "65-Jährige und Ältere" in df.columns
     row = df.set_index("Stadtgebiet").loc["HafenCity"]
     assert row["Bevölkerung"] == 1914
@@ -426,7 +462,7 @@ def test_hamburg_csv():
     assert df["Wanderungssaldo"].dtype == np.int64
     price = "Preise für Grundstücke in EUR/m² (Jan 2014)"
     assert pd.isna(row[price])
-    suppressed = df.attrs["quartier_suppressed"]
+    suppressed = flags(rep)
     assert 1 in suppressed[price]  # HafenCity is row 1
     assert all(pd.isna(df.loc[rows, col]).all() for col, rows in suppressed.items())
     # Bezirke repeat Stadtteil names (Bergedorf, Harburg, ...): not unique as a key
@@ -436,24 +472,25 @@ def test_hamburg_csv():
 
 @pytest.mark.shared
 def test_hamburg_xlsx_matches_csv():
-    csv_df = read_quiet(shared_data() / f"{HAMBURG}.csv")
+    csv_df, csv_rep = read_quiet(shared_data() / f"{HAMBURG}.csv", report=True)
     with pytest.warns(QuartierWarning, match="row 1 .*row 2 .*row 4"):
-        xl = read_table(shared_data() / f"{HAMBURG}.xlsx")
+        xl, xl_rep = read_table(shared_data() / f"{HAMBURG}.xlsx", report=True)
     assert list(xl.columns) == list(csv_df.columns)
-    assert xl.attrs["quartier_read"]["skipped_lines"] == [1, 2, 4]
+    assert list(xl_rep.skipped_lines) == [1, 2, 4]
     assert xl["Stadtgebiet"].tolist() == csv_df["Stadtgebiet"].tolist()
     for col in ["Bevölkerung", "Wanderungssaldo", "Anteil der unter 18-Jährigen in %"]:
         np.testing.assert_allclose(xl[col].to_numpy(float), csv_df[col].to_numpy(float))
     # the CSV has rounded values, the workbook full precision
     np.testing.assert_allclose(xl["PKW-Dichte (Jan 2014)"], csv_df["PKW-Dichte (Jan 2014)"],
                                atol=0.5)
-    assert xl.attrs["quartier_suppressed"] == csv_df.attrs["quartier_suppressed"]
+    assert flags(xl_rep) == flags(csv_rep)
 
 
 @pytest.mark.shared
 def test_berlin_mss_decimal_points_and_bom():
-    df = read_quiet(shared_data() / "berlin_mss_2021/jascha_mss_2021_index-indikatoren_z-werte_plr.csv",
-                    key="PLR-ID", key_width=8)
+    df, rep = read_quiet(
+        shared_data() / "berlin_mss_2021/jascha_mss_2021_index-indikatoren_z-werte_plr.csv",
+                    key="PLR-ID", key_width=8, report=True)
     assert len(df) == 542
     assert df.columns[0] == "PLR-ID"
     assert "Zuordnung Klasse Status-Index" in df.columns  # trailing space stripped
@@ -461,17 +498,18 @@ def test_berlin_mss_decimal_points_and_bom():
     assert df["zS1"].dtype == np.float64
     assert df["zS1"][0] == -0.25 and df["zS1"][1] == -1.30
     assert (df["zS1"] > 0).any() and (df["zS1"] < 0).any()
-    assert df.attrs["quartier_read"]["decimal"] == "."
+    assert rep.decimal == "."
 
 
 @pytest.mark.shared
 def test_berlin_gssa_comma_separated():
-    df = read_quiet(shared_data() / "berlin_gssa_2022/gssa_2022_planungsraeume.csv")
-    assert df.attrs["quartier_read"]["sep"] == ","
+    df, rep = read_quiet(shared_data() / "berlin_gssa_2022/gssa_2022_planungsraeume.csv",
+                         report=True)
+    assert rep.sep == ","
     assert df["plrID"][0] == "01011101"
     assert df["GESIx_2013"][0] == pytest.approx(0.70700312)
     assert df["GESIx_2013"].isna().any() and df["GESIx_2013"].dtype == np.float64
-    assert df.attrs["quartier_suppressed"] == {}
+    assert flags(rep) == {}
 
 
 @pytest.mark.shared

@@ -17,26 +17,31 @@ from quartier.reporting.years import change, shared_breaks
 def test_change_kinds_by_hand():
     a = pd.DataFrame({"k": ["1", "2", "3"], "n": [100, 0, 50], "q": [10.0, 20.0, 30.0]})
     b = pd.DataFrame({"k": ["3", "2", "1"], "n": [40, 5, 110], "q": [33.0, 18.0, 12.0]})
-    out = change(a, b, ["n", "q"], key="k")
+    out = change(a, b, ["n", "q"], key="k").table
     assert out["n_change"].tolist() == [10, 5, -10]
     assert out.columns.tolist() == ["k", "n_a", "n_b", "n_change", "q_a", "q_b", "q_change"]
-    pct = change(a, b, "n", key="k", kind="percent")
+    pct = change(a, b, "n", key="k", kind="percent").table
     assert pct["n_change"].iloc[0] == pytest.approx(10.0)
     assert np.isnan(pct["n_change"].iloc[1])  # from 0: no percentage
     assert pct["n_change"].iloc[2] == pytest.approx(-20.0)
-    pts = change(a, b, "q", key="k", kind="points", labels=("2022", "2024"))
+    result = change(a, b, "q", key="k", kind="points", suffixes=("2022", "2024"))
+    pts = result.table
     np.testing.assert_allclose(pts["q_change"], [2.0, -2.0, 3.0])
-    assert pts.attrs["quartier_change"] == {"kind": "points", "only_in_a": [], "only_in_b": []}
+    report = result.report
+    assert (report.kind, report.only_in_a, report.only_in_b) == ("points", (), ())
+    assert pts.columns.tolist() == ["k", "q_2022", "q_2024", "q_change"]
+    assert not pts.attrs and not a.attrs
 
 
 def test_change_reports_districts_of_one_year():
     a = pd.DataFrame({"k": ["1", "2"], "n": [1, 2]})
     b = pd.DataFrame({"k": ["2", "9"], "n": [3, 4]})
     with pytest.warns(QuartierWarning, match="1 district.*first year \\('1'\\).*second \\('9'\\)"):
-        out = change(a, b, "n", key="k")
+        result = change(a, b, "n", key="k")
+    out = result.table
     assert out["k"].tolist() == ["1", "2", "9"]
-    assert out.attrs["quartier_change"]["only_in_a"] == ["1"]
-    assert out.attrs["quartier_change"]["only_in_b"] == ["9"]
+    assert list(result.report.only_in_a) == ["1"]
+    assert list(result.report.only_in_b) == ["9"]
 
 
 def test_change_errors():
@@ -57,10 +62,10 @@ def test_change_real_years_2022_2024(shared):
     y24 = y24.rename(columns={"id": "PLR-ID", "inhabitants": "Gesamt"})
     with warnings.catch_warnings(record=True):
         warnings.simplefilter("always")
-        out = change(y22, y24, "Gesamt", labels=("2022", "2024"))
-    report = out.attrs["quartier_change"]
-    assert report["only_in_a"] == sorted(set(y22["PLR-ID"]) - set(y24["PLR-ID"]))
-    assert report["only_in_b"] == sorted(set(y24["PLR-ID"]) - set(y22["PLR-ID"]))
+        result = change(y22, y24, "Gesamt", key="PLR-ID", suffixes=("2022", "2024"))
+    out, report = result.table, result.report
+    assert list(report.only_in_a) == sorted(set(y22["PLR-ID"]) - set(y24["PLR-ID"]))
+    assert list(report.only_in_b) == sorted(set(y24["PLR-ID"]) - set(y22["PLR-ID"]))
     assert len(out) == len(set(y22["PLR-ID"]) | set(y24["PLR-ID"]))
     both = out.dropna(subset=["Gesamt_change"])
     assert (both["Gesamt_2024"] - both["Gesamt_2022"] == both["Gesamt_change"]).all()

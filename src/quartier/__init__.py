@@ -11,7 +11,8 @@ Examples
 ...     key="stadtteil_id", name="name", layer="stadtteile")
 >>> table = quartier.read_table(quartier.demo_path("indikatoren_stadtteile.csv"),
 ...     key="Stadtteil")
->>> joined, report = quartier.join_indicators(stadtteile, table)
+>>> joined, report = quartier.join_indicators(stadtteile, table, left_on="stadtteil_id",
+...     right_on="Stadtteil")
 >>> report.complete
 True
 """
@@ -21,20 +22,21 @@ from importlib.metadata import PackageNotFoundError, version
 from quartier import errors
 from quartier.access.catchments import isochrones, service_areas
 from quartier.access.costs import CostMatrix, cost_matrix, nearest
-from quartier.access.covering import CoverageResult, coverage
-from quartier.access.floating import fca, fca_weights
+from quartier.access.covering import CoverageReport, CoverageResult, coverage
+from quartier.access.floating import FCAReport, FCAResult, fca, fca_weights
 from quartier.access.gaps import coverage_gaps, label_columns, supply_gaps
 from quartier.access.network.streets import StreetNetwork
-from quartier.access.provision import supply
+from quartier.access.provision import SupplyReport, SupplyResult, supply
 from quartier.access.services import service_table
 from quartier.areas.interpolate import (
     InterpolationReport,
+    InterpolationResult,
     InterpolationWeights,
     area_interpolate,
     dasymetric_interpolate,
     interpolation_weights,
 )
-from quartier.areas.rasters import RasterReport, raster_cells, raster_sums
+from quartier.areas.rasters import RasterReport, RasterResult, raster_cells, raster_sums
 from quartier.batch.demo import demo_path, run_demo
 from quartier.errors import (
     ColumnError,
@@ -42,6 +44,8 @@ from quartier.errors import (
     DistrictKeyError,
     InputFileError,
     JoinError,
+    OutputError,
+    ParameterError,
     QuartierError,
     QuartierWarning,
     ValueParseError,
@@ -50,7 +54,7 @@ from quartier.io.crs import DEFAULT_CRS
 from quartier.io.districts import read_districts
 from quartier.io.facilities import read_facilities, read_points
 from quartier.io.joins import JoinReport, join_indicators
-from quartier.io.tables import read_table
+from quartier.io.tables import TableReport, read_table
 from quartier.output.export import export_layers, export_raster
 from quartier.output.formatting import format_number, format_percent
 from quartier.output.maps import add_catchments, add_facilities, add_layer, choropleth
@@ -71,17 +75,25 @@ from quartier.planning.statement import (
     write_statement,
 )
 from quartier.reporting.disclosure_control import (
+    DisclosureResult,
     DisclosureRules,
     apply_disclosure,
     disclosure,
     get_disclosure,
     protect_table,
+    resolve_rules,
     set_disclosure,
 )
-from quartier.reporting.index import PRESETS, IndexPreset, composite_index
+from quartier.reporting.index import (
+    PRESETS,
+    IndexPreset,
+    IndexReport,
+    IndexResult,
+    composite_index,
+)
 from quartier.reporting.rates import aggregate, rate
-from quartier.reporting.years import change, shared_breaks
-from quartier.settings import get_language, set_language
+from quartier.reporting.years import ChangeReport, ChangeResult, change, shared_breaks
+from quartier.settings import get_language, language, resolve_language, set_language
 
 try:
     __version__ = version("quartier")
@@ -94,8 +106,14 @@ __all__ = [
     "nearest",
     "DEFAULT_CRS",
     "PRESETS",
+    "ChangeReport",
+    "ChangeResult",
+    "DisclosureResult",
     "DisclosureRules",
     "IndexPreset",
+    "IndexReport",
+    "IndexResult",
+    "TableReport",
     "ServiceCheck",
     "SitingResult",
     "Statement",
@@ -103,8 +121,15 @@ __all__ = [
     "plan_residents",
     "write_statement",
     "InterpolationReport",
+    "InterpolationResult",
     "InterpolationWeights",
     "RasterReport",
+    "RasterResult",
+    "FCAReport",
+    "FCAResult",
+    "SupplyReport",
+    "SupplyResult",
+    "CoverageReport",
     "StreetNetwork",
     "isochrones",
     "service_areas",
@@ -134,6 +159,7 @@ __all__ = [
     "disclosure",
     "get_disclosure",
     "protect_table",
+    "resolve_rules",
     "rate",
     "set_disclosure",
     "shared_breaks",
@@ -144,6 +170,8 @@ __all__ = [
     "InputFileError",
     "JoinError",
     "JoinReport",
+    "OutputError",
+    "ParameterError",
     "QuartierError",
     "QuartierWarning",
     "ValueParseError",
@@ -168,4 +196,6 @@ __all__ = [
     "read_table",
     "run_demo",
     "set_language",
+    "language",
+    "resolve_language",
 ]

@@ -73,16 +73,21 @@ def require_column(df: pd.DataFrame, column: str, *, source: str, role: str = "c
         raise column_error(column, df.columns, where=f"in '{source}'", role=role)
 
 
-def district_key(by: pd.DataFrame, by_key: str | None, *, source: str = "by") -> str:
-    """The key column of districts: ``by_key``, else the one ``read_districts`` recorded; checked."""
-    key = by_key or by.attrs.get("quartier_key")
-    if key is None:
+def district_key(by: pd.DataFrame, by_key: str | None, *, source: str = "by",
+                 param: str = "by_key") -> str:
+    """The key column of districts, given explicitly as ``by_key``; checked to exist.
+
+    Raises ColumnError naming the parameter to pass when ``by_key`` is None,
+    and when the column is missing.
+    """
+    if by_key is None:
         raise ColumnError(
-            f"say which column of `{source}` holds the district key: by_key=... (or read the "
-            "districts with quartier.read_districts(..., key=...), which records it)."
+            f"say which column of `{source}` holds the district key: pass {param}='PLR_ID' "
+            f"(the key column of `{source}`, as given to read_districts(..., key=...))."
         )
-    require_column(by, key, source=source, role="key column")
-    return key
+    require_column(by, by_key, source=source, role="key column")
+    return by_key
+
 
 def population_values(frame: pd.DataFrame, column: str, *, source: str = "demand",
                       role: str = "demand column") -> np.ndarray:

@@ -157,12 +157,14 @@ class ConfigError(QuartierError, ValueError):
 
 
 class ParameterError(QuartierError, ValueError):
-    """An argument is out of range or of the wrong kind (a negative distance, an unknown
-    option); the message names the parameter and what it accepts.
+    """An argument has a value the function does not accept (e.g. an unknown language, a
+    negative distance); the message names the parameter and what it accepts.
 
     Examples
     --------
-    >>> isinstance(ParameterError("x"), ValueError)
+    >>> str(ParameterError("lang must be one of 'de', 'en', not 'fr'."))
+    "lang must be one of 'de', 'en', not 'fr'."
+    >>> issubclass(ParameterError, ValueError)
     True
     """
 

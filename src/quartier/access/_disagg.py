@@ -105,15 +105,18 @@ def population_points(population, population_col, crs) -> tuple[np.ndarray, np.n
 
 
 def disaggregate(districts: gpd.GeoDataFrame, values: np.ndarray, *, population=None,
-                 population_col: str | None = None, spacing: float = 100.0) -> gpd.GeoDataFrame:
+                 population_col: str | None = None,
+                 spacing: float = 100.0) -> tuple[gpd.GeoDataFrame, list]:
     """Sample points of the districts carrying their share of ``values``.
 
-    Returns a GeoDataFrame with ``unit`` (position of the district row),
+    Returns ``(samples, fallback)``: a GeoDataFrame with ``unit`` (position of the district row),
     ``population`` (the district's value times the sample's share), ``share``
     and ``source`` ("grid" or "area"). Districts of a population grid without
-    any grid population inside fall back to area samples (listed in
-    ``attrs["quartier_area_fallback"]`` and warned about when they have
-    people of the target group).
+    any grid population inside fall back to area samples.
+
+    ``fallback`` lists the index labels of districts of a population grid
+    without any grid population inside, which fall back to area samples
+    (warned about when they have people of the target group).
     """
     if not spacing > 0:
         raise ValueError(f"spacing must be greater than 0 (metres), not {spacing!r}.")
@@ -159,5 +162,4 @@ def disaggregate(districts: gpd.GeoDataFrame, values: np.ndarray, *, population=
         geometry=np.concatenate([p[1] for p in parts]),
         crs=districts.crs,
     ).sort_values("unit", kind="stable").reset_index(drop=True)
-    out.attrs["quartier_area_fallback"] = fallback
-    return out
+    return out, fallback

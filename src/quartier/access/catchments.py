@@ -31,24 +31,24 @@ from quartier.io.crs import require_metric
 __all__ = ["isochrones", "service_areas"]
 
 
-def _cutoffs(cutoffs) -> np.ndarray:
-    values = np.atleast_1d(np.asarray(cutoffs, dtype=float))
+def _cutoffs(max_cost) -> np.ndarray:
+    values = np.atleast_1d(np.asarray(max_cost, dtype=float))
     if values.size == 0:
-        raise ValueError("give at least one cut-off, e.g. cutoffs=[5, 10, 15].")
+        raise ValueError("give at least one cut-off, e.g. max_cost=[5, 10, 15].")
     bad = ~(np.isfinite(values) & (values > 0))
     if bad.any():
         raise ValueError(
-            f"cut-offs must be greater than 0 (and finite), not {values[bad].tolist()}. "
-            "Give e.g. cutoffs=[5, 10, 15] (minutes) or [500, 1000] (metres)."
+            f"max_cost must be greater than 0 (and finite), not {values[bad].tolist()}. "
+            "Give e.g. max_cost=[5, 10, 15] (minutes) or max_cost=[500, 1000] (metres)."
         )
     return np.unique(values)
 
 
 def isochrones(
-    network,
     points: gpd.GeoDataFrame,
-    cutoffs,
     *,
+    network,
+    max_cost,
     dissolve: bool = False,
     buffer: float = 50.0,
     max_snap: float | None = None,
@@ -57,13 +57,14 @@ def isochrones(
 
     Parameters
     ----------
-    network : StreetNetwork or None
-        A street network (cut-offs in its unit, metres or minutes), or None
-        for circles of the cut-off in metres around the points.
     points : geopandas.GeoDataFrame
         Facilities (polygons count at a point inside), in the network's CRS.
-    cutoffs : float or list of float
-        Cut-offs, e.g. ``[5, 10, 15]`` minutes; each must be above 0.
+    network : StreetNetwork or None
+        A street network (cut-offs in its unit, metres or minutes), or None
+        for circles of the cut-off in metres around the points (keyword,
+        required).
+    max_cost : float or list of float
+        Cut-off(s), e.g. ``10`` or ``[5, 10, 15]`` minutes; each must be above 0.
     dissolve : bool, default False
         Merge the catchments of all points per cut-off (the area within reach
         of any facility).
@@ -76,7 +77,7 @@ def isochrones(
     -------
     geopandas.GeoDataFrame
         One row per point and cut-off (``point``: the point's index label,
-        ``cutoff``, ``unit``, ``street_km``: street length in reach, NaN for
+        ``max_cost`` (the cut-off), ``unit``, ``street_km``: street length in reach, NaN for
         circles) ordered by point and cut-off; with ``dissolve=True`` one row
         per cut-off (``points``: how many points). Points that could not be
         snapped get an empty polygon (and a warning).
@@ -84,7 +85,7 @@ def isochrones(
     Raises
     ------
     ValueError
-        A cut-off of 0 or below, or no cut-off.
+        A ``max_cost`` of 0 or below, or none.
     CRSError
         Points in a geographic CRS or another CRS than the network.
 
@@ -95,17 +96,18 @@ def isochrones(
     >>> from quartier.access.network.streets import StreetNetwork
     >>> net = StreetNetwork([[0, 0], [1000, 0]], [0], [1], crs=25832)
     >>> kita = gpd.GeoDataFrame(geometry=[Point(500, 0)], crs=25832)
-    >>> iso = isochrones(net, kita, [100, 200], buffer=10)
-    >>> iso[["point", "cutoff", "street_km"]]
-       point  cutoff  street_km
-    0      0   100.0        0.2
-    1      0   200.0        0.4
+    >>> iso = isochrones(kita, network=net, max_cost=[100, 200], buffer=10)
+    >>> iso[["point", "max_cost", "street_km"]]
+       point  max_cost  street_km
+    0      0     100.0        0.2
+    1      0     200.0        0.4
     >>> iso.geometry.bounds.round().values.tolist()[0]
     [390.0, -10.0, 610.0, 10.0]
-    >>> round(float(isochrones(None, kita, 100).area.iloc[0]) / 1e4, 2)  # a circle of 100 m, in ha
+    >>> circle = isochrones(kita, network=None, max_cost=100)  # a circle of 100 m
+    >>> round(float(circle.area.iloc[0]) / 1e4, 2)  # in ha
     3.14
     """
-    cuts = _cutoffs(cutoffs)
+    cuts = _cutoffs(max_cost)
     if not buffer > 0:
         raise ValueError(f"buffer must be greater than 0 metres, not {buffer!r}.")
     if network is None:
@@ -127,7 +129,7 @@ def isochrones(
                 geom, km = geoms.get((i, k), (shapely.Polygon(), 0.0))
                 rows.append((label, c, unit, km, geom))
     out = gpd.GeoDataFrame(
-        pd.DataFrame(rows, columns=["point", "cutoff", "unit", "street_km", "geometry"]),
+        pd.DataFrame(rows, columns=["point", "max_cost", "unit", "street_km", "geometry"]),
         geometry="geometry",
         crs=crs,
     )
@@ -135,10 +137,10 @@ def isochrones(
         return out
     merged = []
     for c in cuts:
-        part = out[out["cutoff"] == c]
+        part = out[out["max_cost"] == c]
         merged.append((c, unit, int((~part.is_empty).sum()), shapely.union_all(part.geometry.values)))
     return gpd.GeoDataFrame(
-        pd.DataFrame(merged, columns=["cutoff", "unit", "points", "geometry"]),
+        pd.DataFrame(merged, columns=["max_cost", "unit", "points", "geometry"]),
         geometry="geometry",
         crs=crs,
     )
@@ -249,9 +251,9 @@ def _covered_km(e, s0, s1):
 
 
 def service_areas(
-    network,
     facilities: gpd.GeoDataFrame,
     *,
+    network,
     max_cost: float | None = None,
     buffer: float = 50.0,
     max_snap: float | None = None,
@@ -269,10 +271,10 @@ def service_areas(
 
     Parameters
     ----------
-    network : StreetNetwork
-        The street network.
     facilities : geopandas.GeoDataFrame
         Facility points in the network's CRS.
+    network : StreetNetwork
+        The street network (keyword, required).
     max_cost : float, optional
         Leave out streets farther than this (network unit) from every facility.
     buffer : float, default 50
@@ -303,7 +305,7 @@ def service_areas(
     >>> net = StreetNetwork([[0, 0], [1000, 0]], [0], [1], crs=25832)
     >>> kitas = gpd.GeoDataFrame(geometry=[Point(100, 0), Point(500, 0)], crs=25832,
     ...                          index=["A", "B"])
-    >>> sa = service_areas(net, kitas, buffer=10)
+    >>> sa = service_areas(kitas, network=net, buffer=10)
     >>> sa["street_km"].tolist()
     [0.3, 0.7]
     >>> sa.geometry.bounds.round().values.tolist()
@@ -312,7 +314,8 @@ def service_areas(
     if network is None:
         raise QuartierError(
             "service_areas needs a street network; for straight lines use "
-            "isochrones(None, points, cutoffs) or a Voronoi diagram of the facilities."
+            "isochrones(points, network=None, max_cost=...) or a Voronoi diagram of the "
+            "facilities."
         )
     if not buffer > 0:
         raise ValueError(f"buffer must be greater than 0 metres, not {buffer!r}.")

@@ -16,20 +16,25 @@ streets with a street network). Demand comes as
 
 from __future__ import annotations
 
+import html
+from dataclasses import dataclass, field
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from quartier._checks import district_key
 from quartier._overlay import locate_points
+from quartier._report import Report
 from quartier.access._disagg import disaggregate
 from quartier.access._reach import same_metric_crs
 from quartier.access.costs import nearest
 from quartier.access.floating import _demand_values
-from quartier.errors import QuartierError
+from quartier.errors import QuartierError, format_list
 from quartier.io.crs import require_same_crs
+from quartier.settings import get_language
 
-__all__ = ["coverage", "CoverageResult", "DEMAND_KINDS"]
+__all__ = ["coverage", "CoverageResult", "CoverageReport", "DEMAND_KINDS"]
 
 #: How demand rows are read: see :func:`coverage`.
 DEMAND_KINDS = ("auto", "points", "cells", "districts")
@@ -37,6 +42,76 @@ DEMAND_KINDS = ("auto", "points", "cells", "districts")
 CELL_AREA_LIMIT = 250_000.0
 
 
+@dataclass(frozen=True)
+class CoverageReport(Report):
+    """What :func:`coverage` counted: totals, the columns used, and what fit nowhere.
+
+    Attributes
+    ----------
+    demand_col : str
+        The demand column counted.
+    demand_total : float
+        People of the target group over all demand rows.
+    covered_total : float
+        Of them, people within ``max_cost`` of a facility.
+    max_cost : float
+    kind : str
+        How demand was read: "points", "cells" or "districts".
+    key : str or None
+        Key column of ``by`` (None without ``by``).
+    unassigned_population : float
+        People (of units or samples) in no district of ``by``.
+    area_fallback : list
+        District demand with a population grid: index labels of demand
+        districts without grid population, spread by area instead.
+
+    Examples
+    --------
+    >>> r = CoverageReport("ew", 100.0, 80.0, 500.0, "points")
+    >>> r.share_covered
+    0.8
+    >>> print(r.text(lang="en"))
+    Coverage of 'ew' within 500: 80 of 100 people (80.0%) covered.
+    """
+
+    demand_col: str
+    demand_total: float
+    covered_total: float
+    max_cost: float
+    kind: str
+    key: str | None = None
+    unassigned_population: float = 0.0
+    area_fallback: list = field(default_factory=list)
+
+    @property
+    def share_covered(self) -> float:
+        """Covered share of all people of the target group (NaN without any)."""
+        return self.covered_total / self.demand_total if self.demand_total else float("nan")
+
+    def text(self, lang: str | None = None) -> str:
+        """The report as readable text, German (``"de"``) or English (``"en"``)."""
+        de = (lang or get_language()) == "de"
+        share = f"{self.share_covered:.1%}"
+        if de:
+            lines = [f"Versorgung von '{self.demand_col}' bis {self.max_cost:g}: "
+                     f"{self.covered_total:g} von {self.demand_total:g} Personen ({share}) versorgt."]
+            if self.unassigned_population:
+                lines.append(f"  {self.unassigned_population:g} Personen in keinem Gebiet von `by`.")
+            if self.area_fallback:
+                lines.append(f"  {len(self.area_fallback)} Gebiet(e) ohne Rasterbevölkerung, nach "
+                             f"Fläche verteilt: {format_list(self.area_fallback)}")
+        else:
+            lines = [f"Coverage of '{self.demand_col}' within {self.max_cost:g}: "
+                     f"{self.covered_total:g} of {self.demand_total:g} people ({share}) covered."]
+            if self.unassigned_population:
+                lines.append(f"  {self.unassigned_population:g} people in no district of `by`.")
+            if self.area_fallback:
+                lines.append(f"  {len(self.area_fallback)} district(s) without grid population, "
+                             f"spread by area: {format_list(self.area_fallback)}")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True, repr=False)
 class CoverageResult:
     """The result of :func:`coverage`: per demand unit, per district, and what fit nowhere.
 
@@ -65,29 +140,37 @@ class CoverageResult:
         "area"), ``nearest``, ``cost`` and ``covered``.
     kind : str
         How demand was read: "points", "cells" or "districts".
+    report : CoverageReport
+        Totals (``demand_total``, ``covered_total``), ``demand_col``, the
+        district ``key`` and the ``area_fallback`` districts.
 
     Examples
     --------
     See :func:`coverage`.
     """
 
-    def __init__(self, units, districts, unassigned, max_cost, samples=None, kind="points"):
-        self.units = units
-        self.districts = districts
-        self.unassigned = unassigned
-        self.max_cost = max_cost
-        self.samples = samples
-        self.kind = kind
+    units: gpd.GeoDataFrame
+    districts: gpd.GeoDataFrame | None
+    unassigned: gpd.GeoDataFrame
+    max_cost: float
+    samples: gpd.GeoDataFrame | None = None
+    kind: str = "points"
+    report: CoverageReport | None = None
 
     def __repr__(self) -> str:
-        total = self.units.attrs.get("quartier_demand_total", float("nan"))
-        covered = self.units.attrs.get("quartier_covered_total", float("nan"))
+        r = self.report
+        total = r.demand_total if r else float("nan")
+        covered = r.covered_total if r else float("nan")
         share = covered / total if total else float("nan")
         return (
             f"CoverageResult(max_cost={self.max_cost:g}, units={len(self.units)}, "
             f"kind={self.kind}, population={total:g}, covered={covered:g} ({share:.1%}), "
             f"unassigned={len(self.unassigned)})"
         )
+
+    def _repr_html_(self) -> str:
+        text = repr(self) + ("\n" + self.report.text() if self.report else "")
+        return "<pre>" + html.escape(text) + "</pre>"
 
 
 def coverage(
@@ -130,8 +213,7 @@ def coverage(
         Districts to summarise by; a demand point (or sample) belongs to the
         district it lies in.
     by_key : str, optional
-        Key column of ``by``; default the key recorded by
-        :func:`quartier.read_districts`.
+        Key column of ``by``; required with ``by`` (e.g. ``by_key="PLR_ID"``).
     population : geopandas.GeoDataFrame or path, optional
         District demand only: where people live inside the districts. Points
         (or cells) with the population in ``population_col`` (e.g. a Zensus
@@ -151,14 +233,16 @@ def coverage(
     -------
     CoverageResult
         ``units`` per demand row, ``districts`` per district of ``by``,
-        ``unassigned``, and for district demand ``samples``.
+        ``unassigned``, for district demand ``samples``, and ``report`` (a
+        :class:`CoverageReport` with the totals).
 
     Raises
     ------
     CRSError
         Inputs not in one projected metric CRS.
     ColumnError
-        ``demand_col`` (or ``population_col``) is missing.
+        ``demand_col`` (or ``population_col``) is missing, or ``by`` is given
+        without ``by_key``.
     ValueParseError
         Negative or missing populations.
     ValueError
@@ -186,6 +270,8 @@ def coverage(
     >>> res = coverage(homes, treffs, max_cost=500, demand_col="ew_65plus")
     >>> res.units["cost"].tolist(), res.units["covered"].tolist()
     ([100.0, 300.0, 800.0], [True, True, False])
+    >>> res.report.demand_total, res.report.covered_total
+    (60.0, 30.0)
 
     A district of 1 km x 1 km with 400 people aged 65+ and a meeting place at
     the middle of its west edge: spread by area (100 m samples), the people in
@@ -213,8 +299,9 @@ def coverage(
     units["covered"] = units["cost"].to_numpy() <= max_cost  # NaN compares False
     units["population"] = values
     samples = None
+    fallback: list = []
     if kind == "districts":
-        samples = disaggregate(demand, values, population=population,
+        samples, fallback = disaggregate(demand, values, population=population,
                                population_col=population_col, spacing=spacing)
         near = nearest(samples, facilities, network=network)
         samples["nearest"] = near["nearest"].to_numpy()
@@ -230,18 +317,13 @@ def coverage(
                                    minlength=len(units))
             units["cost_mean"] = np.where(values > 0, weighted / values, np.nan)
         samples["unit"] = demand.index.to_numpy()[pos]
-        samples.attrs["quartier_area_fallback"] = list(samples.attrs.get(
-            "quartier_area_fallback", []))
     else:
         units["covered_population"] = np.where(units["covered"], values, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = units["covered_population"] / units["population"]
     units["share_covered"] = share.where(units["population"] > 0)
-    units.attrs["quartier_demand_total"] = float(values.sum())
-    units.attrs["quartier_covered_total"] = float(units["covered_population"].sum())
-    units.attrs["quartier_demand_col"] = demand_col
-
     districts = None
+    key = None
     unassigned = units.iloc[0:0]
     if by is not None:
         if kind == "districts":
@@ -252,7 +334,8 @@ def coverage(
             points = units
             pop = units["population"]
             cov = units["covered_population"]
-        districts, district_of = _by_district(points, pop, cov, by, by_key)
+        key = district_key(by, by_key)
+        districts, district_of = _by_district(points, pop, cov, by, key)
         inside = district_of.notna()
         if kind == "districts":
             samples["district"] = district_of
@@ -267,7 +350,13 @@ def coverage(
         else:
             units["district"] = district_of
             unassigned = units[~inside]
-    return CoverageResult(units, districts, unassigned, float(max_cost), samples, kind)
+    report = CoverageReport(
+        demand_col=demand_col, demand_total=float(values.sum()),
+        covered_total=float(units["covered_population"].sum()), max_cost=float(max_cost),
+        kind=kind, key=key, unassigned_population=float(unassigned["population"].sum()),
+        area_fallback=list(fallback),
+    )
+    return CoverageResult(units, districts, unassigned, float(max_cost), samples, kind, report)
 
 
 def _demand_kind(demand, demand_kind, population):
@@ -295,9 +384,8 @@ def _demand_kind(demand, demand_kind, population):
     return "cells"
 
 
-def _by_district(points, population, covered, by, by_key):
+def _by_district(points, population, covered, by, key):
     """Sum population and covered population of points per district of ``by``."""
-    key = district_key(by, by_key)
     require_same_crs(by, points, what="districts (by)", reference_what="demand",
                      fix="by.to_crs(demand.crs)")
     pos = locate_points(points, by)
@@ -321,5 +409,4 @@ def _by_district(points, population, covered, by, by_key):
     with np.errstate(invalid="ignore", divide="ignore"):
         share = out["covered_population"] / out["population"]
     out["share_covered"] = share.where(out["population"] > 0)
-    out.attrs["quartier_key"] = key
     return out, district_of

@@ -37,8 +37,8 @@ Defined edge cases (never NaN by accident):
 * a demand unit with no facility in reach gets :math:`A_i = 0`;
 * a facility whose catchment holds no weighted demand (nobody in reach, or
   only people with 0) has :math:`R_j` undefined; it contributes 0 and is
-  reported (``attrs["quartier_fca"]["unused_supply"]`` and a warning when it
-  has places).
+  reported (``result.report.unused_supply`` and a warning when it has
+  places).
 
 Mass balance: :math:`\sum_i P_i A_i = \sum_j S_j` over the facilities with
 demand in reach: every place is shared out exactly once.
@@ -46,19 +46,23 @@ demand in reach: every place is shared out exactly once.
 
 from __future__ import annotations
 
+import html
 import warnings
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from quartier._checks import population_values, require_column
+from quartier._report import Report
 from quartier.access._reach import reachable_chunks, same_metric_crs
 from quartier.access.costs import CostMatrix, point_coordinates
 from quartier.errors import QuartierWarning, ValueParseError, format_list
+from quartier.settings import get_language
 
-__all__ = ["fca", "fca_weights", "METHODS"]
+__all__ = ["fca", "fca_weights", "FCAResult", "FCAReport", "METHODS"]
 
 #: The FCA methods :func:`fca` knows.
 METHODS = ("2sfca", "e2sfca", "gravity", "g2sfca")
@@ -184,6 +188,97 @@ def _weight_spec(method: str, *, max_cost: float, weights: Mapping[float, float]
     return GAUSSIAN, uppers, values, 0.0, 0.0, 1.0, 2 * sigma**2
 
 
+@dataclass(frozen=True)
+class FCAReport(Report):
+    r"""Details of an FCA run: method, catchment, ratios and what took part in nothing.
+
+    Attributes
+    ----------
+    method : str
+    max_cost : float
+    ratios : pandas.Series
+        :math:`R_j` per facility (index of the facilities, name ``"ratio"``),
+        NaN where undefined (no weighted demand in reach).
+    n_pairs : int
+        Demand-facility pairs within ``max_cost``.
+    unreached : list
+        Index labels of demand units with no facility in reach (:math:`A_i = 0`).
+    unused_supply : list
+        Index labels of facilities with no weighted demand in reach.
+    capacity : str or None
+        The capacity column used (None: one place per facility).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> r = FCAReport("2sfca", 1000.0, pd.Series([0.2, float("nan")], name="ratio"), 3,
+    ...               unreached=["c"], unused_supply=[1], capacity="places")
+    >>> print(r.text(lang="en"))
+    2SFCA within 1000 (capacity 'places'): 3 pairs in reach; 1 demand unit(s) reach no facility; 1 facility(ies) without demand in reach: '1'
+    """
+
+    method: str
+    max_cost: float
+    ratios: pd.Series
+    n_pairs: int
+    unreached: list = field(default_factory=list)
+    unused_supply: list = field(default_factory=list)
+    capacity: str | None = None
+
+    def text(self, lang: str | None = None) -> str:
+        """The report as readable text, German (``"de"``) or English (``"en"``)."""
+        de = (lang or get_language()) == "de"
+        cap = (f"Kapazität '{self.capacity}'" if de else f"capacity '{self.capacity}'") \
+            if self.capacity else ("je Einrichtung 1 Platz" if de else "one place per facility")
+        if de:
+            parts = [f"{self.method.upper()} bis {self.max_cost:g} ({cap}): "
+                     f"{self.n_pairs} Paare in Reichweite"]
+            if self.unreached:
+                parts.append(f"{len(self.unreached)} Nachfrageeinheit(en) erreichen keine "
+                             "Einrichtung")
+            if self.unused_supply:
+                parts.append(f"{len(self.unused_supply)} Einrichtung(en) ohne Nachfrage in "
+                             f"Reichweite: {format_list(self.unused_supply)}")
+        else:
+            parts = [f"{self.method.upper()} within {self.max_cost:g} ({cap}): "
+                     f"{self.n_pairs} pairs in reach"]
+            if self.unreached:
+                parts.append(f"{len(self.unreached)} demand unit(s) reach no facility")
+            if self.unused_supply:
+                parts.append(f"{len(self.unused_supply)} facility(ies) without demand in reach: "
+                             f"{format_list(self.unused_supply)}")
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True, repr=False)
+class FCAResult:
+    """The result of :func:`fca`: the scores and the report.
+
+    Attributes
+    ----------
+    scores : pandas.Series
+        :math:`A_i` (times ``per``) per demand unit, indexed like the demand,
+        named after the method.
+    report : FCAReport
+
+    Examples
+    --------
+    See :func:`fca`.
+    """
+
+    scores: pd.Series
+    report: FCAReport
+
+    def __repr__(self) -> str:
+        r = self.report
+        return (f"FCAResult(method={r.method}, max_cost={r.max_cost:g}, units={len(self.scores)}, "
+                f"facilities={len(r.ratios)}, unreached={len(r.unreached)}, "
+                f"unused_supply={len(r.unused_supply)})")
+
+    def _repr_html_(self) -> str:
+        return "<pre>" + html.escape(repr(self) + "\n" + self.report.text()) + "</pre>"
+
+
 def fca(
     demand: gpd.GeoDataFrame,
     supply: gpd.GeoDataFrame,
@@ -191,7 +286,7 @@ def fca(
     method: str = "2sfca",
     max_cost: float | None,
     demand_col: str,
-    supply_col: str | None = None,
+    capacity: str | None,
     weights: Mapping[float, float] | None = None,
     network: object = None,
     decay: float | None = None,
@@ -200,10 +295,10 @@ def fca(
     normalize: bool = False,
     per: float = 1.0,
     costs: CostMatrix | None = None,
-) -> pd.Series:
+) -> FCAResult:
     r"""Floating catchment accessibility :math:`A_i` of every demand unit.
 
-    See the module docstring of :mod:`quartier.fca` for the formulas:
+    See the module docstring of :mod:`quartier.access.floating` for the formulas:
     :math:`R_j = S_j / \sum_i P_i w(d_{ij})`, :math:`A_i = \sum_j R_j w(d_{ij})`
     over the pairs with :math:`d_{ij} \le` ``max_cost``.
 
@@ -213,7 +308,7 @@ def fca(
         Demand units (points; polygons such as grid cells or districts count
         at a point inside) with the target group in ``demand_col``.
     supply : geopandas.GeoDataFrame
-        Facilities (points) with their places in ``supply_col``.
+        Facilities (points) with their places in ``capacity``.
     method : {"2sfca", "e2sfca", "gravity", "g2sfca"}, default "2sfca"
     max_cost : float
         Catchment size (metres for straight lines, the network's unit
@@ -221,9 +316,10 @@ def fca(
         means the largest step.
     demand_col : str
         Column of ``demand`` with the population of the target group.
-    supply_col : str, optional
-        Column of ``supply`` with the places; default the capacity recorded by
-        :func:`quartier.read_facilities`, else 1 per facility.
+    capacity : str or None
+        Column of ``supply`` with the places (required keyword; pass the same
+        column as to ``read_facilities(capacity=...)``). ``None``: every
+        facility counts as one place.
     weights : dict, optional
         E2SFCA steps ``{upper_cost: weight}``, e.g. ``{500: 1.0, 1000: 0.68,
         1500: 0.22}``.
@@ -248,13 +344,13 @@ def fca(
 
     Returns
     -------
-    pandas.Series
-        :math:`A_i` (times ``per``), indexed like ``demand``, named after the
-        method. ``attrs["quartier_fca"]`` holds ``method``, ``max_cost``,
-        ``ratios`` (:math:`R_j` per facility, NaN where undefined),
-        ``unused_supply`` (facilities with no weighted demand in reach),
-        ``unreached`` (demand units with no facility in reach, :math:`A_i=0`)
-        and ``n_pairs``.
+    FCAResult
+        ``scores``: :math:`A_i` (times ``per``), a Series indexed like
+        ``demand``, named after the method. ``report`` (:class:`FCAReport`)
+        holds ``method``, ``max_cost``, ``ratios`` (:math:`R_j` per facility,
+        NaN where undefined), ``unused_supply`` (facilities with no weighted
+        demand in reach), ``unreached`` (demand units with no facility in
+        reach, :math:`A_i=0`) and ``n_pairs``.
 
     Raises
     ------
@@ -312,8 +408,11 @@ def fca(
     ...     geometry=[Point(0, 0), Point(800, 0), Point(3000, 0)])
     >>> kitas = gpd.GeoDataFrame({"places": [60, 30]}, crs="EPSG:25833",
     ...     geometry=[Point(400, 0), Point(1500, 0)])
-    >>> fca(kids, kitas, max_cost=1000, demand_col="u6", supply_col="places").round(4).tolist()
+    >>> res = fca(kids, kitas, max_cost=1000, demand_col="u6", capacity="places")
+    >>> res.scores.round(4).tolist()
     [0.2, 0.35, 0.0]
+    >>> res.report.ratios.round(4).tolist(), res.report.unreached
+    ([0.2, 0.15], [2])
     """
     method = _check_method(method)
     if max_cost is None:
@@ -325,7 +424,7 @@ def fca(
     spec = _weight_spec(method, max_cost=max_cost, weights=weights, decay=decay,
                        decay_kind=decay_kind, min_cost=min_cost)
     population = _demand_values(demand, demand_col)
-    places = _supply_values(supply, supply_col)
+    places = _supply_values(supply, capacity)
     kernel = _kernel() if network is None and costs is None else None
     if kernel is not None:  # straight lines: stream over the grid, store no pairs
         same_metric_crs(demand, supply)
@@ -359,16 +458,17 @@ def fca(
         total = population.sum()
         mean = (population * access).sum() / total if total > 0 else np.nan
         access = access / mean if mean > 0 else np.zeros_like(access)
-    out = pd.Series(access * per, index=demand.index, name=method)
-    out.attrs["quartier_fca"] = {
-        "method": method,
-        "max_cost": float(max_cost),
-        "ratios": pd.Series(np.where(unused, np.nan, ratios), index=supply.index, name="ratio"),
-        "unused_supply": list(supply.index[unused]),
-        "unreached": list(demand.index[~reached]),
-        "n_pairs": n_pairs,
-    }
-    return out
+    scores = pd.Series(access * per, index=demand.index, name=method)
+    report = FCAReport(
+        method=method,
+        max_cost=float(max_cost),
+        ratios=pd.Series(np.where(unused, np.nan, ratios), index=supply.index, name="ratio"),
+        n_pairs=int(n_pairs),
+        unreached=list(demand.index[~reached]),
+        unused_supply=list(supply.index[unused]),
+        capacity=capacity,
+    )
+    return FCAResult(scores, report)
 
 
 def _fca_core(population: np.ndarray, places: np.ndarray, chunks: list, weight=None,
@@ -409,12 +509,11 @@ def _demand_values(demand: pd.DataFrame, demand_col: str) -> np.ndarray:
     return population_values(demand, demand_col)
 
 
-def _supply_values(supply: pd.DataFrame, supply_col: str | None) -> np.ndarray:
-    """Places per facility as float64: the column, else the recorded capacity, else 1 each."""
-    col = supply_col or supply.attrs.get("quartier_capacity")
+def _supply_values(supply: pd.DataFrame, col: str | None) -> np.ndarray:
+    """Places per facility as float64: the ``capacity`` column, or 1 each when it is None."""
     if col is None:
         return np.ones(len(supply))
-    require_column(supply, col, source="facilities", role="places (supply) column")
+    require_column(supply, col, source="facilities", role="capacity column")
     series = supply[col]
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         fast = series.to_numpy(dtype=float, na_value=np.nan)

@@ -13,7 +13,9 @@ import numpy as np
 import pandas as pd
 
 from quartier.access.covering import CoverageResult
+from quartier.access.provision import SupplyResult
 from quartier.errors import ColumnError
+from quartier.settings import resolve_language
 
 __all__ = ["coverage_gaps", "supply_gaps", "label_columns", "LABELS"]
 
@@ -61,23 +63,24 @@ LABELS = {
 }
 
 
-def label_columns(frame: pd.DataFrame, lang: str = "de") -> pd.DataFrame:
+def label_columns(frame: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
     """Rename quartier's result columns to readable labels; keys and other columns stay.
 
     Parameters
     ----------
     frame : pandas.DataFrame or geopandas.GeoDataFrame
-    lang : {"de", "en"}, default "de"
+    lang : {"de", "en"}, optional
+        Language of the labels; default from :func:`quartier.set_language` (German).
 
     Returns
     -------
     pandas.DataFrame or geopandas.GeoDataFrame
-        A renamed copy (``attrs`` kept).
+        A renamed copy.
 
     Raises
     ------
-    ValueError
-        Unknown language.
+    quartier.errors.ParameterError
+        Unknown language (a ``ValueError`` too).
 
     Examples
     --------
@@ -85,11 +88,7 @@ def label_columns(frame: pd.DataFrame, lang: str = "de") -> pd.DataFrame:
     >>> label_columns(pd.DataFrame({"PLR_ID": ["01"], "deficit": [3.0]})).columns.tolist()
     ['PLR_ID', 'Fehlbedarf (Plätze)']
     """
-    if lang not in LABELS:
-        raise ValueError(f"lang must be one of {sorted(LABELS)}, not {lang!r}.")
-    out = frame.rename(columns=LABELS[lang])
-    out.attrs.update(frame.attrs)
-    return out
+    return frame.rename(columns=LABELS[resolve_language(lang)])
 
 
 def coverage_gaps(
@@ -98,7 +97,7 @@ def coverage_gaps(
     min_share: float = 1.0,
     level: str = "districts",
     min_population: float = 0.0,
-    labels: str | None = None,
+    lang: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Districts (or units, or samples) where less than ``min_share`` is covered, largest gap first.
 
@@ -114,8 +113,9 @@ def coverage_gaps(
         of district demand.
     min_population : float, default 0
         Only rows with more people of the target group than this.
-    labels : {None, "de", "en"}
-        Rename the result columns (see :func:`label_columns`).
+    lang : {None, "de", "en"}
+        Rename the result columns to display labels in this language (see
+        :func:`label_columns`); None keeps the column names.
 
     Returns
     -------
@@ -163,30 +163,31 @@ def coverage_gaps(
     else:
         raise ValueError(f"level must be 'districts', 'units' or 'samples', not {level!r}.")
     keep = (share < min_share) & (pop > min_population) & (frame["gap"] > 0)
-    return _ranked(frame[keep.to_numpy()], "gap", labels)
+    return _ranked(frame[keep.to_numpy()], "gap", lang)
 
 
 def supply_gaps(
-    frame: gpd.GeoDataFrame,
+    result: SupplyResult | gpd.GeoDataFrame,
     *,
     view: str = "located",
     min_per_1000: float | None = None,
-    labels: str | None = None,
+    lang: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Districts below the Richtwert (or below ``min_per_1000``), largest deficit first.
 
     Parameters
     ----------
-    frame : geopandas.GeoDataFrame
-        From :func:`quartier.supply`.
+    result : SupplyResult or geopandas.GeoDataFrame
+        From :func:`quartier.supply` (the result, or its ``table``).
     view : {"located", "in_reach"}, default "located"
         Places located in the district, or places within reach (needs
         ``max_cost`` in :func:`quartier.supply`).
     min_per_1000 : float, optional
         Threshold in places per 1,000; default the Richtwert given to
         :func:`quartier.supply` (``norm_per_1000``).
-    labels : {None, "de", "en"}
-        Rename the result columns (see :func:`label_columns`).
+    lang : {None, "de", "en"}
+        Rename the result columns to display labels in this language (see
+        :func:`label_columns`); None keeps the column names.
 
     Returns
     -------
@@ -208,10 +209,13 @@ def supply_gaps(
     ...     geometry=[box(0, 0, 1000, 1000), box(1000, 0, 2000, 1000)], crs="EPSG:25833")
     >>> kita = gpd.GeoDataFrame({"places": [50]}, geometry=[Point(900, 500)], crs="EPSG:25833")
     >>> s = supply(d, kita, demand_col="u6", capacity="places", by_key="id", norm_per_1000=350)
+    >>> s.table.attrs
+    {}
     >>> supply_gaps(s)[["id", "places_per_1000", "gap", "rank"]]
       id  places_per_1000    gap  rank
     1  O              0.0  105.0     1
     """
+    frame = result.table if isinstance(result, SupplyResult) else result
     col = {"located": "places", "in_reach": "places_in_reach"}.get(view)
     if col is None:
         raise ValueError(f"view must be 'located' or 'in_reach', not {view!r}.")
@@ -219,7 +223,7 @@ def supply_gaps(
         raise ColumnError(
             f"the supply table has no '{col}' column: "
             + ("pass max_cost= to quartier.supply for the view within reach."
-               if view == "in_reach" else "it does not come from quartier.access.provision(..., by=...).")
+               if view == "in_reach" else "it does not come from quartier.supply(..., by=...).")
         )
     norm = min_per_1000
     if norm is None:
@@ -230,10 +234,10 @@ def supply_gaps(
     out = frame.copy()
     out["gap"] = out["population"] * norm / 1000 - out[col]
     keep = (out["gap"] > 1e-9) & (out["population"] > 0)
-    return _ranked(out[keep.to_numpy()], "gap", labels)
+    return _ranked(out[keep.to_numpy()], "gap", lang)
 
 
-def _ranked(frame, column, labels):
+def _ranked(frame, column, lang):
     frame = frame.sort_values(column, ascending=False, kind="stable")
     frame["rank"] = np.arange(1, len(frame) + 1)
-    return label_columns(frame, labels) if labels else frame
+    return label_columns(frame, lang) if lang else frame

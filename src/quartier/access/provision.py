@@ -9,7 +9,7 @@ Two views per district, as needs plans (Bedarfsplanung) use them:
   street in the next district counts for nobody here).
 * **within reach** (``max_cost``): every facility's places are shared among
   all the people who can reach it (two-step floating catchment, see
-  :mod:`quartier.fca`). A district's places in reach are
+  :mod:`quartier.access.floating`). A district's places in reach are
   :math:`\sum_{i \in k} P_i A_i`: the places its people get, so the places
   in reach over all districts add up to the places of the facilities that
   have demand in reach. Also given: the mean number of places a person of
@@ -23,19 +23,110 @@ is a surplus, negative a deficit) and the deficit in places (0 if none).
 
 from __future__ import annotations
 
+import html
 import warnings
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
 
 from quartier._checks import district_key
 from quartier._overlay import locate_points
+from quartier._report import Report
 from quartier.access._reach import reachable_chunks, same_metric_crs
-from quartier.access.floating import _demand_values, _supply_values, fca
+from quartier.access.floating import FCAReport, _demand_values, _supply_values, fca
 from quartier.errors import QuartierWarning, format_list
 from quartier.io.crs import require_same_crs
+from quartier.settings import get_language
 
-__all__ = ["supply"]
+__all__ = ["supply", "SupplyResult", "SupplyReport"]
+
+
+@dataclass(frozen=True)
+class SupplyReport(Report):
+    """What :func:`supply` used and what lay in no district.
+
+    Attributes
+    ----------
+    demand_col : str
+    capacity : str or None
+        The capacity column (None: one place per facility).
+    key : str or None
+        Key column of the districts (None for point demand without ``by``).
+    norm_per_1000 : float or None
+        The Richtwert given.
+    max_cost : float or None
+    fca : FCAReport or None
+        The FCA report of the view within reach (with ``max_cost``).
+    unassigned_facilities : list
+        Index labels of facilities in no district (not in any located count).
+    unassigned_population : float
+        People of the target group in no district.
+
+    Examples
+    --------
+    >>> r = SupplyReport("u6", "places", "id", unassigned_facilities=[3])
+    >>> print(r.text(lang="en"))
+    Supply of 'places' for 'u6' by 'id'; 1 facility(ies) in no district: '3'
+    """
+
+    demand_col: str
+    capacity: str | None
+    key: str | None
+    norm_per_1000: float | None = None
+    max_cost: float | None = None
+    fca: FCAReport | None = None
+    unassigned_facilities: list = field(default_factory=list)
+    unassigned_population: float = 0.0
+
+    def text(self, lang: str | None = None) -> str:
+        """The report as readable text, German (``"de"``) or English (``"en"``)."""
+        de = (lang or get_language()) == "de"
+        cap = f"'{self.capacity}'" if self.capacity else ("1 je Einrichtung" if de
+                                                            else "1 per facility")
+        by = f" by '{self.key}'" if self.key and not de else (
+            f" nach '{self.key}'" if self.key else "")
+        parts = [f"Plätze {cap} für '{self.demand_col}'{by}" if de
+                 else f"Supply of {cap} for '{self.demand_col}'{by}"]
+        if self.unassigned_facilities:
+            n = len(self.unassigned_facilities)
+            ids = format_list(self.unassigned_facilities)
+            parts.append(f"{n} Einrichtung(en) in keinem Gebiet: {ids}" if de
+                         else f"{n} facility(ies) in no district: {ids}")
+        if self.unassigned_population:
+            parts.append(f"{self.unassigned_population:g} Personen in keinem Gebiet" if de
+                         else f"{self.unassigned_population:g} people in no district")
+        text = "; ".join(parts)
+        if self.fca is not None:
+            text += "\n  " + self.fca.text(lang)
+        return text
+
+
+@dataclass(frozen=True, repr=False)
+class SupplyResult:
+    """The result of :func:`supply`: the table per district and the report.
+
+    Attributes
+    ----------
+    table : geopandas.GeoDataFrame
+        One row per district (see :func:`supply`, Returns).
+    report : SupplyReport
+
+    Examples
+    --------
+    See :func:`supply`.
+    """
+
+    table: gpd.GeoDataFrame
+    report: SupplyReport
+
+    def __repr__(self) -> str:
+        r = self.report
+        return (f"SupplyResult(rows={len(self.table)}, demand_col={r.demand_col!r}, "
+                f"capacity={r.capacity!r}, unassigned_facilities={len(r.unassigned_facilities)})")
+
+    def _repr_html_(self) -> str:
+        return "<pre>" + html.escape(repr(self) + "\n" + self.report.text()) + "</pre>"
 
 
 def supply(
@@ -43,7 +134,7 @@ def supply(
     facilities: gpd.GeoDataFrame,
     *,
     demand_col: str,
-    capacity: str | None = None,
+    capacity: str | None,
     by: gpd.GeoDataFrame | None = None,
     by_key: str | None = None,
     max_cost: float | None = None,
@@ -52,7 +143,7 @@ def supply(
     weights: dict | None = None,
     decay: float | None = None,
     network: object = None,
-) -> gpd.GeoDataFrame:
+) -> SupplyResult:
     """Places per 1,000 people of a target group per district, located and within reach.
 
     Parameters
@@ -65,15 +156,15 @@ def supply(
         Facilities (points) with their places in ``capacity``.
     demand_col : str
         Column of ``demand`` with the population of the target group.
-    capacity : str, optional
-        Column of ``facilities`` with the places; default the capacity
-        recorded by :func:`quartier.read_facilities`, else 1 per facility.
+    capacity : str or None
+        Column of ``facilities`` with the places (required keyword; ``None``:
+        every facility counts as one place).
     by : geopandas.GeoDataFrame, optional
         Districts to report on. Default: ``demand`` itself when it holds
         polygons; for point demand without ``by``, one row per point.
     by_key : str, optional
-        Key column of ``by`` (default the key recorded by
-        :func:`quartier.read_districts`).
+        Key column of ``by`` (or of ``demand`` when it holds the districts);
+        required when there are districts.
     max_cost : float, optional
         Catchment size for the view "within reach" (metres in a straight
         line, or the network's unit). Without it only the located view.
@@ -88,22 +179,22 @@ def supply(
 
     Returns
     -------
-    geopandas.GeoDataFrame
-        One row per district (the columns of ``by`` kept) with
+    SupplyResult
+        ``table``: one row per district (the columns of ``by`` kept) with
         ``population``, ``facilities``, ``places``, ``places_per_1000``; with
         ``max_cost`` also ``places_in_reach``, ``places_in_reach_per_1000``
         and ``places_reachable_mean``; with ``norm_per_1000`` also
         ``norm_per_1000``, ``required_places``, ``balance``, ``deficit`` and,
         with ``max_cost``, ``balance_in_reach`` and ``deficit_in_reach``.
         Per-1,000 values are NaN where nobody of the target group lives.
-        ``attrs`` hold ``quartier_fca`` (see :func:`quartier.fca`),
-        ``quartier_unassigned_facilities`` and
-        ``quartier_unassigned_population`` (in no district, reported).
+        ``report`` (:class:`SupplyReport`) holds the FCA report (see
+        :func:`quartier.fca`), ``unassigned_facilities`` and
+        ``unassigned_population`` (in no district, reported).
 
     Raises
     ------
     ColumnError, ValueParseError, CRSError
-        Missing columns, bad values, CRS mismatch.
+        Missing columns (or districts without ``by_key``), bad values, CRS mismatch.
     ValueError
         A negative Richtwert or a bad FCA parameter.
 
@@ -122,9 +213,9 @@ def supply(
     >>> d = gpd.GeoDataFrame({"id": ["W", "O"], "u6": [100, 100]},
     ...     geometry=[box(0, 0, 1000, 1000), box(1000, 0, 2000, 1000)], crs="EPSG:25833")
     >>> kita = gpd.GeoDataFrame({"places": [50]}, geometry=[Point(900, 500)], crs="EPSG:25833")
-    >>> out = supply(d, kita, demand_col="u6", capacity="places", by_key="id",
+    >>> res = supply(d, kita, demand_col="u6", capacity="places", by_key="id",
     ...              max_cost=1000, norm_per_1000=400)
-    >>> out[["id", "places", "places_per_1000", "places_in_reach", "deficit", "deficit_in_reach"]]
+    >>> res.table[["id", "places", "places_per_1000", "places_in_reach", "deficit", "deficit_in_reach"]]
       id  places  places_per_1000  places_in_reach  deficit  deficit_in_reach
     0  W    50.0            500.0             25.0      0.0              15.0
     1  O     0.0              0.0             25.0     40.0              15.0
@@ -137,7 +228,6 @@ def supply(
     polygonal = _polygonal(demand)
     if by is None and polygonal:
         by = demand
-        by_key = by_key or demand.attrs.get("quartier_key")
     if by is not None:
         key = district_key(by, by_key)
         require_same_crs(by, demand, what="districts (by)", reference_what="demand",
@@ -188,9 +278,9 @@ def supply(
     if max_cost is not None:
         points = demand.set_geometry(demand.representative_point()) if polygonal else demand
         a = fca(points, facilities, method=method, max_cost=max_cost, demand_col=demand_col,
-                supply_col=capacity, weights=weights, decay=decay, network=network)
-        info = a.attrs["quartier_fca"]
-        got = values * a.to_numpy()
+                capacity=capacity, weights=weights, decay=decay, network=network)
+        info = a.report
+        got = values * a.scores.to_numpy()
         out["places_in_reach"] = np.bincount(unit_pos[in_d], weights=got[in_d], minlength=n)
         out["places_in_reach_per_1000"] = _per_1000(out["places_in_reach"].to_numpy(), pop)
         reach = np.zeros(len(demand))
@@ -207,14 +297,13 @@ def supply(
             if col in out:
                 out["balance" + view] = out[col] - out["required_places"]
                 out["deficit" + view] = np.maximum(-out["balance" + view], 0.0)
-    out.attrs.update(
-        quartier_key=key,
-        quartier_demand_col=demand_col,
-        quartier_fca=info,
-        quartier_unassigned_facilities=list(lost),
-        quartier_unassigned_population=unassigned_pop,
+    report = SupplyReport(
+        demand_col=demand_col, capacity=capacity, key=key,
+        norm_per_1000=None if norm_per_1000 is None else float(norm_per_1000),
+        max_cost=None if max_cost is None else float(max_cost), fca=info,
+        unassigned_facilities=list(lost), unassigned_population=unassigned_pop,
     )
-    return out
+    return SupplyResult(out, report)
 
 
 def _per_1000(places: np.ndarray, pop: np.ndarray) -> np.ndarray:

@@ -23,6 +23,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from quartier._checks import district_key
 from quartier.access.covering import coverage
 from quartier.access.provision import supply
 from quartier.errors import ColumnError, QuartierError, format_list
@@ -71,8 +72,9 @@ def service_table(
     by : geopandas.GeoDataFrame, optional
         Districts of the table; default the demand source itself when it
         holds district polygons.
-    by_key : str, optional
-        Key column of ``by`` (default the recorded key).
+    by_key : str
+        Key column of ``by`` (or of the demand source when it holds the
+        districts); required.
     network : None or StreetNetwork
         Straight lines (None) or along the streets, for every entry.
 
@@ -92,7 +94,7 @@ def service_table(
     QuartierError
         A spec entry is incomplete or names an unknown service or source.
     ColumnError
-        A target or capacity column is missing.
+        A target or capacity column is missing, or ``by_key`` is not given.
 
     Examples
     --------
@@ -132,7 +134,6 @@ def service_table(
                 f"demand. Columns are {format_list([c for c in demand.columns if c != 'geometry'], 30)}."
             )
         districts = by
-        key = by_key
         if districts is None:
             types = set(demand.geom_type.dropna())
             if not types or not types <= {"Polygon", "MultiPolygon"}:
@@ -140,9 +141,8 @@ def service_table(
                     "point or cell demand needs districts for the table: pass by= (and by_key=)."
                 )
             districts = demand
-        key = key or districts.attrs.get("quartier_key")
-        if key is None:
-            raise QuartierError("say which column of the districts holds the key: by_key=...")
+        key = district_key(districts, by_key,
+                           source="by" if by is not None else "demand_sources")
         max_cost = float(entry["max_cost"])
         kind = "districts" if districts is demand else "auto"
         cov = coverage(demand, fac, max_cost=max_cost, demand_col=target, by=districts,
@@ -152,7 +152,7 @@ def service_table(
         sup = supply(demand, fac, demand_col=target, capacity=entry.get("capacity"),
                      by=districts, by_key=key, max_cost=max_cost,
                      norm_per_1000=entry.get("norm_per_1000"),
-                     method=entry.get("method", "2sfca"), network=network)
+                     method=entry.get("method", "2sfca"), network=network).table
         table = pd.DataFrame({
             "district": cov.districts[key].astype(str).to_numpy(),
             "service": service,

@@ -103,10 +103,7 @@ def check_frames(source, target) -> None:
 
 
 def keys_of(gdf: gpd.GeoDataFrame, key: str | None, what: str) -> tuple[list[str], str | None]:
-    """District keys as strings (the key column, the recorded key, or the index)."""
-    if key is None:
-        recorded = gdf.attrs.get("quartier_key")
-        key = recorded if recorded in gdf.columns else None
+    """District keys as strings (the key column given, else the index labels)."""
     if key is None:
         return [str(i) for i in gdf.index], None
     require_column(gdf, key, source=what, role="key column")
@@ -153,9 +150,9 @@ def area_weights(source, target, source_keys, target_keys) -> InterpolationWeigh
 
 
 def population_weights(source, target, source_keys, target_keys, population,
-                       population_column, band) -> InterpolationWeights:
+                       population_col, band) -> InterpolationWeights:
     base = area_weights(source, target, source_keys, target_keys)
-    points, values = population_points(population, population_column, band, source.crs)
+    points, values = population_points(population, population_col, band, source.crs)
     s = assign_points(points, source.geometry.values)
     t = assign_points(points, target.geometry.values)
     n_s, n_t = len(source), len(target)
@@ -182,7 +179,7 @@ def population_points(population, column, band, crs) -> tuple[np.ndarray, np.nda
         if column is None:
             raise ColumnError(
                 "population is a GeoDataFrame: say which column holds the number of people "
-                "with population_column=... (e.g. population_column='value')."
+                "with population_col=... (e.g. population_col='value')."
             )
         if population.crs is None:
             raise CRSError(

@@ -14,11 +14,12 @@ areas. Two kinds of columns are treated differently:
   area (or population) of the pieces.
 
 What falls outside every target district is reported (in the warning and in
-``result.attrs["quartier_interpolation"]``), never silently lost.
+``result.report``, an :class:`InterpolationReport`), never silently lost.
 """
 
 from __future__ import annotations
 
+import html
 import os
 import warnings
 from collections.abc import Mapping, Sequence
@@ -39,9 +40,10 @@ from quartier.areas._weights import (
 )
 from quartier.errors import ColumnError, QuartierWarning, format_list
 from quartier.output.formatting import format_number
-from quartier.settings import get_language
+from quartier.settings import resolve_language
 
 __all__ = [
+    "InterpolationResult",
     "InterpolationReport",
     "InterpolationWeights",
     "area_interpolate",
@@ -53,7 +55,7 @@ __all__ = [
 _TOL = 1e-9
 
 
-@dataclass
+@dataclass(frozen=True)
 class InterpolationReport(Report):
     """What an interpolation moved, and what it could not place.
 
@@ -131,7 +133,7 @@ class InterpolationReport(Report):
         -------
         str
         """
-        de = (lang or get_language()) == "de"
+        de = resolve_language(lang) == "de"
         how = {"area": ("Flächen", "area"), "population": ("Bevölkerungs", "population")}
         word = how.get(self.method, (self.method, self.method))
         lines = [f"Umrechnung ({word[0]}gewichte):" if de else f"Interpolation ({word[1]} weights):"]
@@ -185,6 +187,35 @@ class InterpolationReport(Report):
 
 
 
+@dataclass(frozen=True, repr=False)
+class InterpolationResult:
+    """The result of :func:`area_interpolate` / :func:`dasymetric_interpolate`.
+
+    Attributes
+    ----------
+    table : geopandas.GeoDataFrame
+        One row per target district (index and geometry of the target): the
+        target key (with ``target_key``), then the interpolated columns.
+    report : InterpolationReport
+        What was moved, and what could not be placed.
+
+    Examples
+    --------
+    See :func:`area_interpolate`.
+    """
+
+    table: gpd.GeoDataFrame
+    report: InterpolationReport
+
+    def __repr__(self) -> str:
+        cols = [c for c in self.table.columns if c != self.table.geometry.name]
+        return (f"InterpolationResult(method={self.report.method}, targets={len(self.table)}, "
+                f"columns={cols}, complete={self.report.complete})")
+
+    def _repr_html_(self) -> str:
+        return "<pre>" + html.escape(repr(self) + "\n" + self.report.text()) + "</pre>"
+
+
 def _num(value: float, lang: str | None = None) -> str:
     decimals = 0 if abs(value) >= 100 or value == 0 else 2
     return format_number(value, decimals=decimals, lang=lang)
@@ -195,7 +226,7 @@ def interpolation_weights(
     target: gpd.GeoDataFrame,
     *,
     population: gpd.GeoDataFrame | str | os.PathLike | None = None,
-    population_column: str | None = None,
+    population_col: str | None = None,
     band: int = 1,
     source_key: str | None = None,
     target_key: str | None = None,
@@ -209,13 +240,13 @@ def interpolation_weights(
     population : geopandas.GeoDataFrame or path, optional
         Without it, area weights; with it, population weights (see
         :func:`dasymetric_interpolate`).
-    population_column : str, optional
+    population_col : str, optional
         Column of ``population`` (a GeoDataFrame) with the number of people.
     band : int, default 1
         Band of a population raster.
     source_key, target_key : str, optional
-        Key columns, for reports. Default: the key recorded by
-        :func:`quartier.read_districts`, else the index.
+        Key columns, for reports (e.g. ``source_key="PLR_ID"``). Default: the
+        index labels.
 
     Returns
     -------
@@ -238,7 +269,7 @@ def interpolation_weights(
     ...                        geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)], crs="EPSG:25832")
     >>> tgt = gpd.GeoDataFrame({"id": ["x"]}, geometry=[box(0, 0, 2, 1)], crs="EPSG:25832")
     >>> w = interpolation_weights(src, tgt)
-    >>> area_interpolate(src, tgt, extensive="ew", weights=w)["ew"].tolist()
+    >>> area_interpolate(src, tgt, extensive="ew", weights=w).table["ew"].tolist()
     [150.0]
     """
     check_frames(source, target)
@@ -246,7 +277,7 @@ def interpolation_weights(
     tkeys, _ = keys_of(target, target_key, "target")
     if population is None:
         return area_weights(source, target, skeys, tkeys)
-    return population_weights(source, target, skeys, tkeys, population, population_column, band)
+    return population_weights(source, target, skeys, tkeys, population, population_col, band)
 
 
 def area_interpolate(
@@ -258,7 +289,7 @@ def area_interpolate(
     weights: InterpolationWeights | None = None,
     source_key: str | None = None,
     target_key: str | None = None,
-) -> gpd.GeoDataFrame:
+) -> InterpolationResult:
     """Move counts and rates from source districts to target districts by area.
 
     A count of a source district is split over the target districts in
@@ -292,16 +323,16 @@ def area_interpolate(
         Weights from :func:`interpolation_weights` for these same two district
         systems, to skip the intersection step.
     source_key, target_key : str, optional
-        Key columns. Default: the key recorded by
-        :func:`quartier.read_districts`, else the index. The target key is
-        copied to the result; keys name districts in the report.
+        Key columns (e.g. ``"PLR_ID"``). Default: the index labels. The
+        target key column is copied to the result table (pass ``target_key``
+        to have it there); keys name districts in the report.
 
     Returns
     -------
-    geopandas.GeoDataFrame
-        One row per target district (index and geometry of ``target``): the
-        target key, then the interpolated columns. ``attrs`` has the target's
-        attrs and ``quartier_interpolation``, an :class:`InterpolationReport`.
+    InterpolationResult
+        ``table``: one row per target district (index and geometry of
+        ``target``): the target key, then the interpolated columns.
+        ``report``: an :class:`InterpolationReport`.
 
     Raises
     ------
@@ -330,15 +361,15 @@ def area_interpolate(
     ...     geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100)], crs="EPSG:25833")
     >>> neu = gpd.GeoDataFrame({"plr": ["X", "Y"]},
     ...     geometry=[box(0, 0, 150, 100), box(150, 0, 200, 100)], crs="EPSG:25833")
-    >>> out = area_interpolate(alt, neu, extensive="ew", intensive={"quote": "ew"},
+    >>> res = area_interpolate(alt, neu, extensive="ew", intensive={"quote": "ew"},
     ...                        source_key="plr", target_key="plr")
-    >>> out[["plr", "ew", "quote"]].round(4).values.tolist()
+    >>> res.table[["plr", "ew", "quote"]].round(4).values.tolist()
     [['X', 2500.0, 0.22], ['Y', 1500.0, 0.3]]
-    >>> float(out["ew"].sum())
-    4000.0
+    >>> float(res.table["ew"].sum()), res.report.complete
+    (4000.0, True)
     """
     return _interpolate(source, target, extensive, intensive, weights, source_key, target_key,
-                        population=None, population_column=None, band=1, method="area")
+                        population=None, population_col=None, band=1, method="area")
 
 
 def dasymetric_interpolate(
@@ -348,12 +379,12 @@ def dasymetric_interpolate(
     extensive: str | Sequence[str] | None,
     intensive: str | Sequence[str] | Mapping[str, str | None] | None = None,
     population: gpd.GeoDataFrame | str | os.PathLike | None = None,
-    population_column: str | None = None,
+    population_col: str | None = None,
     band: int = 1,
     weights: InterpolationWeights | None = None,
     source_key: str | None = None,
     target_key: str | None = None,
-) -> gpd.GeoDataFrame:
+) -> InterpolationResult:
     """Move counts and rates between district systems in proportion to where people live.
 
     Like :func:`area_interpolate`, but a count of a source district is split
@@ -380,18 +411,18 @@ def dasymetric_interpolate(
         population column, e.g. from :func:`quartier.read_points`; or the path
         of a population raster (GeoTIFF, any CRS; cells are read with
         :func:`quartier.raster_cells`). Required unless ``weights`` is given.
-    population_column : str, optional
+    population_col : str, optional
         The column of ``population`` with the number of people (GeoDataFrame).
     band : int, default 1
         Band of a population raster.
     weights : InterpolationWeights, optional
         Weights from :func:`interpolation_weights` with ``population=``.
     source_key, target_key : str, optional
-        Key columns (default: the recorded key, else the index).
+        Key columns (default: the index labels).
 
     Returns
     -------
-    geopandas.GeoDataFrame
+    InterpolationResult
         As :func:`area_interpolate`; the report lists source districts without
         population and the population outside every source district.
 
@@ -418,24 +449,24 @@ def dasymetric_interpolate(
     ...     geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100)], crs="EPSG:25833")
     >>> cells = gpd.GeoDataFrame({"people": [20, 10]},
     ...     geometry=[Point(50, 50), Point(150, 50)], crs="EPSG:25833")
-    >>> out = dasymetric_interpolate(alt, neu, extensive="ew", population=cells,
-    ...                              population_column="people")
-    >>> out["ew"].tolist()
+    >>> res = dasymetric_interpolate(alt, neu, extensive="ew", population=cells,
+    ...                              population_col="people")
+    >>> res.table["ew"].tolist()
     [600.0, 300.0]
     """
     if population is None and weights is None:
         raise ColumnError(
             "dasymetric_interpolate needs population=: points or grid cells with a population "
-            "column (and population_column=...), or the path of a population raster. "
+            "column (and population_col=...), or the path of a population raster. "
             "For plain area weights use area_interpolate."
         )
     return _interpolate(source, target, extensive, intensive, weights, source_key, target_key,
-                        population=population, population_column=population_column, band=band,
+                        population=population, population_col=population_col, band=band,
                         method="population")
 
 
 def _interpolate(source, target, extensive, intensive, weights, source_key, target_key, *,
-                 population, population_column, band, method):
+                 population, population_col, band, method):
     check_frames(source, target)
     skeys, _ = keys_of(source, source_key, "source")
     tkeys, tkey_col = keys_of(target, target_key, "target")
@@ -468,7 +499,7 @@ def _interpolate(source, target, extensive, intensive, weights, source_key, targ
             weights = area_weights(source, target, skeys, tkeys)
         else:
             weights = population_weights(source, target, skeys, tkeys, population,
-                                         population_column, band)
+                                         population_col, band)
     else:
         _check_weights(weights, skeys, tkeys, method)
 
@@ -497,11 +528,9 @@ def _interpolate(source, target, extensive, intensive, weights, source_key, targ
     report = _report(weights, values, ext, inten, result, skeys, tkeys, method, no_value)
     out = gpd.GeoDataFrame(result, geometry=target.geometry.to_numpy(), crs=target.crs)
     out = out.rename_geometry(target.geometry.name) if target.geometry.name != "geometry" else out
-    out.attrs.update(target.attrs)
-    out.attrs["quartier_interpolation"] = report
     if not report.complete:
         warnings.warn(report.text(lang="en"), QuartierWarning, stacklevel=3)
-    return out
+    return InterpolationResult(out, report)
 
 
 def _report(weights, values, ext, inten, result, skeys, tkeys, method, no_value):

@@ -12,6 +12,7 @@ a 100 m cell people live.
 from __future__ import annotations
 
 import contextlib
+import html
 import os
 import warnings
 from dataclasses import dataclass
@@ -27,12 +28,12 @@ from quartier._checks import existing_file
 from quartier._report import Report
 from quartier.errors import ColumnError, CRSError, InputFileError, QuartierWarning
 from quartier.io.crs import to_planning_crs
-from quartier.settings import get_language
+from quartier.settings import resolve_language
 
-__all__ = ["RasterReport", "raster_cells", "raster_sums"]
+__all__ = ["RasterReport", "RasterResult", "raster_cells", "raster_sums"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class RasterReport(Report):
     """What :func:`raster_sums` counted, and what lay outside every district.
 
@@ -52,6 +53,10 @@ class RasterReport(Report):
         Number of valid, non-zero cells in that box outside every district.
     nodata_cells : int
         Cells in that box without data.
+    key : str or None
+        Key column of the districts given to :func:`raster_sums`.
+    column : str
+        The column with the sums.
 
     Examples
     --------
@@ -67,6 +72,8 @@ class RasterReport(Report):
     outside: float
     outside_cells: int
     nodata_cells: int
+    key: str | None = None
+    column: str = "raster_sum"
 
     def text(self, lang: str | None = None) -> str:
         """The report as readable text, German (``"de"``) or English (``"en"``).
@@ -80,7 +87,7 @@ class RasterReport(Report):
         -------
         str
         """
-        de = (lang or get_language()) == "de"
+        de = resolve_language(lang) == "de"
         if de:
             return (f"Raster '{self.source}' (Band {self.band}): {self.in_districts:g} in den "
                     f"Gebieten, {self.outside:g} in {self.outside_cells} Zelle(n) außerhalb "
@@ -89,6 +96,33 @@ class RasterReport(Report):
                 f"districts, {self.outside:g} in {self.outside_cells} cell(s) outside every "
                 "district.")
 
+
+@dataclass(frozen=True, repr=False)
+class RasterResult:
+    """The result of :func:`raster_sums`: districts with the sums, and the report.
+
+    Attributes
+    ----------
+    table : geopandas.GeoDataFrame
+        The districts (same index, CRS and columns) with the sum column and
+        its ``_cells`` column.
+    report : RasterReport
+
+    Examples
+    --------
+    See :func:`raster_sums`.
+    """
+
+    table: gpd.GeoDataFrame
+    report: RasterReport
+
+    def __repr__(self) -> str:
+        r = self.report
+        return (f"RasterResult(districts={len(self.table)}, column={r.column!r}, "
+                f"in_districts={r.in_districts:g}, outside={r.outside:g})")
+
+    def _repr_html_(self) -> str:
+        return "<pre>" + html.escape(repr(self) + "\n" + self.report.text()) + "</pre>"
 
 
 def raster_sums(
@@ -99,7 +133,7 @@ def raster_sums(
     key: str | None = None,
     all_touched: bool = False,
     column: str = "raster_sum",
-) -> gpd.GeoDataFrame:
+) -> RasterResult:
     """Sum a raster (e.g. a Zensus population grid) per district.
 
     The districts are reprojected to the raster's CRS (the raster itself is
@@ -120,8 +154,8 @@ def raster_sums(
     band : int, default 1
         The band to sum.
     key : str, optional
-        Key column of ``districts``, only checked to exist (the result keeps
-        all columns of ``districts``).
+        Key column of ``districts`` (e.g. ``"PLR_ID"``), checked to exist and
+        named in the report (the result keeps all columns of ``districts``).
     all_touched : bool, default False
         Also give cells whose centre lies in *no* district to a district they
         touch (useful for districts smaller than a cell, and along a border
@@ -133,9 +167,9 @@ def raster_sums(
 
     Returns
     -------
-    geopandas.GeoDataFrame
-        ``districts`` (same index, CRS and columns) with the two new columns.
-        ``attrs["quartier_raster"]`` is a :class:`RasterReport`.
+    RasterResult
+        ``table``: ``districts`` (same index, CRS and columns) with the two
+        new columns; ``report``: a :class:`RasterReport`.
 
     Raises
     ------
@@ -163,8 +197,11 @@ def raster_sums(
     ...     dst.write(np.array([[1, 2], [3, -1]], dtype="int32"), 1)
     >>> d = gpd.GeoDataFrame({"id": ["W", "O"]}, crs="EPSG:3035", geometry=[
     ...     box(4550000, 3269800, 4550100, 3270000), box(4550100, 3269800, 4550200, 3270000)])
-    >>> raster_sums(path, d, key="id")[["id", "raster_sum", "raster_sum_cells"]].values.tolist()
+    >>> res = raster_sums(path, d, key="id")
+    >>> res.table[["id", "raster_sum", "raster_sum_cells"]].values.tolist()
     [['W', 4.0, 2], ['O', 2.0, 1]]
+    >>> res.report.in_districts, res.report.nodata_cells
+    (6.0, 1)
     """
     if not isinstance(districts, gpd.GeoDataFrame):
         raise TypeError("districts must be a GeoDataFrame of polygons (quartier.read_districts).")
@@ -215,17 +252,16 @@ def raster_sums(
         source=label, band=band, read_total=float(values[valid].sum()),
         in_districts=float(sums.sum()), outside=float(values[off].sum()),
         outside_cells=int((off & (values != 0)).sum()), nodata_cells=int((~valid).sum()),
+        key=key, column=column,
     )
     out = districts.copy()
     out[column] = sums
     out[f"{column}_cells"] = cells.astype(np.int64)
-    out.attrs.update(districts.attrs)
-    out.attrs["quartier_raster"] = report
     if report.outside != 0:
         warnings.warn(report.text(lang="en") + " Cells count where their centre lies; pass "
                       "all_touched=True to give border cells to a district they touch.",
                       QuartierWarning, stacklevel=2)
-    return out
+    return RasterResult(out, report)
 
 
 def raster_cells(
@@ -295,9 +331,7 @@ def raster_cells(
         {"value": raw[rows, cols], "row": rows, "col": cols},
         geometry=gpd.points_from_xy(np.asarray(xs, float), np.asarray(ys, float)), crs=rcrs,
     )
-    gdf = to_planning_crs(gdf, crs=crs, what=label)
-    gdf.attrs.update(quartier_source=label)
-    return gdf
+    return to_planning_crs(gdf, crs=crs, what=label)
 
 
 @contextlib.contextmanager

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from quartier import __version__
 from quartier.errors import QuartierError, QuartierWarning
-from quartier.settings import set_language
+from quartier.settings import language, resolve_language
 
 __all__ = ["main", "EXIT_OK", "EXIT_FAILURE", "EXIT_BAD_INPUT"]
 
@@ -26,7 +26,10 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 success, 2 bad input (the message says what to fix), 1 failure.",
     )
     parser.add_argument("--version", action="store_true", help="show the version and exit")
-    parser.add_argument("--lang", choices=["de", "en"], default="de", help="language of output")
+    parser.add_argument("--lang", choices=["de", "en"], default=None,
+                        help="language of output, for this command only (default: German, or the "
+                             "language set with quartier.set_language when main() is called "
+                             "from Python)")
     sub = parser.add_subparsers(dest="command")
 
     demo = sub.add_parser("demo", help="run the main job on the demo city Musterstadt")
@@ -108,10 +111,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_OK
-    de = args.lang == "de"
-    set_language(args.lang)
+    lang = resolve_language(args.lang)
+    de = lang == "de"
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        # --lang applies to this command only: the caller's language comes back afterwards
+        with language(lang), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", QuartierWarning)
             code = _COMMANDS[args.command](args)
         for w in caught:
@@ -167,7 +171,9 @@ def _join(args) -> int:
     districts = read_districts(args.districts, args.key, layer=args.layer,
                                key_width=args.key_width)
     table = read_table(args.table, key=args.table_key or args.key, key_width=args.key_width)
-    joined, report = join_indicators(districts, table, key_width=args.key_width)
+    joined, report = join_indicators(districts, table, left_on=args.key,
+                                     right_on=args.table_key or args.key,
+                                     key_width=args.key_width)
     print(report)
     if args.out:
         for path in export_layers({Path(args.out).stem: joined}, args.out):
@@ -186,9 +192,9 @@ def _coverage(args) -> int:
                              layer=args.population_layer, source_crs=args.source_crs)
     facilities = read_facilities(args.facilities, crs=districts.crs, layer=args.facilities_layer)
     result = coverage(population, facilities, max_cost=args.max_cost, demand_col=args.demand_col,
-                      by=districts)
-    result.districts.attrs["quartier_style_column"] = "share_covered"
-    for path in export_layers({"coverage": result.districts}, args.out):
+                      by=districts, by_key=args.key)
+    for path in export_layers({"coverage": result.districts}, args.out,
+                              styles={"coverage": "share_covered"}):
         print(path)
     print(result)
     return EXIT_OK
@@ -206,7 +212,7 @@ def _map(args) -> int:
     raw = gpd.read_file(args.layer_file, layer=layer)
     key = args.key or next(c for c in raw.columns if c != raw.geometry.name)
     districts = read_districts(raw, key, name=args.name)
-    m = choropleth(districts, args.column, scheme=args.scheme, k=args.k,
+    m = choropleth(districts, args.column, scheme=args.scheme, k=args.k, name_col=args.name,
                    tiles=None if args.offline else "OpenStreetMap")
     print(save_map(m, args.out, offline=args.offline))
     return EXIT_OK

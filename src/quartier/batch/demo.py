@@ -25,7 +25,7 @@ from quartier.output.export import export_layers
 from quartier.output.formatting import format_number, format_percent
 from quartier.output.maps import add_facilities, choropleth
 from quartier.output.offline import save_map
-from quartier.settings import get_language
+from quartier.settings import get_language, resolve_language
 
 __all__ = ["demo_path", "run_demo", "DemoResult"]
 
@@ -117,14 +117,16 @@ def run_demo(out: str | os.PathLike = "quartier-demo", *, radius: float = 500.0)
 
     stadtteile = read_districts(gpkg, key="stadtteil_id", name="name", layer="stadtteile")
     indikatoren = read_table(demo_path("indikatoren_stadtteile.csv"), key="Stadtteil")
-    joined, report = join_indicators(stadtteile, indikatoren)
+    joined, report = join_indicators(stadtteile, indikatoren, left_on="stadtteil_id",
+                                     right_on="Stadtteil")
 
     cells = read_points(demo_path("bevoelkerung_100m.csv"), x="x", y="y", source_crs="EPSG:25832")
     cells["ew_65plus"] = cells["65_bis_79"] + cells["80_und_aelter"]
     facilities = read_facilities(gpkg, layer="einrichtungen", capacity="plaetze")
     treffs = facilities[facilities["art"] == "seniorentreff"]
 
-    result = coverage(cells, treffs, max_cost=radius, demand_col="ew_65plus", by=joined)
+    result = coverage(cells, treffs, max_cost=radius, demand_col="ew_65plus", by=joined,
+                      by_key="stadtteil_id")
     districts = result.districts.rename(
         columns={
             "population": "ew_65plus",
@@ -163,6 +165,7 @@ def run_demo(out: str | os.PathLike = "quartier-demo", *, radius: float = 500.0)
             ].rename(columns={"cost": "distanz_m", "covered": "versorgt"}),
         },
         out / "musterstadt_seniorentreffs.gpkg",
+        styles={"stadtteile_versorgung": "anteil_versorgt_prozent"},
         metadata={
             "source": "Musterstadt, synthetische Demo-Daten (quartier, CC0)",
             "method": f"Luftlinie, Umkreis {radius:g} m um Seniorentreffs",
@@ -196,7 +199,7 @@ def format_summary(result: DemoResult, *, rows: int = 10, lang: str | None = Non
     >>> text.splitlines()[0]
     'Musterstadt (synthetic demo data): people aged 65+ within 500 m'
     """
-    lang = lang or get_language()
+    lang = resolve_language(lang)
     de = lang == "de"
     s = result.summary
     total, covered = s["ew_65plus"].sum(), s["ew_65plus_versorgt"].sum()

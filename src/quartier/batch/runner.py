@@ -28,7 +28,7 @@ from quartier.io.joins import JoinReport, join_indicators
 from quartier.io.tables import read_table
 from quartier.output.export import export_layers
 from quartier.reporting.disclosure_control import apply_disclosure, disclosure
-from quartier.settings import get_language, set_language
+from quartier.settings import language
 
 __all__ = ["run_analysis", "RunResult", "SUMMARY_COLUMNS"]
 
@@ -105,15 +105,12 @@ def run_analysis(config: AnalysisConfig | str | Path, *, dry_run: bool = False,
     cfg = config if isinstance(config, AnalysisConfig) else load_config(config)
     if dry_run:
         return cfg
-    previous_lang = get_language()
-    set_language(cfg.project["lang"])
     rules = cfg.disclosure
-    try:
-        with disclosure(rules.get("min_count"), round_to=rules.get("round_to"),
-                        secondary=rules.get("secondary", True)):
-            return _run(cfg, progress)
-    finally:
-        set_language(previous_lang)
+    # language and rules for this run only (this thread / task), restored afterwards
+    with language(cfg.project["lang"]), disclosure(
+            rules.get("min_count"), round_to=rules.get("round_to"),
+            secondary=rules.get("secondary", True)):
+        return _run(cfg, progress)
 
 
 def _run(cfg: AnalysisConfig, stream) -> RunResult:
@@ -138,7 +135,8 @@ def _run(cfg: AnalysisConfig, stream) -> RunResult:
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the report says it, and is printed below
-            districts, report = join_indicators(districts, table, key_width=t.get("key_width"))
+            districts, report = join_indicators(districts, table, left_on=key, right_on=t["key"],
+                                                key_width=t.get("key_width"))
         reports[t["path"].name] = report
         step(f"{t['path'].name}: {report.text().splitlines()[0]}")
         if stream is not None and not report.complete:
@@ -161,7 +159,7 @@ def _run(cfg: AnalysisConfig, stream) -> RunResult:
         step(f"{len(population):,} Bevölkerungspunkte gelesen".replace(",", ".") if de
              else f"read {len(population):,} population points")
 
-    rows, layers, maps = [], {}, []
+    rows, layers, maps, styles = [], {}, [], {}
     if cfg.services:
         facilities_by_service = {sv["name"]: _facilities(sv, districts.crs) for sv in cfg.services}
         spec = [
@@ -181,9 +179,9 @@ def _run(cfg: AnalysisConfig, stream) -> RunResult:
         layer = districts[[key, *([name_col] if name_col else []), "geometry"]].merge(
             table.drop(columns=["name"]), left_on=key, right_on="key", how="left"
         ).drop(columns=["key"])
-        layer.attrs["quartier_style_column"] = "share_covered"
         slug = _slug(s["name"])
         layers[f"{slug}_gebiete"] = gpd.GeoDataFrame(layer, crs=districts.crs)
+        styles[f"{slug}_gebiete"] = "share_covered"
         layers[f"{slug}_einrichtungen"] = facilities
         if cfg.outputs["maps"]:
             maps.append(_write_map(layer, facilities, s, out / f"karte_{slug}.html",
@@ -195,7 +193,7 @@ def _run(cfg: AnalysisConfig, stream) -> RunResult:
     if layers:
         for fmt in cfg.outputs["layers"]:
             target = out / "ebenen.gpkg" if fmt == "gpkg" else out / f"ebenen_{fmt}"
-            files += export_layers(layers, target, format=fmt,
+            files += export_layers(layers, target, format=fmt, styles=styles,
                                    metadata={"source": cfg.project["name"],
                                              "configuration": str(cfg.path.name)})
     step("Ebenen geschrieben" if de else "layers written")
@@ -272,7 +270,7 @@ def _write_map(layer, facilities, s, path, offline, de):
 
 
 def _write_summary(summary: pd.DataFrame, out: Path, kind: str) -> Path:
-    protected = apply_disclosure(summary)
+    protected = apply_disclosure(summary).table
     if kind == "xlsx":
         path = out / "zusammenfassung.xlsx"
         protected.to_excel(path, index=False)

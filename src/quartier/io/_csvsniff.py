@@ -11,7 +11,7 @@ import re
 from collections import Counter
 
 SEPARATORS = (";", ",", "\t", "|")
-# cells that mean "suppressed / not available" (recorded in attrs) ...
+# cells that mean "suppressed / not available" (in TableReport.suppressed) ...
 SUPPRESSED = frozenset({".", "x", "X", "*", "…", "...", "/"})
 # ... and cells that mean zero ("nichts vorhanden")
 ZERO = frozenset({"-", "–", "—"})

@@ -49,7 +49,8 @@ def read_districts(
         Column with the official district key (e.g. ``"PLR_ID"``).
     name : str, optional
         Column with the district name, used in maps and reports. Checked to
-        exist; recorded in ``gdf.attrs["quartier_name"]``.
+        exist; pass it again to maps as ``name_col=`` (nothing is recorded on
+        the frame).
     layer : str or int, optional
         Layer of a multi-layer file (GeoPackage). Required when the file has
         more than one layer.
@@ -67,9 +68,9 @@ def read_districts(
     -------
     geopandas.GeoDataFrame
         One row per district, all columns of the source, the key column as
-        strings. ``attrs`` holds ``quartier_key``, ``quartier_name``,
-        ``quartier_source`` and ``quartier_repaired`` (keys whose geometry
-        was repaired).
+        strings. Nothing is recorded in ``attrs``: pass the key column on
+        explicitly (``key=``, ``by_key=``, ``left_on=``). Keys of districts
+        whose geometry was repaired are named in a warning.
 
     Raises
     ------
@@ -119,13 +120,9 @@ def read_districts(
         )
     gdf[key] = gdf[key].astype(str)
 
-    gdf, repaired = _repair_geometries(gdf, key, label)
+    gdf = _repair_geometries(gdf, key, label)
     gdf = to_planning_crs(gdf, crs=crs, source_crs=source_crs, what=label)
-    gdf = gdf.reset_index(drop=True)
-    gdf.attrs.update(
-        quartier_key=key, quartier_name=name, quartier_source=label, quartier_repaired=repaired
-    )
-    return gdf
+    return gdf.reset_index(drop=True)
 
 
 def _read_layer(path, layer) -> gpd.GeoDataFrame:
@@ -186,7 +183,7 @@ def _repair_geometries(gdf: gpd.GeoDataFrame, key: str, label: str):
             QuartierWarning,
             stacklevel=3,
         )
-    return gdf, repaired
+    return gdf
 
 
 def _polygonal(geom):

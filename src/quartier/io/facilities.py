@@ -64,8 +64,9 @@ def read_facilities(
         own CRS if it is metric, else EPSG:25832.
     capacity : str, optional
         Column with the capacity (places); checked to be numeric and not
-        negative, recorded in ``attrs["quartier_capacity"]``. Missing
-        capacities are reported in a warning.
+        negative. Missing capacities are reported in a warning. Nothing is
+        recorded on the frame: pass the column again to the analysis
+        (``fca(..., capacity=...)``, ``supply(..., capacity=...)``).
     layer : str or int, optional
         Layer of a multi-layer GIS file, or sheet of an XLSX file.
     source_crs : optional
@@ -89,11 +90,9 @@ def read_facilities(
     >>> sorted(fac["art"].unique())
     ['beratungsstelle', 'kita', 'pflegeheim', 'seniorentreff']
     """
-    gdf = read_points(source, x=x, y=y, crs=crs, layer=layer, source_crs=source_crs)
-    label = gdf.attrs["quartier_source"]
+    gdf, label = _read_points(source, x=x, y=y, crs=crs, layer=layer, source_crs=source_crs)
     if capacity is not None:
         _check_capacity(gdf, capacity, label)
-    gdf.attrs["quartier_capacity"] = capacity
     return gdf
 
 
@@ -135,6 +134,11 @@ def read_points(
     >>> cells.crs.to_epsg()
     25832
     """
+    return _read_points(source, x=x, y=y, crs=crs, layer=layer, source_crs=source_crs)[0]
+
+
+def _read_points(source, *, x, y, crs, layer, source_crs) -> tuple[gpd.GeoDataFrame, str]:
+    """The points and a label of their source for messages."""
     if isinstance(source, gpd.GeoDataFrame) and x is None:
         gdf, label = source.copy(), "the GeoDataFrame"
     elif isinstance(source, pd.DataFrame):
@@ -159,9 +163,7 @@ def read_points(
 
     gdf = _as_points(gdf, label)
     gdf = to_planning_crs(gdf, crs=crs, source_crs=source_crs, what=label)
-    gdf = gdf.reset_index(drop=True)
-    gdf.attrs.update(quartier_source=label)
-    return gdf
+    return gdf.reset_index(drop=True), label
 
 
 def _points_from_columns(table, x, y, source_crs, label):

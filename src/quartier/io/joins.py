@@ -10,9 +10,9 @@ import pandas as pd
 
 from quartier._checks import require_column
 from quartier._report import Report
-from quartier.errors import JoinError, QuartierWarning, format_list
+from quartier.errors import ColumnError, JoinError, QuartierWarning, format_list
 from quartier.io.keys import looks_like_lost_zeros, normalize_keys
-from quartier.settings import get_language
+from quartier.settings import resolve_language
 
 __all__ = ["JoinReport", "join_indicators"]
 
@@ -74,7 +74,7 @@ class JoinReport(Report):
         -------
         str
         """
-        de = (lang or get_language()) == "de"
+        de = resolve_language(lang) == "de"
         lines = [
             (
                 f"Verknüpfung: {self.matched} von {self.n_districts} Gebieten zugeordnet "
@@ -130,7 +130,7 @@ def join_indicators(
         Key column with the same name on both sides.
     left_on, right_on : str, optional
         Key columns of ``districts`` and ``table`` when their names differ.
-        Default: the key recorded by :func:`read_districts` / :func:`read_table`.
+        Give either ``on`` or both ``left_on`` and ``right_on``.
     key_width : int, optional
         Pad keys on both sides with leading zeros to this width before
         comparing: repairs keys that were stored as numbers.
@@ -147,8 +147,10 @@ def join_indicators(
     Raises
     ------
     ColumnError
-        A key column is missing.
+        A key column is not given (the message names ``on=``, ``left_on=``
+        or ``right_on=``) or not in its frame.
     JoinError
+        ``on`` is given together with ``left_on``/``right_on``, or
         ``strict=True`` and something did not match.
 
     Warns
@@ -168,15 +170,14 @@ def join_indicators(
     ([120, 80], 2)
     """
     left_key, right_key = _key_columns(districts, table, on, left_on, right_on)
-    require_column(districts, left_key, source=_label(districts, "districts"), role="key column")
-    require_column(table, right_key, source=_label(table, "table"), role="key column")
+    require_column(districts, left_key, source="districts", role="key column")
+    require_column(table, right_key, source="table", role="key column")
 
     left = normalize_keys(
-        districts[left_key], key_width=key_width, column=left_key,
-        source=_label(districts, "districts"),
+        districts[left_key], key_width=key_width, column=left_key, source="districts",
     )
     right = normalize_keys(
-        table[right_key], key_width=key_width, column=right_key, source=_label(table, "table"),
+        table[right_key], key_width=key_width, column=right_key, source="table",
         allow_missing=True,
     )
     empty_rows = int(right.isna().sum())
@@ -227,8 +228,6 @@ def join_indicators(
     joined = districts.copy()
     joined[left_key] = left.astype(str).to_numpy()
     joined = joined.join(values, on=left_key)
-    joined.attrs.update(districts.attrs)
-    joined.attrs["quartier_join_report"] = report
     if not report.complete:
         warnings.warn(report.text(lang="en"), QuartierWarning, stacklevel=2)
     return joined, report
@@ -239,18 +238,13 @@ def _key_columns(districts, table, on, left_on, right_on):
         if left_on is not None or right_on is not None:
             raise JoinError("give either on= or left_on=/right_on=, not both.")
         return on, on
-    left_key = left_on or districts.attrs.get("quartier_key")
-    right_key = right_on or table.attrs.get("quartier_key")
-    if left_key is None or right_key is None:
-        missing = "left_on= (districts)" if left_key is None else "right_on= (table)"
-        raise JoinError(
-            f"which columns hold the keys? Pass on= (same name on both sides) or {missing}; "
-            "or read the data with read_districts(..., key=...) / read_table(..., key=...)."
+    if left_on is None or right_on is None:
+        missing = [m for m, v in (("left_on= (the key column of the districts)", left_on),
+                                  ("right_on= (the key column of the table)", right_on))
+                   if v is None]
+        raise ColumnError(
+            f"which columns hold the keys? Pass {' and '.join(missing)}, or on='<column>' when "
+            "both sides name the key column alike, e.g. join_indicators(districts, table, "
+            "left_on='PLR_ID', right_on='Planungsraum')."
         )
-    return left_key, right_key
-
-
-def _label(frame, default):
-    return frame.attrs.get("quartier_source") or frame.attrs.get("quartier_read", {}).get(
-        "source", default
-    )
+    return left_on, right_on

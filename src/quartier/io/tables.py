@@ -1,6 +1,7 @@
 """Read statistical tables (CSV, XLSX) as German statistics offices deliver them.
 
-The only public function is :func:`read_table`.
+The public names are :func:`read_table` and :class:`TableReport` (what was detected, returned
+with ``report=True``).
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ import math
 import re
 import warnings
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from quartier._checks import column_error, existing_file
+from quartier._report import Report
 from quartier.errors import (
     DistrictKeyError,
     InputFileError,
@@ -26,8 +29,9 @@ from quartier.errors import (
 )
 from quartier.io import _csvsniff as sniff
 from quartier.io.keys import normalize_keys
+from quartier.settings import get_language
 
-__all__ = ["read_table"]
+__all__ = ["read_table", "TableReport"]
 
 _CSV_SUFFIXES = (".csv", ".txt", ".csv.gz", ".txt.gz")
 _XLSX_SUFFIXES = (".xlsx", ".xlsm")
@@ -38,9 +42,99 @@ _PHONE = re.compile(r"^\+\s?\d[\d\s/()\-–+]{7,}$")
 _EMPTY, _NA, _SUPPRESSED, _NUMBER, _TEXTCELL, _OTHER = range(6)
 
 
+@dataclass(frozen=True, eq=False)
+class TableReport(Report):
+    """What :func:`read_table` detected in a file, and which cells were suppressed.
+
+    Returned with ``read_table(..., report=True)``.
+
+    Attributes
+    ----------
+    source : str
+        The file read.
+    encoding, sep : str or None
+        Text encoding and field separator of a CSV file (None for XLSX).
+    decimal : str
+        Decimal separator (``","`` or ``"."``).
+    thousands : str or None
+        Thousands separator.
+    sheet : str or None
+        Worksheet read (XLSX only).
+    skipped_lines : tuple of int
+        Line numbers in the file (XLSX: row numbers) that were skipped as
+        titles, units or footnotes.
+    key : str or None
+        The key column, if ``key=`` was given.
+    suppressed : pandas.DataFrame
+        Boolean mask, aligned on the frame's index, one column per column that
+        held suppression markers (``.``, ``x``, ``*``, ...); True where a
+        cell was suppressed by the statistics office (its value is NaN in the
+        frame). No columns when nothing was suppressed. Pass it on as
+        ``suppressed=`` to :func:`quartier.apply_disclosure` and to maps, so
+        that "gesperrt" can be told from "keine Angabe".
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> r = TableReport(source="t.csv", encoding="utf-8", sep=";", decimal=",",
+    ...                 suppressed=pd.DataFrame({"n": [False, True]}))
+    >>> print(r.text(lang="en"))
+    Read 't.csv': 2 rows; separator ';', decimal ',', encoding utf-8.
+      suppressed cells: 'n' (1)
+    """
+
+    source: str
+    encoding: str | None = None
+    sep: str | None = None
+    decimal: str | None = None
+    thousands: str | None = None
+    sheet: str | None = None
+    skipped_lines: tuple[int, ...] = ()
+    key: str | None = None
+    suppressed: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def text(self, lang: str | None = None) -> str:
+        """The report as readable text, German (``"de"``) or English (``"en"``).
+
+        Parameters
+        ----------
+        lang : {"de", "en"}, optional
+            Language; default from :func:`quartier.set_language`.
+
+        Returns
+        -------
+        str
+        """
+        de = (lang or get_language()) == "de"
+        n = len(self.suppressed)
+        where = f"Blatt '{self.sheet}'" if de else f"sheet '{self.sheet}'"
+        detected = [where] if self.sheet is not None else []
+        if self.sep is not None:
+            detected.append(f"{'Trennzeichen' if de else 'separator'} {self.sep!r}")
+        detected.append(f"{'Dezimalzeichen' if de else 'decimal'} {self.decimal!r}")
+        if self.encoding is not None:
+            detected.append(f"{'Kodierung' if de else 'encoding'} {self.encoding}")
+        lines = [(f"Gelesen '{self.source}': {n} Zeilen; " if de
+                  else f"Read '{self.source}': {n} rows; ") + ", ".join(detected) + "."]
+        if self.key is not None:
+            lines.append(f"  {'Schlüsselspalte' if de else 'key column'}: '{self.key}'")
+        if self.skipped_lines:
+            lines.append(f"  {'übersprungene Zeilen' if de else 'skipped lines'}: "
+                         f"{format_list(self.skipped_lines, 20)}")
+        counts = {str(c): int(self.suppressed[c].sum()) for c in self.suppressed.columns}
+        if counts:
+            shown = ", ".join(f"'{c}' ({k})" for c, k in counts.items())
+            lines.append(f"  {'gesperrte Zellen' if de else 'suppressed cells'}: {shown}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (f"TableReport(source={self.source!r}, rows={len(self.suppressed)}, "
+                f"suppressed_columns={list(self.suppressed.columns)!r})")
+
+
 def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, encoding=None,
                key=None, key_width=None, na_values=None, text_columns=None,
-               skiprows=None) -> pd.DataFrame:
+               skiprows=None, report=False):
     """Read a CSV or XLSX table as German statistics offices publish it.
 
     Separator, encoding, decimal and thousands separators, title and footnote
@@ -78,21 +172,19 @@ def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, en
     skiprows : int, optional
         Skip exactly this many lines (XLSX: rows) before the header line and
         turn off the detection of title lines.
+    report : bool, default False
+        Also return a :class:`TableReport`: what was detected (encoding,
+        separators, skipped lines, sheet) and a boolean mask of the cells that
+        held a suppression marker, so that "suppressed" can be told from
+        "really empty".
 
     Returns
     -------
-    pandas.DataFrame
+    pandas.DataFrame or (pandas.DataFrame, TableReport)
         One column per header field; numbers as ``int64`` (complete and
         whole) or ``float64``, text as strings, missing values as NaN.
-        ``df.attrs`` holds:
-
-        - ``"quartier_read"``: what was detected: ``source``, ``encoding``,
-          ``sep``, ``decimal``, ``thousands``, ``skipped_lines`` (line numbers
-          in the file, XLSX: row numbers) and ``sheet``.
-        - ``"quartier_suppressed"``: ``{column: [row positions]}`` (0-based)
-          of cells that held a suppression marker, so that "suppressed" can
-          be told from "really empty".
-        - ``"quartier_key"``: the key column, if ``key`` was given.
+        Nothing is recorded in ``attrs``; with ``report=True`` the pair
+        ``(frame, report)``.
 
     Raises
     ------
@@ -136,7 +228,7 @@ def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, en
       thousands separator, except in ``,``-separated files, which default to
       a decimal point.
     - **Markers**: in numeric columns ``.``, ``x``, ``X``, ``*``, ``/``,
-      ``…`` and ``...`` (suppressed, recorded in ``attrs``), empty cells and
+      ``…`` and ``...`` (suppressed, in ``TableReport.suppressed``), empty cells and
       ``na_values`` become NaN; ``-`` or ``–`` alone means zero. Negative
       numbers may have spaces after the sign (``-  73``).
     - **Types**: a column whose filled cells are all numbers becomes
@@ -153,14 +245,14 @@ def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, en
     ...     path = os.path.join(folder, "stadtteile.csv")
     ...     with open(path, "wb") as f:
     ...         _ = f.write(text.encode("cp1252"))
-    ...     df = read_table(path, key="Stadtteil")
+    ...     df, report = read_table(path, key="Stadtteil", report=True)
     >>> df["Bevölkerung"].tolist()
     [1914, 12301]
     >>> df["Anteil in %"].tolist()
     [12.6, nan]
-    >>> df.attrs["quartier_suppressed"]
-    {'Anteil in %': [1]}
-    >>> df.attrs["quartier_read"]["encoding"], df.attrs["quartier_read"]["decimal"]
+    >>> report.suppressed["Anteil in %"].tolist()
+    [False, True]
+    >>> report.encoding, report.decimal
     ('cp1252', ',')
     """
     path = existing_file(source, suffixes=_CSV_SUFFIXES + _XLSX_SUFFIXES, folder_ok=False,
@@ -219,7 +311,6 @@ def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, en
     if key is not None:
         df[key] = _check_keys(df[key], key, key_width, body_lines, where, line_word,
                               info["source"])
-        df.attrs["quartier_key"] = key
     info["skipped_lines"] = [line for line, _ in skipped]
     if skipped:
         shown = "; ".join(f"{line_word} {line} ({_preview(row)})" for line, row in skipped[:8])
@@ -229,9 +320,15 @@ def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, en
             f"(titles, units, footnotes): {shown}{more}. The header is {line_word} {head_line}; "
             "pass skiprows=N to skip exactly N lines before the header instead.",
             QuartierWarning, stacklevel=2)
-    df.attrs["quartier_read"] = info
-    df.attrs["quartier_suppressed"] = suppressed
-    return df
+    if not report:
+        return df
+    mask = pd.DataFrame(False, index=df.index, columns=list(suppressed), dtype=bool)
+    for name, rows in suppressed.items():
+        mask.iloc[rows, mask.columns.get_loc(name)] = True
+    return df, TableReport(
+        source=info["source"], encoding=info["encoding"], sep=info["sep"],
+        decimal=info["decimal"], thousands=info["thousands"], sheet=info["sheet"],
+        skipped_lines=tuple(info["skipped_lines"]), key=key, suppressed=mask)
 
 
 def _xlsx_rows(path: Path, sheet) -> tuple[list[list], list[int], str]:

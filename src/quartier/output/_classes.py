@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from quartier._checks import require_column
+from quartier.errors import ColumnError
 from quartier.output.formatting import format_number
-from quartier.reporting.disclosure_control import apply_disclosure
-from quartier.settings import get_language
+from quartier.reporting.disclosure_control import DisclosureRules, apply_disclosure
+from quartier.settings import resolve_language
 
 #: Colour-blind-safe palettes (ColorBrewer; all marked colour-blind safe), light to dark.
 #: Sequential: YlGnBu, Blues, PuRd, Oranges. Diverging (for ``std_mean``): PuOr, RdBu.
@@ -146,7 +148,7 @@ def legend_labels(breaks: list[float], *, decimals: int = 1, lang: str | None = 
     >>> legend_labels([10, 1234.5], lang="en")
     ['under 10.0', '10.0 to 1,234.5']
     """
-    lang = lang or get_language()
+    lang = resolve_language(lang)
     de = lang == "de"
 
     def fmt(v):
@@ -186,20 +188,30 @@ def colours(palette: str, n: int) -> list[str]:
     return ["#" + "".join(f"{int(round(v)):02x}" for v in row) for row in out]
 
 
-def suppressed_positions(original: pd.DataFrame, protected: pd.DataFrame) -> dict[str, set[int]]:
-    """Row positions per column that are suppressed: by the source and by disclosure control."""
-    out: dict[str, set[int]] = {}
-    for frame in (original, protected):
-        for col, rows in (frame.attrs.get("quartier_suppressed") or {}).items():
-            out.setdefault(col, set()).update(int(r) for r in rows)
-    return out
+def as_mask(frame: pd.DataFrame, suppressed, columns) -> pd.DataFrame | None:
+    """``suppressed=`` of a map as a DataFrame mask: a Series marks the rows of ``columns``."""
+    if suppressed is None or isinstance(suppressed, pd.DataFrame):
+        return suppressed
+    if isinstance(suppressed, pd.Series):
+        return pd.DataFrame({c: suppressed for c in columns})
+    raise ColumnError(
+        "suppressed= must be a boolean pandas Series (rows whose mapped value is suppressed) or "
+        f"DataFrame (one column per column), aligned on the index, not {type(suppressed).__name__}."
+    )
+
+
+def protect(frame: pd.DataFrame, columns, *, suppressed=None, rates=None, rules=None):
+    """Disclosure control for drawing: (protected table, bool mask of suppressed cells)."""
+    result = apply_disclosure(frame, rates=rates, suppressed=as_mask(frame, suppressed, columns),
+                              rules=rules)
+    return result.table, result.suppressed
 
 
 @dataclass
 class Classified:
     """One indicator, classified for drawing."""
 
-    frame: pd.DataFrame  # the protected frame (after apply_disclosure)
+    frame: pd.DataFrame  # the protected table (after apply_disclosure)
     column: str
     values: np.ndarray  # float; NaN for missing and suppressed
     status: np.ndarray  # "value", "missing" or "suppressed" per row
@@ -207,7 +219,7 @@ class Classified:
     labels: list[str]
     colours: list[str]
     fill: list[str]  # fill colour per row
-    suppressed: dict[str, set[int]]
+    suppressed: pd.DataFrame  # bool mask of suppressed cells, same index and columns as frame
     lang: str
 
     def legend(self) -> list[tuple[str, str, str]]:
@@ -230,8 +242,14 @@ def classify(
     palette: str | None = None,
     decimals: int = 1,
     lang: str | None = None,
+    suppressed=None,
+    rates=None,
+    rules: DisclosureRules | Literal[False] | None = None,
 ) -> Classified:
     """Apply disclosure control, then classify ``column`` and give every row its fill colour.
+
+    ``suppressed`` (Series or DataFrame aligned on the index) marks cells a statistics office
+    suppressed; ``rates`` links rate columns to their counts (see ``apply_disclosure``).
 
     Examples
     --------
@@ -241,12 +259,11 @@ def classify(
     (['bis unter 2,0', '2,0 bis 4,0'], ['value', 'value', 'missing', 'value'])
     """
     require_column(gdf, column, source="the districts", role="column")
-    lang = lang or get_language()
-    protected = apply_disclosure(gdf)
-    suppressed = suppressed_positions(gdf, protected)
+    lang = resolve_language(lang)
+    protected, mask = protect(gdf, [column], suppressed=suppressed, rates=rates, rules=rules)
     values = pd.to_numeric(protected[column], errors="coerce").to_numpy(dtype=float, copy=True)
     status = np.where(np.isnan(values), "missing", "value").astype(object)
-    rows = sorted(r for r in suppressed.get(column, ()) if 0 <= r < len(values))
+    rows = np.flatnonzero(mask[column].to_numpy(dtype=bool))
     values[rows] = np.nan  # a suppressed value never reaches breaks, colours or tooltips
     status[rows] = "suppressed"
     breaks = class_breaks(values, scheme=scheme, k=k, bins=bins)
@@ -265,14 +282,18 @@ def classify(
             fill[i] = cols[int(idx[i])]
     for i in rows:
         fill[i] = SUPPRESSED_COLOUR
-    return Classified(protected, column, values, status, breaks, labels, cols, fill, suppressed, lang)
+    return Classified(protected, column, values, status, breaks, labels, cols, fill, mask, lang)
 
 
-def cell_text(frame: pd.DataFrame, column: str, suppressed: dict[str, set[int]], *,
+def cell_text(frame: pd.DataFrame, column: str, suppressed: pd.DataFrame, *,
               decimals: int, lang: str) -> list[str]:
-    """Display text per row (not yet HTML-escaped): numbers formatted, suppressed cells named."""
+    """Display text per row (not yet HTML-escaped): numbers formatted, suppressed cells named.
+
+    ``suppressed`` is the bool mask of :func:`protect` (same index and columns as ``frame``).
+    """
     series = frame[column]
-    blocked = suppressed.get(column, set())
+    blocked = set(np.flatnonzero(suppressed[column].to_numpy(dtype=bool)).tolist()) if (
+        column in suppressed.columns) else set()
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         present = series.dropna()
         integral = bool(present.map(lambda v: float(v).is_integer()).all()) if len(present) else True

@@ -16,12 +16,9 @@ _KEYISH = ("id", "key", "nr", "schluessel", "schlüssel")
 
 
 def style_column(gdf: gpd.GeoDataFrame, wanted: str | None) -> str | None:
-    """The column to classify: the one asked for, the one an analysis recorded, or a numeric one."""
+    """The column to classify: the one asked for (``styles=``), else the last float column."""
     if wanted:
         return wanted if wanted in gdf.columns else None
-    recorded = gdf.attrs.get("quartier_style_column")
-    if recorded in gdf.columns:
-        return recorded
     for column in reversed(list(gdf.columns)):  # analyses append their results last
         if column == gdf.geometry.name or str(column).lower().endswith(_KEYISH):
             continue

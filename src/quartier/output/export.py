@@ -17,6 +17,7 @@ import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -25,8 +26,8 @@ import pandas as pd
 from quartier.errors import ColumnError, InputFileError, format_list
 from quartier.io.crs import WEB_CRS, require_metric
 from quartier.output import _qml
-from quartier.reporting.disclosure_control import apply_disclosure
-from quartier.settings import get_language
+from quartier.reporting.disclosure_control import DisclosureRules, apply_disclosure
+from quartier.settings import resolve_language
 
 __all__ = ["export_layers", "export_raster", "FORMATS"]
 
@@ -49,6 +50,9 @@ def export_layers(
     format: str | None = None,
     styles: bool | Mapping[str, str] = True,
     metadata: Mapping[str, object] | None = None,
+    rates: Mapping[str, tuple[str, str]] | None = None,
+    lang: str | None = None,
+    rules: DisclosureRules | Literal[False] | None = None,
 ) -> list[Path]:
     """Write layers to GIS files, atomically, with styles and metadata.
 
@@ -65,14 +69,26 @@ def export_layers(
     styles : bool or mapping, default True
         GeoPackage only: store a QGIS style per layer in the file (the
         ``layer_styles`` table QGIS reads), so layers open classified and
-        coloured. A mapping ``{layer: column}`` says which column to classify;
-        by default the column an analysis recorded in
-        ``attrs["quartier_style_column"]``, else the last numeric column.
+        coloured. A mapping ``{layer: column}`` says which column to classify
+        (e.g. ``{"coverage": "share_covered"}``); layers not in it are
+        classified on their last float column. A column named in ``styles``
+        that the layer does not have is an error.
     metadata : mapping, optional
-        Source, licence attribution, method, parameters, ... for every layer;
-        merged with each layer's ``attrs["quartier_metadata"]``. ``date`` and
-        ``software`` are added. GeoPackages keep it in the file (GDAL layer
-        metadata); every format also gets a ``<file>.metadata.json`` beside it.
+        Source, licence attribution, method, parameters, ... One mapping for
+        every layer; entries whose key is a layer name and whose value is a
+        mapping (``{"sites": {"model": ...}}``) apply to that layer only and
+        override the common ones. ``date`` and ``software`` are added.
+        GeoPackages keep it in the file (GDAL layer metadata); every format
+        also gets a ``<file>.metadata.json`` beside it.
+    rates : dict, optional
+        ``{rate: (numerator, denominator)}``: rate columns that disclosure
+        control suppresses together with their counts, in every layer.
+    lang : {"de", "en"}, optional
+        Language of the stored QGIS styles (legend labels); default from
+        :func:`quartier.set_language`.
+    rules : DisclosureRules or False, optional
+        Disclosure rules for this call instead of those in force
+        (:func:`quartier.get_disclosure`); ``False`` for none.
 
     Returns
     -------
@@ -84,6 +100,8 @@ def export_layers(
     InputFileError
         Unknown format, several layers for a single-layer format, or columns
         a format cannot tell apart.
+    ColumnError
+        ``styles`` names a layer that is not given or a column the layer lacks.
 
     Notes
     -----
@@ -114,8 +132,11 @@ def export_layers(
             f"'{path}' can hold one layer only, but {len(layers)} were given. Give a folder "
             f"and format='{fmt}' to write one file per layer, or use a .gpkg."
         )
-    base_meta = {"date": dt.date.today().isoformat(), "software": _software(), **(metadata or {})}
-    prepared = {name: _prepare(name, gdf, fmt) for name, gdf in layers.items()}
+    common, per_layer = _split_metadata(metadata, layers)
+    base_meta = {"date": dt.date.today().isoformat(), "software": _software(), **common}
+    _check_styles(styles, layers)
+    lang = resolve_language(lang)
+    prepared = {name: _prepare(name, gdf, fmt, rates, rules) for name, gdf in layers.items()}
 
     if path.suffix.lower() == suffix:
         targets = {name: path for name in prepared}
@@ -131,7 +152,7 @@ def export_layers(
         for name, gdf in prepared.items():
             target = targets[name]
             tmp = tmpdir / target.name
-            meta = {**base_meta, **gdf.attrs.get("quartier_metadata", {}), "layer": name}
+            meta = {**base_meta, **per_layer.get(name, {}), "layer": name}
             extra = _write_one(gdf, tmp, name, fmt, driver, meta)
             written[tmp] = target
             for part in extra:
@@ -139,7 +160,7 @@ def export_layers(
             if fmt == "gpkg" and styles is not False:
                 wanted = styles.get(name) if isinstance(styles, Mapping) else None
                 qml, description = _qml.qml_for(gdf, _qml.style_column(gdf, wanted),
-                                                lang=get_language())
+                                                lang=lang)
                 styled.setdefault(tmp, {})[name] = (gdf.geometry.name, qml, description)
         for tmp, target in list(written.items()):
             if tmp.suffix.lower() not in (suffix, ".gpkg"):
@@ -148,8 +169,7 @@ def export_layers(
                 _qml.write_styles(str(tmp), styled[tmp])
             in_file = [n for n, t in targets.items() if t == target]
             meta = {**base_meta, "layers": in_file} if multi else {
-                **base_meta, **prepared[in_file[0]].attrs.get("quartier_metadata", {}),
-                "layer": in_file[0]}
+                **base_meta, **per_layer.get(in_file[0], {}), "layer": in_file[0]}
             side = tmpdir / f"{target.name}.metadata.json"
             side.write_text(json.dumps(meta, ensure_ascii=False, indent=2, default=str),
                             encoding="utf-8")
@@ -169,6 +189,7 @@ def export_raster(
     cell_size: float | None = None,
     nodata: float = -9999.0,
     metadata: Mapping[str, object] | None = None,
+    rules: DisclosureRules | Literal[False] | None = None,
 ) -> Path:
     """Write values at grid cell centres (e.g. accessibility per 100 m cell) as a GeoTIFF.
 
@@ -186,6 +207,9 @@ def export_raster(
         Value of cells without a point or with a missing value.
     metadata : mapping, optional
         Stored as GeoTIFF tags (with date and software).
+    rules : DisclosureRules or False, optional
+        Disclosure rules for this call instead of those in force
+        (:func:`quartier.get_disclosure`); ``False`` for none.
 
     Returns
     -------
@@ -209,7 +233,7 @@ def export_raster(
     if column not in points.columns:
         raise ColumnError(f"column '{column}' not found in the points; columns are "
                           f"{format_list([c for c in points.columns if c != 'geometry'])}.")
-    points = apply_disclosure(points)
+    points = apply_disclosure(points, rules=rules).table
     x, y = points.geometry.x.to_numpy(), points.geometry.y.to_numpy()
     if cell_size is None:
         steps = np.diff(np.unique(np.concatenate([x, y])))
@@ -258,7 +282,32 @@ def _format_of(path: Path, format: str | None, layers) -> str:
     raise InputFileError(f"'{path}' is a folder: say which format with format='gpkg', 'geojson', ...")
 
 
-def _prepare(name: str, gdf: gpd.GeoDataFrame, fmt: str) -> gpd.GeoDataFrame:
+def _split_metadata(metadata, layers) -> tuple[dict, dict[str, dict]]:
+    """(metadata for every layer, {layer: its own metadata})."""
+    common, per_layer = {}, {}
+    for key, value in (metadata or {}).items():
+        if key in layers and isinstance(value, Mapping):
+            per_layer[key] = dict(value)
+        else:
+            common[key] = value
+    return common, per_layer
+
+
+def _check_styles(styles, layers) -> None:
+    if not isinstance(styles, Mapping):
+        return
+    for name, column in styles.items():
+        if name not in layers:
+            raise ColumnError(f"styles= names layer '{name}', which is not among the layers "
+                              f"given ({format_list(layers)}).")
+        if column is not None and column not in layers[name].columns:
+            raise ColumnError(
+                f"styles= classifies layer '{name}' on column '{column}', which it does not "
+                f"have. Its columns are {format_list(map(str, layers[name].columns), limit=30)}.")
+
+
+def _prepare(name: str, gdf: gpd.GeoDataFrame, fmt: str, rates=None,
+             rules=None) -> gpd.GeoDataFrame:
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise InputFileError(f"layer '{name}' is not a GeoDataFrame; export tables with to_csv.")
     seen: dict[str, str] = {}
@@ -269,8 +318,10 @@ def _prepare(name: str, gdf: gpd.GeoDataFrame, fmt: str) -> gpd.GeoDataFrame:
                 f"layer '{name}' has columns '{other}' and '{column}', which GIS formats cannot "
                 "tell apart (field names ignore case). Rename one of them."
             )
-    out = apply_disclosure(gdf)
-    out = out.copy()
+    out = apply_disclosure(gdf, rates=rates, rules=rules).table
+    # rebuilt from its columns: whatever a caller put in the frame's attrs (GeoParquet would
+    # write it as JSON, and fail on objects) is not carried into the files
+    out = gpd.GeoDataFrame(dict(out.items()), geometry=out.geometry.name, crs=out.crs)
     for column in out.columns:
         if column != out.geometry.name and out[column].dtype == object:
             # lists, dicts or mixed objects: write as text
@@ -278,17 +329,7 @@ def _prepare(name: str, gdf: gpd.GeoDataFrame, fmt: str) -> gpd.GeoDataFrame:
                 out[column] = out[column].map(lambda v: None if v is None else str(v))
     if fmt == "geojson" and out.crs is not None:
         out = out.to_crs(WEB_CRS)
-    # attrs travel into GeoParquet's metadata as JSON: keep only what JSON can hold
-    out.attrs = {k: v for k, v in out.attrs.items() if _jsonable(v)}
     return out
-
-
-def _jsonable(value) -> bool:
-    try:
-        json.dumps(value)
-    except (TypeError, ValueError):
-        return False
-    return True
 
 
 def _write_one(gdf, tmp: Path, name: str, fmt: str, driver, meta) -> list[Path]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from quartier.settings import get_language
+from quartier.settings import resolve_language
 
 __all__ = ["format_number", "format_percent"]
 
@@ -35,7 +35,7 @@ def format_number(value: float | int | None, decimals: int = 0, lang: str | None
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     text = f"{float(value):,.{decimals}f}"
-    if (lang or get_language()) == "de":
+    if resolve_language(lang) == "de":
         text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
     return text
 
@@ -61,6 +61,6 @@ def format_percent(share: float | None, decimals: int = 1, lang: str | None = No
     """
     if share is None or (isinstance(share, float) and math.isnan(share)):
         return "–"
-    lang = lang or get_language()
+    lang = resolve_language(lang)
     number = format_number(100 * share, decimals, lang=lang)
     return f"{number} %" if lang == "de" else f"{number}%"

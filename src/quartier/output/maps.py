@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 import folium
 import geopandas as gpd
@@ -28,11 +29,11 @@ from quartier.output._classes import (
     class_breaks,
     classify,
     legend_labels,
-    suppressed_positions,
+    protect,
 )
 from quartier.output._geom import web_geometry
-from quartier.reporting.disclosure_control import apply_disclosure
-from quartier.settings import get_language
+from quartier.reporting.disclosure_control import DisclosureRules
+from quartier.settings import resolve_language
 
 __all__ = [
     "choropleth",
@@ -57,6 +58,7 @@ def choropleth(
     k: int = 5,
     bins=None,
     lang: str | None = None,
+    rules: DisclosureRules | Literal[False] | None = None,
     tooltip: list[str] | None = None,
     name: str | Sequence[str] | None = None,
     title: str | Sequence[str] | None = None,
@@ -66,15 +68,17 @@ def choropleth(
     simplify: float | None = 10.0,
     prefer_canvas: bool = True,
     m: folium.Map | None = None,
+    name_col: str | None = None,
+    suppressed=None,
+    rates: Mapping[str, tuple[str, str]] | None = None,
 ) -> folium.Map:
     """An interactive choropleth map of one or several indicators per district.
 
     Disclosure control (:func:`quartier.reporting.disclosure_control.apply_disclosure`) is
     applied first. Values are classified with mapclassify; classes get
     colours from a colour-blind-safe palette. Districts without a value are
-    grey ("keine Angabe"); districts whose value is suppressed (listed in
-    ``gdf.attrs["quartier_suppressed"]`` or suppressed by disclosure control)
-    are white with a dashed outline ("gesperrt (Geheimhaltung)"), and their
+    grey ("keine Angabe"); districts whose value is suppressed (marked in
+    ``suppressed=`` or suppressed by disclosure control) are white with a dashed outline ("gesperrt (Geheimhaltung)"), and their
     value appears neither in colours, class breaks nor tooltips. Tooltips show
     the district name and the values, formatted in German (or English) and
     HTML-escaped. Several columns become switchable layers (one shown at a
@@ -98,9 +102,12 @@ def choropleth(
     lang : {"de", "en"}, optional
         Language of legend and tooltips; default from
         :func:`quartier.set_language` (German).
+    rules : DisclosureRules or False, optional
+        Disclosure rules for this call instead of those in force
+        (:func:`quartier.get_disclosure`); ``False`` for none.
     tooltip : list of str, optional
-        Columns shown in the tooltip; default: the district name (from
-        ``read_districts(name=...)``) and the mapped column.
+        Columns shown in the tooltip; default: ``name_col`` (if given) and
+        the mapped column.
     name : str or list of str, optional
         Layer name(s) in the layer control; default the column name(s).
     title : str or list of str, optional
@@ -120,6 +127,19 @@ def choropleth(
         Draw on a canvas (fast for many districts) instead of SVG.
     m : folium.Map, optional
         Add to this map instead of a new one (as by :func:`add_layer`).
+    name_col : str, optional
+        Column with the district names, shown first in the tooltips (e.g.
+        the ``name=`` column given to :func:`quartier.read_districts`).
+    suppressed : pandas.Series or pandas.DataFrame, optional
+        Cells a statistics office suppressed, aligned on the index of
+        ``gdf`` (by label, so a sorted or filtered frame still matches): a
+        boolean Series marks districts whose mapped value(s) are suppressed,
+        a DataFrame marks cells per column (e.g. ``TableReport.suppressed``
+        or ``DisclosureResult.suppressed``). Merged with what disclosure
+        control suppresses.
+    rates : dict, optional
+        ``{rate: (numerator, denominator)}``: rate columns suppressed
+        wherever one of their counts is (see :func:`quartier.apply_disclosure`).
 
     Returns
     -------
@@ -158,7 +178,7 @@ def choropleth(
         if tiles:
             folium.TileLayer(
                 tiles,
-                name="Hintergrundkarte" if (lang or get_language()) == "de" else "Background map",
+                name="Hintergrundkarte" if resolve_language(lang) == "de" else "Background map",
                 overlay=True,
                 control=True,
             ).add_to(m)
@@ -166,9 +186,10 @@ def choropleth(
         if np.isfinite(bounds).all():
             m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     for col, nm, tl in zip(columns, names, titles, strict=True):
-        _add_indicator(m, gdf, col, web, scheme=scheme, k=k, bins=bins, lang=lang,
+        _add_indicator(m, gdf, col, web, scheme=scheme, k=k, bins=bins, lang=lang, rules=rules,
                        tooltip=tooltip, name=nm or col, title=tl or nm or col,
-                       decimals=decimals, palette=palette)
+                       decimals=decimals, palette=palette, name_col=name_col,
+                       suppressed=suppressed, rates=rates)
     return m
 
 
@@ -181,12 +202,16 @@ def add_layer(
     k: int = 5,
     bins=None,
     lang: str | None = None,
+    rules: DisclosureRules | Literal[False] | None = None,
     tooltip: list[str] | None = None,
     name: str | None = None,
     title: str | None = None,
     decimals: int = 1,
     palette: str | None = None,
     simplify: float | None = 10.0,
+    name_col: str | None = None,
+    suppressed=None,
+    rates: Mapping[str, tuple[str, str]] | None = None,
 ) -> folium.Map:
     """Add another indicator to a choropleth map as a switchable layer.
 
@@ -202,7 +227,9 @@ def add_layer(
         Districts with the indicator.
     column : str
         Column to map.
-    scheme, k, bins, lang, tooltip, name, title, decimals, palette, simplify
+    scheme, k, bins, lang, rules, tooltip, name, title, decimals, palette, simplify
+        As in :func:`choropleth`.
+    name_col, suppressed, rates
         As in :func:`choropleth`.
 
     Returns
@@ -227,9 +254,10 @@ def add_layer(
     """
     require_column(gdf, column, source="the districts", role="column")
     web = web_geometry(gdf, simplify=simplify, what="the districts")
-    _add_indicator(m, gdf, column, web, scheme=scheme, k=k, bins=bins, lang=lang,
+    _add_indicator(m, gdf, column, web, scheme=scheme, k=k, bins=bins, lang=lang, rules=rules,
                    tooltip=tooltip, name=name or column, title=title or name or column,
-                   decimals=decimals, palette=palette)
+                   decimals=decimals, palette=palette, name_col=name_col,
+                   suppressed=suppressed, rates=rates)
     return m
 
 
@@ -243,6 +271,7 @@ def add_facilities(
     colour: str = "#d95f02",
     radius: float = 5,
     lang: str | None = None,
+    rules: DisclosureRules | Literal[False] | None = None,
     decimals: int = 1,
     show: bool = True,
 ) -> folium.Map:
@@ -270,6 +299,9 @@ def add_facilities(
         Marker radius in pixels.
     lang : {"de", "en"}, optional
         Language of texts.
+    rules : DisclosureRules or False, optional
+        Disclosure rules for this call instead of those in force
+        (:func:`quartier.get_disclosure`); ``False`` for none.
     decimals : int, default 1
         Decimals of numbers in popups.
     show : bool, default True
@@ -300,7 +332,7 @@ def add_facilities(
     >>> "Kita <Sonne>" in page, "Kita \\u0026lt;Sonne\\u0026gt;" in page  # escaped text
     (False, True)
     """
-    lang = lang or get_language()
+    lang = resolve_language(lang)
     kinds = set(points.geom_type.dropna())
     if not kinds <= {"Point", "MultiPoint"}:
         raise QuartierError(
@@ -311,7 +343,7 @@ def add_facilities(
     popup_cols = [popup] if isinstance(popup, str) else list(popup or [])
     tooltip_cols = [tooltip] if isinstance(tooltip, str) else list(tooltip or popup_cols[:1])
     data = _text_features(points, [*popup_cols, *tooltip_cols], lang=lang, decimals=decimals,
-                          geometry=web_geometry(points, simplify=None, what=name))
+                          rules=rules, geometry=web_geometry(points, simplify=None, what=name))
     fields = {c: f"t{i}" for i, c in enumerate(dict.fromkeys([*popup_cols, *tooltip_cols]))}
     folium.GeoJson(
         data,
@@ -337,6 +369,7 @@ def add_catchments(
     fill_opacity: float = 0.12,
     simplify: float | None = 5.0,
     lang: str | None = None,
+    rules: DisclosureRules | Literal[False] | None = None,
     decimals: int = 1,
     show: bool = True,
 ) -> folium.Map:
@@ -364,6 +397,9 @@ def add_catchments(
         each is simplified on its own).
     lang : {"de", "en"}, optional
         Language of texts.
+    rules : DisclosureRules or False, optional
+        Disclosure rules for this call instead of those in force
+        (:func:`quartier.get_disclosure`); ``False`` for none.
     decimals : int, default 1
         Decimals of numbers in tooltips.
     show : bool, default True
@@ -391,11 +427,12 @@ def add_catchments(
     >>> "Einzugsbereiche" in m.get_root().render()
     True
     """
-    lang = lang or get_language()
+    lang = resolve_language(lang)
     name = name or ("Einzugsbereiche" if lang == "de" else "Catchments")
     cols = [tooltip] if isinstance(tooltip, str) else list(tooltip or [])
     geometry = web_geometry(polygons, simplify=simplify, coverage=False, what=name)
-    data = _text_features(polygons, cols, lang=lang, decimals=decimals, geometry=geometry)
+    data = _text_features(polygons, cols, lang=lang, decimals=decimals, rules=rules,
+                          geometry=geometry)
     fields = {c: f"t{i}" for i, c in enumerate(dict.fromkeys(cols))}
     folium.GeoJson(
         data,
@@ -427,11 +464,12 @@ def _per_column(value, columns: list[str], what: str) -> list[str | None]:
 
 
 def _add_indicator(m, gdf, column, web, *, scheme, k, bins, lang, tooltip, name, title,
-                   decimals, palette) -> None:
-    lang = lang or get_language()
+                   decimals, palette, name_col, suppressed, rates, rules=None) -> None:
+    lang = resolve_language(lang)
+    if name_col is not None:
+        require_column(gdf, name_col, source="the districts", role="name column (name_col)")
     c = classify(gdf, column, scheme=scheme, k=k, bins=bins, palette=palette,
-                 decimals=decimals, lang=lang)
-    name_col = gdf.attrs.get("quartier_name")
+                 decimals=decimals, lang=lang, suppressed=suppressed, rates=rates, rules=rules)
     fields = list(dict.fromkeys(tooltip or [col for col in (name_col, column) if col]))
     for col in fields:
         require_column(gdf, col, source="the districts", role="tooltip column")
@@ -472,12 +510,11 @@ def _district_style(feature):
     return {"fillColor": p["_fill"], "color": _EDGE, "weight": 0.6, "fillOpacity": 0.8}
 
 
-def _text_features(frame, columns, *, lang, decimals, geometry) -> dict:
+def _text_features(frame, columns, *, lang, decimals, geometry, rules=None) -> dict:
     """GeoJSON with only display texts (formatted, escaped, disclosure applied) as properties."""
     for col in columns:
         require_column(frame, col, source="the layer", role="column")
-    protected = apply_disclosure(frame)
-    blocked = suppressed_positions(frame, protected)
+    protected, blocked = protect(frame, columns, rules=rules)
     props = {
         f"t{i}": [html.escape(t) for t in cell_text(protected, col, blocked, decimals=decimals,
                                                     lang=lang)]

@@ -13,6 +13,7 @@ import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -21,7 +22,8 @@ from pyproj import Transformer
 from quartier.io.crs import to_planning_crs
 from quartier.output._classes import SUPPRESSED_COLOUR, SUPPRESSED_EDGE, classify
 from quartier.output.formatting import format_number
-from quartier.settings import get_language
+from quartier.reporting.disclosure_control import DisclosureRules
+from quartier.settings import resolve_language
 
 __all__ = ["print_map", "PAPER_SIZES", "nice_length"]
 
@@ -49,10 +51,13 @@ def print_map(
     palette: str | None = None,
     decimals: int = 1,
     lang: str | None = None,
+    rules: DisclosureRules | Literal[False] | None = None,
     date: dt.date | str | None = None,
     dpi: int = 300,
     overlays: Sequence[Mapping] | None = None,
     extent=None,
+    suppressed=None,
+    rates: Mapping[str, tuple[str, str]] | None = None,
 ) -> list[Path]:
     """Draw a print-ready choropleth map and save it as PNG and/or PDF.
 
@@ -90,6 +95,9 @@ def print_map(
         Classification as in :func:`quartier.choropleth`.
     lang : {"de", "en"}, optional
         Language of the texts; default from :func:`quartier.set_language` (German).
+    rules : DisclosureRules or False, optional
+        Disclosure rules for this call instead of those in force
+        (:func:`quartier.get_disclosure`); ``False`` for none.
     date : datetime.date or str, optional
         Date printed as "Stand: ..."; default today.
     dpi : int, default 300
@@ -102,6 +110,13 @@ def print_map(
     extent : geopandas.GeoDataFrame or (minx, miny, maxx, maxy), optional
         Show only this area (with a small margin) instead of all districts;
         a tuple is in the map's CRS.
+    suppressed : pandas.Series or pandas.DataFrame, optional
+        Cells a statistics office suppressed, aligned on the index of ``gdf``
+        (a Series marks districts, a DataFrame cells per column), as in
+        :func:`quartier.choropleth`; drawn hatched as "gesperrt".
+    rates : dict, optional
+        ``{rate: (numerator, denominator)}``: rate columns suppressed with
+        their counts (see :func:`quartier.apply_disclosure`).
 
     Returns
     -------
@@ -130,7 +145,7 @@ def print_map(
     """
     from matplotlib.figure import Figure  # imported here: `import quartier` stays quick
 
-    lang = lang or get_language()
+    lang = resolve_language(lang)
     de = lang == "de"
     paths = [Path(path)] if isinstance(path, str | os.PathLike) else [Path(p) for p in path]
     for p in paths:
@@ -142,7 +157,8 @@ def print_map(
         raise ValueError(f"orientation must be 'landscape' or 'portrait', not {orientation!r}.")
 
     c = classify(gdf, column, scheme=scheme, k=k, bins=bins, palette=palette,
-                 decimals=decimals, lang=lang)
+                 suppressed=suppressed, rates=rates,
+                 decimals=decimals, lang=lang, rules=rules)
     shapes = to_planning_crs(gdf[[gdf.geometry.name]], what="the districts")
     short, long_ = PAPER_SIZES[paper]
     width, height = (long_, short) if orientation == "landscape" else (short, long_)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from quartier.output.formatting import format_number, format_percent
-from quartier.settings import get_language
+from quartier.settings import resolve_language
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class Coverage:
     share: float
 
 
-@dataclass
+@dataclass(frozen=True)
 class SitingResult:
     """The outcome of a siting model.
 
@@ -70,6 +70,12 @@ class SitingResult:
         reach), with the reason in ``messages``.
     messages : list of str
         Everything the planner should know about this result.
+    metadata : dict
+        Property: ``method`` (model and solver), ``status`` and ``gap``, for
+        ``export_layers(..., metadata=res.metadata)``.
+    styles : dict
+        Property: the column to colour each layer of :meth:`layers` by, for
+        ``export_layers(..., styles=res.styles)``.
 
     Examples
     --------
@@ -97,6 +103,17 @@ class SitingResult:
             return None
         return self.coverage_after.population - self.coverage_before.population
 
+    @property
+    def metadata(self) -> dict:
+        """Model, solver, status and gap: layer metadata for :func:`quartier.export_layers`."""
+        return {"method": f"quartier.siting.{self.model} (HiGHS, scipy.optimize.milp)",
+                "status": self.status, "gap": self.gap}
+
+    @property
+    def styles(self) -> dict[str, str]:
+        """The column to style each layer of :meth:`layers` by (``export_layers(styles=...)``)."""
+        return {"standorte": "population_assigned"}
+
     def layers(self) -> dict[str, gpd.GeoDataFrame]:
         """GeoDataFrames for maps and :func:`quartier.export_layers`.
 
@@ -108,21 +125,17 @@ class SitingResult:
         dict of str to geopandas.GeoDataFrame
             ``"standorte"``: the open sites (new and existing) with the
             population assigned to them; ``"nachfrage"``: the demand units
-            with covered-before/after flags and their assigned site. Both
-            carry ``attrs["quartier_metadata"]`` (model, status, gap).
+            with covered-before/after flags and their assigned site. Their
+            metadata (model, status, gap) is :attr:`metadata`, the column to
+            style by :attr:`styles`.
 
         Examples
         --------
         See :func:`quartier.planning.siting.maximal_coverage`.
         """
-        meta = {"method": f"quartier.siting.{self.model} (HiGHS, scipy.optimize.milp)",
-                "status": self.status, "gap": self.gap}
         sites = gpd.GeoDataFrame(self.sites.copy(), geometry=self.site_geometry.values,
                                  crs=self.units.crs)
-        sites.attrs.update(quartier_metadata=dict(meta),
-                           quartier_style_column="population_assigned")
         units = gpd.GeoDataFrame(self.units.copy())
-        units.attrs = {"quartier_metadata": dict(meta)}
         return {"standorte": sites, "nachfrage": units}
 
     def summary(self, lang: str | None = None) -> str:
@@ -281,7 +294,7 @@ def build_result(model_name, inp, sol, alloc_before, excluded, messages):
 
 def summary_text(res, lang=None) -> str:
     """German (default) or English summary of a siting result."""
-    de = (lang or get_language()) == "de"
+    de = resolve_language(lang) == "de"
     names = {"maximal_coverage": ("Maximale Abdeckung", "Maximal covering"),
              "p_median": ("p-Median", "p-median"), "set_cover": ("Mindestabdeckung", "Set cover")}
     title = names[res.model][0 if de else 1]

@@ -33,10 +33,10 @@ def _n(value, decimals=0, lang="de"):
 def sentence(row, lang: str) -> str:
     """One paragraph per service, in plain words."""
     de = lang == "de"
-    reach = _n(row["reichweite"], 0, lang)
-    new = _n(row["neue_zielgruppe"], 0, lang)
-    group = row["zielgruppe"]
-    n_fac = int(row["einrichtungen_erreichbar"])
+    reach = _n(row["max_cost"], 0, lang)
+    new = _n(row["new_target_group"], 0, lang)
+    group = row["target_group"]
+    n_fac = int(row["facilities_in_reach"])
     parts = [
         (f"Das Vorhaben lässt rund {new} zusätzliche Personen der Zielgruppe „{group}“ erwarten."
          if de else f"The development is expected to add about {new} people of the target "
@@ -46,29 +46,29 @@ def sentence(row, lang: str) -> str:
         parts.append(f"Im Umkreis von {reach} m liegt keine Einrichtung." if de
                      else f"No facility lies within {reach} m.")
     else:
-        places = row.get("plaetze")
+        places = row.get("places")
         places_text = (f" mit {_n(places, 0, lang)} Plätzen" if de else
                        f" with {_n(places, 0, lang)} places") if places == places else ""
         parts.append(
             f"Im Umkreis von {reach} m liegen {n_fac} Einrichtungen{places_text}." if de
             else f"{n_fac} facilities{places_text} lie within {reach} m."
         )
-    if "auslastung_nachher" in row and row["bewertung"] not in ("kein Richtwert",):
+    if "load_after" in row and row["verdict"] not in ("kein Richtwert",):
         if n_fac:
             parts.append(
-                (f"Nach Richtwert ({_n(row['richtwert_je_1000'], 0, lang)} Plätze je 1.000) "
-                 f"werden heute {_n(row['plaetze_benoetigt_vorher'], 0, lang)} und nach Bezug "
-                 f"{_n(row['plaetze_benoetigt_nachher'], 0, lang)} Plätze benötigt "
-                 f"(Auslastung {format_percent(row['auslastung_vorher'], 0, lang)} → "
-                 f"{format_percent(row['auslastung_nachher'], 0, lang)}).")
+                (f"Nach Richtwert ({_n(row['norm_per_1000'], 0, lang)} Plätze je 1.000) "
+                 f"werden heute {_n(row['required_places_before'], 0, lang)} und nach Bezug "
+                 f"{_n(row['required_places_after'], 0, lang)} Plätze benötigt "
+                 f"(Auslastung {format_percent(row['load_before'], 0, lang)} → "
+                 f"{format_percent(row['load_after'], 0, lang)}).")
                 if de else
-                (f"By the norm ({_n(row['richtwert_je_1000'], 0, lang)} places per 1,000), "
-                 f"{_n(row['plaetze_benoetigt_vorher'], 0, lang)} places are needed today and "
-                 f"{_n(row['plaetze_benoetigt_nachher'], 0, lang)} after occupancy (load "
-                 f"{format_percent(row['auslastung_vorher'], 0, lang)} → "
-                 f"{format_percent(row['auslastung_nachher'], 0, lang)}).")
+                (f"By the norm ({_n(row['norm_per_1000'], 0, lang)} places per 1,000), "
+                 f"{_n(row['required_places_before'], 0, lang)} places are needed today and "
+                 f"{_n(row['required_places_after'], 0, lang)} after occupancy (load "
+                 f"{format_percent(row['load_before'], 0, lang)} → "
+                 f"{format_percent(row['load_after'], 0, lang)}).")
             )
-        extra = int(row.get("zusaetzliche_plaetze", 0) or 0)
+        extra = int(row.get("additional_places", 0) or 0)
         if extra:
             parts.append(f"Zusätzlich benötigt: {_n(extra, 0, lang)} Plätze." if de
                          else f"Additional places needed: {_n(extra, 0, lang)}.")
@@ -82,10 +82,10 @@ def page(statement, *, title: str, source: str, map_file: str | None, lang: str)
     p = statement.params
     rows = []
     for _, row in statement.table.iterrows():
-        verdict = row["bewertung"]
+        verdict = row["verdict"]
         shown = verdict if de else _VERDICT_EN.get(verdict, verdict)
         rows.append(
-            f"<h2>{e(str(row['leistung']))}: <span style=\"color:{_COLOUR.get(verdict, '#333')}\">"
+            f"<h2>{e(str(row['service']))}: <span style=\"color:{_COLOUR.get(verdict, '#333')}\">"
             f"{e(shown)}</span></h2>\n<p>{e(sentence(row, lang))}</p>"
         )
     facts = (

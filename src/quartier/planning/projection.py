@@ -364,18 +364,19 @@ def required_places(
     return out
 
 
-def _existing_per_district(existing, places_col, districts, key):
+def _existing_per_district(existing, capacity, districts, key):
     if isinstance(existing, pd.Series):
         s = existing.copy()
         s.index = normalize_keys(pd.Series(s.index)).to_numpy()
         return s.astype(float).groupby(level=0).sum()
     if isinstance(existing, gpd.GeoDataFrame) and districts is not None:
-        key = key or districts.attrs.get("quartier_key")
         if key is None:
-            raise ValueError("say which column of districts holds the key: key=...")
+            raise ColumnError("say which column of `districts` holds the district key: pass "
+                              "key='PLR_ID' (the key column of `districts`).")
+        require_column(districts, key, source="districts", role="district key column")
         pts = existing.copy()
-        places = (pd.Series(1.0, index=pts.index) if places_col is None
-                  else _numbers(pts[places_col].fillna(0), f"column '{places_col}'"))
+        places = (pd.Series(1.0, index=pts.index) if capacity is None
+                  else _numbers(pts[capacity].fillna(0), f"column '{capacity}'"))
         pts["_places"] = places
         if not (pts.geom_type == "Point").all():
             pts = pts.set_geometry(pts.geometry.representative_point())
@@ -393,18 +394,18 @@ def _existing_per_district(existing, places_col, districts, key):
         return joined[~outside].groupby(key)["_places"].sum()
     key = key or "district"
     require_column(existing, key, source="existing", role="district key column")
-    if places_col is None:
-        raise ValueError("say which column of existing holds the places: places_col=...")
-    require_column(existing, places_col, source="existing", role="places column")
+    if capacity is None:
+        raise ColumnError("say which column of `existing` holds the places: capacity=...")
+    require_column(existing, capacity, source="existing", role="places column")
     keys = normalize_keys(existing[key], column=key, source="existing")
-    return _numbers(existing[places_col], f"column '{places_col}'").groupby(keys.to_numpy()).sum()
+    return _numbers(existing[capacity], f"column '{capacity}'").groupby(keys.to_numpy()).sum()
 
 
 def place_deficit(
     required: pd.DataFrame,
     existing: pd.Series | pd.DataFrame,
     *,
-    places_col: str | None = None,
+    capacity: str | None = None,
     districts: gpd.GeoDataFrame | None = None,
     key: str | None = None,
 ) -> pd.DataFrame:
@@ -417,14 +418,22 @@ def place_deficit(
     existing : pandas.Series, pandas.DataFrame or geopandas.GeoDataFrame
         Existing places per district: a Series indexed by district key; a
         table with the key (``key``, default ``"district"``) and
-        ``places_col``; or facility points with ``districts`` (each facility
-        counts its ``places_col``, or 1 without it, in the district it lies in).
-    places_col : str, optional
-        Column with places.
+        ``capacity``; or facility points with ``districts`` (each facility
+        counts its ``capacity``, or 1 without it, in the district it lies in).
+    capacity : str, optional
+        Column of ``existing`` with the places (required for a table; for
+        facility points None counts every facility as one place).
     districts : geopandas.GeoDataFrame, optional
         District polygons for facility points.
     key : str, optional
-        District key column of ``existing`` (table) or ``districts``.
+        District key column of ``existing`` (table; default ``"district"``)
+        or of ``districts`` (required with ``districts``).
+
+    Raises
+    ------
+    ColumnError
+        ``districts`` without ``key``, a table without ``capacity``, or a
+        missing column.
 
     Returns
     -------
@@ -450,7 +459,7 @@ def place_deficit(
     1       02     -4.0
     """
     require_column(required, "required_places", source="required", role="required places")
-    per = _existing_per_district(existing, places_col, districts, key)
+    per = _existing_per_district(existing, capacity, districts, key)
     unknown = sorted(set(per.index) - set(required["district"].astype(str)))
     if unknown:
         warnings.warn(
@@ -469,7 +478,7 @@ def future_demand(
     norm_per_1000: float | Mapping[str, float],
     reserve: float = 0.0,
     existing: pd.Series | pd.DataFrame | None = None,
-    places_col: str | None = None,
+    capacity: str | None = None,
     districts: gpd.GeoDataFrame | None = None,
     **projection,
 ) -> pd.DataFrame:
@@ -484,7 +493,7 @@ def future_demand(
         Base population for growth factors.
     norm_per_1000, reserve
         See :func:`required_places`.
-    existing, places_col, districts
+    existing, capacity, districts
         See :func:`place_deficit`; without ``existing`` no deficit is computed.
     **projection
         Keywords of :func:`project_population` (``years``, ``key``,
@@ -514,5 +523,5 @@ def future_demand(
     out = required_places(pop, norm_per_1000=norm_per_1000, reserve=reserve)
     if existing is not None:
         dkey = projection.get("key") if districts is not None else None
-        out = place_deficit(out, existing, places_col=places_col, districts=districts, key=dkey)
+        out = place_deficit(out, existing, capacity=capacity, districts=districts, key=dkey)
     return out

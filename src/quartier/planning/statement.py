@@ -14,6 +14,7 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -23,8 +24,8 @@ from quartier._checks import require_column
 from quartier.access.costs import cost_matrix
 from quartier.errors import ColumnError, QuartierError
 from quartier.io.crs import require_metric, require_same_crs
-from quartier.reporting.disclosure_control import apply_disclosure
-from quartier.settings import get_language
+from quartier.reporting.disclosure_control import DisclosureRules, apply_disclosure
+from quartier.settings import resolve_language
 
 __all__ = [
     "NEW_HOUSING_AGE_PROFILE",
@@ -98,7 +99,13 @@ class Statement:
         One row per service: new residents of the target group, facilities
         and places in reach, target group in their catchment today, places
         needed before and after (by the norm), load before and after,
-        additional places needed, and the verdict (``bewertung``).
+        additional places needed, and the verdict. Columns: ``service``,
+        ``target_group``, ``max_cost``, ``new_target_group``,
+        ``facilities_in_reach``, ``places``, ``target_group_today``,
+        ``norm_per_1000`` and, with a norm and capacity,
+        ``required_places_before``, ``required_places_after``,
+        ``load_before``, ``load_after``, ``additional_places``; then
+        ``verdict`` (German text, see :func:`development_statement`).
     facilities : geopandas.GeoDataFrame
         The facilities within reach of the plan area, with ``service`` and
         ``cost`` (from the plan area).
@@ -220,7 +227,7 @@ def development_statement(
     >>> s = development_statement(plan, housing_units=100, population=people,
     ...     services=[ServiceCheck("Kitas", kitas, ["unter_6"], 500, "plaetze", 700)])
     >>> row = s.table.iloc[0]
-    >>> float(row["neue_zielgruppe"]), float(row["plaetze_benoetigt_nachher"]), row["bewertung"]
+    >>> float(row["new_target_group"]), float(row["required_places_after"]), row["verdict"]
     (18.0, 47.6, 'ausreichend')
     """
     require_metric(plan_area.crs, what="the plan area")
@@ -282,37 +289,55 @@ def _check_service(service, plan_area, population, residents):
 def _verdict(service, new, n_facilities, places, today):
     norm = service.norm_per_1000
     row = {
-        "leistung": service.name,
-        "zielgruppe": service.target_label or " + ".join(service.target_group),
-        "reichweite": service.max_cost,
-        "neue_zielgruppe": round(new, 1),
-        "einrichtungen_erreichbar": n_facilities,
-        "plaetze": places,
-        "zielgruppe_heute": today,
-        "richtwert_je_1000": norm,
+        "service": service.name,
+        "target_group": service.target_label or " + ".join(service.target_group),
+        "max_cost": service.max_cost,
+        "new_target_group": round(new, 1),
+        "facilities_in_reach": n_facilities,
+        "places": places,
+        "target_group_today": today,
+        "norm_per_1000": norm,
     }
     if norm is None or service.capacity is None:
-        row.update(bewertung="kein Richtwert")
+        row.update(verdict="kein Richtwert")
         return row
     before = today * norm / 1000 if not np.isnan(today) else np.nan
     after = (0.0 if np.isnan(today) else today) * norm / 1000 + new * norm / 1000
     row.update(
-        plaetze_benoetigt_vorher=round(before, 1),
-        plaetze_benoetigt_nachher=round(after, 1),
-        auslastung_vorher=before / places if places > 0 else np.nan,
-        auslastung_nachher=after / places if places > 0 else np.nan,
-        zusaetzliche_plaetze=max(0, math.ceil(round(after - (places if places > 0 else 0), 6))),
+        required_places_before=round(before, 1),
+        required_places_after=round(after, 1),
+        load_before=before / places if places > 0 else np.nan,
+        load_after=after / places if places > 0 else np.nan,
+        additional_places=max(0, math.ceil(round(after - (places if places > 0 else 0), 6))),
     )
     if n_facilities == 0:
-        row["bewertung"] = "keine Einrichtung erreichbar"
+        row["verdict"] = "keine Einrichtung erreichbar"
     elif after <= places:
-        row["bewertung"] = "ausreichend"
+        row["verdict"] = "ausreichend"
     elif not np.isnan(before) and before <= places:
-        row["bewertung"] = "durch das Vorhaben überlastet"
+        row["verdict"] = "durch das Vorhaben überlastet"
     else:
-        row["bewertung"] = "bereits heute überlastet"
+        row["verdict"] = "bereits heute überlastet"
     return row
 
+
+#: German headers of the statement table in the CSV written by :func:`write_statement`.
+CSV_LABELS_DE = {
+    "service": "leistung",
+    "target_group": "zielgruppe",
+    "max_cost": "reichweite",
+    "new_target_group": "neue_zielgruppe",
+    "facilities_in_reach": "einrichtungen_erreichbar",
+    "places": "plaetze",
+    "target_group_today": "zielgruppe_heute",
+    "norm_per_1000": "richtwert_je_1000",
+    "required_places_before": "plaetze_benoetigt_vorher",
+    "required_places_after": "plaetze_benoetigt_nachher",
+    "load_before": "auslastung_vorher",
+    "load_after": "auslastung_nachher",
+    "additional_places": "zusaetzliche_plaetze",
+    "verdict": "bewertung",
+}
 
 _OVERLAY_COLOURS = ["#d95f02", "#7570b3", "#1b9e77", "#e7298a", "#66a61e", "#e6ab02"]
 
@@ -329,6 +354,7 @@ def write_statement(
     licence: str | None = None,
     lang: str | None = None,
     paper: str = "A4",
+    rules: DisclosureRules | Literal[False] | None = None,
 ) -> list[Path]:
     """Write the statement package: print map (PNG, PDF), table (CSV), short HTML page.
 
@@ -351,8 +377,11 @@ def write_statement(
     licence : str, optional
         Licence of the data, printed with the source.
     lang : {"de", "en"}, optional
-        Language; default German.
+        Language; default from :func:`quartier.set_language` (German).
     paper : {"A4", "A3"}, default "A4"
+    rules : DisclosureRules or False, optional
+        Disclosure rules for this call instead of those in force
+        (:func:`quartier.get_disclosure`); ``False`` for none.
 
     Returns
     -------
@@ -364,7 +393,9 @@ def write_statement(
     -----
     The map shows the plan area, the reach of each service around it
     (dashed) and the facilities within reach. The CSV is written for
-    German spreadsheets (``;``, decimal comma, UTF-8 with BOM). Disclosure
+    German spreadsheets (``;``, decimal comma, UTF-8 with BOM); with
+    ``lang="de"`` its headers are the German labels of
+    :data:`CSV_LABELS_DE`, with ``lang="en"`` the table's column names. Disclosure
     control applies to the table and the map.
 
     Examples
@@ -373,7 +404,7 @@ def write_statement(
     """
     from quartier.output.printmap import print_map
 
-    lang = lang or get_language()
+    lang = resolve_language(lang)
     de = lang == "de"
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -383,25 +414,26 @@ def write_statement(
     reach_areas = []
     for i, (_, row) in enumerate(statement.table.iterrows()):
         colour = _OVERLAY_COLOURS[i % len(_OVERLAY_COLOURS)]
-        ring = gpd.GeoDataFrame(geometry=[centre.buffer(float(row["reichweite"]))],
+        ring = gpd.GeoDataFrame(geometry=[centre.buffer(float(row["max_cost"]))],
                                 crs=statement.plan_area.crs)
         reach_areas.append(ring)
-        label = f"{row['leistung']}: {'Umkreis' if de else 'reach'} {row['reichweite']:g} m"
+        label = f"{row['service']}: {'Umkreis' if de else 'reach'} {row['max_cost']:g} m"
         overlays.append({"data": ring, "label": label, "color": colour, "linestyle": "--",
                          "linewidth": 1.0})
-        fac = statement.facilities[statement.facilities["service"] == row["leistung"]]
+        fac = statement.facilities[statement.facilities["service"] == row["service"]]
         if len(fac):
-            overlays.append({"data": fac[[fac.geometry.name]], "label": str(row["leistung"]),
+            overlays.append({"data": fac[[fac.geometry.name]], "label": str(row["service"]),
                              "color": colour})
     extent = pd.concat([statement.plan_area[[statement.plan_area.geometry.name]], *reach_areas])
     png, pdf = folder / "stellungnahme_karte.png", folder / "stellungnahme_karte.pdf"
     print_map(districts, column, [png, pdf], title=title, source=source, licence=licence,
               legend_title=legend_title, overlays=overlays,
               extent=gpd.GeoDataFrame(extent, crs=statement.plan_area.crs), paper=paper,
-              lang=lang, dpi=200)
+              lang=lang, rules=rules, dpi=200)
     csv = folder / "stellungnahme_tabelle.csv"
-    apply_disclosure(statement.table).to_csv(csv, sep=";", decimal=",", index=False,
-                                             encoding="utf-8-sig")
+    protected = apply_disclosure(statement.table, rules=rules).table
+    table = protected.rename(columns=CSV_LABELS_DE) if de else protected
+    table.to_csv(csv, sep=";", decimal=",", index=False, encoding="utf-8-sig")
     from quartier.planning._statement_html import page
 
     html_path = folder / "stellungnahme.html"

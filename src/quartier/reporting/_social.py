@@ -12,14 +12,13 @@ from quartier.io.keys import normalize_keys
 
 def key_column(table: pd.DataFrame, key: str | None, *, source: str, required: bool = True
                ) -> str | None:
-    """The key column: ``key`` or the one :func:`quartier.read_table` recorded in attrs."""
-    key = key if key is not None else table.attrs.get("quartier_key")
+    """The key column ``key``, checked; None (when not ``required``) or a ColumnError if not given."""
     if key is None:
         if not required:
             return None
         raise ColumnError(
-            f"no key column given for {source}. Pass key='<column with district keys>' or read "
-            "the table with quartier.read_table(..., key=...)."
+            f"no key column given for {source}. Pass key='<column with district keys>', "
+            "e.g. key='PLR_ID'."
         )
     require_column(table, key, source=source, role="key column")
     return key

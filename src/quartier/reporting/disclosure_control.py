@@ -1,8 +1,25 @@
 """Disclosure control (statistische Geheimhaltung): small counts are confidential.
 
-Once configured with :func:`set_disclosure`, the rules apply to every output
-quartier writes: tables, GIS layers, map colours and tooltips. Output code
-calls :func:`apply_disclosure` on a frame just before it is written or drawn.
+Once configured with :func:`set_disclosure` (or a ``with disclosure(...)`` block), the
+rules apply to every output quartier writes: tables, GIS layers, map colours and tooltips.
+Output code calls :func:`apply_disclosure` on a frame just before it is written or drawn.
+
+The rules in force are **context-local** (a :class:`contextvars.ContextVar`): each thread and
+each asyncio task has its own, so a ``with disclosure(None)`` block in one thread never
+un-protects what another thread writes. Where the rules for one output come from, first match
+wins:
+
+1. ``rules=`` given to the output function (one call only; see :func:`resolve_rules`):
+   a :class:`DisclosureRules`, or ``False`` for no disclosure control in that call;
+2. the rules set in the current context by :func:`set_disclosure` or a ``with
+   disclosure(...)`` block;
+3. the process-wide default: none, or what ``set_disclosure(..., process_wide=True)`` set.
+
+A new thread starts from an empty context: it does **not** see rules the main thread set with
+``set_disclosure`` and falls back to the process-wide default. Start workers with
+``contextvars.copy_context().run``, pass ``rules=get_disclosure()`` explicitly, or configure
+the rules with ``process_wide=True`` at start-up, so that no worker writes unprotected
+output. asyncio tasks copy the context where they are created.
 
 The rules:
 
@@ -16,13 +33,15 @@ The rules:
   exactly one. :func:`protect_table` does this for a district x group table
   with margins.
 - **Rates**: a rate is suppressed wherever its numerator or denominator is
-  suppressed. Rates are linked to their counts by :func:`quartier.reporting.rates.rate`
-  (``attrs["quartier_rates"]``) or by ``set_disclosure(rate_columns=...)``.
+  suppressed. Rates are linked to their counts explicitly:
+  ``apply_disclosure(frame, rates={rate: (numerator, denominator)})`` or
+  ``set_disclosure(rate_columns=...)``.
 - **Rounding** (optional): published counts are rounded to a base.
 
-Suppressed cells become NaN and are listed in
-``attrs["quartier_suppressed"] = {column: [row positions]}``, merged with the
-cells the statistics office already suppressed (see :func:`quartier.read_table`).
+Suppressed cells become NaN in :attr:`DisclosureResult.table` and True in
+:attr:`DisclosureResult.suppressed`, a boolean mask aligned on the row labels,
+merged with the cells the statistics office already suppressed (``suppressed=``,
+e.g. ``TableReport.suppressed`` from ``read_table(..., report=True)``).
 
 The rule "no equation with exactly one hidden cell" stops recovery from a
 single row or column. It is not a full audit against combined equations
@@ -32,22 +51,25 @@ single row or column. It is not a full audit against combined equations
 
 from __future__ import annotations
 
+import html
 import re
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
 from quartier._checks import require_column
-from quartier.errors import ColumnError, QuartierWarning, format_list
+from quartier.errors import ColumnError, ParameterError, QuartierWarning, format_list
 from quartier.reporting import _suppress
 
-__all__ = ["DisclosureRules", "set_disclosure", "get_disclosure", "apply_disclosure",
-           "disclosure", "protect_table"]
+__all__ = ["DisclosureRules", "DisclosureResult", "set_disclosure", "get_disclosure",
+           "apply_disclosure", "disclosure", "protect_table", "resolve_rules"]
 
 _KEY_LIKE = re.compile(
     r"(^|[_\s-])(id|nr|no|key|code|plz|jahr|year|schl(ü|ue)ssel|nummer|ags|ars)($|[_\s-])",
@@ -72,14 +94,23 @@ class DisclosureRules:
     row_totals: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
-_rules: DisclosureRules | None = None
+class _Unset:
+    def __repr__(self) -> str:
+        return "<follow the process-wide default>"
+
+
+_UNSET = _Unset()
+_process_default: dict[str, DisclosureRules | None] = {"rules": None}
+# _UNSET: nothing set in this context, follow the process-wide default; None: control is off
+_RULES: ContextVar[DisclosureRules | None | _Unset] = ContextVar("quartier_disclosure",
+                                                                 default=_UNSET)
 
 
 def _positive_int(value, name: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"{name} must be a positive whole number or None, not {value!r}.")
+        raise ParameterError(f"{name} must be a positive whole number or None, not {value!r}.")
     return int(value)
 
 
@@ -92,8 +123,8 @@ def _make_rules(min_count, round_to, secondary, count_columns, rate_columns, row
     rates = []
     for name, spec in (rate_columns or {}).items():
         if not isinstance(spec, tuple | list) or len(spec) != 2:
-            raise ValueError(f"rate_columns['{name}'] must be (numerator, denominator), "
-                             f"not {spec!r}.")
+            raise ParameterError(f"rate_columns['{name}'] must be (numerator, denominator), "
+                                 f"not {spec!r}.")
         rates.append((str(name), str(spec[0]), str(spec[1])))
     totals = tuple((str(t), tuple(str(p) for p in parts))
                    for t, parts in (row_totals or {}).items())
@@ -109,8 +140,13 @@ def set_disclosure(
     count_columns: list[str] | None = None,
     rate_columns: Mapping[str, tuple[str, str]] | None = None,
     row_totals: Mapping[str, Sequence[str]] | None = None,
+    process_wide: bool = False,
 ) -> DisclosureRules | None:
     """Configure disclosure control for every output; ``set_disclosure(None)`` turns it off.
+
+    The rules are set for the current context (this thread, or this asyncio task) only; other
+    threads and tasks keep theirs. For a temporary change prefer :func:`disclosure` (a
+    ``with`` block that restores the previous rules), and for one call ``rules=``.
 
     Parameters
     ----------
@@ -126,12 +162,16 @@ def set_disclosure(
         Name them when counts are stored as floats (e.g. with missing values).
     rate_columns : dict, optional
         ``{rate: (numerator, denominator)}``: rates to suppress where one of
-        their counts is suppressed (in addition to those recorded by
-        :func:`quartier.reporting.rates.rate`).
+        their counts is suppressed (in addition to ``rates=`` of
+        :func:`apply_disclosure`).
     row_totals : dict, optional
         ``{total: [parts]}``: per row, column ``total`` is the sum of the
         ``parts`` columns (e.g. inhabitants = sum of age groups); secondary
         suppression then protects each row of that group too.
+    process_wide : bool, default False
+        Also make these rules the process-wide default: what every context sees that has not
+        set rules of its own, including threads started later (so workers cannot forget
+        them). The current context then follows that default. Meant for start-up code.
 
     Returns
     -------
@@ -139,8 +179,9 @@ def set_disclosure(
 
     Raises
     ------
-    ValueError
-        If ``min_count`` or ``round_to`` is not a positive whole number.
+    quartier.errors.ParameterError
+        If ``min_count`` or ``round_to`` is not a positive whole number (a ``ValueError``
+        too).
 
     Examples
     --------
@@ -148,29 +189,84 @@ def set_disclosure(
     3
     >>> set_disclosure(None)
     """
-    global _rules
-    _rules = _make_rules(min_count, round_to, secondary, count_columns, rate_columns, row_totals)
-    return _rules
+    rules = _make_rules(min_count, round_to, secondary, count_columns, rate_columns, row_totals)
+    if process_wide:
+        _process_default["rules"] = rules
+        _RULES.set(_UNSET)
+    else:
+        _RULES.set(rules)
+    return rules
 
 
 def get_disclosure() -> DisclosureRules | None:
-    """The rules in force, or None when disclosure control is off.
+    """The rules in force in the current context, or None when disclosure control is off.
 
     Returns
     -------
     DisclosureRules or None
+        The rules set in this context (:func:`set_disclosure`, :func:`disclosure`), else the
+        process-wide default (none unless set with ``process_wide=True``).
 
     Examples
     --------
     >>> get_disclosure() is None
     True
     """
-    return _rules
+    rules = _RULES.get()
+    return _process_default["rules"] if rules is _UNSET else rules
+
+
+def resolve_rules(rules: DisclosureRules | Literal[False] | None = None
+                  ) -> DisclosureRules | None:
+    """The disclosure rules for one call: ``rules`` if given, else the rules in force.
+
+    Every output function resolves its ``rules=`` argument with this.
+
+    Parameters
+    ----------
+    rules : DisclosureRules, False or None
+        None: the rules in force (:func:`get_disclosure`); a :class:`DisclosureRules`
+        (e.g. from :func:`set_disclosure` or ``get_disclosure()`` of another thread): those
+        rules for this call; ``False``: no disclosure control for this call.
+
+    Returns
+    -------
+    DisclosureRules or None
+        None when disclosure control is off for this call.
+
+    Raises
+    ------
+    quartier.errors.ParameterError
+        For anything else (e.g. a number: use ``DisclosureRules(min_count=3)``).
+
+    Examples
+    --------
+    >>> resolve_rules(DisclosureRules(min_count=5)).min_count
+    5
+    >>> with disclosure(3):
+    ...     resolve_rules(None).min_count, resolve_rules(False)
+    (3, None)
+    """
+    if rules is None:
+        return get_disclosure()
+    if rules is False:
+        return None
+    if isinstance(rules, DisclosureRules):
+        return rules
+    raise ParameterError(
+        f"rules must be None (the rules in force), a DisclosureRules or False (no disclosure "
+        f"control for this call), not {rules!r}. For a minimum count of 3 pass "
+        "rules=DisclosureRules(min_count=3).")
 
 
 @contextmanager
 def disclosure(min_count: int | None = None, **options) -> Iterator[DisclosureRules | None]:
     """Disclosure rules for a ``with`` block only; the previous rules come back afterwards.
+
+    Restores with :meth:`contextvars.ContextVar.reset`, so nested blocks unwind correctly and
+    a ``set_disclosure`` inside the block ends with the block. Only the current thread or
+    asyncio task is affected: ``with disclosure(None)`` in one thread does not switch off
+    the rules of another.
 
     Parameters
     ----------
@@ -184,21 +280,35 @@ def disclosure(min_count: int | None = None, **options) -> Iterator[DisclosureRu
     ------
     DisclosureRules or None
 
+    Raises
+    ------
+    quartier.errors.ParameterError
+        As :func:`set_disclosure`.
+
     Examples
     --------
     >>> import pandas as pd
     >>> with disclosure(3, secondary=False):
-    ...     apply_disclosure(pd.DataFrame({"n": [1, 20]}))["n"].tolist()
+    ...     apply_disclosure(pd.DataFrame({"n": [1, 20]})).table["n"].tolist()
     [nan, 20.0]
     >>> get_disclosure() is None
     True
     """
-    global _rules
-    previous = _rules
+    if "process_wide" in options:
+        raise ParameterError("disclosure(...) is for one block of the current context; use "
+                             "set_disclosure(..., process_wide=True) for a process-wide default.")
+    rules = _make_rules(min_count, options.pop("round_to", None), options.pop("secondary", True),
+                        options.pop("count_columns", None), options.pop("rate_columns", None),
+                        options.pop("row_totals", None))
+    if options:
+        raise ParameterError(f"disclosure() got unknown option(s) {format_list(options)}; "
+                             "options are round_to, secondary, count_columns, rate_columns, "
+                             "row_totals.")
+    token = _RULES.set(rules)
     try:
-        yield set_disclosure(min_count, **options)
+        yield rules
     finally:
-        _rules = previous
+        _RULES.reset(token)
 
 
 def _count_columns(frame: pd.DataFrame, rules: DisclosureRules) -> list[str]:
@@ -210,74 +320,84 @@ def _count_columns(frame: pd.DataFrame, rules: DisclosureRules) -> list[str]:
                     f"count column '{c}' is not numeric (dtype {frame[c].dtype}); disclosure "
                     "control needs numbers. Convert it or leave it out of count_columns.")
         return cols
-    key = frame.attrs.get("quartier_key")
     return [c for c in frame.columns
-            if c != key and c != "geometry" and ptypes.is_integer_dtype(frame[c])
+            if c != "geometry" and ptypes.is_integer_dtype(frame[c])
             and not ptypes.is_bool_dtype(frame[c]) and not _KEY_LIKE.search(str(c))]
 
 
-def _office_flags(frame: pd.DataFrame) -> dict[str, set[int]]:
-    return {c: {int(p) for p in pos}
-            for c, pos in (frame.attrs.get("quartier_suppressed") or {}).items()}
+def _align_mask(frame: pd.DataFrame, suppressed, *, name: str = "suppressed") -> pd.DataFrame:
+    """``suppressed`` as a bool DataFrame with the index and columns of ``frame`` (by label).
+
+    A Series marks whole rows (every column); missing labels, columns and NaN are False.
+    """
+    empty = pd.DataFrame(False, index=frame.index, columns=frame.columns, dtype=bool)
+    if suppressed is None:
+        return empty
+    if isinstance(suppressed, pd.Series):
+        suppressed = pd.DataFrame({c: suppressed for c in frame.columns})
+    if not isinstance(suppressed, pd.DataFrame):
+        raise ColumnError(f"{name}= must be a boolean pandas DataFrame (or Series) aligned on "
+                          f"the index of the frame, not {type(suppressed).__name__}.")
+    if not suppressed.index.equals(frame.index):
+        if not (frame.index.is_unique and suppressed.index.is_unique):
+            raise ColumnError(
+                f"{name}= and the frame have different indexes with repeated labels, so their "
+                "rows cannot be matched. Keep the index of the frame the mask came with (sort, "
+                "filter and concat the frame and the mask alike), or give both a unique index.")
+        suppressed = suppressed.reindex(index=frame.index)
+    cols = [c for c in suppressed.columns if c in frame.columns]
+    mask = empty.copy()
+    for c in cols:
+        column = suppressed[c]
+        if isinstance(column, pd.DataFrame):  # repeated column name in the mask
+            column = column.any(axis=1)
+        mask[c] = column.astype("boolean").fillna(False).to_numpy(dtype=bool)
+    return mask
 
 
-def _finish(frame: pd.DataFrame, out: pd.DataFrame, cols: list[str], new: np.ndarray,
-            extra: dict[str, set[int]], round_to: int | None) -> pd.DataFrame:
-    """Write NaN into suppressed cells, round, and merge the flags into attrs."""
-    flags = _office_flags(frame)
-    for j, c in enumerate(cols):
-        rows = np.flatnonzero(new[:, j])
+def _rate_links(rates, rules: DisclosureRules | None, columns) -> list[tuple[str, str, str]]:
+    links = []
+    for name, spec in (rates or {}).items():
+        if not isinstance(spec, tuple | list) or len(spec) not in (2, 3):
+            raise ColumnError(f"rates['{name}'] must be (numerator, denominator), not {spec!r}.")
+        links.append((name, spec[0], spec[1]))
+    links += list(rules.rate_columns) if rules is not None else []
+    return [(n, a, b) for n, a, b in links if n in columns]
+
+
+def _hide_rates(frame: pd.DataFrame, hidden: pd.DataFrame, links) -> pd.DataFrame:
+    """Add to ``hidden`` the (present) rate cells whose numerator or denominator is hidden."""
+    hidden = hidden.copy()
+    for name, num, den in links:
+        mask = np.zeros(len(frame), dtype=bool)
+        for c in (num, den):
+            if c in hidden.columns:
+                mask |= hidden[c].to_numpy()
+        hidden[name] = hidden[name].to_numpy() | (mask & frame[name].notna().to_numpy())
+    return hidden
+
+
+def _finish(frame: pd.DataFrame, cols: list[str], hidden: pd.DataFrame,
+            round_to: int | None) -> pd.DataFrame:
+    """A copy of ``frame`` with NaN in hidden cells and rounded count columns."""
+    out = frame.copy()
+    for c in hidden.columns[hidden.to_numpy().any(axis=0)]:
+        if c in cols:
+            continue
+        values = out[c].to_numpy(dtype=float, na_value=np.nan).copy()
+        values[hidden[c].to_numpy()] = np.nan
+        out[c] = values
+    for c in cols:
+        rows = hidden[c].to_numpy()
+        if not rows.any() and not round_to:
+            continue
         values = out[c].to_numpy(dtype=float, na_value=np.nan).copy()
         values[rows] = np.nan
         if round_to:
             values = _suppress.round_to_base(values, round_to)
-        if len(rows) or round_to:
-            whole = ptypes.is_integer_dtype(frame[c]) and not np.isnan(values).any()
-            out[c] = values.astype("int64") if whole else values
-        if len(rows):
-            flags.setdefault(c, set()).update(int(r) for r in rows)
-    for c, rows in extra.items():
-        values = out[c].to_numpy(dtype=float, na_value=np.nan).copy()
-        values[sorted(rows)] = np.nan
-        out[c] = values
-        flags.setdefault(c, set()).update(rows)
-    out.attrs = {**frame.attrs, "quartier_suppressed": {c: sorted(r) for c, r in flags.items()}}
+        whole = ptypes.is_integer_dtype(frame[c]) and not np.isnan(values).any()
+        out[c] = values.astype("int64") if whole else values
     return out
-
-
-def _rate_links(frame: pd.DataFrame, rules: DisclosureRules | None) -> list[tuple[str, str, str]]:
-    links = [(n, r["numerator"], r["denominator"])
-             for n, r in (frame.attrs.get("quartier_rates") or {}).items()]
-    links += list(rules.rate_columns) if rules is not None else []
-    return [(n, a, b) for n, a, b in links if n in frame.columns]
-
-
-def _suppress_rates(frame, links, hidden_cells: dict[str, np.ndarray]) -> dict[str, set[int]]:
-    extra: dict[str, set[int]] = {}
-    for name, num, den in links:
-        mask = np.zeros(len(frame), dtype=bool)
-        for c in (num, den):
-            if c in hidden_cells:
-                mask |= hidden_cells[c]
-        rows = set(np.flatnonzero(mask & frame[name].notna().to_numpy()).tolist())
-        if rows:
-            extra.setdefault(name, set()).update(int(r) for r in rows)
-    return extra
-
-
-def _hidden_by_column(frame, cols, sup) -> dict[str, np.ndarray]:
-    office = _office_flags(frame)
-    hidden = {}
-    for j, c in enumerate(cols):
-        mask = sup[:, j].copy()
-        mask[sorted(p for p in office.get(c, ()) if p < len(frame))] = True
-        hidden[c] = mask
-    for c, pos in office.items():
-        if c not in hidden and c in frame.columns:
-            mask = np.zeros(len(frame), dtype=bool)
-            mask[sorted(p for p in pos if p < len(frame))] = True
-            hidden[c] = mask
-    return hidden
 
 
 def _warn_unresolved(unresolved, what: str) -> None:
@@ -289,34 +409,91 @@ def _warn_unresolved(unresolved, what: str) -> None:
             QuartierWarning, stacklevel=3)
 
 
-def apply_disclosure(frame: pd.DataFrame) -> pd.DataFrame:
-    """Apply the configured rules to a frame about to be written or drawn.
+@dataclass(frozen=True, eq=False)
+class DisclosureResult:
+    """A table after disclosure control, and which of its cells are suppressed.
 
-    Suppressed cells become missing values and are listed in
-    ``attrs["quartier_suppressed"]`` (``{column: [row positions]}``, the same
-    record :func:`quartier.read_table` keeps for cells a statistics office
-    suppressed), so maps can show them as "gesperrt", distinct from "keine
-    Angabe". Without configured rules the frame is returned unchanged.
+    Attributes
+    ----------
+    table : pandas.DataFrame or geopandas.GeoDataFrame
+        The values to publish: suppressed cells are NaN, counts rounded if
+        the rules say so.
+    suppressed : pandas.DataFrame
+        Boolean, the same index and columns as ``table``: True where a cell
+        is suppressed, by the statistics office (``suppressed=``) or by
+        disclosure control. It is aligned on row labels, so sort, filter or
+        concat it together with the table; maps take it as ``suppressed=``
+        to draw those districts "gesperrt (Geheimhaltung)".
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> with disclosure(3, secondary=False):
+    ...     result = apply_disclosure(pd.DataFrame({"n": [1, 20]}))
+    >>> result
+    DisclosureResult(2 rows, 1 suppressed cell(s) in 'n')
+    """
+
+    table: pd.DataFrame
+    suppressed: pd.DataFrame
+
+    def __repr__(self) -> str:
+        counts = self.suppressed.sum()
+        where = [str(c) for c in counts.index[counts.to_numpy() > 0]]
+        cells = int(counts.sum())
+        return (f"DisclosureResult({len(self.table)} rows, {cells} suppressed cell(s)"
+                + (f" in {format_list(where)})" if where else ")"))
+
+    def _repr_html_(self) -> str:
+        return f"<p>{html.escape(repr(self))}</p>" + self.table._repr_html_()
+
+
+def apply_disclosure(frame: pd.DataFrame, *,
+                     rules: DisclosureRules | Literal[False] | None = None,
+                     rates: Mapping[str, tuple[str, str]] | None = None,
+                     suppressed: pd.DataFrame | None = None) -> DisclosureResult:
+    """Apply disclosure rules to a frame about to be written or drawn.
+
+    Suppressed cells become missing values in ``.table`` and True in
+    ``.suppressed`` (a boolean mask with the frame's index and columns,
+    merged with the cells a statistics office suppressed, ``suppressed=``),
+    so maps can show them as "gesperrt", distinct from "keine Angabe".
+    Without rules the table is returned unchanged, with the office's mask.
 
     Each count column is treated as having a published total (secondary
     suppression within the column); ``row_totals`` groups are protected
-    within each row; linked rate columns are suppressed with their counts;
-    counts are rounded if ``round_to`` is set. Count columns with suppressed
-    cells become float.
+    within each row; rate columns (``rates`` and the rules'
+    ``rate_columns``) are suppressed with their counts; counts are rounded
+    if ``round_to`` is set. Count columns with suppressed cells become float.
 
     Parameters
     ----------
     frame : pandas.DataFrame or geopandas.GeoDataFrame
+    rules : DisclosureRules or False, optional
+        Rules for this call instead of those in force (:func:`get_disclosure`); ``False``
+        for none. See :func:`resolve_rules`.
+    rates : dict, optional
+        ``{rate: (numerator, denominator)}``: rate columns (e.g. made with
+        :func:`quartier.rate`) to suppress wherever one of their counts is.
+    suppressed : pandas.DataFrame, optional
+        Cells already suppressed by the statistics office, a boolean mask
+        aligned on the frame's index (e.g. ``TableReport.suppressed`` from
+        ``read_table(..., report=True)``; missing rows or columns count as
+        not suppressed). They take part in secondary suppression.
 
     Returns
     -------
-    pandas.DataFrame or geopandas.GeoDataFrame
-        A protected copy (or ``frame`` itself when disclosure control is off).
+    DisclosureResult
+        ``.table`` (a protected copy, or ``frame`` itself without rules) and
+        ``.suppressed``.
 
     Raises
     ------
     ColumnError
-        If a configured count column is not numeric.
+        If a configured count column is not numeric, or ``suppressed``
+        cannot be matched to the frame's rows.
+    quartier.errors.ParameterError
+        If ``rules`` is not None, False or a DisclosureRules.
 
     Warns
     -----
@@ -326,25 +503,24 @@ def apply_disclosure(frame: pd.DataFrame) -> pd.DataFrame:
     Examples
     --------
     >>> import pandas as pd
-    >>> apply_disclosure(pd.DataFrame({"n": [1, 20]}))["n"].tolist()
+    >>> apply_disclosure(pd.DataFrame({"n": [1, 20]})).table["n"].tolist()
     [1, 20]
     >>> df = pd.DataFrame({"plr": ["01", "02", "03", "04"], "kinder": [2, 40, 7, 55]})
     >>> with disclosure(3):
     ...     out = apply_disclosure(df)
-    >>> out["kinder"].tolist(), out.attrs["quartier_suppressed"]
-    ([nan, 40.0, nan, 55.0], {'kinder': [0, 2]})
+    >>> out.table["kinder"].tolist(), out.suppressed["kinder"].tolist()
+    ([nan, 40.0, nan, 55.0], [True, False, True, False])
+    >>> apply_disclosure(df, rules=DisclosureRules(min_count=3)).table["kinder"].tolist()
+    [nan, 40.0, nan, 55.0]
     """
-    rules = _rules
+    rules = resolve_rules(rules)
+    office = _align_mask(frame, suppressed)
     if rules is None:
-        return frame
+        return DisclosureResult(frame, office)
     cols = _count_columns(frame, rules)
-    out = frame.copy()
     values = np.column_stack([frame[c].to_numpy(dtype=float, na_value=np.nan) for c in cols]
                              ) if cols else np.zeros((len(frame), 0))
-    office = _office_flags(frame)
-    prior = np.zeros(values.shape, dtype=bool)
-    for j, c in enumerate(cols):
-        prior[[p for p in office.get(c, ()) if p < len(frame)], j] = True
+    prior = office[cols].to_numpy(dtype=bool).reshape(values.shape)
     sup = _suppress.primary(values, rules.min_count) | prior
     if rules.secondary and cols and rules.min_count:
         n, m = values.shape
@@ -361,15 +537,19 @@ def apply_disclosure(frame: pd.DataFrame) -> pd.DataFrame:
         sup, unresolved = _suppress.secondary(values, sup, equations, prefer)
         _warn_unresolved([f"column '{cols[i]}'" if i < m else f"row total group {i - m}"
                           for i in unresolved], "equation(s)")
-    new = sup & ~prior
-    extra = _suppress_rates(frame, _rate_links(frame, rules), _hidden_by_column(frame, cols, sup))
-    return _finish(frame, out, cols, new, extra, rules.round_to)
+    hidden = office.copy()
+    for j, c in enumerate(cols):
+        hidden[c] = sup[:, j]
+    hidden = _hide_rates(frame, hidden, _rate_links(rates, rules, frame.columns))
+    return DisclosureResult(_finish(frame, cols, hidden, rules.round_to), hidden)
 
 
 def protect_table(table: pd.DataFrame, min_count: int | None = None, *,
                   columns: Sequence[str] | None = None, total_row=None,
-                  total_column: str | None = None, round_to: int | None = None
-                  ) -> pd.DataFrame:
+                  total_column: str | None = None, round_to: int | None = None,
+                  rules: DisclosureRules | Literal[False] | None = None,
+                  rates: Mapping[str, tuple[str, str]] | None = None,
+                  suppressed: pd.DataFrame | None = None) -> DisclosureResult:
     """Protect a district x group table with margins (row and column totals).
 
     Primary suppression hides counts ``0 < n < min_count``, margins
@@ -386,28 +566,39 @@ def protect_table(table: pd.DataFrame, min_count: int | None = None, *,
         optionally a total column), plus key or name columns, which are left
         as they are.
     min_count : int, optional
-        Default: the configured :func:`set_disclosure` value.
+        Default: the ``min_count`` of ``rules``.
     columns : list of str, optional
         The count columns (groups and total column); default every numeric
-        column except key-like ones.
+        column except key-like ones and the ``rates`` columns.
     total_row : label, optional
         Index label of the total row (e.g. ``"Summe"``), if any.
     total_column : str, optional
         Name of the total column, if any.
     round_to : int, optional
-        Round published counts to this base; default the configured value.
+        Round published counts to this base; default the ``round_to`` of ``rules``.
+    rules : DisclosureRules or False, optional
+        Where ``min_count`` and ``round_to`` default from: None for the rules in force
+        (:func:`get_disclosure`), a DisclosureRules for these, ``False`` for none (then
+        ``min_count`` is needed). See :func:`resolve_rules`.
+    rates : dict, optional
+        ``{rate: (numerator, denominator)}``: rate columns suppressed with
+        their counts.
+    suppressed : pandas.DataFrame, optional
+        Cells the statistics office suppressed (boolean mask aligned on the
+        table's index), as in :func:`apply_disclosure`.
 
     Returns
     -------
-    pandas.DataFrame
-        A protected copy; suppressed cells are NaN and listed in
-        ``attrs["quartier_suppressed"]``. Linked rate columns
-        (``attrs["quartier_rates"]``) are suppressed with their counts.
+    DisclosureResult
+        ``.table``, a protected copy (suppressed cells are NaN), and
+        ``.suppressed``, the boolean mask of suppressed cells.
 
     Raises
     ------
     ColumnError
         If no minimum count is given or configured, or a column is missing.
+    quartier.errors.ParameterError
+        If ``min_count``, ``round_to`` or ``rules`` is not valid.
 
     Examples
     --------
@@ -415,10 +606,12 @@ def protect_table(table: pd.DataFrame, min_count: int | None = None, *,
     >>> t = pd.DataFrame({"u6": [2, 10, 12], "6_15": [8, 30, 38], "ges": [10, 40, 50]},
     ...                  index=["Nord", "Süd", "Summe"])
     >>> out = protect_table(t, 3, total_row="Summe", total_column="ges")
-    >>> out.to_dict("list")
+    >>> out.table.to_dict("list")
     {'u6': [nan, nan, 12.0], '6_15': [nan, nan, 38.0], 'ges': [10, 40, 50]}
+    >>> out.suppressed.loc["Nord"].tolist()
+    [True, True, False]
     """
-    rules = _rules
+    rules = resolve_rules(rules)
     min_count = min_count if min_count is not None else (rules.min_count if rules else None)
     round_to = round_to if round_to is not None else (rules.round_to if rules else None)
     min_count, round_to = _positive_int(min_count, "min_count"), _positive_int(round_to, "round_to")
@@ -426,11 +619,9 @@ def protect_table(table: pd.DataFrame, min_count: int | None = None, *,
         raise ColumnError("protect_table needs a minimum count: protect_table(table, 3) or "
                           "set_disclosure(3) first.")
     if columns is None:
-        key = table.attrs.get("quartier_key")
-        columns = [c for c in table.columns if c != key and c != "geometry"
+        columns = [c for c in table.columns if c != "geometry"
                    and ptypes.is_numeric_dtype(table[c]) and not ptypes.is_bool_dtype(table[c])
-                   and not _KEY_LIKE.search(str(c)) and c not in
-                   (table.attrs.get("quartier_rates") or {})]
+                   and not _KEY_LIKE.search(str(c)) and c not in (rates or {})]
     cols = list(columns)
     for c in cols + ([total_column] if total_column is not None else []):
         require_column(table, c, source="the table", role="count column")
@@ -438,10 +629,8 @@ def protect_table(table: pd.DataFrame, min_count: int | None = None, *,
         cols.append(total_column)
     values = np.column_stack([table[c].to_numpy(dtype=float, na_value=np.nan) for c in cols])
     n, m = values.shape
-    office = _office_flags(table)
-    prior = np.zeros(values.shape, dtype=bool)
-    for j, c in enumerate(cols):
-        prior[[p for p in office.get(c, ()) if p < n], j] = True
+    office = _align_mask(table, suppressed)
+    prior = office[cols].to_numpy(dtype=bool).reshape(values.shape)
     prefer = np.ones(values.shape, dtype=bool)
     if total_row is not None:
         if total_row not in table.index:
@@ -456,6 +645,8 @@ def protect_table(table: pd.DataFrame, min_count: int | None = None, *,
     sup, unresolved = _suppress.secondary(values, sup, equations, prefer)
     _warn_unresolved([f"column '{cols[i]}'" if i < m else f"row {i - m}" for i in unresolved],
                      "row(s)/column(s)")
-    out = table.copy()
-    extra = _suppress_rates(table, _rate_links(table, None), _hidden_by_column(table, cols, sup))
-    return _finish(table, out, cols, sup & ~prior, extra, round_to)
+    hidden = office.copy()
+    for j, c in enumerate(cols):
+        hidden[c] = sup[:, j]
+    hidden = _hide_rates(table, hidden, _rate_links(rates, None, table.columns))
+    return DisclosureResult(_finish(table, cols, hidden, round_to), hidden)

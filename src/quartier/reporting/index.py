@@ -25,12 +25,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from quartier._report import Report
 from quartier.errors import ColumnError, format_list
 from quartier.io.keys import normalize_keys
 from quartier.reporting._social import key_column, numeric_column
-from quartier.settings import get_language
+from quartier.settings import resolve_language
 
-__all__ = ["IndexPreset", "PRESETS", "composite_index"]
+__all__ = ["IndexPreset", "PRESETS", "IndexReport", "IndexResult", "composite_index"]
 
 
 @dataclass(frozen=True)
@@ -43,10 +44,10 @@ class IndexPreset:
         Band limits on the standardised index, ascending, in standard
         deviations. A value exactly on a limit goes to the band nearer the
         mean (so the middle band of the MSS is -1 <= index <= 1).
-    labels : tuple of str
+    class_labels : tuple of str
         German class labels, one more than ``cutoffs``, from the lowest index
         to the highest.
-    labels_en : tuple of str
+    class_labels_en : tuple of str
         English class labels in the same order.
     min_population : float or None
         Areas with fewer inhabitants are not rated.
@@ -57,13 +58,13 @@ class IndexPreset:
 
     Examples
     --------
-    >>> PRESETS["berlin_mss_status"].labels
+    >>> PRESETS["berlin_mss_status"].class_labels
     ('hoch', 'mittel', 'niedrig', 'sehr niedrig')
     """
 
     cutoffs: tuple[float, ...]
-    labels: tuple[str, ...]
-    labels_en: tuple[str, ...] = field(default=())
+    class_labels: tuple[str, ...]
+    class_labels_en: tuple[str, ...] = field(default=())
     min_population: float | None = 300
     standardize: bool = True
     ddof: int = 0
@@ -72,11 +73,11 @@ class IndexPreset:
 #: The official MSS 2021 rules: status (S1, S3, S4) and dynamics (D1, D3, D4).
 PRESETS: dict[str, IndexPreset] = {
     "berlin_mss_status": IndexPreset(
-        cutoffs=(-1.0, 1.0, 1.5), labels=("hoch", "mittel", "niedrig", "sehr niedrig"),
-        labels_en=("high", "medium", "low", "very low")),
+        cutoffs=(-1.0, 1.0, 1.5), class_labels=("hoch", "mittel", "niedrig", "sehr niedrig"),
+        class_labels_en=("high", "medium", "low", "very low")),
     "berlin_mss_dynamics": IndexPreset(
-        cutoffs=(-1.0, 1.0), labels=("positiv", "stabil", "negativ"),
-        labels_en=("positive", "stable", "negative")),
+        cutoffs=(-1.0, 1.0), class_labels=("positiv", "stabil", "negativ"),
+        class_labels_en=("positive", "stable", "negative")),
 }
 
 _NOT_RATED = {
@@ -89,13 +90,111 @@ _NOT_RATED = {
 }
 
 
+@dataclass(frozen=True)
+class IndexReport(Report):
+    """How a composite index was computed: what a Sozialstrukturatlas documents.
+
+    Attributes
+    ----------
+    indicators : tuple of str
+        Indicator columns, in order.
+    weights : tuple of float
+        Weight of each indicator.
+    means, sds : dict
+        Mean and standard deviation of each indicator over the rated districts.
+    ddof : int
+        Delta degrees of freedom of the standard deviations.
+    cutoffs : tuple of float
+        Band limits in standard deviations.
+    class_labels : tuple of str
+        Class labels, lowest index first.
+    not_rated : dict
+        ``{district key (or index label): reason}`` of the districts not rated.
+    key : str or None
+        The key column copied to the table.
+
+    Examples
+    --------
+    >>> r = IndexReport(indicators=("alo",), weights=(1.0,), means={"alo": 5.0},
+    ...                 sds={"alo": 2.0}, ddof=0, cutoffs=(-1.0, 1.0),
+    ...                 class_labels=("a", "b", "c"), not_rated={"07": "nicht bewertet"})
+    >>> print(r.text(lang="en"))
+    Composite index of 1 indicator(s): 'alo' (weights 1).
+      classes at -1, 1 SD: 'a', 'b', 'c'
+      1 district(s) not rated: '07'
+    """
+
+    indicators: tuple[str, ...]
+    weights: tuple[float, ...]
+    means: dict
+    sds: dict
+    ddof: int
+    cutoffs: tuple[float, ...]
+    class_labels: tuple[str, ...]
+    not_rated: dict
+    key: str | None = None
+
+    def text(self, lang: str | None = None) -> str:
+        """The report as readable text, German (``"de"``) or English (``"en"``).
+
+        Parameters
+        ----------
+        lang : {"de", "en"}, optional
+
+        Returns
+        -------
+        str
+        """
+        de = resolve_language(lang) == "de"
+        weights = ", ".join(f"{w:g}" for w in self.weights)
+        cuts = ", ".join(f"{c:g}" for c in self.cutoffs)
+        lines = [
+            f"Zusammengesetzter Index aus {len(self.indicators)} Indikator(en): "
+            f"{format_list(self.indicators)} (Gewichte {weights})." if de else
+            f"Composite index of {len(self.indicators)} indicator(s): "
+            f"{format_list(self.indicators)} (weights {weights}).",
+            (f"  Klassen bei {cuts} SD: " if de else f"  classes at {cuts} SD: ")
+            + format_list(self.class_labels),
+        ]
+        if self.not_rated:
+            lines.append(f"  {len(self.not_rated)} "
+                         + ("Gebiet(e) nicht bewertet: " if de else "district(s) not rated: ")
+                         + format_list(list(self.not_rated), 20))
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True, eq=False)
+class IndexResult:
+    """The result of :func:`composite_index`: ``.table`` and ``.report``.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        Same rows and index as the input: the key column (if given),
+        ``z_<indicator>`` per indicator, ``index_sum``, ``index_value`` and
+        ``index_class``.
+    report : IndexReport
+        Means, standard deviations, weights, cut-offs and the districts not rated.
+    """
+
+    table: pd.DataFrame
+    report: IndexReport
+
+    def __repr__(self) -> str:
+        return (f"IndexResult({len(self.table)} districts, "
+                f"{len(self.report.not_rated)} not rated)")
+
+    def _repr_html_(self) -> str:
+        return self.report._repr_html_() + self.table._repr_html_()
+
+
 def composite_index(table: pd.DataFrame, indicators: Sequence[str] | Mapping[str, float], *,
                     preset: str | IndexPreset | None = "berlin_mss_status",
                     weights: Sequence[float] | Mapping[str, float] | None = None,
                     population: str | None = None, min_population: float | None = None,
                     key: str | None = None, cutoffs: Sequence[float] | None = None,
-                    labels: Sequence[str] | None = None, exclude=None,
-                    lang: str | None = None) -> pd.DataFrame:
+                    class_labels: Sequence[str] | None = None, exclude=None,
+                    lang: str | None = None) -> IndexResult:
     """A composite index with classes by standard-deviation bands (MSS style).
 
     Each indicator is standardised over the rated areas (z-score), the
@@ -127,11 +226,10 @@ def composite_index(table: pd.DataFrame, indicators: Sequence[str] | Mapping[str
         (300 for the MSS presets); 0 turns the rule off. Only applied with
         ``population``.
     key : str, optional
-        District key column, copied to the result; default the key recorded
-        by :func:`quartier.read_table`.
+        District key column, copied to the result (needed with ``exclude``).
     cutoffs : list of float, optional
         Band limits in standard deviations, overriding the preset.
-    labels : list of str, optional
+    class_labels : list of str, optional
         Class labels (one more than the cut-offs), lowest index first,
         overriding the preset.
     exclude : list or dict, optional
@@ -142,11 +240,11 @@ def composite_index(table: pd.DataFrame, indicators: Sequence[str] | Mapping[str
 
     Returns
     -------
-    pandas.DataFrame
-        Same rows and index as ``table``: the key column (if any),
-        ``z_<indicator>`` per indicator, ``sum`` (weighted sum of z-values),
-        ``index`` (standardised sum) and ``class``.
-        ``attrs["quartier_index"]`` records means, standard deviations,
+    IndexResult
+        ``.table``: same rows and index as ``table``, with the key column (if
+        given), ``z_<indicator>`` per indicator, ``index_sum`` (weighted sum
+        of z-values), ``index_value`` (standardised sum) and ``index_class``.
+        ``.report`` (:class:`IndexReport`): means, standard deviations,
         weights, cut-offs and the not-rated districts.
 
     Raises
@@ -162,23 +260,26 @@ def composite_index(table: pd.DataFrame, indicators: Sequence[str] | Mapping[str
     ...     "alo": [2.0, 4.0, 6.0, 8.0, 30.0], "transfer": [5.0, 9.0, 12.0, 15.0, 40.0],
     ...     "ew": [1200, 800, 250, 2000, 900]})
     >>> out = composite_index(df, ["alo", "transfer"], population="ew", key="plr")
-    >>> out["class"].tolist()
+    >>> out.table["index_class"].tolist()
     ['mittel', 'mittel', 'nicht bewertet (< 300 EW)', 'mittel', 'sehr niedrig']
-    >>> round(float(out["index"].iloc[4]), 3)
+    >>> round(float(out.table["index_value"].iloc[4]), 3)
     1.687
+    >>> out.report.not_rated
+    {'C': 'nicht bewertet (< 300 EW)'}
     """
-    lang = lang or get_language()
+    lang = resolve_language(lang)
     words = _NOT_RATED["en" if lang == "en" else "de"]
-    rule = _preset(preset, cutoffs, labels)
+    rule = _preset(preset, cutoffs, class_labels)
     cut = tuple(float(c) for c in (cutoffs if cutoffs is not None else rule.cutoffs))
-    names = tuple(labels) if labels is not None else (
-        rule.labels_en if lang == "en" and rule.labels_en else rule.labels)
+    names = tuple(class_labels) if class_labels is not None else (
+        rule.class_labels_en if lang == "en" and rule.class_labels_en else rule.class_labels)
     if list(cut) != sorted(cut) or len(set(cut)) != len(cut):
         raise ColumnError(f"cutoffs must be strictly ascending, not {list(cut)}.")
     if len(names) != len(cut) + 1:
         raise ColumnError(
             f"{len(cut)} cut-off(s) make {len(cut) + 1} classes, but {len(names)} label(s) were "
-            f"given ({format_list(names)}). Give one label more than cut-offs.")
+            f"given ({format_list(names)}). Give one class label more than cut-offs "
+            "(class_labels=).")
     cols, w = _weights(indicators, weights)
     source = "the table"
     values = pd.DataFrame({c: numeric_column(table, c, source=source, role="indicator column")
@@ -233,28 +334,29 @@ def composite_index(table: pd.DataFrame, indicators: Sequence[str] | Mapping[str
         out[key] = table[key]
     for c in cols:
         out[f"z_{c}"] = z[c]
-    out["sum"], out["index"], out["class"] = total, index, classes.astype(str)
-    out.attrs["quartier_index"] = {
-        "indicators": list(cols), "weights": list(w), "means": means.to_dict(),
-        "sds": sds.to_dict(), "ddof": rule.ddof, "cutoffs": list(cut), "labels": list(names),
-        "not_rated": {(table[key].iloc[i] if key is not None else table.index[i]): r
-                      for i, r in enumerate(reason) if r is not None},
-    }
-    if key is not None:
-        out.attrs["quartier_key"] = key
-    return out
+    out["index_sum"], out["index_value"] = total, index
+    out["index_class"] = classes.astype(str)
+    report = IndexReport(
+        indicators=tuple(cols), weights=tuple(w), means=means.to_dict(), sds=sds.to_dict(),
+        ddof=rule.ddof, cutoffs=cut, class_labels=names,
+        not_rated={(table[key].iloc[i] if key is not None else table.index[i]): r
+                   for i, r in enumerate(reason) if pd.notna(r)},
+        key=key)
+    return IndexResult(out, report)
 
 
-def _preset(preset, cutoffs, labels) -> IndexPreset:
+def _preset(preset, cutoffs, class_labels) -> IndexPreset:
     if isinstance(preset, IndexPreset):
         return preset
     if preset is None:
-        if cutoffs is None or labels is None:
-            raise ColumnError("preset=None needs cutoffs=[...] and labels=[...] for the classes.")
-        return IndexPreset(cutoffs=tuple(cutoffs), labels=tuple(labels), min_population=None)
+        if cutoffs is None or class_labels is None:
+            raise ColumnError("preset=None needs cutoffs=[...] and class_labels=[...] for the "
+                              "classes.")
+        return IndexPreset(cutoffs=tuple(cutoffs), class_labels=tuple(class_labels),
+                           min_population=None)
     if preset not in PRESETS:
         raise ColumnError(f"unknown preset {preset!r}; use one of {format_list(PRESETS)} or an "
-                          "IndexPreset(cutoffs=..., labels=...).")
+                          "IndexPreset(cutoffs=..., class_labels=...).")
     return PRESETS[preset]
 
 

@@ -22,10 +22,6 @@ from quartier.reporting._social import key_column, numeric_column, unique_keys
 
 __all__ = ["rate", "aggregate"]
 
-#: ``attrs`` entry where :func:`rate` records how a rate column is made:
-#: ``{rate: {"numerator": ..., "denominator": ..., "per": ...}}``.
-RATES_ATTR = "quartier_rates"
-
 
 def _rate_values(num: pd.Series, den: pd.Series, per: float) -> pd.Series:
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -55,10 +51,11 @@ def rate(table: pd.DataFrame, numerator: str, denominator: str, *, per: float = 
     pandas.DataFrame
         A copy of ``table`` with the rate column added (or replaced). A zero
         denominator gives NaN (never ``inf``), as does a missing count.
-        ``attrs["quartier_rates"][name]`` records numerator, denominator and
-        ``per``, so that :func:`quartier.reporting.disclosure_control.apply_disclosure`
-        suppresses the rate wherever one of its counts is suppressed and
-        :func:`aggregate` can recompute it.
+        Nothing is recorded on the frame: pass the link on as
+        ``rates={name: (numerator, denominator)}`` to
+        :func:`quartier.apply_disclosure` (which then suppresses the rate
+        wherever one of its counts is suppressed), to maps and to
+        :func:`aggregate` (which recomputes it).
 
     Raises
     ------
@@ -72,18 +69,17 @@ def rate(table: pd.DataFrame, numerator: str, denominator: str, *, per: float = 
     >>> out = rate(df, "ew_65plus", "ew", name="anteil_65plus")
     >>> out["anteil_65plus"].tolist()
     [25.0, nan, 10.0]
-    >>> out.attrs["quartier_rates"]["anteil_65plus"]
-    {'numerator': 'ew_65plus', 'denominator': 'ew', 'per': 100}
+    >>> import quartier
+    >>> with quartier.disclosure(6, secondary=False):
+    ...     safe = quartier.apply_disclosure(out, rates={"anteil_65plus": ("ew_65plus", "ew")})
+    >>> safe.table["anteil_65plus"].tolist()  # 5 people 65+ are too few: the rate goes too
+    [25.0, nan, nan]
     """
     num = numeric_column(table, numerator, source="the table", role="numerator column")
     den = numeric_column(table, denominator, source="the table", role="denominator column")
     name = name or f"{numerator}_je_{_per_text(per)}_{denominator}"
     out = table.copy()
     out[name] = _rate_values(num, den, per).to_numpy()
-    out.attrs = {**table.attrs}
-    out.attrs[RATES_ATTR] = {**table.attrs.get(RATES_ATTR, {}),
-                             name: {"numerator": numerator, "denominator": denominator,
-                                    "per": per}}
     return out
 
 
@@ -92,7 +88,8 @@ def _per_text(per: float) -> str:
 
 
 def aggregate(table: pd.DataFrame, *, to: str, key: str | None = None,
-              by_prefix: int | None = None, lookup=None, counts: Sequence[str] | None = None,
+              by_prefix: int | None = None, lookup=None, lookup_key: str | None = None,
+              counts: Sequence[str] | None = None,
               rates: Mapping[str, tuple] | None = None) -> pd.DataFrame:
     """Aggregate districts to a higher level: sum counts, recompute rates.
 
@@ -108,33 +105,33 @@ def aggregate(table: pd.DataFrame, *, to: str, key: str | None = None,
     to : str
         Name of the higher-level key column of the result. With a lookup
         DataFrame it is also the lookup's column holding the higher key.
-    key : str, optional
-        Lower-level key column; default the key recorded by
-        :func:`quartier.read_table` (``key=``).
+    key : str
+        Lower-level key column (required; a ColumnError says so when missing).
     by_prefix : int, optional
         Length of the higher-level key as a prefix of the lower-level key.
     lookup : dict, pandas.Series or pandas.DataFrame, optional
         Mapping low key -> high key. A DataFrame needs the column ``to`` and
-        the low key in its recorded key column (``read_table(..., key=...)``)
-        or in a column named like ``key``.
+        the low key in column ``lookup_key``.
+    lookup_key : str, optional
+        Column of a lookup DataFrame with the lower-level keys; default the
+        column named like ``key``.
     counts : list of str, optional
         Count columns to sum; default every integer column except the key.
         Numerators and denominators of ``rates`` are summed as well.
     rates : dict, optional
         ``{name: (numerator, denominator)}`` or ``{name: (numerator,
         denominator, per)}`` (``per`` default 100): rates recomputed from the
-        summed counts. Rates recorded by :func:`rate` in
-        ``attrs["quartier_rates"]`` are recomputed too.
+        summed counts (name here the rates made with :func:`rate`).
 
     Returns
     -------
     pandas.DataFrame
         One row per higher-level district (sorted by key) with the key
         column ``to``, the summed counts, the recomputed rates and
-        ``n_areas`` (number of lower-level districts). Other columns are not
-        carried over; their names are in ``attrs["quartier_aggregate"]``.
-        A sum is missing (NaN) if one of its cells is missing, e.g.
-        suppressed; a warning says where.
+        ``n_areas`` (number of lower-level districts). Other columns (names,
+        rates not listed in ``rates``) are not carried over. A sum is missing
+        (NaN) if one of its cells is missing, e.g. suppressed; a warning says
+        where.
 
     Raises
     ------
@@ -170,7 +167,7 @@ def aggregate(table: pd.DataFrame, *, to: str, key: str | None = None,
             "Berlin Bezirksregionen) and lookup=<low key -> high key>."
         )
     high = _prefix_keys(keys, by_prefix, key) if by_prefix is not None else _lookup_keys(
-        keys, lookup, to, key)
+        keys, lookup, to, key, lookup_key)
 
     rate_specs = _rate_specs(table, rates)
     counts = list(counts) if counts is not None else [
@@ -202,15 +199,7 @@ def aggregate(table: pd.DataFrame, *, to: str, key: str | None = None,
     for name, (num, den, per) in rate_specs.items():
         summed[name] = _rate_values(summed[num], summed[den], per)
     summed["n_areas"] = grouped.size().astype("int64")
-    out = summed.reset_index()
-    out.attrs[RATES_ATTR] = {n: {"numerator": a, "denominator": b, "per": p}
-                             for n, (a, b, p) in rate_specs.items()}
-    out.attrs["quartier_key"] = to
-    out.attrs["quartier_aggregate"] = {
-        "from_key": key, "dropped_columns": [c for c in table.columns
-                                             if c not in counts and c != key
-                                             and c not in rate_specs]}
-    return out
+    return summed.reset_index()
 
 
 def _prefix_keys(keys: pd.Series, length: int, key: str) -> pd.Series:
@@ -225,16 +214,16 @@ def _prefix_keys(keys: pd.Series, length: int, key: str) -> pd.Series:
     return keys.str.slice(0, length)
 
 
-def _lookup_keys(keys: pd.Series, lookup, to: str, key: str) -> pd.Series:
+def _lookup_keys(keys: pd.Series, lookup, to: str, key: str, lookup_key) -> pd.Series:
     if isinstance(lookup, pd.DataFrame):
-        low = lookup.attrs.get("quartier_key")
-        if low is None or low not in lookup.columns:
-            low = key if key in lookup.columns and key != to else None
+        low = lookup_key if lookup_key is not None else (
+            key if key in lookup.columns and key != to else None)
         if low is None:
             raise ColumnError(
-                "the lookup table has no recorded key column. Read it with "
-                "quartier.read_table(path, key='<column of lower-level keys>'), or pass "
-                "lookup=frame.set_index('<low key column>')['<high key column>'].")
+                f"the lookup table has no column '{key}' (the lower-level key, key=). Say which "
+                "of its columns holds the lower-level keys: lookup_key='<column>'.")
+        require_column(lookup, low, source="the lookup table",
+                       role="lower-level key column (lookup_key=)")
         require_column(lookup, to, source="the lookup table", role="higher-level key column (to=)")
         mapping = pd.Series(lookup[to].to_numpy(), index=lookup[low].to_numpy())
     elif isinstance(lookup, pd.Series):
@@ -277,8 +266,7 @@ def _lookup_keys(keys: pd.Series, lookup, to: str, key: str) -> pd.Series:
 
 
 def _rate_specs(table: pd.DataFrame, rates) -> dict[str, tuple[str, str, float]]:
-    specs = {n: (r["numerator"], r["denominator"], r["per"])
-             for n, r in table.attrs.get(RATES_ATTR, {}).items()}
+    specs: dict[str, tuple[str, str, float]] = {}
     for name, spec in (rates or {}).items():
         if not isinstance(spec, tuple | list) or len(spec) not in (2, 3):
             raise ColumnError(
