@@ -80,9 +80,11 @@ def test_geopackage_holds_styles_and_metadata(plr, tmp_path):
     styles = {name: ET.fromstring(qml.split("\n", 1)[1]) for name, qml, _ in rows}
     assert set(styles) == {"plr", "punkte"} and all(r[2] == 1 for r in rows)
     renderer = styles["plr"].find("renderer-v2")
-    assert renderer.get("type") == "graduatedSymbol"
-    assert renderer.get("attr") == "inhabitants_age_above_65_percentage"
-    labels = [r.get("label") for r in renderer.iter("range")]
+    # rule-based: the filters implement the web map's rule (lower <= v < upper)
+    assert renderer.get("type") == "RuleRenderer"
+    rules = list(renderer.iter("rule"))
+    assert all('"inhabitants_age_above_65_percentage"' in r.get("filter") for r in rules)
+    labels = [r.get("label") for r in rules]
     assert len(labels) == 5 and labels[0].startswith("bis unter")
     assert styles["punkte"].find("renderer-v2").get("type") == "singleSymbol"
     meta = gpd.read_file(out, layer="plr")  # data still reads
@@ -107,7 +109,8 @@ def test_styles_and_metadata_per_layer_are_explicit(tmp_path):
         metadata={"source": "Test", "sites": {"model": "p-median", "source": "Modell"}})[0]
     with sqlite3.connect(out) as con:
         qml = dict(con.execute("SELECT f_table_name, styleQML FROM layer_styles").fetchall())
-    assert 'attr="share"' in qml["areas"]  # not the last float column "b"
+    filters = [r.get("filter") for r in ET.fromstring(qml["areas"].split("\n", 1)[1]).iter("rule")]
+    assert filters and all('"share"' in f for f in filters)  # not the last float column "b"
     import pyogrio
     assert pyogrio.read_info(out, layer="areas")["layer_metadata"]["source"] == "Test"
     site_meta = pyogrio.read_info(out, layer="sites")["layer_metadata"]
