@@ -8,6 +8,9 @@ For every layer: validity, CRS, feature count, whether the default style (GeoPac
 ``layer_styles`` or a ``.qml`` beside the file) loads, the renderer, the legend labels, how
 many features the renderer draws, the metadata QGIS shows, and a PNG rendering.
 Raster layers (GeoTIFF): validity, CRS, data type and a rendering.
+
+With ``QGIS_CHECK_KEY=<field>`` set, ``legend_by_key`` gives, per value of that field, the
+legend labels of the rules that draw the feature (to compare with quartier's own classes).
 """
 
 from __future__ import annotations
@@ -60,10 +63,18 @@ def _vector(uri: str, png: str) -> dict:
     if not layer.isValid():
         return out
     message, ok = layer.loadDefaultStyle()
+    layer.loadDefaultMetadata()  # as QGIS does when it adds a layer (a .qmd beside the file)
     renderer = layer.renderer()
     context = QgsRenderContext()
     renderer.startRender(context, layer.fields())
-    drawn = sum(1 for f in layer.getFeatures() if renderer.willRenderFeature(f, context))
+    labels = {item.ruleKey(): item.label() for item in renderer.legendSymbolItems()}
+    key = os.environ.get("QGIS_CHECK_KEY")
+    drawn, by_key = 0, {}
+    for f in layer.getFeatures():
+        drawn += bool(renderer.willRenderFeature(f, context))
+        if key and key in layer.fields().names():
+            keys = renderer.legendKeysForFeature(f, context)
+            by_key[str(f[key])] = sorted(labels.get(k, k) for k in keys)
     renderer.stopRender(context)
     meta = layer.metadata()
     out.update({
@@ -78,6 +89,7 @@ def _vector(uri: str, png: str) -> dict:
         "renderer": renderer.type(),
         "legend": [item.label() for item in renderer.legendSymbolItems()],
         "rendered_features": drawn,
+        "legend_by_key": by_key,
         "title": meta.title(),
         "abstract": meta.abstract(),
         "provider_description": layer.dataProvider().description(),

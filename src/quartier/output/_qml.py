@@ -262,3 +262,19 @@ def write_styles(path: str, styles: dict[str, LayerStyle]) -> None:
                 "owner, ui, update_time) VALUES ('', '', ?, ?, ?, ?, '', 1, ?, 'quartier', '', ?)",
                 (layer, geom_cols.get(layer, "geom"), layer, style.qml, style.description, now),
             )
+
+
+def metadata_qmd(title: str, abstract: str, *, identifier: str, lang: str = "de") -> str:
+    """QGIS layer metadata (a ``.qmd`` file): QGIS loads ``<name>.qmd`` beside a file as the
+    layer's title and abstract when it adds the layer (Layer Properties > Information)."""
+    from xml.sax.saxutils import escape
+
+    return ("<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
+            '<qgis version="3.22.0">\n'
+            f"  <identifier>{escape(identifier)}</identifier>\n"
+            "  <parentidentifier></parentidentifier>\n"
+            f"  <language>{escape(lang)}</language>\n"
+            "  <type>dataset</type>\n"
+            f"  <title>{escape(title)}</title>\n"
+            f"  <abstract>{escape(abstract)}</abstract>\n"
+            "</qgis>\n")

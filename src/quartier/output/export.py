@@ -86,8 +86,8 @@ def export_layers(
         every layer; entries whose key is a layer name and whose value is a
         mapping (``{"sites": {"model": ...}}``) apply to that layer only and
         override the common ones. ``date`` and ``software`` are added.
-        ``title`` and ``description`` (default: the layer name, and a text
-        made of the other entries) are what QGIS shows as the layer's title
+        ``title`` and ``description`` (default: the layer name with the
+        styled column, and a text made of the other entries) are what QGIS shows as the layer's title
         and abstract (Layer Properties > Information). GeoPackages keep all of
         it in the file (``gpkg_contents`` and GDAL layer metadata); every
         format also gets a ``<file>.metadata.json`` beside it.
@@ -193,12 +193,19 @@ def export_layers(
                 style = _qml.layer_style(gdf, columns[name], suppressed=masks[name],
                                          fields=fields, lang=lang)
             meta = {**base_meta, **per_layer.get(name, {}), "layer": name}
-            if style is not None:
+            if style is not None and columns[name] is not None:
+                meta.setdefault("column", columns[name])
                 meta.setdefault("style", style.description)
             extra = _write_one(gdf, tmp, name, fmt, driver, meta, fields)
             written[tmp] = target
             for part in extra:
                 written[part] = target.parent / part.name
+            if fmt != "gpkg":  # QGIS loads <name>.qmd beside a file as the layer's metadata
+                title, description = _title(name, meta)
+                qmd = tmp.with_name(f"{tmp.stem}.qmd")
+                qmd.write_text(_qml.metadata_qmd(title, description, identifier=name, lang=lang),
+                               encoding="utf-8")
+                written[qmd] = target.parent / qmd.name
             if style is None:
                 continue
             if fmt == "gpkg":
@@ -401,6 +408,13 @@ def _prepare(name: str, gdf: gpd.GeoDataFrame, fmt: str, rates=None, rules=None,
     mask = _input_mask(name, gdf, suppressed, column)
     result = apply_disclosure(gdf, rates=rates, rules=rules, suppressed=mask)
     out = result.table
+    if result.suppressed.to_numpy().any():
+        # without rules apply_disclosure leaves an office's suppressed cells as they are: a file
+        # never carries a suppressed value
+        out = out.copy()
+        for c in result.suppressed.columns[result.suppressed.any().to_numpy()]:
+            if c != out.geometry.name:
+                out[c] = out[c].mask(result.suppressed[c].astype(bool))
     # rebuilt from its columns: whatever a caller put in the frame's attrs (GeoParquet would
     # write it as JSON, and fail on objects) is not carried into the files
     out = gpd.GeoDataFrame(dict(out.items()), geometry=out.geometry.name, crs=out.crs)
@@ -480,7 +494,7 @@ def _write_one(gdf, tmp: Path, name: str, fmt: str, driver, meta, fields) -> lis
 
 def _title(name: str, meta: Mapping[str, object]) -> tuple[str, str]:
     """(title, description) of a layer for QGIS: given ones, else the name and the metadata."""
-    title = str(meta.get("title") or name)
+    title = str(meta.get("title") or (f"{name}: {meta['column']}" if meta.get("column") else name))
     if meta.get("description"):
         return title, str(meta["description"])
     skip = {"title", "description", "layer", "layers"}
