@@ -1,12 +1,14 @@
 """Write analysis layers to GIS files that open cleanly in QGIS and ArcGIS, atomically.
 
-:func:`export_layers` writes GeoPackage (several layers in one file, each with a
-QGIS style stored in the file), GeoJSON (RFC 7946, WGS84), FlatGeobuf,
-GeoParquet and Shapefile (with a table mapping the shortened field names back).
-:func:`export_raster` writes a raster surface (e.g. accessibility per grid
-cell) to GeoTIFF. Metadata (source, licence, date, method, parameters) travels
-with every layer; disclosure control applies to everything written.
-"""
+:func:`export_layers` writes GeoPackage (several layers in one file, each with its
+QGIS style stored in the file), GeoJSON (RFC 7946, WGS84), FlatGeobuf, GeoParquet and
+Shapefile (with a table mapping the shortened field names back); single-layer files get
+their QGIS style as ``<name>.qml`` and their title and description as ``<name>.qmd``
+beside them. The styles use the classes, colours and legend labels of the web map and
+draw districts without a value and suppressed ones too. :func:`export_raster` writes a
+raster surface (e.g. accessibility per grid cell) to GeoTIFF. Metadata (source, licence,
+date, method, parameters) travels with every layer; disclosure control applies to
+everything written."""
 
 from __future__ import annotations
 
@@ -112,13 +114,6 @@ def export_layers(
     list of pathlib.Path
         The data files written (sidecar files not included).
 
-    Suppressed cells are missing values in the files. So that they can be
-    told apart from values that are simply missing, a layer whose styled
-    column has suppressed cells gets a 0/1 column ``<column>_suppressed``
-    right after it (1 = suppressed); the QGIS style draws those rows
-    "gesperrt". Layers without suppressed cells in that column get no such
-    column.
-
     Raises
     ------
     InputFileError
@@ -139,6 +134,13 @@ def export_layers(
     Shapefile field names are cut to 10 characters; ``<name>.fields.csv``
     maps them back. Disclosure control (:func:`quartier.set_disclosure`) is
     applied to every layer first.
+
+    Suppressed cells are missing values in the files. So that they can be
+    told apart from values that are simply missing, a layer whose styled
+    column has suppressed cells gets a 0/1 column ``<column>_suppressed``
+    right after it (1 = suppressed); the QGIS style draws those rows
+    "gesperrt". Layers without suppressed cells in that column get no such
+    column.
 
     Examples
     --------
@@ -258,11 +260,6 @@ def export_raster(
         Cell size in metres; default: the smallest spacing of the points.
     nodata : float, default -9999
         Value of cells without a point or with a missing value.
-
-    Integral columns (counts, e.g. inhabitants per cell) are written as
-    ``Int32``, everything else as ``Float32``. The file is written to a
-    temporary file in the same folder and renamed into place, and is
-    readable by everyone (``0644``).
     metadata : mapping, optional
         Stored as GeoTIFF tags (with date and software).
     rules : DisclosureRules or False, optional
@@ -277,6 +274,13 @@ def export_raster(
     ------
     OutputError
         The file cannot be written (the previous file, if any, is left as it was).
+
+    Notes
+    -----
+    Integral columns (counts, e.g. inhabitants per cell) are written as
+    ``Int32``, everything else as ``Float32``. The file is written to a
+    temporary file in the same folder and renamed into place, and is
+    readable by everyone (``0644``).
 
     Examples
     --------
