@@ -19,20 +19,25 @@ import json
 import os
 import sys
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
+if __name__ == "__main__":  # not when pytest merely collects this file
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
 
-from qgis.core import (
-    QgsApplication,
-    QgsMapRendererSequentialJob,
-    QgsMapSettings,
-    QgsProviderRegistry,
-    QgsRasterLayer,
-    QgsRenderContext,
-    QgsVectorLayer,
-)
-from qgis.PyQt.QtCore import QSize
-from qgis.PyQt.QtGui import QColor
+try:
+    from qgis.core import (
+        QgsApplication,
+        QgsMapRendererSequentialJob,
+        QgsMapSettings,
+        QgsProviderRegistry,
+        QgsRasterLayer,
+        QgsRenderContext,
+        QgsVectorLayer,
+    )
+    from qgis.PyQt.QtCore import QSize
+    from qgis.PyQt.QtGui import QColor
+except ImportError:  # collected by pytest (doctest-modules) in a Python without QGIS
+    if __name__ == "__main__":
+        raise
 
 
 def _render(layer, png: str) -> dict:
