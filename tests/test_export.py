@@ -80,9 +80,11 @@ def test_geopackage_holds_styles_and_metadata(plr, tmp_path):
     styles = {name: ET.fromstring(qml.split("\n", 1)[1]) for name, qml, _ in rows}
     assert set(styles) == {"plr", "punkte"} and all(r[2] == 1 for r in rows)
     renderer = styles["plr"].find("renderer-v2")
-    assert renderer.get("type") == "graduatedSymbol"
-    assert renderer.get("attr") == "inhabitants_age_above_65_percentage"
-    labels = [r.get("label") for r in renderer.iter("range")]
+    # rule-based: the filters implement the web map's rule (lower <= v < upper)
+    assert renderer.get("type") == "RuleRenderer"
+    rules = list(renderer.iter("rule"))
+    assert all('"inhabitants_age_above_65_percentage"' in r.get("filter") for r in rules)
+    labels = [r.get("label") for r in rules]
     assert len(labels) == 5 and labels[0].startswith("bis unter")
     assert styles["punkte"].find("renderer-v2").get("type") == "singleSymbol"
     meta = gpd.read_file(out, layer="plr")  # data still reads
@@ -107,7 +109,8 @@ def test_styles_and_metadata_per_layer_are_explicit(tmp_path):
         metadata={"source": "Test", "sites": {"model": "p-median", "source": "Modell"}})[0]
     with sqlite3.connect(out) as con:
         qml = dict(con.execute("SELECT f_table_name, styleQML FROM layer_styles").fetchall())
-    assert 'attr="share"' in qml["areas"]  # not the last float column "b"
+    filters = [r.get("filter") for r in ET.fromstring(qml["areas"].split("\n", 1)[1]).iter("rule")]
+    assert filters and all('"share"' in f for f in filters)  # not the last float column "b"
     import pyogrio
     assert pyogrio.read_info(out, layer="areas")["layer_metadata"]["source"] == "Test"
     site_meta = pyogrio.read_info(out, layer="sites")["layer_metadata"]
@@ -178,3 +181,60 @@ def test_raster_surface_matches_cell_values(shared, tmp_path):
         vals = [v[0] for v in r.sample(zip(cells.geometry.x, cells.geometry.y, strict=True))]
         assert r.tags()["source"] == "Zensus 2011"
     assert np.array_equal(np.array(vals), cells["value"].to_numpy(dtype="float32"))
+
+
+def test_suppressed_flag_points_and_sidecar_styles(tmp_path):
+    """<column>_suppressed only when the styled column has suppressed cells; points classified
+    by their places, never by coordinates; .qml and .qmd beside single-layer files; 0644."""
+    import os
+
+    from shapely import Point, box
+
+    areas = gpd.GeoDataFrame({"id": ["01", "02", "03"], "share": [0.1, 0.5, 0.9]},
+                             geometry=[box(i, 0, i + 1, 1) for i in range(3)], crs="EPSG:25832")
+    out = quartier.export_layers({"areas": areas}, tmp_path / "plain.gpkg")[0]
+    assert "share_suppressed" not in gpd.read_file(out, layer="areas").columns
+    with sqlite3.connect(out) as con:  # the style names the file's geometry column
+        assert con.execute("SELECT f_geometry_column FROM layer_styles").fetchall() == [("geom",)]
+    office = pd.Series([False, True, False], index=areas.index)
+    out = quartier.export_layers({"areas": areas}, tmp_path / "flag.gpkg",
+                                 suppressed={"areas": office})[0]
+    back = gpd.read_file(out, layer="areas")
+    assert back["share_suppressed"].tolist() == [0, 1, 0]
+    assert back["share"].isna().tolist() == [False, True, False]  # never the value itself
+    again = quartier.export_layers({"areas": back}, tmp_path / "again.geojson")[0]
+    assert gpd.read_file(again)["share_suppressed"].tolist() == [0, 1, 0]  # re-export keeps it
+    with pytest.raises(quartier.ColumnError, match="suppressed= names layer 'x'"):
+        quartier.export_layers({"areas": areas}, tmp_path / "y.gpkg", suppressed={"x": office})
+
+    kitas = gpd.GeoDataFrame({"kita_id": ["a", "b"], "gc_xwert": [1.0, 2.0],
+                              "gc_ywert": [5.0, 6.0], "places": [20, 80]},
+                             geometry=[Point(1, 5), Point(2, 6)], crs="EPSG:25832")
+    files = quartier.export_layers({"kitas": kitas}, tmp_path / "shp", format="shp")
+    qml = (tmp_path / "shp" / "kitas.qml").read_text(encoding="utf-8")
+    assert '"places"' in qml and "gc_" not in qml
+    qmd = (tmp_path / "shp" / "kitas.qmd").read_text(encoding="utf-8")
+    assert "<title>kitas: places</title>" in qmd
+    assert all(os.stat(p).st_mode & 0o777 == 0o644 for p in (tmp_path / "shp").iterdir())
+    assert files == [tmp_path / "shp" / "kitas.shp"]
+    no_places = kitas.drop(columns="places")
+    quartier.export_layers({"kitas": no_places}, tmp_path / "k.fgb")
+    assert 'type="singleSymbol"' in (tmp_path / "k.qml").read_text(encoding="utf-8")
+
+
+def test_raster_counts_are_integers(tmp_path):
+    from shapely import Point
+
+    cells = gpd.GeoDataFrame({"n": [3, 0, 12], "score": [0.5, 1.25, np.nan]},
+                             geometry=[Point(50 + 100 * i, 50) for i in range(3)],
+                             crs="EPSG:25832")
+    counts = quartier.export_raster(cells, "n", tmp_path / "n.tif")
+    score = quartier.export_raster(cells, "score", tmp_path / "score.tif")
+    with rasterio.open(counts) as r:
+        assert r.dtypes[0] == "int32" and r.nodata == -9999 and r.read(1).tolist() == [[3, 0, 12]]
+    with rasterio.open(score) as r:
+        assert r.dtypes[0] == "float32" and r.read(1).tolist() == [[0.5, 1.25, -9999.0]]
+    import os
+
+    assert {os.stat(p).st_mode & 0o777 for p in (counts, score)} == {0o644}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["n.tif", "score.tif"]

@@ -28,6 +28,7 @@ __all__ = [
     "ValueParseError",
     "JoinError",
     "ConfigError",
+    "OutputError",
     "ParameterError",
     "MissingDependencyError",
     "QuartierWarning",
@@ -157,7 +158,8 @@ class ConfigError(QuartierError, ValueError):
 
 
 class ParameterError(QuartierError, ValueError):
-    """An argument has a value the function does not accept (e.g. an unknown language).
+    """An argument has a value the function does not accept (e.g. an unknown language, a
+    negative distance); the message names the parameter and what it accepts.
 
     Examples
     --------
@@ -186,6 +188,17 @@ class MissingDependencyError(QuartierError, ImportError):
     def __init__(self, message: str, *, name: str | None = None, extra: str | None = None):
         super().__init__(message, name=name)
         self.extra = extra
+
+
+class OutputError(QuartierError, OSError):
+    """An output cannot be written: a read-only folder, a path that is a file, a full disk,
+    a folder that holds other files, or another run writing to the same folder.
+
+    Examples
+    --------
+    >>> isinstance(OutputError("x"), OSError)
+    True
+    """
 
 
 class QuartierWarning(UserWarning):

@@ -1,12 +1,14 @@
 """Write analysis layers to GIS files that open cleanly in QGIS and ArcGIS, atomically.
 
-:func:`export_layers` writes GeoPackage (several layers in one file, each with a
-QGIS style stored in the file), GeoJSON (RFC 7946, WGS84), FlatGeobuf,
-GeoParquet and Shapefile (with a table mapping the shortened field names back).
-:func:`export_raster` writes a raster surface (e.g. accessibility per grid
-cell) to GeoTIFF. Metadata (source, licence, date, method, parameters) travels
-with every layer; disclosure control applies to everything written.
-"""
+:func:`export_layers` writes GeoPackage (several layers in one file, each with its
+QGIS style stored in the file), GeoJSON (RFC 7946, WGS84), FlatGeobuf, GeoParquet and
+Shapefile (with a table mapping the shortened field names back); single-layer files get
+their QGIS style as ``<name>.qml`` and their title and description as ``<name>.qmd``
+beside them. The styles use the classes, colours and legend labels of the web map and
+draw districts without a value and suppressed ones too. :func:`export_raster` writes a
+raster surface (e.g. accessibility per grid cell) to GeoTIFF. Metadata (source, licence,
+date, method, parameters) travels with every layer; disclosure control applies to
+everything written."""
 
 from __future__ import annotations
 
@@ -42,6 +44,7 @@ FORMATS = {
 }
 _BY_SUFFIX = {suffix: name for name, (suffix, _, _) in FORMATS.items()}
 _SHP_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
+_FILE_MODE = 0o644
 
 
 def export_layers(
@@ -52,6 +55,7 @@ def export_layers(
     styles: bool | Mapping[str, str] = True,
     metadata: Mapping[str, object] | None = None,
     rates: Mapping[str, tuple[str, str]] | None = None,
+    suppressed: Mapping[str, pd.DataFrame | pd.Series] | None = None,
     lang: str | None = None,
     rules: DisclosureRules | Literal[False] | None = None,
 ) -> list[Path]:
@@ -68,22 +72,37 @@ def export_layers(
     format : {"gpkg", "geojson", "fgb", "parquet", "shp"}, optional
         Needed when ``path`` is a folder; otherwise taken from the suffix.
     styles : bool or mapping, default True
-        GeoPackage only: store a QGIS style per layer in the file (the
-        ``layer_styles`` table QGIS reads), so layers open classified and
-        coloured. A mapping ``{layer: column}`` says which column to classify
-        (e.g. ``{"coverage": "share_covered"}``); layers not in it are
-        classified on their last float column. A column named in ``styles``
-        that the layer does not have is an error.
+        Give every layer a QGIS style that QGIS loads as its default: stored
+        in a GeoPackage (its ``layer_styles`` table), a ``<name>.qml`` beside
+        every other file. Classes, colours and legend labels are those of the
+        web map and the print map (``lower <= value < upper``, the last class
+        includes the maximum); districts without a value are drawn grey
+        ("keine Angabe") and suppressed ones hatched ("gesperrt"). A mapping
+        ``{layer: column}`` says which column to classify (e.g.
+        ``{"coverage": "share_covered"}``, ``{"kitas": "places"}``); a layer
+        not in it is classified on its last float column (areas, lines) or
+        its capacity column (points: places, Plätze, platzzahl, ...), and
+        drawn with one symbol if there is none. Keys, ids and coordinates are
+        never classified. ``False``: no styles.
     metadata : mapping, optional
         Source, licence attribution, method, parameters, ... One mapping for
         every layer; entries whose key is a layer name and whose value is a
         mapping (``{"sites": {"model": ...}}``) apply to that layer only and
         override the common ones. ``date`` and ``software`` are added.
-        GeoPackages keep it in the file (GDAL layer metadata); every format
-        also gets a ``<file>.metadata.json`` beside it.
+        ``title`` and ``description`` (default: the layer name with the
+        styled column, and a text made of the other entries) are what QGIS shows as the layer's title
+        and abstract (Layer Properties > Information). GeoPackages keep all of
+        it in the file (``gpkg_contents`` and GDAL layer metadata); every
+        format also gets a ``<file>.metadata.json`` beside it.
     rates : dict, optional
         ``{rate: (numerator, denominator)}``: rate columns that disclosure
         control suppresses together with their counts, in every layer.
+    suppressed : mapping, optional
+        ``{layer: mask}``: cells a statistics office suppressed, a boolean
+        DataFrame (one column per column) or Series (rows of the styled
+        column) aligned on the layer's index, e.g. ``DisclosureResult.suppressed``
+        or ``TableReport.suppressed``. They are written as missing values and
+        drawn "gesperrt", like the cells disclosure control suppresses.
     lang : {"de", "en"}, optional
         Language of the stored QGIS styles (legend labels); default from
         :func:`quartier.set_language`.
@@ -102,7 +121,8 @@ def export_layers(
         Unknown format, several layers for a single-layer format, or columns
         a format cannot tell apart.
     ColumnError
-        ``styles`` names a layer that is not given or a column the layer lacks.
+        ``styles`` or ``suppressed`` names a layer that is not given, or
+        ``styles`` a column the layer lacks.
     MissingDependencyError
         ``format="parquet"`` without pyarrow (``pip install "quartier[parquet]"``).
 
@@ -110,11 +130,20 @@ def export_layers(
     -----
     Writes go to a temporary folder beside the target and are moved into
     place only when every layer was written: a failed export leaves no
-    half-written file and does not destroy an existing one. GeoJSON is
+    half-written file and does not destroy an existing one. Files are
+    readable by everyone (``0644``). GeoPackages are written as version 1.2,
+    which every GDAL (and so every QGIS) since 2.2 reads. GeoJSON is
     written in WGS84 (RFC 7946); other formats keep the layer's CRS.
     Shapefile field names are cut to 10 characters; ``<name>.fields.csv``
     maps them back. Disclosure control (:func:`quartier.set_disclosure`) is
     applied to every layer first.
+
+    Suppressed cells are missing values in the files. So that they can be
+    told apart from values that are simply missing, a layer whose styled
+    column has suppressed cells gets a 0/1 column ``<column>_suppressed``
+    right after it (1 = suppressed); the QGIS style draws those rows
+    "gesperrt". Layers without suppressed cells in that column get no such
+    column.
 
     Examples
     --------
@@ -138,8 +167,15 @@ def export_layers(
     common, per_layer = _split_metadata(metadata, layers)
     base_meta = {"date": dt.date.today().isoformat(), "software": _software(), **common}
     _check_styles(styles, layers)
+    _check_suppressed(suppressed, layers)
     lang = resolve_language(lang)
-    prepared = {name: _prepare(name, gdf, fmt, rates, rules) for name, gdf in layers.items()}
+    columns = {name: _qml.style_column(gdf, styles.get(name) if isinstance(styles, Mapping)
+                                       else None) if styles is not False else None
+               for name, gdf in layers.items()}
+    prepared, masks = {}, {}
+    for name, gdf in layers.items():
+        prepared[name], masks[name] = _prepare(name, gdf, fmt, rates, rules,
+                                               (suppressed or {}).get(name), columns[name])
 
     if path.suffix.lower() == suffix:
         targets = {name: path for name in prepared}
@@ -151,20 +187,38 @@ def export_layers(
     tmpdir = Path(tempfile.mkdtemp(prefix=".quartier-export-", dir=folder))
     try:
         written: dict[Path, Path] = {}
-        styled: dict[Path, dict[str, tuple[str, str, str]]] = {}
+        styled: dict[Path, dict[str, _qml.LayerStyle]] = {}
         for name, gdf in prepared.items():
             target = targets[name]
             tmp = tmpdir / target.name
+            fields = (_short_names([c for c in gdf.columns if c != gdf.geometry.name])
+                      if fmt == "shp" else {})
+            style = None
+            if styles is not False:
+                style = _qml.layer_style(gdf, columns[name], suppressed=masks[name],
+                                         fields=fields, lang=lang)
             meta = {**base_meta, **per_layer.get(name, {}), "layer": name}
-            extra = _write_one(gdf, tmp, name, fmt, driver, meta)
+            if style is not None and columns[name] is not None:
+                meta.setdefault("column", columns[name])
+                meta.setdefault("style", style.description)
+            extra = _write_one(gdf, tmp, name, fmt, driver, meta, fields)
             written[tmp] = target
             for part in extra:
                 written[part] = target.parent / part.name
-            if fmt == "gpkg" and styles is not False:
-                wanted = styles.get(name) if isinstance(styles, Mapping) else None
-                qml, description = _qml.qml_for(gdf, _qml.style_column(gdf, wanted),
-                                                lang=lang)
-                styled.setdefault(tmp, {})[name] = (gdf.geometry.name, qml, description)
+            if fmt != "gpkg":  # QGIS loads <name>.qmd beside a file as the layer's metadata
+                title, description = _title(name, meta)
+                qmd = tmp.with_name(f"{tmp.stem}.qmd")
+                qmd.write_text(_qml.metadata_qmd(title, description, identifier=name, lang=lang),
+                               encoding="utf-8")
+                written[qmd] = target.parent / qmd.name
+            if style is None:
+                continue
+            if fmt == "gpkg":
+                styled.setdefault(tmp, {})[name] = style
+            else:  # QGIS loads <name>.qml beside a file as its default style
+                qml = tmp.with_name(f"{tmp.stem}.qml")
+                qml.write_text(style.qml, encoding="utf-8")
+                written[qml] = target.parent / qml.name
         for tmp, target in list(written.items()):
             if tmp.suffix.lower() not in (suffix, ".gpkg"):
                 continue
@@ -178,6 +232,7 @@ def export_layers(
                             encoding="utf-8")
             written[side] = target.parent / side.name
         for tmp, target in written.items():
+            os.chmod(tmp, _FILE_MODE)  # readable by everyone, like GDAL's own files
             os.replace(tmp, target)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
@@ -218,6 +273,18 @@ def export_raster(
     -------
     pathlib.Path
 
+    Raises
+    ------
+    OutputError
+        The file cannot be written (the previous file, if any, is left as it was).
+
+    Notes
+    -----
+    Integral columns (counts, e.g. inhabitants per cell) are written as
+    ``Int32``, everything else as ``Float32``. The file is written to a
+    temporary file in the same folder and renamed into place, and is
+    readable by everyone (``0644``).
+
     Examples
     --------
     >>> import geopandas as gpd, tempfile, os, rasterio
@@ -226,16 +293,19 @@ def export_raster(
     ...                          crs="EPSG:25832")
     >>> tif = export_raster(cells, "a", os.path.join(tempfile.mkdtemp(), "a.tif"))
     >>> with rasterio.open(tif) as r:
-    ...     r.read(1).tolist(), r.res
-    ([[1.0, 2.0]], (100.0, 100.0))
+    ...     r.read(1).tolist(), r.res, r.dtypes[0]
+    ([[1, 2]], (100.0, 100.0), 'int32')
     """
     import rasterio
     from rasterio.transform import from_origin
+
+    from quartier.output.files import write_atomic
 
     require_metric(points.crs, what="the points")
     if column not in points.columns:
         raise ColumnError(f"column '{column}' not found in the points; columns are "
                           f"{format_list([c for c in points.columns if c != 'geometry'])}.")
+    integral = _integral(points[column])
     points = apply_disclosure(points, rules=rules).table
     x, y = points.geometry.x.to_numpy(), points.geometry.y.to_numpy()
     if cell_size is None:
@@ -245,28 +315,36 @@ def export_raster(
     west, north = x.min() - cell_size / 2, y.max() + cell_size / 2
     cols = np.rint((x - west - cell_size / 2) / cell_size).astype(int)
     rows = np.rint((north - cell_size / 2 - y) / cell_size).astype(int)
-    grid = np.full((rows.max() + 1, cols.max() + 1), nodata, dtype="float32")
     values = pd.to_numeric(points[column], errors="coerce").to_numpy(dtype=float)
-    grid[rows, cols] = np.where(np.isnan(values), nodata, values)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tif", dir=path.parent)
-    os.close(fd)
-    try:
+    present = values[~np.isnan(values)]
+    # counts stay whole numbers: Int32 when the column is integral and fits
+    dtype = "int32" if (integral and float(nodata).is_integer() and np.all(
+        np.abs(np.append(present, nodata)) < 2**31 - 1)) else "float32"
+    nodata_value = int(nodata) if dtype == "int32" else float(nodata)
+    grid = np.full((rows.max() + 1, cols.max() + 1), nodata_value, dtype=dtype)
+    grid[rows, cols] = np.where(np.isnan(values), nodata_value, values).astype(dtype)
+    tags = {"date": dt.date.today().isoformat(), "software": _software(), "column": column,
+            **(metadata or {})}
+
+    def write(tmp: Path) -> None:
         with rasterio.open(
             tmp, "w", driver="GTiff", height=grid.shape[0], width=grid.shape[1], count=1,
-            dtype="float32", crs=points.crs.to_wkt(), nodata=nodata,
+            dtype=dtype, crs=points.crs.to_wkt(), nodata=nodata_value,
             transform=from_origin(west, north, cell_size, cell_size), compress="deflate",
         ) as dst:
             dst.write(grid, 1)
-            tags = {"date": dt.date.today().isoformat(), "software": _software(),
-                    "column": column, **(metadata or {})}
             dst.update_tags(**{k: str(v) for k, v in tags.items()})
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+
+    return write_atomic(path, write, suffix=".tif")
+
+
+def _integral(series: pd.Series) -> bool:
+    """True for counts: an integer column, or numbers that are all whole."""
+    if pd.api.types.is_bool_dtype(series) or pd.api.types.is_integer_dtype(series):
+        return True
+    values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+    present = values[~np.isnan(values)]
+    return bool(present.size) and bool(np.all(present == np.round(present)))
 
 
 def _format_of(path: Path, format: str | None, layers) -> str:
@@ -309,33 +387,88 @@ def _check_styles(styles, layers) -> None:
                 f"have. Its columns are {format_list(map(str, layers[name].columns), limit=30)}.")
 
 
-def _prepare(name: str, gdf: gpd.GeoDataFrame, fmt: str, rates=None,
-             rules=None) -> gpd.GeoDataFrame:
+def _check_suppressed(suppressed, layers) -> None:
+    for name, mask in (suppressed or {}).items():
+        if name not in layers:
+            raise ColumnError(f"suppressed= names layer '{name}', which is not among the layers "
+                              f"given ({format_list(layers)}).")
+        if not isinstance(mask, (pd.DataFrame, pd.Series)):
+            raise ColumnError(
+                f"suppressed= for layer '{name}' must be a boolean pandas DataFrame (one column "
+                "per column, e.g. DisclosureResult.suppressed) or Series (rows of the styled "
+                f"column), aligned on the layer's index, not {type(mask).__name__}.")
+
+
+def _prepare(name: str, gdf: gpd.GeoDataFrame, fmt: str, rates=None, rules=None,
+             suppressed=None, column: str | None = None):
+    """(the layer as written, bool Series of suppressed cells of ``column`` or None)."""
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise InputFileError(f"layer '{name}' is not a GeoDataFrame; export tables with to_csv.")
     seen: dict[str, str] = {}
-    for column in gdf.columns:
-        other = seen.setdefault(str(column).lower(), str(column))
-        if other != str(column):
+    for c in gdf.columns:
+        other = seen.setdefault(str(c).lower(), str(c))
+        if other != str(c):
             raise InputFileError(
-                f"layer '{name}' has columns '{other}' and '{column}', which GIS formats cannot "
+                f"layer '{name}' has columns '{other}' and '{c}', which GIS formats cannot "
                 "tell apart (field names ignore case). Rename one of them."
             )
-    out = apply_disclosure(gdf, rates=rates, rules=rules).table
+    mask = _input_mask(name, gdf, suppressed, column)
+    result = apply_disclosure(gdf, rates=rates, rules=rules, suppressed=mask)
+    out = result.table
+    if result.suppressed.to_numpy().any():
+        # without rules apply_disclosure leaves an office's suppressed cells as they are: a file
+        # never carries a suppressed value
+        out = out.copy()
+        for c in result.suppressed.columns[result.suppressed.any().to_numpy()]:
+            if c != out.geometry.name:
+                out[c] = out[c].mask(result.suppressed[c].astype(bool))
     # rebuilt from its columns: whatever a caller put in the frame's attrs (GeoParquet would
     # write it as JSON, and fail on objects) is not carried into the files
     out = gpd.GeoDataFrame(dict(out.items()), geometry=out.geometry.name, crs=out.crs)
-    for column in out.columns:
-        if column != out.geometry.name and out[column].dtype == object:
+    for c in out.columns:
+        if c != out.geometry.name and out[c].dtype == object:
             # lists, dicts or mixed objects: write as text
-            if not out[column].map(lambda v: v is None or isinstance(v, str)).all():
-                out[column] = out[column].map(lambda v: None if v is None else str(v))
+            if not out[c].map(lambda v: v is None or isinstance(v, str)).all():
+                out[c] = out[c].map(lambda v: None if v is None else str(v))
+    blocked = None
+    if column is not None and column in result.suppressed.columns:
+        blocked = result.suppressed[column].astype(bool)
+        flag = f"{column}{_qml.SUPPRESSED_SUFFIX}"
+        if blocked.any():
+            # the values are NaN in the file; this 0/1 column tells "gesperrt" from "no data"
+            if flag in out.columns:
+                out[flag] = blocked.astype("int32")
+            else:
+                out.insert(list(out.columns).index(column) + 1, flag, blocked.astype("int32"))
     if fmt == "geojson" and out.crs is not None:
         out = out.to_crs(WEB_CRS)
-    return out
+    return out, blocked
 
 
-def _write_one(gdf, tmp: Path, name: str, fmt: str, driver, meta) -> list[Path]:
+def _input_mask(name, gdf, suppressed, column) -> pd.DataFrame | None:
+    """The caller's mask as a DataFrame, with rows an earlier export flagged as suppressed."""
+    if isinstance(suppressed, pd.Series):
+        if column is None:
+            raise ColumnError(
+                f"suppressed= for layer '{name}' is a Series, which marks rows of the styled "
+                "column, but the layer has none. Name it with styles={'" + name + "': column} "
+                "or pass a DataFrame mask with one column per column.")
+        suppressed = pd.DataFrame({column: suppressed.reindex(gdf.index, fill_value=False)})
+    flag = f"{column}{_qml.SUPPRESSED_SUFFIX}" if column is not None else None
+    if flag is not None and flag in gdf.columns:  # re-export of a file quartier wrote
+        earlier = pd.to_numeric(gdf[flag], errors="coerce").eq(1)
+        if earlier.any():
+            own = (suppressed.reindex(index=gdf.index, columns=[column], fill_value=False)
+                   if suppressed is not None else pd.DataFrame(False, index=gdf.index,
+                                                                  columns=[column]))
+            merged = own[column].fillna(False).astype(bool) | earlier
+            suppressed = (suppressed.copy() if suppressed is not None
+                          else pd.DataFrame(index=gdf.index))
+            suppressed[column] = merged
+    return suppressed
+
+
+def _write_one(gdf, tmp: Path, name: str, fmt: str, driver, meta, fields) -> list[Path]:
     """Write one layer; return extra files written beside ``tmp`` (Shapefile parts, mapping)."""
     if fmt == "parquet":
         import_optional("pyarrow", purpose="GeoParquet export (format='parquet')")
@@ -344,7 +477,11 @@ def _write_one(gdf, tmp: Path, name: str, fmt: str, driver, meta) -> list[Path]:
     layer_meta = {k: json.dumps(v, default=str) if not isinstance(v, str) else v
                   for k, v in meta.items()}
     if fmt == "gpkg":
-        gdf.to_file(tmp, layer=name, driver=driver, engine="pyogrio", layer_metadata=layer_meta)
+        # IDENTIFIER and DESCRIPTION (gpkg_contents) are the title and abstract QGIS shows
+        title, description = _title(name, meta)
+        gdf.to_file(tmp, layer=name, driver=driver, engine="pyogrio", layer_metadata=layer_meta,
+                    layer_options={"IDENTIFIER": title, "DESCRIPTION": description},
+                    dataset_options={"VERSION": "1.2"} if not tmp.exists() else None)
         return []
     if fmt == "geojson":
         gdf.to_file(tmp, driver=driver, engine="pyogrio", layer_options={"RFC7946": "YES"})
@@ -352,7 +489,7 @@ def _write_one(gdf, tmp: Path, name: str, fmt: str, driver, meta) -> list[Path]:
     if fmt == "fgb":
         gdf.to_file(tmp, driver=driver, engine="pyogrio")
         return []
-    short = _short_names([c for c in gdf.columns if c != gdf.geometry.name])
+    short = fields
     renamed = gdf.rename(columns=short)
     renamed.to_file(tmp, driver=driver, engine="pyogrio", encoding="UTF-8")
     mapping = tmp.with_name(f"{tmp.stem}.fields.csv")
@@ -361,6 +498,17 @@ def _write_one(gdf, tmp: Path, name: str, fmt: str, driver, meta) -> list[Path]:
     )
     parts = [tmp.with_suffix(s) for s in _SHP_PARTS[1:] if tmp.with_suffix(s).exists()]
     return [*parts, mapping]
+
+
+def _title(name: str, meta: Mapping[str, object]) -> tuple[str, str]:
+    """(title, description) of a layer for QGIS: given ones, else the name and the metadata."""
+    title = str(meta.get("title") or (f"{name}: {meta['column']}" if meta.get("column") else name))
+    if meta.get("description"):
+        return title, str(meta["description"])
+    skip = {"title", "description", "layer", "layers"}
+    lines = [f"{k}: {v if isinstance(v, str) else json.dumps(v, default=str, ensure_ascii=False)}"
+             for k, v in meta.items() if k not in skip]
+    return title, "\n".join(lines)
 
 
 def _short_names(columns: list[str]) -> dict[str, str]:
