@@ -60,6 +60,7 @@ from quartier.output.formatting import format_number, format_percent
 from quartier.output.maps import add_catchments, add_facilities, add_layer, choropleth
 from quartier.output.offline import save_map
 from quartier.output.printmap import print_map
+from quartier.output.spreadsheet import output_rules, write_table
 from quartier.planning.projection import (
     future_demand,
     place_deficit,
@@ -78,6 +79,7 @@ from quartier.reporting.disclosure_control import (
     DisclosureResult,
     DisclosureRules,
     apply_disclosure,
+    default_count_columns,
     disclosure,
     get_disclosure,
     protect_table,
@@ -154,6 +156,7 @@ __all__ = [
     "required_places",
     "set_cover",
     "apply_disclosure",
+    "default_count_columns",
     "change",
     "composite_index",
     "disclosure",
@@ -181,6 +184,8 @@ __all__ = [
     "choropleth",
     "print_map",
     "save_map",
+    "write_table",
+    "output_rules",
     "coverage",
     "demo_path",
     "errors",
