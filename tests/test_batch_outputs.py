@@ -488,3 +488,10 @@ def test_read_only_output_folder_gives_a_clear_error(tmp_path, capsys):
         (tmp_path / "ro").chmod(0o755)
     err = capsys.readouterr().err
     assert "read-only" in err and "Traceback" not in err
+
+
+def test_output_folder_of_the_configuration_itself_is_refused_before_any_work(tmp_path, capsys):
+    path = _config(tmp_path, **{'output = "ergebnisse"': 'output = "."'})
+    assert main(["run", str(path), "--dry-run"]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert "line 7: output '.'" in err and "folder of its own" in err
