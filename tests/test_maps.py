@@ -346,9 +346,9 @@ def test_save_map_is_atomic(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    import quartier.output.offline as offline
+    import quartier.output.files as files  # save_map writes through write_atomic
 
-    monkeypatch.setattr(offline.os, "fsync", broken)
+    monkeypatch.setattr(files.os, "replace", broken)
     with pytest.raises(OSError, match="disk full"):
         save_map(choropleth(_districts([1.0, 2.0]), "wert", k=2), target)
     assert target.read_text(encoding="utf-8") == "old"

@@ -14,6 +14,7 @@ import quartier
 from quartier.batch.cli import EXIT_BAD_INPUT, EXIT_OK, main
 from quartier.batch.config import load_config
 from quartier.batch.runner import run_analysis
+from quartier.output.spreadsheet import HEADER_LABELS
 
 from conftest import REPO
 
@@ -49,9 +50,10 @@ def test_demo_config_runs_end_to_end(demo_config):
         assert rows["places"].sum() == fac.loc[fac["art"] == art, "plaetze"].sum()
         expected = np.ceil(rows["population"] * rows["norm_per_1000"] / 1000) - rows["places"]
         assert np.allclose(rows["places_deficit"], expected)
+    key = HEADER_LABELS["de"]["key"]  # the summary has German headers ("Schlüssel")
     csv = pd.read_csv(out / "zusammenfassung.csv", sep=";", decimal=",", encoding="utf-8-sig",
-                      dtype={"key": str})
-    assert csv["key"].str.len().eq(5).all()  # keys stay strings with their zeros
+                      dtype={key: str})
+    assert csv[key].str.len().eq(5).all()  # keys stay strings with their zeros
     html = (out / "karte_kitas.html").read_text(encoding="utf-8")
     # offline: no script, stylesheet or image is fetched from elsewhere
     assert not re.search(r"""<(script|img|iframe)[^>]+src\s*=\s*["']?(https?:)?//""", html)
@@ -72,7 +74,10 @@ def test_berlin_config_runs_end_to_end(shared, tmp_path):
     cells = pd.read_csv(shared / "zensus2011_grid" / "berlin_zensus2011_100m_age_80plus_cells.csv")
     # the grid is cut to a rectangle around Berlin; the cells flagged in_city are in Berlin
     assert s["population"].sum() == cells.loc[cells["in_city"], "value"].sum()
-    assert ((s["covered"] <= s["population"]) & s["share_covered"].fillna(0).between(0, 1)).all()
+    populated = s["population"] > 0
+    assert (s["covered"] <= s["population"]).all()
+    assert s.loc[populated, "share_covered"].between(0, 1).all()  # NaN fails between
+    assert s.loc[~populated, "share_covered"].isna().all()
     assert result.reports["berlin-lor-population-2024-02-t2-planning-areas.csv"].complete
 
 

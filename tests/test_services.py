@@ -40,6 +40,17 @@ SPEC = [
 ]
 
 
+def _check_share(t):
+    """share_covered is covered / population where people live, and empty only where none do."""
+    populated = t["population"].to_numpy() > 0
+    share = t["share_covered"].to_numpy(dtype=float)
+    assert np.isfinite(share[populated]).all(), "share_covered is empty in populated districts"
+    assert np.isnan(share[~populated]).all()
+    expected = t["covered_population"].to_numpy()[populated] / t["population"].to_numpy()[populated]
+    assert np.allclose(share[populated], expected)
+    assert ((share[populated] >= 0) & (share[populated] <= 1)).all()
+
+
 def test_three_services_one_table(musterstadt):
     teile, cells, by_service = musterstadt
     with warnings.catch_warnings():
@@ -48,7 +59,7 @@ def test_three_services_one_table(musterstadt):
     assert t.columns.tolist() == ["district", *TABLE_COLUMNS]
     assert len(t) == 3 * len(teile)
     assert t.groupby("service").size().to_dict() == {s: len(teile) for s in by_service}
-    assert t["share_covered"].dropna().between(0, 1).all()
+    _check_share(t)
     assert (t["covered_population"] <= t["population"] + 1e-9).all()
     # population per target group adds up to the cells in the districts
     pop = t[t["service"] == "Kitas"]["population"].sum()
@@ -66,6 +77,8 @@ def test_three_services_one_table(musterstadt):
     k = t[t["service"] == "Kitas"].set_index("district")
     assert np.allclose(k["covered_population"], cov.districts.set_index("stadtteil_id")
                        ["covered_population"].loc[k.index])
+    assert np.allclose(k["share_covered"], cov.districts.set_index("stadtteil_id")
+                       ["share_covered"].loc[k.index], equal_nan=True)
     s = sup.set_index("stadtteil_id").loc[k.index]
     for col in ("places", "places_per_1000", "places_in_reach", "deficit", "deficit_in_reach"):
         assert np.allclose(k[col], s[col], equal_nan=True), col
@@ -106,7 +119,7 @@ def test_berlin_kitas_and_care_homes_per_planungsraum(berlin_plr_population, ber
     assert len(t) == 2 * 542 and t["district"].str.len().eq(8).all()
     kid = t[t["service"] == "Kitas"]
     assert kid["population"].sum() == joined["inhabitants_age_below_6"].sum()
-    assert t["share_covered"].dropna().between(0, 1).all()
+    _check_share(t)
     assert (t["covered_population"] <= t["population"] + 1e-6).all()
     # located places add up to the facilities inside Berlin's Planungsräume
     assert kid["places"].sum() <= kitas["places"].sum()

@@ -64,6 +64,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load on first
     from quartier.output.maps import add_catchments, add_facilities, add_layer, choropleth
     from quartier.output.offline import save_map
     from quartier.output.printmap import print_map
+    from quartier.output.spreadsheet import output_rules, write_table
     from quartier.planning.projection import (
         future_demand,
         place_deficit,
@@ -171,6 +172,8 @@ _LAZY = {
     "add_facilities": "quartier.output.maps",
     "add_layer": "quartier.output.maps",
     "choropleth": "quartier.output.maps",
+    "output_rules": "quartier.output.spreadsheet",
+    "write_table": "quartier.output.spreadsheet",
     "save_map": "quartier.output.offline",
     "print_map": "quartier.output.printmap",
     "future_demand": "quartier.planning.projection",
@@ -288,6 +291,7 @@ __all__ = [
     "required_places",
     "set_cover",
     "apply_disclosure",
+    "default_count_columns",
     "change",
     "composite_index",
     "disclosure",
@@ -316,6 +320,8 @@ __all__ = [
     "choropleth",
     "print_map",
     "save_map",
+    "write_table",
+    "output_rules",
     "coverage",
     "demo_path",
     "errors",

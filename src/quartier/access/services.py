@@ -161,7 +161,9 @@ def service_table(
             "covered_population": cov.districts["covered_population"].to_numpy(dtype=float),
             "share_covered": cov.districts["share_covered"].to_numpy(dtype=float),
         })
-        for col in TABLE_COLUMNS[4:-1]:
+        # the supply columns (after share_covered, before max_cost); share_covered comes
+        # from coverage above and must not be overwritten by supply's (absent) column
+        for col in TABLE_COLUMNS[TABLE_COLUMNS.index("facilities"):-1]:
             table[col] = sup[col].to_numpy(dtype=float) if col in sup else np.nan
         table["max_cost"] = max_cost
         rows.append(table)

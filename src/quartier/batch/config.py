@@ -10,7 +10,8 @@ The file format, with every key::
 
     [project]
     name = "Seniorentreffs 2026"     # required
-    output = "ergebnisse"            # folder for maps, layers and the summary
+    output = "ergebnisse"            # folder for maps, layers and the summary (a folder of
+                                     # its own: a run replaces it as a whole)
     lang = "de"                      # "de" or "en"
     crs = "EPSG:25832"               # planning CRS (projected, metres)
 
@@ -52,9 +53,10 @@ The file format, with every key::
     norm_per_1000 = 10               # places per 1,000 of the target group
     min_share = 0.8                  # coverage below this is a gap
 
-    [disclosure]
-    min_count = 3
+    [disclosure]                     # applies to every file of the run
+    min_count = 3                    # counts of people from 1 to 2 are suppressed
     round_to = 5
+    secondary = true
 
     [outputs]
     maps = true
@@ -245,6 +247,12 @@ def load_config(path: str | os.PathLike) -> AnalysisConfig:
                                + ", ".join(_LAYER_FORMATS))
     if outputs["summary"] not in ("csv", "xlsx"):
         raise locate.error("outputs", None, "summary", 'summary must be "csv" or "xlsx"')
+    out = (path.parent / project.get("output", "ergebnisse")).resolve()
+    if out == path.parent.resolve() or out in path.parent.resolve().parents:
+        raise locate.error("project", None, "output",
+                           f"output '{project.get('output')}' is the folder of the configuration "
+                           "(or above it); a run replaces its output folder as a whole, so give "
+                           'it a folder of its own, e.g. output = "ergebnisse"')
     disclosure = checked.get("disclosure", {})
     for key in ("min_count", "round_to"):
         if key in disclosure and disclosure[key] < 1:

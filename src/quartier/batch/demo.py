@@ -25,6 +25,8 @@ from quartier.output.export import export_layers
 from quartier.output.formatting import format_number, format_percent
 from quartier.output.maps import add_facilities, choropleth
 from quartier.output.offline import save_map
+from quartier.output.spreadsheet import output_rules
+from quartier.reporting.disclosure_control import DisclosureRules
 from quartier.settings import get_language, resolve_language
 
 __all__ = ["demo_path", "run_demo", "DemoResult"]
@@ -137,6 +139,7 @@ def run_demo(out: str | os.PathLike = "quartier-demo", *, radius: float = 500.0)
     )
     districts["anteil_versorgt_prozent"] = 100 * districts["anteil_versorgt"]
 
+    rules = _demo_rules()
     lang = get_language()
     title = (
         f"Anteil 65+ im Umkreis von {format_number(radius)} m eines Seniorentreffs (%)"
@@ -151,9 +154,10 @@ def run_demo(out: str | os.PathLike = "quartier-demo", *, radius: float = 500.0)
         name=title,
         tiles=None,
         tooltip=["name", "ew_65plus", "ew_65plus_versorgt", "anteil_versorgt_prozent"],
+        rules=rules,
     )
     add_facilities(m, treffs, name="Seniorentreffs" if lang == "de" else "Senior meeting places",
-                   popup="name")
+                   popup="name", rules=rules)
     # self-contained: opens without internet access, as on many administration PCs
     map_path = save_map(m, out / "musterstadt_seniorentreffs.html", offline=True, title=title)
     gpkg_path = export_layers(
@@ -170,12 +174,26 @@ def run_demo(out: str | os.PathLike = "quartier-demo", *, radius: float = 500.0)
             "source": "Musterstadt, synthetische Demo-Daten (quartier, CC0)",
             "method": f"Luftlinie, Umkreis {radius:g} m um Seniorentreffs",
         },
+        rules=rules,
     )[0]
     summary = districts[
         ["stadtteil_id", "name", "ew_65plus", "ew_65plus_versorgt", "ew_65plus_unversorgt",
          "anteil_versorgt"]
     ].sort_values(["ew_65plus_unversorgt", "stadtteil_id"], ascending=[False, True])
     return DemoResult(pd.DataFrame(summary), report, map_path, gpkg_path)
+
+
+def _demo_rules() -> DisclosureRules | bool:
+    """The rules in force, with the demo's people counts and shares known (False: none)."""
+    rules = output_rules()
+    if rules is None:
+        return False
+    counts = ("ew_65plus", "ew_65plus_versorgt", "ew_65plus_unversorgt")
+    rates = tuple((r, "ew_65plus_versorgt", "ew_65plus")
+                  for r in ("anteil_versorgt", "anteil_versorgt_prozent"))
+    return DisclosureRules(rules.min_count, rules.round_to, rules.secondary,
+                           (*rules.count_columns, *counts), (*rules.rate_columns, *rates),
+                           (*rules.row_totals, ("ew_65plus", counts[1:])))
 
 
 def format_summary(result: DemoResult, *, rows: int = 10, lang: str | None = None) -> str:

@@ -6,6 +6,21 @@ reports), builds the target groups from the population, and for every
 service computes coverage and supply per district. It then writes a map per
 service, the GIS layers and a summary table to one folder, and prints
 progress as it goes.
+
+How the files are written:
+
+- **Disclosure control** (``[disclosure]`` in the configuration, else
+  ``rules=``/:func:`quartier.set_disclosure`) applies to every file: quartier knows which of
+  its columns count people and which rates derive from them
+  (:func:`quartier.output_rules`), so counts stored as floats are protected too. Each
+  service is protected once; its layer, map and summary rows show the same cells.
+- **All or nothing**: a lock beside the output folder keeps a second run out; everything is
+  written into a staging folder that replaces the output folder only when complete
+  (:func:`quartier.output.files.staged_folder`), so a failed run leaves the previous outputs
+  as they were.
+- **Tables for Excel**: the summary goes through :func:`quartier.write_table` (labelled
+  headers, counts whole, shares in per cent, never a formula); GIS layers keep the machine
+  names.
 """
 
 from __future__ import annotations
@@ -27,16 +42,26 @@ from quartier.io.facilities import read_facilities, read_points
 from quartier.io.joins import JoinReport, join_indicators
 from quartier.io.tables import read_table
 from quartier.output.export import export_layers
-from quartier.reporting.disclosure_control import apply_disclosure, disclosure
+from quartier.output.files import run_lock, staged_folder
+from quartier.output.spreadsheet import HEADER_LABELS, output_rules, write_table
+from quartier.reporting.disclosure_control import (
+    DisclosureRules,
+    apply_disclosure,
+    get_disclosure,
+    resolve_rules,
+)
 from quartier.settings import language
 
 __all__ = ["run_analysis", "RunResult", "SUMMARY_COLUMNS"]
 
 #: Columns of the summary table, one row per district and service.
 SUMMARY_COLUMNS = [
-    "key", "name", "service", "target_group", "population", "covered", "share_covered",
-    "places", "places_per_1000", "norm_per_1000", "places_required", "places_deficit", "gap",
+    "key", "name", "service", "target_group", "population", "covered", "uncovered",
+    "share_covered", "places", "places_per_1000", "norm_per_1000", "places_required",
+    "places_deficit", "gap",
 ]
+#: Whole-number columns of the summary (written as integers to GIS layers).
+_WHOLE = ("population", "covered", "uncovered", "places", "places_required", "places_deficit")
 
 
 @dataclass
@@ -46,16 +71,27 @@ class RunResult:
     Attributes
     ----------
     summary : pandas.DataFrame
-        One row per district and service (:data:`SUMMARY_COLUMNS`).
+        One row per district and service (:data:`SUMMARY_COLUMNS`), as computed (before
+        disclosure control).
     reports : dict of str to JoinReport
         The join report of every table.
     files : list of pathlib.Path
-        Everything written.
+        Everything written (in the output folder).
+    published : pandas.DataFrame or None
+        The summary as written: disclosure control applied (suppressed cells are missing).
+    suppressed : pandas.DataFrame or None
+        Boolean mask of ``published`` (same index and columns): True where disclosure control
+        suppressed a cell.
+    rules : DisclosureRules or None
+        The disclosure rules the run applied (None: none).
     """
 
     summary: pd.DataFrame
     reports: dict[str, JoinReport] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
+    published: pd.DataFrame | None = None
+    suppressed: pd.DataFrame | None = None
+    rules: DisclosureRules | None = None
 
 
 class _Progress:
@@ -70,7 +106,8 @@ class _Progress:
 
 
 def run_analysis(config: AnalysisConfig | str | Path, *, dry_run: bool = False,
-                 progress=sys.stderr) -> RunResult | AnalysisConfig:
+                 progress=sys.stderr,
+                 rules: DisclosureRules | bool | None = None) -> RunResult | AnalysisConfig:
     """Run the analysis a configuration file describes.
 
     Parameters
@@ -81,6 +118,11 @@ def run_analysis(config: AnalysisConfig | str | Path, *, dry_run: bool = False,
         Only validate the configuration and return it.
     progress : file-like or None, default sys.stderr
         Where progress lines go; None for quiet runs.
+    rules : DisclosureRules or False, optional
+        Disclosure rules for this run; ``False`` for none. Default: the ``[disclosure]``
+        section of the configuration, and without one the rules in force
+        (:func:`quartier.set_disclosure`). quartier's own people counts and rates are known
+        (:func:`quartier.output_rules`).
 
     Returns
     -------
@@ -90,8 +132,17 @@ def run_analysis(config: AnalysisConfig | str | Path, *, dry_run: bool = False,
     ------
     ConfigError
         An invalid configuration (before any work is done).
+    OutputError
+        The output folder cannot be written (read-only, a file, holds other files) or
+        another run is writing to it. The previous outputs are then unchanged.
     QuartierError
         Bad input found while reading (file, column, key or row named).
+
+    Notes
+    -----
+    Everything is written into a staging folder beside the output folder, which replaces
+    the output folder only when every file is written; a lock file beside it keeps a second
+    run into the same folder out. A run that fails leaves the previous outputs complete.
 
     Examples
     --------
@@ -105,20 +156,36 @@ def run_analysis(config: AnalysisConfig | str | Path, *, dry_run: bool = False,
     cfg = config if isinstance(config, AnalysisConfig) else load_config(config)
     if dry_run:
         return cfg
-    rules = cfg.disclosure
-    # language and rules for this run only (this thread / task), restored afterwards
-    with language(cfg.project["lang"]), disclosure(
-            rules.get("min_count"), round_to=rules.get("round_to"),
-            secondary=rules.get("secondary", True)):
-        return _run(cfg, progress)
+    run_rules = _run_rules(cfg, rules)
+    out = cfg.output_dir
+    info = {"configuration": str(cfg.path), "project": cfg.project["name"]}
+    # language for this run only (this thread / task), restored afterwards
+    with language(cfg.project["lang"]), run_lock(out), staged_folder(out, info=info) as stage:
+        result = _run(cfg, progress, stage, out, run_rules)
+    result.files = [out / p.relative_to(stage) for p in result.files]
+    return result
 
 
-def _run(cfg: AnalysisConfig, stream) -> RunResult:
-    de = cfg.project["lang"] == "de"
+def _run_rules(cfg: AnalysisConfig, rules) -> DisclosureRules | None:
+    """``rules=``, else the configuration's [disclosure], else the rules in force; with
+    quartier's own people counts and rates known."""
+    if rules is not None:
+        base = resolve_rules(rules)
+    elif cfg.disclosure.get("min_count") or cfg.disclosure.get("round_to"):
+        d = cfg.disclosure
+        base = DisclosureRules(min_count=d.get("min_count"), round_to=d.get("round_to"),
+                               secondary=d.get("secondary", True))
+    else:
+        base = get_disclosure()
+    return output_rules(base if base is not None else False)
+
+
+def _run(cfg: AnalysisConfig, stream, stage: Path, out: Path,
+         rules: DisclosureRules | None) -> RunResult:
+    lang = cfg.project["lang"]
+    de = lang == "de"
     steps = 3 + len(cfg.tables) + len(cfg.services) + bool(cfg.services) + bool(cfg.population)
     step = _Progress(steps, stream)
-    out = cfg.output_dir
-    out.mkdir(parents=True, exist_ok=True)
 
     d = cfg.districts
     districts = read_districts(d["path"], d["key"], name=d.get("name"), layer=d.get("layer"),
@@ -159,7 +226,7 @@ def _run(cfg: AnalysisConfig, stream) -> RunResult:
         step(f"{len(population):,} Bevölkerungspunkte gelesen".replace(",", ".") if de
              else f"read {len(population):,} population points")
 
-    rows, layers, maps, styles = [], {}, [], {}
+    rows, published, masks, layers, maps, styles = [], [], [], {}, [], {}
     if cfg.services:
         facilities_by_service = {sv["name"]: _facilities(sv, districts.crs) for sv in cfg.services}
         spec = [
@@ -176,30 +243,44 @@ def _run(cfg: AnalysisConfig, stream) -> RunResult:
         facilities = facilities_by_service[s["name"]]
         table = _summary_rows(tidy[tidy["service"] == s["name"]], districts, s, key, name_col)
         rows.append(table)
+        # disclosure control once per service: its layer, map and summary rows hide the same
+        # cells (applied per service, as each layer is published on its own)
+        protected = apply_disclosure(table, rules=rules if rules is not None else False)
+        published.append(protected.table)
+        masks.append(protected.suppressed)
         layer = districts[[key, *([name_col] if name_col else []), "geometry"]].merge(
-            table.drop(columns=["name"]), left_on=key, right_on="key", how="left"
+            _whole(protected.table.drop(columns=["name"])), left_on=key, right_on="key",
+            how="left"
         ).drop(columns=["key"])
         slug = _slug(s["name"])
         layers[f"{slug}_gebiete"] = gpd.GeoDataFrame(layer, crs=districts.crs)
         styles[f"{slug}_gebiete"] = "share_covered"
         layers[f"{slug}_einrichtungen"] = facilities
         if cfg.outputs["maps"]:
-            maps.append(_write_map(layer, facilities, s, out / f"karte_{slug}.html",
-                                   cfg.outputs["offline"], de))
+            mask = protected.suppressed.set_axis(layer.index)
+            maps.append(_write_map(layer, mask, facilities, s, stage / f"karte_{slug}.html",
+                                   cfg.outputs["offline"], lang, name_col or key, rules))
         step(f"{s['name']}: Karte geschrieben" if de else f"{s['name']}: map written")
 
     summary = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=SUMMARY_COLUMNS)
+    public = (pd.concat(published, ignore_index=True) if published
+              else pd.DataFrame(columns=SUMMARY_COLUMNS))
+    mask = (pd.concat(masks, ignore_index=True) if masks
+            else pd.DataFrame(False, index=public.index, columns=public.columns))
     files = list(maps)
     if layers:
         for fmt in cfg.outputs["layers"]:
-            target = out / "ebenen.gpkg" if fmt == "gpkg" else out / f"ebenen_{fmt}"
-            files += export_layers(layers, target, format=fmt, styles=styles,
+            target = stage / "ebenen.gpkg" if fmt == "gpkg" else stage / f"ebenen_{fmt}"
+            files += export_layers(layers, target, format=fmt, styles=styles, lang=lang,
+                                   rules=rules if rules is not None else False,
                                    metadata={"source": cfg.project["name"],
                                              "configuration": str(cfg.path.name)})
     step("Ebenen geschrieben" if de else "layers written")
-    files.append(_write_summary(summary, out, cfg.outputs["summary"]))
+    name = "zusammenfassung.xlsx" if cfg.outputs["summary"] == "xlsx" else "zusammenfassung.csv"
+    files.append(write_table(public, stage / name, lang=lang,
+                             rules=rules if rules is not None else False))
     step(f"Zusammenfassung geschrieben: {out}" if de else f"summary written: {out}")
-    return RunResult(summary, reports, files)
+    return RunResult(summary, reports, files, public, mask, rules)
 
 
 def _facilities(s, crs):
@@ -238,13 +319,15 @@ def _summary_rows(rows, districts, s, key, name_col):
         gap |= share < s["min_share"]
     if norm and cap:
         gap |= deficit > 0
+    covered = rows["covered_population"].to_numpy(dtype=float)
     return pd.DataFrame({
         "key": districts[key].to_numpy(),
         "name": districts[name_col].to_numpy() if name_col else districts[key].to_numpy(),
         "service": s["name"],
         "target_group": s["target_group"],
         "population": population,
-        "covered": rows["covered_population"].to_numpy(dtype=float),
+        "covered": covered,
+        "uncovered": population - covered,
         "share_covered": share,
         "places": places,
         "places_per_1000": rows["places_per_1000"].to_numpy(dtype=float) if cap else np.nan,
@@ -255,30 +338,64 @@ def _summary_rows(rows, districts, s, key, name_col):
     })
 
 
-def _write_map(layer, facilities, s, path, offline, de):
+def _whole(table: pd.DataFrame) -> pd.DataFrame:
+    """Counts as whole numbers (nullable integers; suppressed or missing cells stay empty)."""
+    out = table.copy()
+    for c in _WHOLE:
+        if c in out.columns:
+            values = pd.to_numeric(out[c], errors="coerce").to_numpy(dtype=float)
+            out[c] = pd.array(np.where(np.isfinite(values), np.round(values), np.nan),
+                              dtype="Int64")
+    return out
+
+
+def _write_map(layer, mask, facilities, s, path, offline, lang, name_col, rules):
+    """The map of one service: coverage in per cent, tooltips with the people and places.
+
+    ``layer`` is already protected and ``mask`` says which cells are suppressed; the map
+    shows them as "gesperrt". Columns carry readable labels (they are the tooltip headers),
+    and the run's rules are relabelled to match, so the map applies the same protection.
+    """
     from quartier.output.maps import add_facilities, choropleth
     from quartier.output.offline import save_map
 
-    shown = layer.copy()
-    shown["anteil_prozent"] = 100 * shown["share_covered"]
+    de = lang == "de"
+    labels = dict(HEADER_LABELS[lang])
+    labels["share_covered"] = labels["share_covered"] + " (%)"
+    labels[name_col] = labels["name"]
+    shown_cols = ["population", "covered", "share_covered",
+                  *(["places"] if s.get("capacity") else []),
+                  *(["places_deficit"] if s.get("capacity") and s.get("norm_per_1000") else [])]
+    frame = {labels[name_col]: layer[name_col].astype(str).to_numpy()}
+    for c in shown_cols:
+        values = layer[c].to_numpy(dtype=float, na_value=np.nan)
+        frame[labels[c]] = 100 * values if c == "share_covered" else values
+    shown = gpd.GeoDataFrame(frame, geometry=layer.geometry.to_numpy(), crs=layer.crs,
+                             index=layer.index)
+    suppressed = mask[shown_cols].rename(columns=labels)
+    column = labels["share_covered"]
     title = (f"{s['name']}: Anteil der Zielgruppe im Umkreis von {s['max_cost']:g} m (%)" if de
              else f"{s['name']}: share of the target group within {s['max_cost']:g} m (%)")
-    m = choropleth(shown, "anteil_prozent", title=title, name=title,
-                   tiles=None if offline else "OpenStreetMap")
-    add_facilities(m, facilities, name=s["name"])
+    m = choropleth(shown, column, title=title, name=title, lang=lang,
+                   tiles=None if offline else "OpenStreetMap", name_col=labels[name_col],
+                   tooltip=[labels[name_col], *(labels[c] for c in shown_cols)],
+                   suppressed=suppressed, rules=_relabel(rules, labels))
+    add_facilities(m, facilities, name=s["name"], lang=lang,
+                   rules=_relabel(rules, labels))
     return save_map(m, path, offline=offline, title=title)
 
 
-def _write_summary(summary: pd.DataFrame, out: Path, kind: str) -> Path:
-    protected = apply_disclosure(summary).table
-    if kind == "xlsx":
-        path = out / "zusammenfassung.xlsx"
-        protected.to_excel(path, index=False)
-        return path
-    path = out / "zusammenfassung.csv"
-    # as German spreadsheets expect it: ; separated, decimal comma, UTF-8 with BOM
-    protected.to_csv(path, sep=";", decimal=",", index=False, encoding="utf-8-sig")
-    return path
+def _relabel(rules: DisclosureRules | None, labels: dict) -> DisclosureRules | bool:
+    """The run's rules for a frame whose columns are renamed by ``labels``."""
+    if rules is None:
+        return False
+    def name(c):
+        return labels.get(c, c)
+    return DisclosureRules(
+        rules.min_count, rules.round_to, rules.secondary,
+        tuple(name(c) for c in rules.count_columns or ()),
+        tuple((name(r), name(a), name(b)) for r, a, b in rules.rate_columns),
+        tuple((name(t), tuple(name(p) for p in parts)) for t, parts in rules.row_totals))
 
 
 def _slug(name: str) -> str:

@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import base64
 import html
-import os
 import re
-import tempfile
 from importlib import resources
 from pathlib import Path
 
 import folium
 
 from quartier.errors import QuartierError
+from quartier.output.files import write_text_atomic
 
 __all__ = ["save_map", "OFFLINE_BACKGROUND"]
 
@@ -70,6 +69,9 @@ def save_map(m: folium.Map, path, *, offline: bool = False, title: str | None = 
 
     Raises
     ------
+    quartier.errors.OutputError
+        If the file cannot be written (read-only folder, a folder in the way, full disk); the
+        previous file is then unchanged. A symbolic link at ``path`` is replaced, not followed.
     quartier.errors.QuartierError
         With ``offline=True``, if the map uses a plugin or icon font quartier
         does not ship (the message names it): leave it out, use
@@ -93,8 +95,7 @@ def save_map(m: folium.Map, path, *, offline: bool = False, title: str | None = 
     text = _render_offline(m) if offline else m.get_root().render()
     if title:
         text = text.replace("<head>", f"<head>\n    <title>{html.escape(title)}</title>", 1)
-    _atomic_write(path, text)
-    return path
+    return write_text_atomic(path, text, newline="\n")
 
 
 def _render_offline(m: folium.Map) -> str:
@@ -238,18 +239,3 @@ def _default_icon_js() -> bytes:
 def _inline_js(code: bytes) -> str:
     text = code.decode("utf-8").replace("</script", "<\\/script")
     return f"<script>{text}</script>\n"
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

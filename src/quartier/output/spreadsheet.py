@@ -14,7 +14,10 @@
 - Written safely (:func:`quartier.output.files.write_atomic`).
 
 The kinds of quartier's own output columns are known (:data:`COLUMN_KINDS`); pass ``kinds=``
-for others.
+for others. So is which of them count **people** (:data:`PEOPLE_COUNTS`) and which rates
+derive from those counts (:data:`RATE_LINKS`): :func:`output_rules` adds that knowledge to the
+disclosure rules in force, so counts stored as floats are protected too, and places of a
+facility (not people) are not.
 """
 
 from __future__ import annotations
@@ -32,9 +35,16 @@ from pandas.api import types as ptypes
 
 from quartier.errors import ColumnError, ParameterError
 from quartier.output.files import write_atomic
+from quartier.reporting.disclosure_control import (
+    DisclosureRules,
+    apply_disclosure,
+    default_count_columns,
+    resolve_rules,
+)
 from quartier.settings import get_language
 
-__all__ = ["write_table", "COLUMN_KINDS", "HEADER_LABELS", "KINDS"]
+__all__ = ["write_table", "output_rules", "COLUMN_KINDS", "HEADER_LABELS", "KINDS",
+           "PEOPLE_COUNTS", "RATE_LINKS", "ROW_TOTALS"]
 
 #: The kinds a column can have.
 KINDS = ("count", "share", "rate", "number", "flag", "text")
@@ -42,7 +52,8 @@ KINDS = ("count", "share", "rate", "number", "flag", "text")
 #: Kinds of the columns quartier's analyses write (summary tables, coverage, supply).
 COLUMN_KINDS: dict[str, str] = {
     **dict.fromkeys(
-        ["population", "covered", "covered_population", "uncovered_population", "places",
+        ["population", "covered", "uncovered", "covered_population", "uncovered_population",
+         "places",
          "places_in_reach", "places_required", "required_places", "places_deficit", "deficit",
          "balance", "deficit_in_reach", "balance_in_reach", "facilities"], "count"),
     **dict.fromkeys(["share_covered", "share"], "share"),
@@ -52,12 +63,96 @@ COLUMN_KINDS: dict[str, str] = {
     **dict.fromkeys(["key", "name", "service", "target_group", "district"], "text"),
 }
 
+#: quartier's own output columns that count **people** (disclosure control protects them,
+#: whatever their dtype). Places, facilities and required places are not people.
+PEOPLE_COUNTS: tuple[str, ...] = (
+    "population", "covered", "uncovered", "covered_population", "uncovered_population",
+    "target_group_today",
+)
+
+#: ``(column, numerator, denominator)``: columns computed from people counts, suppressed
+#: wherever one of those counts is (a rate, or a number that gives the count back, such as
+#: the places required by a norm per 1,000 people). A column may have several links.
+RATE_LINKS: tuple[tuple[str, str, str], ...] = (
+    ("share_covered", "covered", "population"),
+    ("share_covered", "covered_population", "population"),
+    ("places_per_1000", "places", "population"),
+    ("places_in_reach_per_1000", "places_in_reach", "population"),
+    ("places_required", "population", "population"),
+    ("required_places", "population", "population"),
+    ("places_deficit", "population", "population"),
+    ("deficit", "population", "population"),
+    ("deficit_in_reach", "population", "population"),
+    ("required_places_before", "target_group_today", "target_group_today"),
+    ("load_before", "target_group_today", "target_group_today"),
+    ("required_places_after", "target_group_today", "target_group_today"),
+    ("load_after", "target_group_today", "target_group_today"),
+    ("additional_places", "target_group_today", "target_group_today"),
+)
+
+#: ``(total, parts)``: per row the total is the sum of the parts (secondary suppression keeps a
+#: hidden part from being recovered as total minus the others).
+ROW_TOTALS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("population", ("covered", "uncovered")),
+    ("population", ("covered_population", "uncovered_population")),
+)
+
+
+def output_rules(rules: DisclosureRules | bool | None = None, frame: pd.DataFrame | None = None
+                 ) -> DisclosureRules | None:
+    """The disclosure rules for one of quartier's outputs, with its own columns known.
+
+    Adds :data:`PEOPLE_COUNTS` to the count columns, :data:`RATE_LINKS` to the rate columns
+    and :data:`ROW_TOTALS` to the row totals of the rules in force (or of ``rules``), so that
+    counts of people are protected whatever their dtype (floats too) and rates computed from
+    them go with them.
+
+    Parameters
+    ----------
+    rules : DisclosureRules or False, optional
+        As in :func:`quartier.resolve_rules`: None for the rules in force, ``False`` for none.
+    frame : pandas.DataFrame, optional
+        The table about to be written. When the rules name no count columns and ``frame`` is
+        given, its integer columns (as :func:`quartier.apply_disclosure` would find them) count
+        too, except quartier's own columns that are not people (places, facilities). Without
+        ``frame`` only the known people columns (and those the rules name) count.
+
+    Returns
+    -------
+    DisclosureRules or None
+        None when disclosure control is off.
+
+    Examples
+    --------
+    >>> rules = output_rules(DisclosureRules(min_count=10))
+    >>> "covered" in rules.count_columns, "places" in rules.count_columns
+    (True, False)
+    >>> output_rules(False) is None
+    True
+    """
+    base = resolve_rules(rules)
+    if base is None:
+        return None
+    if base.count_columns is not None:
+        counts = list(base.count_columns)
+    elif frame is not None:
+        not_people = {c for c, k in COLUMN_KINDS.items() if k == "count"} - set(PEOPLE_COUNTS)
+        counts = [c for c in default_count_columns(frame) if c not in not_people]
+    else:
+        counts = []
+    counts += [c for c in PEOPLE_COUNTS if c not in counts]
+    rates = tuple(dict.fromkeys((*base.rate_columns, *RATE_LINKS)))
+    totals = tuple(dict.fromkeys((*base.row_totals, *ROW_TOTALS)))
+    return DisclosureRules(base.min_count, base.round_to, base.secondary, tuple(counts), rates,
+                           totals)
+
 #: Headers of quartier's own columns, by language (shares get " (%)" added).
 HEADER_LABELS: dict[str, dict[str, str]] = {
     "de": {
         "key": "Schlüssel", "name": "Gebiet", "district": "Gebiet", "service": "Angebot",
         "target_group": "Zielgruppe", "population": "Zielgruppe (Personen)",
         "covered": "versorgt (Personen)", "covered_population": "versorgt (Personen)",
+        "uncovered": "nicht versorgt (Personen)",
         "uncovered_population": "nicht versorgt (Personen)", "share_covered": "Anteil versorgt",
         "places": "Plätze", "places_per_1000": "Plätze je 1.000",
         "places_in_reach": "Plätze in Reichweite",
@@ -71,6 +166,7 @@ HEADER_LABELS: dict[str, dict[str, str]] = {
         "key": "key", "name": "district", "district": "district", "service": "service",
         "target_group": "target group", "population": "target group (people)",
         "covered": "covered (people)", "covered_population": "covered (people)",
+        "uncovered": "not covered (people)",
         "uncovered_population": "not covered (people)", "share_covered": "share covered",
         "places": "places", "places_per_1000": "places per 1,000",
         "places_in_reach": "places in reach",
@@ -165,6 +261,8 @@ def write_table(
     lang: str | None = None,
     kinds: Mapping[str, str] | None = None,
     labels: Mapping[str, str] | None = None,
+    rules: DisclosureRules | bool | None = None,
+    rates: Mapping[str, tuple[str, str]] | None = None,
 ) -> Path:
     """Write a table for Excel: CSV or XLSX (by the file's suffix), labelled and rounded.
 
@@ -182,6 +280,14 @@ def write_table(
         two decimals, booleans are flags).
     labels : mapping, optional
         ``{column: header}``, overriding :data:`HEADER_LABELS`.
+    rules : DisclosureRules or False, optional
+        Disclosure rules for this call instead of those in force
+        (:func:`quartier.get_disclosure`); ``False`` for none. quartier's own people counts
+        and the rates computed from them are known (:func:`output_rules`); suppressed cells
+        are written empty.
+    rates : dict, optional
+        ``{rate: (numerator, denominator)}``: further rate columns suppressed with their
+        counts (see :func:`quartier.apply_disclosure`).
 
     Returns
     -------
@@ -216,6 +322,7 @@ def write_table(
         raise ParameterError(f"cannot write a table to '{target.name}': use a .csv or .xlsx "
                              "file name.")
     table = frame.drop(columns=["geometry"], errors="ignore")
+    table = apply_disclosure(table, rules=output_rules(rules, table), rates=rates).table
     kinds, labels = dict(kinds or {}), dict(labels or {})
     names = [str(c) for c in table.columns]
     col_kinds = [_kind_of(n, table[c], kinds) for n, c in zip(names, table.columns, strict=True)]

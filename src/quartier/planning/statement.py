@@ -25,7 +25,9 @@ from quartier._optional import import_optional
 from quartier.access.costs import cost_matrix
 from quartier.errors import ColumnError, QuartierError
 from quartier.io.crs import require_metric, require_same_crs
-from quartier.reporting.disclosure_control import DisclosureRules, apply_disclosure
+from quartier.output.files import write_text_atomic
+from quartier.output.spreadsheet import write_table
+from quartier.reporting.disclosure_control import DisclosureRules
 from quartier.settings import resolve_language
 
 __all__ = [
@@ -340,6 +342,14 @@ CSV_LABELS_DE = {
     "verdict": "bewertung",
 }
 
+#: How :func:`write_statement` writes each column of the table (see :func:`quartier.write_table`).
+_CSV_KINDS = {
+    "max_cost": "rate", "new_target_group": "count", "facilities_in_reach": "count",
+    "target_group_today": "count", "required_places_before": "rate",
+    "required_places_after": "rate", "load_before": "share", "load_after": "share",
+    "additional_places": "count", "verdict": "text",
+}
+
 _OVERLAY_COLOURS = ["#d95f02", "#7570b3", "#1b9e77", "#e7298a", "#66a61e", "#e6ab02"]
 
 
@@ -393,11 +403,14 @@ def write_statement(
     Notes
     -----
     The map shows the plan area, the reach of each service around it
-    (dashed) and the facilities within reach. The CSV is written for
-    German spreadsheets (``;``, decimal comma, UTF-8 with BOM); with
-    ``lang="de"`` its headers are the German labels of
-    :data:`CSV_LABELS_DE`, with ``lang="en"`` the table's column names. Disclosure
-    control applies to the table and the map. The map needs matplotlib
+    (dashed) and the facilities within reach. The CSV is written by
+    :func:`quartier.write_table`: for German spreadsheets (``;``, decimal comma, UTF-8 with
+    BOM) with the headers of :data:`CSV_LABELS_DE`, with ``lang="en"`` for English ones
+    (``,``, decimal point) with the table's column names; persons and places as whole
+    numbers, loads in per cent, and no cell is ever a formula (a service called ``=...`` is
+    written as text). Every file is written safely (a temporary file renamed into place).
+    Disclosure control applies to the table (the people in the catchment today and what is
+    computed from them) and the map. The map needs matplotlib
     (``pip install "quartier[print]"``); without it a
     :class:`~quartier.errors.MissingDependencyError` is raised before anything is written.
 
@@ -436,12 +449,11 @@ def write_statement(
               extent=gpd.GeoDataFrame(extent, crs=statement.plan_area.crs), paper=paper,
               lang=lang, rules=rules, dpi=200)
     csv = folder / "stellungnahme_tabelle.csv"
-    protected = apply_disclosure(statement.table, rules=rules).table
-    table = protected.rename(columns=CSV_LABELS_DE) if de else protected
-    table.to_csv(csv, sep=";", decimal=",", index=False, encoding="utf-8-sig")
+    labels = CSV_LABELS_DE if de else {c: str(c) for c in statement.table.columns}
+    write_table(statement.table, csv, lang=lang, kinds=_CSV_KINDS, labels=labels, rules=rules)
     from quartier.planning._statement_html import page
 
     html_path = folder / "stellungnahme.html"
-    html_path.write_text(page(statement, title=title, source=source, map_file=png.name,
-                              lang=lang), encoding="utf-8")
+    write_text_atomic(html_path, page(statement, title=title, source=source,
+                                      map_file=png.name, lang=lang))
     return [png, pdf, csv, html_path]

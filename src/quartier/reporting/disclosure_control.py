@@ -69,7 +69,8 @@ from quartier.errors import ColumnError, ParameterError, QuartierWarning, format
 from quartier.reporting import _suppress
 
 __all__ = ["DisclosureRules", "DisclosureResult", "set_disclosure", "get_disclosure",
-           "apply_disclosure", "disclosure", "protect_table", "resolve_rules"]
+           "apply_disclosure", "disclosure", "protect_table", "resolve_rules",
+           "default_count_columns"]
 
 _KEY_LIKE = re.compile(
     r"(^|[_\s-])(id|nr|no|key|code|plz|jahr|year|schl(ü|ue)ssel|nummer|ags|ars)($|[_\s-])",
@@ -311,6 +312,28 @@ def disclosure(min_count: int | None = None, **options) -> Iterator[DisclosureRu
         _RULES.reset(token)
 
 
+def default_count_columns(frame: pd.DataFrame) -> list[str]:
+    """The columns taken as counts when the rules name none: integer columns, not key-like.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> default_count_columns(pd.DataFrame({"plr_id": [1], "kinder": [4], "quote": [0.5]}))
+    ['kinder']
+    """
+    return [c for c in frame.columns
+            if c != "geometry" and ptypes.is_integer_dtype(frame[c])
+            and not ptypes.is_bool_dtype(frame[c]) and not _KEY_LIKE.search(str(c))]
+
+
 def _count_columns(frame: pd.DataFrame, rules: DisclosureRules) -> list[str]:
     if rules.count_columns is not None:
         cols = [c for c in rules.count_columns if c in frame.columns]
@@ -320,9 +343,7 @@ def _count_columns(frame: pd.DataFrame, rules: DisclosureRules) -> list[str]:
                     f"count column '{c}' is not numeric (dtype {frame[c].dtype}); disclosure "
                     "control needs numbers. Convert it or leave it out of count_columns.")
         return cols
-    return [c for c in frame.columns
-            if c != "geometry" and ptypes.is_integer_dtype(frame[c])
-            and not ptypes.is_bool_dtype(frame[c]) and not _KEY_LIKE.search(str(c))]
+    return default_count_columns(frame)
 
 
 def _align_mask(frame: pd.DataFrame, suppressed, *, name: str = "suppressed") -> pd.DataFrame:
