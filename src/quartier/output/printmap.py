@@ -228,14 +228,14 @@ def print_map(
     ax.set_ylabel("")
     ax.margins(0.03)
     ax.autoscale(enable=True)
-    core = core_mask(shapes)
-    if extent is None and core.all():
-        extent = "all"
-    if extent is not None and not (isinstance(extent, str) and extent == "all"):
+    if extent is None:  # every district but far outliers (e.g. Neuwerk), as on the web map
+        extent = "all" if core_mask(shapes).all() else "core"
+    if not (isinstance(extent, str) and extent == "all"):
         if isinstance(extent, tuple | list):
             minx, miny, maxx, maxy = (float(v) for v in extent)
         else:
-            minx, miny, maxx, maxy = map_extent(shapes, extent, crs=shapes.crs)
+            minx, miny, maxx, maxy = map_extent(shapes, None if extent == "core" else extent,
+                                                crs=shapes.crs)
         pad = 0.05 * max(maxx - minx, maxy - miny)
         minx, miny, maxx, maxy = minx - pad, miny - pad, maxx + pad, maxy + pad
         # widen the extent to the frame's proportions, so the scale is the same both ways
@@ -249,7 +249,7 @@ def print_map(
         ax.set_ylim(miny, maxy)
         ax.set_autoscale_on(False)
     # the map fills the frame (with an extent, the limits already have the frame's proportions)
-    fixed = extent is not None and not (isinstance(extent, str) and extent == "all")
+    fixed = not (isinstance(extent, str) and extent == "all")
     ax.set_aspect("equal", adjustable="box" if fixed else "datalim")
     ax.apply_aspect()
 
