@@ -95,3 +95,11 @@ def test_print_map_extent_ignores_the_island(tmp_path, monkeypatch):
     x0, x1 = fig.axes[0].get_xlim()
     assert x1 < 100_000
     assert fig.legends[0].get_title().get_text() == "Mein Wert"
+
+
+def test_print_map_extent_as_a_frame_of_districts(tmp_path):
+    pytest.importorskip("matplotlib")
+    g = _grid()
+    written = quartier.print_map(g, "wert", tmp_path / "k.png", title="T", source="S", dpi=30,
+                                 extent=g.iloc[:3])
+    assert written == [tmp_path / "k.png"]

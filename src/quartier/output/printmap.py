@@ -234,7 +234,8 @@ def print_map(
         if isinstance(extent, tuple | list):
             minx, miny, maxx, maxy = (float(v) for v in extent)
         else:
-            minx, miny, maxx, maxy = map_extent(shapes, None if extent == "core" else extent,
+            core = isinstance(extent, str) and extent == "core"
+            minx, miny, maxx, maxy = map_extent(shapes, None if core else extent,
                                                 crs=shapes.crs)
         pad = 0.05 * max(maxx - minx, maxy - miny)
         minx, miny, maxx, maxy = minx - pad, miny - pad, maxx + pad, maxy + pad
