@@ -2,6 +2,9 @@
 #   make demo   set up .venv, install quartier, run the main job on the demo city
 #   make test   set up .venv with the test extras, run the whole test suite
 #   make bench  set up .venv with the benchmark extras, run the benchmarks
+#   make docs   build the documentation (site/) and serve it on http://127.0.0.1:8000 (offline)
+#   make kernel register .venv as the Jupyter kernel "Python (quartier)"
+#   make notebook  the kernel, then JupyterLab on notebooks/ (if JupyterLab is installed)
 #   make test-min  set up .venv-min with the LOWEST declared versions (constraints/minimum.txt,
 #               generated from pyproject.toml) and run the test suite: a release check
 
@@ -13,7 +16,7 @@ OUT    ?= quartier-demo
 VENV_MIN ?= .venv-min
 PY_MIN   := $(VENV_MIN)/bin/python
 
-.PHONY: demo test test-min bench lint clean demo-data
+.PHONY: demo test test-min bench lint clean demo-data docs docs-build kernel notebook
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -60,8 +63,27 @@ lint: $(VENV)/.installed-test
 bench: $(VENV)/.installed-bench
 	$(PY) benchmarks/run.py
 
+# the documentation: mkdocs and mkdocstrings come with the test extra; the site loads nothing
+# from the internet, so it also works on an office PC without network
+docs-build: $(VENV)/.installed-test
+	$(PY) -m mkdocs build --strict --site-dir site
+
+docs: docs-build
+	@echo "Documentation: http://127.0.0.1:8000  (Ctrl+C stops the server)"
+	$(PY) -m http.server --directory site --bind 127.0.0.1 8000
+
+# Jupyter: the kernel "Python (quartier)" runs in .venv, so notebooks see quartier
+kernel: $(VENV)/.installed-test
+	$(PY) -m ipykernel install --user --name quartier --display-name "Python (quartier)"
+
+notebook: kernel
+	@if [ -x $(VENV)/bin/jupyter-lab ]; then $(VENV)/bin/jupyter-lab notebooks; else \
+	  echo "Kernel 'Python (quartier)' is registered: choose it in JupyterLab, Jupyter Notebook"; \
+	  echo "or VS Code. JupyterLab itself is not installed in .venv; with internet access:"; \
+	  echo "  $(PY) -m pip install jupyterlab && make notebook"; fi
+
 demo-data: $(VENV)/.installed
 	$(PY) scripts/make_demo_city.py
 
 clean:
-	rm -rf $(VENV) $(VENV_MIN) $(OUT) .pytest_cache build dist
+	rm -rf $(VENV) $(VENV_MIN) $(OUT) .pytest_cache build dist site

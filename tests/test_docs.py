@@ -1,7 +1,9 @@
-"""The documentation site builds without warnings (broken links, missing API objects)."""
+"""The documentation site builds without warnings (broken links, missing API objects), loads
+nothing from the internet, and numpydoc roles (:func:`...`) render as links."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -11,13 +13,42 @@ import pytest
 from conftest import REPO
 
 
-def test_mkdocs_builds_strict(tmp_path):
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
     if shutil.which("mkdocs", path=str(REPO / ".venv" / "bin")) is None:
         pytest.importorskip("mkdocs")
+    out = tmp_path_factory.mktemp("docs") / "site"
     result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
         cwd=REPO, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    html = (tmp_path / "site" / "reference" / "io" / "index.html").read_text(encoding="utf-8")
+    return out
+
+
+def test_mkdocs_builds_strict(site):
+    html = (site / "reference" / "io" / "index.html").read_text(encoding="utf-8")
     assert "read_districts" in html and "key_width" in html
+
+
+def test_site_loads_no_script_or_style_from_the_internet(site):
+    found = []
+    for page in site.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        found += [(page.name, u) for u in re.findall(
+            r'<(?:script|link)\b[^>]*?(?:src|href)\s*=\s*["\']((?:https?:)?//[^"\']+)', text)]
+    for css in site.rglob("*.css"):
+        found += [(css.name, u) for u in re.findall(
+            r"(?:@import\s+(?:url\()?|url\()\s*['\"]?(https?://[^'\")]+)",
+            css.read_text(encoding="utf-8", errors="replace"))]
+    assert found == []
+    assert "highlight.min.js" not in (site / "index.html").read_text(encoding="utf-8")
+
+
+def test_numpydoc_roles_become_links(site):
+    html = (site / "reference" / "output" / "index.html").read_text(encoding="utf-8")
+    assert ":func:`" not in html
+    # "Save with :func:`quartier.save_map`" in the maps module: a link to save_map's entry
+    assert re.search(r'<a[^>]+href="[^"]*#quartier\.output\.offline\.save_map"', html)
+    other = (site / "reference" / "access" / "index.html").read_text(encoding="utf-8")
+    assert ":func:`" not in other

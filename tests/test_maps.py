@@ -307,8 +307,9 @@ def test_berlin_offline_html_is_small_and_self_contained(berlin, tmp_path):
 
 
 def test_save_map_online_keeps_cdn_and_tiles(tmp_path):
-    m = choropleth(_districts([1.0, 2.0]), "wert", k=2)
-    html = save_map(m, tmp_path / "k.html", title="Karte <1>").read_text(encoding="utf-8")
+    m = choropleth(_districts([1.0, 2.0]), "wert", k=2, tiles="OpenStreetMap")
+    html = save_map(m, tmp_path / "k.html", title="Karte <1>", offline=False).read_text(
+        encoding="utf-8")
     assert "cdn.jsdelivr.net/npm/leaflet" in html and "L.tileLayer(" in html
     assert "<title>Karte &lt;1&gt;</title>" in html
     # saving offline does not change the map itself

@@ -292,7 +292,7 @@ def test_script_in_a_name_is_text_in_the_tooltip(browser, berlin_page):
 
 def test_online_map_would_request_the_cdn(browser, berlin, tmp_path):
     """The recorder works: a non-offline map tries to load Leaflet, and it is blocked."""
-    path = save_map(choropleth(berlin.head(3), "ew", tiles=None), tmp_path / "online.html")
+    path = save_map(choropleth(berlin.head(3), "ew"), tmp_path / "online.html", offline=False)
     before = len(browser.blocked)
     browser.call("Page.navigate", session=True, url=path.as_uri())
     deadline = time.monotonic() + 15

@@ -84,7 +84,11 @@ def test_texts_legend_scale_bar_and_north_arrow(monkeypatch, tmp_path):
     assert "Kinderarmut" in texts
     assert "Quelle: Statistikstelle · Lizenz: dl-de/by-2-0" in texts
     assert "Stand: 31.12.2024" in texts
-    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    entries = [t.get_text() for t in fig.legends[0].get_texts()]
+    # each entry ends with its number of districts: "bis unter 5,0 (4)"
+    legend = [re.sub(r" \(\d+\)$", "", t) for t in entries]
+    counts = [int(re.search(r"\((\d+)\)$", t).group(1)) for t in entries]
+    assert sum(counts) == len(gdf)
     breaks = _classes.class_breaks(gdf["wert"], scheme="quantiles", k=4)
     assert legend == legend_labels(breaks, decimals=1, lang="de")
     assert any("." in label and "," in label for label in legend)  # German "1.234,5"
@@ -113,7 +117,7 @@ def test_english_texts_and_suppression(monkeypatch, tmp_path):
               dpi=50, date="2024-12-31", suppressed=suppressed)
     assert not gdf.attrs
     fig = captured["fig"]
-    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    legend = [re.sub(r" \(\d+\)$", "", t.get_text()) for t in fig.legends[0].get_texts()]
     assert legend[-2:] == ["no data", "suppressed (confidentiality)"]
     assert "Source: S" in [t.get_text() for t in fig.texts]
     # the suppressed value does not shape the classes: the max is the largest other value

@@ -136,7 +136,7 @@ def test_coverage_map_and_export_subcommands(tmp_path, capsys):
     assert (tmp_path / "karte.html").stat().st_size > 20_000
     assert main(["export", str(tmp_path / "cov.gpkg"), str(tmp_path / "cov.geojson")]) == EXIT_OK
     assert len(gpd.read_file(tmp_path / "cov.geojson")) == 53
-    assert main(["join", gpkg, "/nonexistent.csv", "--key", "stadtteil_id",
+    assert main(["--lang", "en", "join", gpkg, "/nonexistent.csv", "--key", "stadtteil_id",
                  "--layer", "stadtteile"]) == EXIT_BAD_INPUT
     assert "does not exist" in capsys.readouterr().err
 

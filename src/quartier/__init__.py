@@ -61,7 +61,13 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load on first
     from quartier.io.tables import TableReport, read_table
     from quartier.output.export import export_layers, export_raster
     from quartier.output.formatting import format_number, format_percent
-    from quartier.output.maps import add_catchments, add_facilities, add_layer, choropleth
+    from quartier.output.maps import (
+        QuartierMap,
+        add_catchments,
+        add_facilities,
+        add_layer,
+        choropleth,
+    )
     from quartier.output.offline import save_map
     from quartier.output.printmap import print_map
     from quartier.output.spreadsheet import output_rules, write_table
@@ -175,6 +181,7 @@ _LAZY = {
     "choropleth": "quartier.output.maps",
     "output_rules": "quartier.output.spreadsheet",
     "write_table": "quartier.output.spreadsheet",
+    "QuartierMap": "quartier.output.maps",
     "save_map": "quartier.output.offline",
     "print_map": "quartier.output.printmap",
     "future_demand": "quartier.planning.projection",
@@ -320,6 +327,7 @@ __all__ = [
     "add_facilities",
     "add_layer",
     "choropleth",
+    "QuartierMap",
     "print_map",
     "save_map",
     "write_table",

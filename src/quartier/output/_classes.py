@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from quartier._checks import require_column
-from quartier.errors import ColumnError
-from quartier.output.formatting import format_number
+from quartier.errors import ColumnError, ParameterError, format_list
+from quartier.output.formatting import format_number, format_percent
 from quartier.reporting.disclosure_control import DisclosureRules, apply_disclosure
 from quartier.settings import resolve_language
 
@@ -36,6 +36,11 @@ MISSING_COLOUR = "#bdbdbd"
 #: dashed outline on the web map and hatched on the print map.
 SUPPRESSED_COLOUR = "#ffffff"
 SUPPRESSED_EDGE = "#525252"
+#: Fill of districts without inhabitants ("unbewohnt") when a population column is given.
+UNINHABITED_COLOUR = "#f2efe6"
+#: Colours of categorical maps without ``colours=`` (Okabe-Ito, colour-blind safe).
+QUALITATIVE = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442",
+               "#000000"]
 
 _SCHEMES = {
     "quantiles": "Quantiles",
@@ -53,6 +58,10 @@ def missing_label(lang: str) -> str:
 
 def suppressed_label(lang: str) -> str:
     return "gesperrt (Geheimhaltung)" if lang == "de" else "suppressed (confidentiality)"
+
+
+def uninhabited_label(lang: str) -> str:
+    return "unbewohnt" if lang == "de" else "no inhabitants"
 
 
 def class_breaks(values, *, scheme: str = "quantiles", k: int = 5, bins=None) -> list[float]:
@@ -79,8 +88,9 @@ def class_breaks(values, *, scheme: str = "quantiles", k: int = 5, bins=None) ->
 
     Raises
     ------
-    ValueError
-        For an unknown scheme, or ``user_defined`` without ``bins``.
+    quartier.errors.ParameterError
+        For an unknown scheme, ``k`` below 2, or ``user_defined`` without
+        ``bins`` (a ``ValueError`` too).
 
     Examples
     --------
@@ -93,9 +103,14 @@ def class_breaks(values, *, scheme: str = "quantiles", k: int = 5, bins=None) ->
     """
     data = pd.to_numeric(pd.Series(values), errors="coerce").dropna().to_numpy(dtype=float)
     if scheme not in SCHEMES:
-        raise ValueError(f"unknown scheme {scheme!r}; use one of {sorted(SCHEMES)}.")
+        raise ParameterError(f"unknown scheme={scheme!r}; use one of {format_list(SCHEMES)}.")
     if scheme == "user_defined" and not bins:
-        raise ValueError("scheme='user_defined' needs bins=[upper bounds], e.g. bins=[10, 20, 50].")
+        raise ParameterError(
+            "scheme='user_defined' needs bins=[upper bounds], e.g. bins=[10, 20, 50].")
+    if scheme not in ("user_defined", "std_mean") and int(k) < 2:
+        raise ParameterError(
+            f"k={k} gives no classes to compare: pass k=2 or more (e.g. k=5), or draw classes "
+            "you know with kind='categorical'.")
     if data.size == 0:
         return []
     if scheme == "user_defined":
@@ -213,23 +228,49 @@ class Classified:
 
     frame: pd.DataFrame  # the protected table (after apply_disclosure)
     column: str
-    values: np.ndarray  # float; NaN for missing and suppressed
-    status: np.ndarray  # "value", "missing" or "suppressed" per row
-    breaks: list[float]
-    labels: list[str]
-    colours: list[str]
+    values: np.ndarray  # float (per cent if percent); NaN for missing, suppressed, uninhabited
+    status: np.ndarray  # "value", "missing", "suppressed" or "uninhabited" per row
+    breaks: list[float]  # upper bounds of the numeric classes (after the zero class, if any)
+    labels: list[str]  # one per class (the zero class first, if any)
+    colours: list[str]  # one per class
     fill: list[str]  # fill colour per row
     suppressed: pd.DataFrame  # bool mask of suppressed cells, same index and columns as frame
     lang: str
+    counts: list[int] | None = None  # districts per class
+    kind: str = "numeric"
+    percent: bool = False
 
-    def legend(self) -> list[tuple[str, str, str]]:
-        """(colour, label, kind) per legend entry; kind is "class", "missing" or "suppressed"."""
-        entries = [(c, lab, "class") for c, lab in zip(self.colours, self.labels, strict=True)]
-        if (self.status == "missing").any():
-            entries.append((MISSING_COLOUR, missing_label(self.lang), "missing"))
-        if (self.status == "suppressed").any():
-            entries.append((SUPPRESSED_COLOUR, suppressed_label(self.lang), "suppressed"))
+    def legend(self) -> list[tuple[str, str, str, int]]:
+        """(colour, label, kind, count) per entry; kind is "class", "missing", "suppressed" or
+        "uninhabited". Missing, suppressed and uninhabited are listed only when present."""
+        counts = self.counts or [0] * len(self.labels)
+        entries = [(c, lab, "class", n)
+                   for c, lab, n in zip(self.colours, self.labels, counts, strict=True)]
+        for kind, colour, label in (
+                ("uninhabited", UNINHABITED_COLOUR, uninhabited_label(self.lang)),
+                ("missing", MISSING_COLOUR, missing_label(self.lang)),
+                ("suppressed", SUPPRESSED_COLOUR, suppressed_label(self.lang))):
+            n = int((self.status == kind).sum())
+            if n:
+                entries.append((colour, label, kind, n))
         return entries
+
+
+def is_share(column: str) -> bool:
+    """Whether a column of quartier's is a share 0..1 (shown in per cent on maps)."""
+    return column.startswith("share_") or column.endswith(("_share", "_rate_share"))
+
+
+def check_numeric(frame: pd.DataFrame, column: str) -> None:
+    """A numeric map needs numbers: text (keys, class names) is an error naming the fix."""
+    series = frame[column]
+    if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
+        sample = format_list(pd.unique(series.dropna())[:5], limit=5)
+        raise ParameterError(
+            f"column {column!r} holds text or yes/no values ({sample}), not numbers, so it cannot "
+            "be classified into number ranges. For classes or keys pass kind='categorical' "
+            "(optionally colours={value: colour}); for numbers stored as text convert the "
+            f"column first, e.g. gdf[{column!r}] = pd.to_numeric(gdf[{column!r}]).")
 
 
 def classify(
@@ -245,51 +286,135 @@ def classify(
     suppressed=None,
     rates=None,
     rules: DisclosureRules | Literal[False] | None = None,
+    kind: str = "numeric",
+    colours: dict | None = None,
+    class_labels: dict | None = None,
+    zero_class: bool = False,
+    population=None,
+    percent: bool = False,
 ) -> Classified:
     """Apply disclosure control, then classify ``column`` and give every row its fill colour.
 
     ``suppressed`` (Series or DataFrame aligned on the index) marks cells a statistics office
     suppressed; ``rates`` links rate columns to their counts (see ``apply_disclosure``).
+    ``kind="categorical"`` draws each value (a class, a key) in its own colour (``colours``,
+    ``class_labels``: mappings value -> colour / label). ``zero_class`` gives 0 its own class
+    (when no value is negative); ``population`` (a Series aligned on the index) marks districts
+    with 0 inhabitants "unbewohnt"; ``percent`` shows shares (0..1) in per cent.
 
     Examples
     --------
     >>> import pandas as pd
     >>> c = classify(pd.DataFrame({"v": [1.0, 2.0, None, 4.0]}), "v", k=2, lang="de")
-    >>> c.labels, list(c.status)
-    (['bis unter 2,0', '2,0 bis 4,0'], ['value', 'value', 'missing', 'value'])
+    >>> c.labels, list(c.status), c.counts
+    (['bis unter 2,0', '2,0 bis 4,0'], ['value', 'value', 'missing', 'value'], [1, 2])
+    >>> classify(pd.DataFrame({"v": [0.0, 0.0, 0.2, 0.5]}), "v", k=2, zero_class=True,
+    ...          percent=True).labels
+    ['0 %', 'über 0 bis unter 35,0 %', '35,0 bis 50,0 %']
     """
     require_column(gdf, column, source="the districts", role="column")
     lang = resolve_language(lang)
+    if kind not in ("numeric", "categorical"):
+        raise ParameterError(f"kind={kind!r} is not known; use 'numeric' (number ranges) or "
+                             "'categorical' (classes, keys).")
     protected, mask = protect(gdf, [column], suppressed=suppressed, rates=rates, rules=rules)
-    values = pd.to_numeric(protected[column], errors="coerce").to_numpy(dtype=float, copy=True)
-    status = np.where(np.isnan(values), "missing", "value").astype(object)
     rows = np.flatnonzero(mask[column].to_numpy(dtype=bool))
+    if kind == "categorical":
+        return _categorical(protected, mask, column, rows, colours, class_labels, lang)
+    check_numeric(gdf, column)
+    values = pd.to_numeric(protected[column], errors="coerce").to_numpy(dtype=float, copy=True)
+    if percent:
+        values = values * 100
+    status = np.where(np.isnan(values), "missing", "value").astype(object)
+    if population is not None:
+        people = pd.to_numeric(pd.Series(population), errors="coerce").reindex(gdf.index)
+        empty = np.flatnonzero(people.to_numpy(dtype=float) == 0)
+        values[empty] = np.nan
+        status[empty] = "uninhabited"
     values[rows] = np.nan  # a suppressed value never reaches breaks, colours or tooltips
     status[rows] = "suppressed"
-    breaks = class_breaks(values, scheme=scheme, k=k, bins=bins)
+    shown = values[status == "value"]
+    zero = bool(zero_class and shown.size and (shown == 0).any() and (shown >= 0).all()
+                and scheme != "user_defined")
+    breaks = class_breaks(values[values > 0] if zero else values, scheme=scheme, k=k, bins=bins)
     if palette is None:
         palette = "PuOr" if scheme == "std_mean" else "YlGnBu"
-    cols = colours(palette, len(breaks))
-    labels = legend_labels(breaks, decimals=decimals, lang=lang)
+    cols = _colours(palette, len(breaks) + zero)
+    unit = (" %" if lang == "de" else "%") if percent else ""
+    labels = [f"{lab}{unit}" for lab in legend_labels(breaks, decimals=decimals, lang=lang)]
+    if zero:
+        if labels:
+            first = "über 0 bis unter" if lang == "de" else "over 0 to under"
+            plain = "bis unter" if lang == "de" else "under"
+            top = format_number(breaks[0], decimals, lang=lang)
+            labels[0] = labels[0].replace(plain, first, 1) if len(labels) > 1 else (
+                f"über 0 bis {top}{unit}" if lang == "de" else f"over 0 to {top}{unit}")
+        labels.insert(0, f"0{unit}")
     fill = [MISSING_COLOUR] * len(values)
-    if breaks:
+    counts = [0] * len(cols)
+    if breaks or zero:
         edges = np.asarray(breaks)
         # "bis unter": a value equal to a bound belongs to the class above; the last class
         # includes the maximum
-        idx = np.searchsorted(edges, values, side="right")
-        idx = np.minimum(idx, len(edges) - 1)
+        idx = np.minimum(np.searchsorted(edges, values, side="right"), max(len(edges) - 1, 0))
         for i in np.flatnonzero(status == "value"):
-            fill[i] = cols[int(idx[i])]
+            j = 0 if zero and values[i] == 0 else int(idx[i]) + zero
+            fill[i] = cols[j]
+            counts[j] += 1
+    for i in np.flatnonzero(status == "uninhabited"):
+        fill[i] = UNINHABITED_COLOUR
     for i in rows:
         fill[i] = SUPPRESSED_COLOUR
-    return Classified(protected, column, values, status, breaks, labels, cols, fill, mask, lang)
+    return Classified(protected, column, values, status, breaks, labels, cols, fill, mask, lang,
+                      counts, "numeric", percent)
+
+
+_colours = colours
+
+
+def _categorical(protected, mask, column, rows, given, class_labels, lang) -> Classified:
+    series = protected[column]
+    status = np.where(series.isna().to_numpy(), "missing", "value").astype(object)
+    status[rows] = "suppressed"
+    present = [v for v in pd.unique(series[status == "value"])]
+    if given:
+        order = list(given)
+        unknown = [v for v in present if v not in given and str(v) not in given]
+        if unknown:
+            raise ParameterError(
+                f"colours= has no colour for the value(s) {format_list(unknown)} of column "
+                f"{column!r}; add them, e.g. colours={{{unknown[0]!r}: '#1b9e77', ...}}.")
+    else:
+        order = sorted(present, key=lambda v: (str(type(v)), v))
+        if len(order) > len(QUALITATIVE):
+            raise ParameterError(
+                f"column {column!r} has {len(order)} different values, more than the "
+                f"{len(QUALITATIVE)} colours of the default palette: pass colours={{value: "
+                "colour}} for each, or map a numeric column with kind='numeric'.")
+        given = dict(zip(order, QUALITATIVE, strict=False))
+    lookup = {str(key): key for key in given}
+    labels_map = class_labels or {}
+    fill = [MISSING_COLOUR] * len(series)
+    counts = dict.fromkeys(order, 0)
+    for i in np.flatnonzero(status == "value"):
+        key = series.iloc[i] if series.iloc[i] in given else lookup[str(series.iloc[i])]
+        fill[i] = given[key]
+        counts[key] += 1
+    for i in rows:
+        fill[i] = SUPPRESSED_COLOUR
+    shown = [key for key in order if counts[key]]
+    return Classified(
+        protected, column, np.full(len(series), np.nan), status, [],
+        [str(labels_map.get(key, key)) for key in shown], [given[key] for key in shown], fill,
+        mask, lang, [counts[key] for key in shown], "categorical", False)
 
 
 def cell_text(frame: pd.DataFrame, column: str, suppressed: pd.DataFrame, *,
-              decimals: int, lang: str) -> list[str]:
+              decimals: int, lang: str, percent: bool = False) -> list[str]:
     """Display text per row (not yet HTML-escaped): numbers formatted, suppressed cells named.
 
-    ``suppressed`` is the bool mask of :func:`protect` (same index and columns as ``frame``).
+    ``suppressed`` is the bool mask of :func:`protect` (same index and columns as ``frame``);
+    ``percent`` shows shares (0..1) in per cent.
     """
     series = frame[column]
     blocked = set(np.flatnonzero(suppressed[column].to_numpy(dtype=bool)).tolist()) if (
@@ -297,10 +422,15 @@ def cell_text(frame: pd.DataFrame, column: str, suppressed: pd.DataFrame, *,
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         present = series.dropna()
         integral = bool(present.map(lambda v: float(v).is_integer()).all()) if len(present) else True
-        texts = [
-            missing_label(lang) if pd.isna(v) else format_number(v, 0 if integral else decimals, lang=lang)
-            for v in series
-        ]
+        if percent:
+            texts = [missing_label(lang) if pd.isna(v) else
+                     format_percent(float(v), decimals, lang=lang) for v in series]
+        else:
+            texts = [
+                missing_label(lang) if pd.isna(v)
+                else format_number(v, 0 if integral else decimals, lang=lang)
+                for v in series
+            ]
     else:
-        texts = ["" if pd.isna(v) else str(v) for v in series]
+        texts = [missing_label(lang) if pd.isna(v) else str(v) for v in series]
     return [suppressed_label(lang) if i in blocked else t for i, t in enumerate(texts)]

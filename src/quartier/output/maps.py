@@ -1,14 +1,17 @@
-"""Interactive choropleth maps of district indicators (folium / Leaflet).
+"""Interactive choropleth maps of district indicators (folium / Leaflet), offline by default.
 
-:func:`choropleth` draws one or several indicators as switchable layers with a
-class legend; :func:`add_layer`, :func:`add_facilities` and
-:func:`add_catchments` add further layers. Save with :func:`quartier.save_map`
-(``offline=True`` for a self-contained file). Classes, colours and labels are
-the same as on :func:`quartier.print_map`.
+:func:`choropleth` draws one or several indicators (switchable layers when
+there are several) with a class legend; :func:`add_layer`,
+:func:`add_facilities` and :func:`add_catchments` add further layers. The map
+is a :class:`QuartierMap`: a ``folium.Map`` whose ``save`` and notebook
+display embed Leaflet, so the page works without a network. Background tiles
+only when asked for (``tiles="OpenStreetMap"``). Classes, colours and labels
+are the same as on :func:`quartier.print_map`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 from collections.abc import Mapping, Sequence
 from typing import Literal
@@ -16,22 +19,28 @@ from typing import Literal
 import folium
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 from branca.element import MacroElement, Template
 
 from quartier._checks import require_column
-from quartier.errors import QuartierError
+from quartier.errors import ParameterError, QuartierError
 from quartier.output._classes import (
     MISSING_COLOUR,
     PALETTES,
     SUPPRESSED_COLOUR,
     SUPPRESSED_EDGE,
+    UNINHABITED_COLOUR,
+    as_mask,
     cell_text,
     class_breaks,
     classify,
+    is_share,
     legend_labels,
     protect,
 )
-from quartier.output._geom import web_geometry
+from quartier.output._geom import map_extent, web_geometry
+from quartier.output.formatting import credit_line, display_labels, format_number
+from quartier.output.offline import map_page, save_map
 from quartier.reporting.disclosure_control import DisclosureRules
 from quartier.settings import resolve_language
 
@@ -40,49 +49,141 @@ __all__ = [
     "add_layer",
     "add_facilities",
     "add_catchments",
+    "QuartierMap",
     "class_breaks",
     "legend_labels",
     "PALETTES",
     "MISSING_COLOUR",
     "SUPPRESSED_COLOUR",
+    "UNINHABITED_COLOUR",
 ]
 
 _EDGE = "#555555"
+
+
+class QuartierMap(folium.Map):
+    """A ``folium.Map`` that saves and shows itself without a network.
+
+    :func:`choropleth` returns one. ``save(path)`` writes the page with
+    Leaflet embedded (as :func:`quartier.save_map` does), and the notebook
+    display embeds it too, so the map draws on a PC without internet access.
+    Background tiles are only there when asked for (``tiles=``); they then
+    load when a network is there, the districts draw either way.
+
+    Parameters
+    ----------
+    lang : {"de", "en"}, optional
+        Language of the page (``<html lang="de">``); default from
+        :func:`quartier.set_language`.
+    **kwargs
+        Passed to ``folium.Map``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> m = QuartierMap(tiles=None)
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "karte.html"
+    >>> m.save(out)
+    >>> page = out.read_text(encoding="utf-8")
+    >>> "https://cdn" in page, '<html lang="de">' in page
+    (False, True)
+    """
+
+    def __init__(self, *args, lang: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lang = resolve_language(lang)
+
+    def save(self, outfile, close_file: bool = True, **kwargs) -> None:
+        """Write the map as an HTML page that needs no network (see :func:`quartier.save_map`).
+
+        Parameters
+        ----------
+        outfile : str, os.PathLike or a writable text file
+            Where to write the page.
+        close_file : bool, default True
+            Close ``outfile`` afterwards when it is a file object.
+        **kwargs
+            ``offline=`` and ``title=`` of :func:`quartier.save_map`.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> out = pathlib.Path(tempfile.mkdtemp()) / "k.html"
+        >>> QuartierMap(tiles=None).save(out)
+        >>> "L.map(" in out.read_text(encoding="utf-8")
+        True
+        """
+        if hasattr(outfile, "write"):
+            outfile.write(map_page(self, offline=kwargs.get("offline"), title=kwargs.get("title")))
+            if close_file:
+                outfile.close()
+            return
+        save_map(self, outfile, **kwargs)
+
+    def _repr_html_(self, **kwargs) -> str:
+        """The notebook display: the offline page in an iframe (no network needed)."""
+        page = html.escape(map_page(self))
+        return (
+            '<div style="width:100%;"><div style="position:relative;width:100%;height:0;'
+            'padding-bottom:60%;">'
+            f'<iframe srcdoc="{page}" style="position:absolute;width:100%;height:100%;left:0;'
+            'top:0;border:none !important;" allowfullscreen></iframe></div></div>'
+        )
 
 
 def choropleth(
     gdf: gpd.GeoDataFrame,
     column: str | Sequence[str],
     *,
+    kind: Literal["numeric", "categorical"] = "numeric",
     scheme: str = "quantiles",
     k: int = 5,
     bins=None,
+    colours: Mapping | None = None,
+    class_labels: Mapping | None = None,
     lang: str | None = None,
     rules: DisclosureRules | Literal[False] | None = None,
-    tooltip: list[str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    tooltip: Sequence[str] | Mapping[str, str] | None = None,
+    popup: bool | Sequence[str] = True,
     name: str | Sequence[str] | None = None,
     title: str | Sequence[str] | None = None,
     decimals: int = 1,
     palette: str | None = None,
-    tiles: str | None = "OpenStreetMap",
+    percent: bool | Sequence[str] | None = None,
+    population_col: str | None = None,
+    tiles: str | None = None,
+    source: str | None = None,
+    licence: str | None = None,
+    date: dt.date | str | None = None,
+    outline: gpd.GeoDataFrame | None = None,
+    show_names: bool = False,
+    extent=None,
     simplify: float | None = 10.0,
     prefer_canvas: bool = True,
     m: folium.Map | None = None,
     name_col: str | None = None,
     suppressed=None,
     rates: Mapping[str, tuple[str, str]] | None = None,
-) -> folium.Map:
+) -> QuartierMap:
     """An interactive choropleth map of one or several indicators per district.
 
-    Disclosure control (:func:`quartier.reporting.disclosure_control.apply_disclosure`) is
-    applied first. Values are classified with mapclassify; classes get
-    colours from a colour-blind-safe palette. Districts without a value are
-    grey ("keine Angabe"); districts whose value is suppressed (marked in
-    ``suppressed=`` or suppressed by disclosure control) are white with a dashed outline ("gesperrt (Geheimhaltung)"), and their
-    value appears neither in colours, class breaks nor tooltips. Tooltips show
-    the district name and the values, formatted in German (or English) and
-    HTML-escaped. Several columns become switchable layers (one shown at a
-    time, each with its own legend) in a layer control.
+    Disclosure control (:func:`quartier.apply_disclosure`) is applied first.
+    Values are classified with mapclassify; classes get colours from a
+    colour-blind-safe palette, and 0 gets a class of its own. Districts
+    without a value are grey ("keine Angabe"); districts whose value is
+    suppressed (``suppressed=`` or disclosure control) are white with a dashed
+    outline ("gesperrt (Geheimhaltung)"), and their value appears neither in
+    colours, class breaks, tooltips nor popups; with ``population_col``,
+    districts without inhabitants are "unbewohnt". The legend lists each
+    class with its number of districts, and these entries only when present.
+    Tooltips show the district name and the value, a click shows the
+    district's profile; texts use display labels (``labels=``), German (or
+    English) numbers and shares in per cent, HTML-escaped. Several columns
+    become switchable layers (one shown at a time, each with its own legend).
+
+    The map is a :class:`QuartierMap`: ``m.save("karte.html")``,
+    :func:`quartier.save_map` and the notebook display need no network.
 
     Parameters
     ----------
@@ -91,25 +192,45 @@ def choropleth(
     column : str or list of str
         Column(s) to map; with a list, the first is shown and the others can be
         switched on in the layer control.
+    kind : {"numeric", "categorical"}, default "numeric"
+        ``"categorical"`` draws each value (a class such as the MSS status,
+        a key such as the Bezirk) in its own colour (``colours=``). A text
+        column in a numeric map is an error that says so.
     scheme : str, default "quantiles"
         ``"quantiles"``, ``"equal_interval"``, ``"natural_breaks"``,
         ``"fisher_jenks"``, ``"std_mean"`` (standard-deviation bands) or
         ``"user_defined"`` (with ``bins``).
     k : int, default 5
-        Number of classes.
+        Number of classes (2 or more).
     bins : list of float, optional
-        Upper class bounds for ``scheme="user_defined"``.
+        Upper class bounds for ``scheme="user_defined"`` (in per cent for
+        columns shown in per cent).
+    colours : dict, optional
+        For ``kind="categorical"``: ``{value: colour}``, in legend order,
+        e.g. ``{1: "#1a9641", 2: "#a6d96a", 3: "#fdae61", 4: "#d7191c"}``.
+        Default: up to 8 colour-blind-safe colours.
+    class_labels : dict, optional
+        For ``kind="categorical"``: ``{value: legend label}``.
     lang : {"de", "en"}, optional
-        Language of legend and tooltips; default from
+        Language of legend, tooltips and page; default from
         :func:`quartier.set_language` (German).
     rules : DisclosureRules or False, optional
         Disclosure rules for this call instead of those in force
         (:func:`quartier.get_disclosure`); ``False`` for none.
-    tooltip : list of str, optional
-        Columns shown in the tooltip; default: ``name_col`` (if given) and
-        the mapped column.
+    labels : dict, optional
+        Display labels ``{column: label}`` for tooltips, popups and legend
+        titles. Columns of quartier's results (``share_covered``, ...) have
+        labels already (see :func:`quartier.label_columns`); others show
+        their name.
+    tooltip : list of str or dict, optional
+        Columns shown on hover (a dict also gives their labels); default
+        ``name_col`` (if given) and the mapped column.
+    popup : bool or list of str, default True
+        Shown on click: the district's profile (``name_col``, the mapped
+        columns and every column with a display label), or these columns;
+        ``False`` for none.
     name : str or list of str, optional
-        Layer name(s) in the layer control; default the column name(s).
+        Layer name(s) in the layer control; default the display label.
     title : str or list of str, optional
         Legend title(s); default ``name``.
     decimals : int, default 1
@@ -117,9 +238,31 @@ def choropleth(
     palette : str, optional
         One of :data:`PALETTES`; default ``"YlGnBu"`` (``"PuOr"`` for
         ``std_mean``).
-    tiles : str or None, default "OpenStreetMap"
-        Background tiles (a switchable overlay); None for a plain background.
-        Offline maps (``save_map(offline=True)``) never have tiles.
+    percent : bool or list of str, optional
+        Columns holding shares (0..1) shown in per cent; default quartier's
+        share columns (``share_covered``, ...).
+    population_col : str, optional
+        Inhabitants per district: districts with 0 are drawn as "unbewohnt"
+        instead of joining a class.
+    tiles : str, optional
+        Background tiles, e.g. ``"OpenStreetMap"`` (needs a network when the
+        page is opened; the districts draw without it). Default none: a
+        plain background.
+    source, licence : str, optional
+        Data source and licence, shown at the bottom of the map ("Quelle:
+        ... · Lizenz: ...").
+    date : datetime.date or str, optional
+        Date of the data, shown as "Stand: ...".
+    outline : geopandas.GeoDataFrame, optional
+        Outlines of the next higher level drawn on top (e.g. Bezirke over
+        Planungsräume).
+    show_names : bool, default False
+        Write the district names (``name_col``) on the map.
+    extent : None, "all", geopandas.GeoDataFrame or (minx, miny, maxx, maxy), optional
+        The area the map opens on. Default: every district except far
+        outliers (such as Hamburg's Neuwerk, 100 km out in the North Sea),
+        which stay on the map but do not shrink the city; ``"all"`` for every
+        district; a GeoDataFrame or bounds in the CRS of ``gdf``.
     simplify : float or None, default 10.0
         Simplify the outlines by this many metres. Shared edges are simplified
         once, so neighbours keep meeting without gaps. None keeps every vertex.
@@ -128,29 +271,29 @@ def choropleth(
     m : folium.Map, optional
         Add to this map instead of a new one (as by :func:`add_layer`).
     name_col : str, optional
-        Column with the district names, shown first in the tooltips (e.g.
-        the ``name=`` column given to :func:`quartier.read_districts`).
+        Column with the district names, shown first in tooltips and popups.
     suppressed : pandas.Series or pandas.DataFrame, optional
         Cells a statistics office suppressed, aligned on the index of
-        ``gdf`` (by label, so a sorted or filtered frame still matches): a
-        boolean Series marks districts whose mapped value(s) are suppressed,
-        a DataFrame marks cells per column (e.g. ``TableReport.suppressed``
-        or ``DisclosureResult.suppressed``). Merged with what disclosure
-        control suppresses.
+        ``gdf`` (by label): a boolean Series marks districts whose mapped
+        value(s) are suppressed, a DataFrame marks cells per column (e.g.
+        ``TableReport.suppressed`` or ``DisclosureResult.suppressed``). Merged
+        with what disclosure control suppresses.
     rates : dict, optional
         ``{rate: (numerator, denominator)}``: rate columns suppressed
         wherever one of their counts is (see :func:`quartier.apply_disclosure`).
 
     Returns
     -------
-    folium.Map
+    QuartierMap
+        A ``folium.Map``; ``save`` writes a page that needs no network.
 
     Raises
     ------
     quartier.errors.ColumnError
         If a column is missing.
-    ValueError
-        For an unknown scheme or palette.
+    quartier.errors.ParameterError
+        For an unknown scheme, palette or kind, ``k`` below 2, a text column
+        in a numeric map, a value without a colour in ``colours``.
 
     Examples
     --------
@@ -158,38 +301,58 @@ def choropleth(
     >>> from shapely import box
     >>> d = gpd.GeoDataFrame({"name": ["A", "B"], "quote": [1234.5, 7.0], "n": [3, 9]},
     ...     geometry=[box(0, 0, 1000, 1000), box(1000, 0, 2000, 1000)], crs="EPSG:25832")
-    >>> m = choropleth(d, "quote", k=2, tiles=None)
-    >>> "1.234,5" in m.get_root().render()
-    True
-    >>> m = choropleth(d, ["quote", "n"], k=2, tiles=None, lang="en")
+    >>> m = choropleth(d, "quote", k=2, labels={"quote": "Quote je 1.000"}, source="Amt")
+    >>> page = m.get_root().render()
+    >>> "1.234,5" in page, "Quote je 1.000" in page, "L.control.layers(" in page
+    (True, True, False)
+    >>> m = choropleth(d, ["quote", "n"], k=2, lang="en")
     >>> m.get_root().render().count("L.control.layers(")  # one control for both layers
     1
     """
     columns = [column] if isinstance(column, str) else list(column)
     if not columns:
-        raise ValueError("choropleth needs at least one column to map.")
+        raise ParameterError("choropleth needs at least one column to map: column='...'.")
     for col in columns:
         require_column(gdf, col, source="the districts", role="column")
+    lang = resolve_language(lang)
+    labels = dict(labels or {})
+    if isinstance(tooltip, Mapping):
+        labels = {**labels, **{c: str(v) for c, v in tooltip.items()}}
+        tooltip = list(tooltip)
+    shown = display_labels(columns, labels, lang=lang)
     names = _per_column(name, columns, "name")
     titles = _per_column(title, columns, "title")
     web = web_geometry(gdf, simplify=simplify, what="the districts")
     if m is None:
-        m = folium.Map(tiles=None, control_scale=True, prefer_canvas=prefer_canvas)
+        m = QuartierMap(tiles=None, control_scale=False, prefer_canvas=prefer_canvas, lang=lang)
+        _Scale().add_to(m)
         if tiles:
             folium.TileLayer(
                 tiles,
-                name="Hintergrundkarte" if resolve_language(lang) == "de" else "Background map",
+                name="Hintergrundkarte" if lang == "de" else "Background map",
                 overlay=True,
                 control=True,
             ).add_to(m)
-        bounds = gpd.GeoSeries(web).total_bounds
-        if np.isfinite(bounds).all():
-            m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+            _controlled(m).append("tiles")
+        minx, miny, maxx, maxy = map_extent(gdf, extent, to_web=True)
+        if np.isfinite([minx, miny, maxx, maxy]).all():
+            m.fit_bounds([[miny, minx], [maxy, maxx]])
+    credit = credit_line(source, licence, date, lang=lang)
+    if credit:
+        _Attribution(credit).add_to(m)
     for col, nm, tl in zip(columns, names, titles, strict=True):
-        _add_indicator(m, gdf, col, web, scheme=scheme, k=k, bins=bins, lang=lang, rules=rules,
-                       tooltip=tooltip, name=nm or col, title=tl or nm or col,
-                       decimals=decimals, palette=palette, name_col=name_col,
+        _add_indicator(m, gdf, col, web, kind=kind, scheme=scheme, k=k, bins=bins,
+                       colours=colours, class_labels=class_labels, lang=lang, rules=rules,
+                       labels=labels, tooltip=tooltip, popup=popup, name=nm or shown[col],
+                       title=tl or nm or shown[col], decimals=decimals, palette=palette,
+                       percent=percent, population_col=population_col, name_col=name_col,
                        suppressed=suppressed, rates=rates)
+    if outline is not None:
+        _add_outline(m, outline, simplify=simplify)
+    if show_names:
+        if name_col is None:
+            raise ParameterError("show_names=True needs name_col= (the column with the names).")
+        _Names(gdf, name_col).add_to(m)
     return m
 
 
@@ -198,16 +361,23 @@ def add_layer(
     gdf: gpd.GeoDataFrame,
     column: str,
     *,
+    kind: Literal["numeric", "categorical"] = "numeric",
     scheme: str = "quantiles",
     k: int = 5,
     bins=None,
+    colours: Mapping | None = None,
+    class_labels: Mapping | None = None,
     lang: str | None = None,
     rules: DisclosureRules | Literal[False] | None = None,
-    tooltip: list[str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    tooltip: Sequence[str] | Mapping[str, str] | None = None,
+    popup: bool | Sequence[str] = True,
     name: str | None = None,
     title: str | None = None,
     decimals: int = 1,
     palette: str | None = None,
+    percent: bool | Sequence[str] | None = None,
+    population_col: str | None = None,
     simplify: float | None = 10.0,
     name_col: str | None = None,
     suppressed=None,
@@ -227,7 +397,9 @@ def add_layer(
         Districts with the indicator.
     column : str
         Column to map.
-    scheme, k, bins, lang, rules, tooltip, name, title, decimals, palette, simplify
+    kind, scheme, k, bins, colours, class_labels, lang, rules, labels, tooltip, popup
+        As in :func:`choropleth`.
+    name, title, decimals, palette, percent, population_col, simplify
         As in :func:`choropleth`.
     name_col, suppressed, rates
         As in :func:`choropleth`.
@@ -248,15 +420,23 @@ def add_layer(
     >>> from shapely import box
     >>> d = gpd.GeoDataFrame({"a": [1.0, 2.0], "b": [10.0, 20.0]},
     ...     geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)], crs="EPSG:25832")
-    >>> m = add_layer(choropleth(d, "a", k=2, tiles=None), d, "b", k=2, name="Indikator B")
+    >>> m = add_layer(choropleth(d, "a", k=2), d, "b", k=2, name="Indikator B")
     >>> "Indikator B" in m.get_root().render()
     True
     """
     require_column(gdf, column, source="the districts", role="column")
+    lang = resolve_language(lang if lang is not None else getattr(m, "lang", None))
+    labels = dict(labels or {})
+    if isinstance(tooltip, Mapping):
+        labels = {**labels, **{c: str(v) for c, v in tooltip.items()}}
+        tooltip = list(tooltip)
+    shown = display_labels([column], labels, lang=lang)[column]
     web = web_geometry(gdf, simplify=simplify, what="the districts")
-    _add_indicator(m, gdf, column, web, scheme=scheme, k=k, bins=bins, lang=lang, rules=rules,
-                   tooltip=tooltip, name=name or column, title=title or name or column,
-                   decimals=decimals, palette=palette, name_col=name_col,
+    _add_indicator(m, gdf, column, web, kind=kind, scheme=scheme, k=k, bins=bins,
+                   colours=colours, class_labels=class_labels, lang=lang, rules=rules,
+                   labels=labels, tooltip=tooltip, popup=popup, name=name or shown,
+                   title=title or name or shown, decimals=decimals, palette=palette,
+                   percent=percent, population_col=population_col, name_col=name_col,
                    suppressed=suppressed, rates=rates)
     return m
 
@@ -274,6 +454,7 @@ def add_facilities(
     rules: DisclosureRules | Literal[False] | None = None,
     decimals: int = 1,
     show: bool = True,
+    labels: Mapping[str, str] | None = None,
 ) -> folium.Map:
     r"""Add facilities (points) as a toggleable overlay of circle markers.
 
@@ -306,6 +487,8 @@ def add_facilities(
         Decimals of numbers in popups.
     show : bool, default True
         Whether the overlay is switched on when the map opens.
+    labels : dict, optional
+        Display labels ``{column: label}`` for popups and tooltips.
 
     Returns
     -------
@@ -327,12 +510,13 @@ def add_facilities(
     ...     crs="EPSG:25832")
     >>> kitas = gpd.GeoDataFrame({"name": ["Kita <Sonne>"], "plaetze": [40]},
     ...     geometry=[Point(4, 4)], crs="EPSG:25832")
-    >>> m = add_facilities(choropleth(d, "v", k=2, tiles=None), kitas, popup=["name", "plaetze"])
+    >>> m = add_facilities(choropleth(d, "v", k=2), kitas, popup=["name", "plaetze"],
+    ...                    labels={"plaetze": "Plätze"})
     >>> page = m.get_root().render()
     >>> "Kita <Sonne>" in page, "Kita \\u0026lt;Sonne\\u0026gt;" in page  # escaped text
     (False, True)
     """
-    lang = resolve_language(lang)
+    lang = resolve_language(lang if lang is not None else getattr(m, "lang", None))
     kinds = set(points.geom_type.dropna())
     if not kinds <= {"Point", "MultiPoint"}:
         raise QuartierError(
@@ -352,9 +536,10 @@ def add_facilities(
         show=show,
         marker=folium.CircleMarker(radius=radius, color="#ffffff", weight=1, fill=True,
                                    fill_color=colour, fill_opacity=0.95),
-        popup=_detail(folium.GeoJsonPopup, popup_cols, fields),
-        tooltip=_detail(folium.GeoJsonTooltip, tooltip_cols, fields),
+        popup=_detail(folium.GeoJsonPopup, popup_cols, fields, labels, lang),
+        tooltip=_detail(folium.GeoJsonTooltip, tooltip_cols, fields, labels, lang),
     ).add_to(m)
+    _controlled(m).append(name)
     _ensure_layer_control(m)
     return m
 
@@ -372,6 +557,7 @@ def add_catchments(
     rules: DisclosureRules | Literal[False] | None = None,
     decimals: int = 1,
     show: bool = True,
+    labels: Mapping[str, str] | None = None,
 ) -> folium.Map:
     """Add catchment areas (polygons) as a toggleable overlay of outlines.
 
@@ -404,6 +590,8 @@ def add_catchments(
         Decimals of numbers in tooltips.
     show : bool, default True
         Whether the overlay is switched on when the map opens.
+    labels : dict, optional
+        Display labels ``{column: label}`` for popups and tooltips.
 
     Returns
     -------
@@ -423,11 +611,11 @@ def add_catchments(
     ...     box(900, 0, 1800, 900)], crs="EPSG:25832")
     >>> ring = gpd.GeoDataFrame({"einrichtung": ["Treff"]}, geometry=[Point(450, 450).buffer(300)],
     ...     crs="EPSG:25832")
-    >>> m = add_catchments(choropleth(d, "v", k=2, tiles=None), ring, tooltip="einrichtung")
+    >>> m = add_catchments(choropleth(d, "v", k=2), ring, tooltip="einrichtung")
     >>> "Einzugsbereiche" in m.get_root().render()
     True
     """
-    lang = resolve_language(lang)
+    lang = resolve_language(lang if lang is not None else getattr(m, "lang", None))
     name = name or ("Einzugsbereiche" if lang == "de" else "Catchments")
     cols = [tooltip] if isinstance(tooltip, str) else list(tooltip or [])
     geometry = web_geometry(polygons, simplify=simplify, coverage=False, what=name)
@@ -441,8 +629,9 @@ def add_catchments(
         show=show,
         style_function=lambda f: {"color": colour, "weight": 2, "dashArray": "6 4",
                                   "fillColor": colour, "fillOpacity": fill_opacity},
-        tooltip=_detail(folium.GeoJsonTooltip, cols, fields),
+        tooltip=_detail(folium.GeoJsonTooltip, cols, fields, labels, lang),
     ).add_to(m)
+    _controlled(m).append(name)
     _ensure_layer_control(m)
     return m
 
@@ -463,24 +652,75 @@ def _per_column(value, columns: list[str], what: str) -> list[str | None]:
     return value
 
 
-def _add_indicator(m, gdf, column, web, *, scheme, k, bins, lang, tooltip, name, title,
-                   decimals, palette, name_col, suppressed, rates, rules=None) -> None:
-    lang = resolve_language(lang)
+def _percent_columns(percent, frame, columns) -> set[str]:
+    if percent is True:
+        return set(columns)
+    if percent is False:
+        return set()
+    if percent is not None:
+        return set(percent)
+    out = set()
+    for col in columns:
+        if col in frame.columns and is_share(str(col)) and pd.api.types.is_numeric_dtype(
+                frame[col]):
+            values = pd.to_numeric(frame[col], errors="coerce")
+            if bool(((values >= 0) & (values <= 1)).sum() == values.notna().sum()):
+                out.add(col)
+    return out
+
+
+def _profile_columns(gdf, column, name_col, labels, lang) -> list[str]:
+    """The columns of a district's profile: its name, the mapped column, every labelled one."""
+    from quartier.access.gaps import LABELS  # display labels of quartier's own columns
+
+    known = {**LABELS.get(lang, {}), **LABELS["de"], **labels}
+    geometry = gdf.geometry.name
+    cols = [c for c in (name_col, column) if c]
+    cols += [c for c in gdf.columns if c in known and c != geometry]
+    return list(dict.fromkeys(cols))
+
+
+def _add_indicator(m, gdf, column, web, *, kind, scheme, k, bins, colours, class_labels, lang,
+                   labels, tooltip, popup, name, title, decimals, palette, percent,
+                   population_col, name_col, suppressed, rates, rules=None) -> None:
     if name_col is not None:
         require_column(gdf, name_col, source="the districts", role="name column (name_col)")
-    c = classify(gdf, column, scheme=scheme, k=k, bins=bins, palette=palette,
-                 decimals=decimals, lang=lang, suppressed=suppressed, rates=rates, rules=rules)
+    if population_col is not None:
+        require_column(gdf, population_col, source="the districts",
+                       role="population column (population_col)")
     fields = list(dict.fromkeys(tooltip or [col for col in (name_col, column) if col]))
-    for col in fields:
-        require_column(gdf, col, source="the districts", role="tooltip column")
-    props = {
-        f"t{i}": [html.escape(t) for t in cell_text(c.frame, col, c.suppressed, decimals=decimals,
-                                                    lang=lang)]
-        for i, col in enumerate(fields)
-    }
+    if popup is True:
+        details = _profile_columns(gdf, column, name_col, labels, lang)
+    else:
+        details = list(popup or [])
+    for col in [*fields, *details]:
+        require_column(gdf, col, source="the districts", role="tooltip or popup column")
+    as_percent = _percent_columns(percent, gdf, [column, *fields, *details])
+    c = classify(gdf, column, kind=kind, scheme=scheme, k=k, bins=bins, palette=palette,
+                 colours=dict(colours) if colours else None,
+                 class_labels=dict(class_labels) if class_labels else None,
+                 decimals=decimals, lang=lang, suppressed=suppressed, rates=rates, rules=rules,
+                 zero_class=True, percent=column in as_percent,
+                 population=gdf[population_col] if population_col else None)
+    # every shown column goes through disclosure control, with the mapped column's mask merged
+    shown_cols = list(dict.fromkeys([*fields, *details]))
+    protected, blocked = protect(gdf, shown_cols, suppressed=as_mask(gdf, suppressed, [column]),
+                                 rates=rates, rules=rules)
+    if column in blocked.columns:
+        blocked[column] = blocked[column].to_numpy(dtype=bool) | c.suppressed[column].to_numpy(
+            dtype=bool)
+    protected = protected.copy()
+    if column in protected.columns:
+        protected[column] = protected[column].mask(blocked[column])
+    texts = {col: [html.escape(t) for t in cell_text(protected, col, blocked, decimals=decimals,
+                                                     lang=lang, percent=col in as_percent)]
+             for col in shown_cols}
+    props = {f"t{i}": texts[col] for i, col in enumerate(fields)}
+    props.update({f"p{i}": texts[col] for i, col in enumerate(details)})
     props["_fill"] = c.fill
     props["_s"] = [1 if s == "suppressed" else 0 for s in c.status]
     shown = gpd.GeoDataFrame(props, geometry=list(web), crs="EPSG:4326")
+    aliases = display_labels(shown_cols, labels, lang=lang)
 
     layers = m.__dict__.setdefault("_quartier_layers", [])
     first = not layers
@@ -493,13 +733,18 @@ def _add_indicator(m, gdf, column, web, *, scheme, k, bins, lang, tooltip, name,
         highlight_function=lambda f: {"weight": 2.5, "color": "#000000"},
         tooltip=folium.GeoJsonTooltip(
             fields=[f"t{i}" for i in range(len(fields))],
-            aliases=[html.escape(str(col)) for col in fields],
+            aliases=[html.escape(aliases[col]) for col in fields],
         ) if fields else None,
+        popup=folium.GeoJsonPopup(
+            fields=[f"p{i}" for i in range(len(details))],
+            aliases=[html.escape(aliases[col]) for col in details],
+        ) if details else None,
     )
     layer.add_to(m)
     layers.append(layer)
+    _controlled(m).append(name)
     _Legend(html.escape(title), c.legend(), map_name=m.get_name(), layer=layer,
-            visible=first).add_to(m)
+            visible=first, lang=lang).add_to(m)
     _ensure_layer_control(m)
 
 
@@ -511,14 +756,34 @@ def _district_style(feature):
     return {"fillColor": p["_fill"], "color": _EDGE, "weight": 0.6, "fillOpacity": 0.8}
 
 
+def _add_outline(m, outline: gpd.GeoDataFrame, *, simplify) -> None:
+    """Outlines of the next higher level, above the districts, not clickable, always shown."""
+    if not isinstance(outline, gpd.GeoDataFrame):
+        raise ParameterError("outline= must be a GeoDataFrame of areas (e.g. the Bezirke), not "
+                             f"{type(outline).__name__}.")
+    folium.map.CustomPane("quartier-outline", z_index=450, pointer_events=False).add_to(m)
+    geometry = web_geometry(outline, simplify=simplify, coverage=False, what="the outline")
+    data = gpd.GeoDataFrame({"_": [0] * len(outline)}, geometry=list(geometry), crs="EPSG:4326")
+    folium.GeoJson(
+        data.to_geo_dict(show_bbox=False),
+        name="outline",
+        control=False,
+        style_function=lambda f: {"color": "#1a1a1a", "weight": 2.2, "fill": False,
+                                  "fillOpacity": 0},
+        pane="quartier-outline",
+        interactive=False,
+    ).add_to(m)
+
+
 def _text_features(frame, columns, *, lang, decimals, geometry, rules=None) -> dict:
     """GeoJSON with only display texts (formatted, escaped, disclosure applied) as properties."""
     for col in columns:
         require_column(frame, col, source="the layer", role="column")
     protected, blocked = protect(frame, columns, rules=rules)
+    as_percent = _percent_columns(None, frame, columns)
     props = {
         f"t{i}": [html.escape(t) for t in cell_text(protected, col, blocked, decimals=decimals,
-                                                    lang=lang)]
+                                                    lang=lang, percent=col in as_percent)]
         for i, col in enumerate(dict.fromkeys(columns))
     }
     out = gpd.GeoDataFrame(props or {"_": [0] * len(frame)}, geometry=list(geometry),
@@ -526,20 +791,30 @@ def _text_features(frame, columns, *, lang, decimals, geometry, rules=None) -> d
     return out.to_geo_dict(show_bbox=False)
 
 
-def _detail(cls, columns, fields):
+def _detail(cls, columns, fields, labels=None, lang="de"):
     if not columns:
         return None
-    return cls(fields=[fields[c] for c in columns], aliases=[html.escape(str(c)) for c in columns])
+    shown = display_labels(columns, labels or {}, lang=lang)
+    return cls(fields=[fields[c] for c in columns],
+               aliases=[html.escape(str(shown[c])) for c in columns])
+
+
+def _controlled(m) -> list:
+    """The layers of ``m`` a layer control would list (tiles, indicators, overlays)."""
+    return m.__dict__.setdefault("_quartier_controlled", [])
 
 
 def _ensure_layer_control(m: folium.Map) -> None:
-    """Keep exactly one layer control of quartier's, rendered after every layer it lists.
+    """Keep at most one layer control of quartier's, rendered after every layer it lists.
 
-    The control's script names the layers, so it must come after them: each new layer gets a
-    new control at the end of the map's children. The previous one, and whatever an earlier
-    render of it left in the page, is replaced by an empty element of the same name
-    (``add_child`` replaces a child of that name in place; public folium/branca API).
+    A map with one layer gets none (nothing to switch). The control's script names the layers,
+    so it must come after them: each new layer gets a new control at the end of the map's
+    children. The previous one, and whatever an earlier render of it left in the page, is
+    replaced by an empty element of the same name (``add_child`` replaces a child of that name
+    in place; public folium/branca API).
     """
+    if len(_controlled(m)) < 2:
+        return
     old = m.__dict__.get("_quartier_control")
     if old is not None:
         m.add_child(folium.Element(""), name=old.get_name())
@@ -549,6 +824,79 @@ def _ensure_layer_control(m: folium.Map) -> None:
                 part.add_child(folium.Element(""), name=old.get_name())
     control = m.__dict__["_quartier_control"] = folium.LayerControl(collapsed=False)
     control.add_to(m)
+
+
+class _Scale(MacroElement):
+    """A metric scale bar (Leaflet's own shows feet and miles too)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        L.control.scale({imperial: false, metric: true, maxWidth: 160}).addTo(
+            {{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self):
+        super().__init__()
+        self._name = "QuartierScale"
+
+
+class _Attribution(MacroElement):
+    """Source, licence and date of the data in the map's attribution line (escaped text)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._name = "QuartierAttribution"
+        self.text = html.escape(text)
+
+
+class _Names(MacroElement):
+    """District names written on the map (permanent tooltips at a point inside each district)."""
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}
+        <style>.quartier-name { background: transparent; border: none; box-shadow: none;
+          font: 11px/1.1 Arial, Helvetica, sans-serif; color: #222;
+          text-shadow: 0 0 2px #fff, 0 0 2px #fff; padding: 0; }
+        .quartier-name:before { display: none; }</style>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        (function () {
+          var names = {{ this.data|tojson }};
+          var group = L.layerGroup();
+          names.forEach(function (n) {
+            L.tooltip({permanent: true, direction: "center", className: "quartier-name",
+                       interactive: false})
+              .setLatLng([n[1], n[0]]).setContent(n[2]).addTo(group);
+          });
+          group.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, gdf: gpd.GeoDataFrame, name_col: str):
+        super().__init__()
+        require_column(gdf, name_col, source="the districts", role="name column (name_col)")
+        self._name = "QuartierNames"
+        points = gpd.GeoSeries(gdf.geometry.representative_point(), crs=gdf.crs).to_crs(
+            "EPSG:4326")
+        self.data = [
+            [round(p.x, 5), round(p.y, 5), html.escape(str(n))]
+            for p, n in zip(points, gdf[name_col], strict=True)
+            if p is not None and not p.is_empty and not pd.isna(n)
+        ]
 
 
 class _Legend(MacroElement):
@@ -568,12 +916,14 @@ class _Legend(MacroElement):
              border: 1px solid #999; font: 12px/1.4 Arial, Helvetica, sans-serif; max-width: 260px;
              display: {{ 'block' if this.visible else 'none' }};">
           <div style="font-weight: bold; margin-bottom: 4px;">{{ this.title }}</div>
-          {% for colour, label, kind in this.entries %}
+          {% for colour, label, kind, count in this.entries %}
           <div class="quartier-legend-entry"><span style="display: inline-block; width: 14px;
                height: 12px; background: {{ colour }}; margin-right: 6px; vertical-align: middle;
                border: 1px {{ 'dashed' if kind == 'suppressed' else 'solid' }}
-               {{ '#525252' if kind == 'suppressed' else '#777' }};"></span>{{ label }}</div>
+               {{ '#525252' if kind == 'suppressed' else '#777' }};"></span>{{ label }}
+               <span class="quartier-count" style="color: #555;">({{ count }})</span></div>
           {% endfor %}
+          <div class="quartier-legend-note" style="color: #555; margin-top: 3px;">{{ this.note }}</div>
         </div>
         {% endmacro %}
         {% macro script(this, kwargs) %}
@@ -587,12 +937,15 @@ class _Legend(MacroElement):
         """
     )
 
-    def __init__(self, title: str, entries, *, map_name: str, layer=None, visible: bool = True):
+    def __init__(self, title: str, entries, *, map_name: str, layer=None, visible: bool = True,
+                 lang: str = "de"):
         super().__init__()
         self._name = "QuartierLegend"
         self.map_name = map_name
         self.title = title
-        self.entries = [(c, html.escape(label), kind) for c, label, kind in entries]
+        self.entries = [(c, html.escape(label), kind, format_number(n, 0, lang=lang))
+                        for c, label, kind, n in entries]
+        self.note = "(Anzahl Gebiete)" if lang == "de" else "(number of districts)"
         self.layer = layer
         self.visible = visible
 

@@ -1,13 +1,16 @@
-"""Save maps as HTML files, optionally self-contained for PCs without internet access.
+"""Save maps as HTML pages that open without internet access (the default).
 
 Maps for councils have to open years later on office PCs that may have no
-internet access, or whose firewall blocks content delivery networks. With
-``offline=True``, :func:`save_map` embeds everything the page needs (Leaflet
+internet access, or whose firewall blocks content delivery networks. By
+default :func:`save_map` (and ``QuartierMap.save`` and the notebook display
+of a map from :func:`quartier.choropleth`) embeds everything the page needs (Leaflet
 and its stylesheet and images, and jQuery only when the map uses it) from the
 pinned copies shipped in ``quartier/output/_vendor`` (see its README), leaves out
 what folium references but the map does not use (Bootstrap, Font Awesome,
-awesome-markers, ...), and drops background tiles: the districts are drawn
-on a plain background. The page then makes no request at all.
+awesome-markers, ...), and keeps background tiles only when the map has them (asked for with
+``tiles=``): the districts are drawn on a plain background. The page then
+makes no request at all. ``offline=False`` writes folium's page that loads
+Leaflet from the internet.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import folium
 from quartier.errors import QuartierError
 from quartier.output.files import write_text_atomic
 
-__all__ = ["save_map", "OFFLINE_BACKGROUND"]
+__all__ = ["save_map", "map_page", "OFFLINE_BACKGROUND"]
 
 #: Background colour of offline maps (no tiles).
 OFFLINE_BACKGROUND = "#f4f4f1"
@@ -41,8 +44,9 @@ _UNUSED = (
 )
 
 
-def save_map(m: folium.Map, path, *, offline: bool = False, title: str | None = None) -> Path:
-    """Write a folium map to an HTML file (atomically).
+def save_map(m: folium.Map, path, *, offline: bool | None = None,
+             title: str | None = None) -> Path:
+    """Write a folium map to an HTML file (atomically) that opens without a network.
 
     Parameters
     ----------
@@ -51,14 +55,15 @@ def save_map(m: folium.Map, path, *, offline: bool = False, title: str | None = 
     path : str or os.PathLike
         The HTML file to write. It is written to a temporary file beside it and
         then moved into place, so a reader never sees a half-written map.
-    offline : bool, default False
-        Make the file self-contained: Leaflet (and jQuery only if the map
-        uses it) is embedded from the copies shipped with quartier, images
-        are inlined as ``data:`` URIs, resources the map does not need are
-        left out and background tiles are dropped (the districts are drawn on
-        a plain background). The page then makes no network request. Without
-        ``offline``, the page loads Leaflet and tiles from the internet as
-        folium does.
+    offline : bool or None, default None
+        ``None``: Leaflet (and jQuery only if the map uses it) is embedded
+        from the copies shipped with quartier, images are inlined as
+        ``data:`` URIs and resources the map does not need are left out, so
+        the districts draw without a network; background tiles stay only
+        if the map has them (``choropleth(tiles=...)``), and load when a
+        network is there. ``True``: the same and tiles are dropped, so the
+        page makes no network request at all. ``False``: folium's page,
+        which loads Leaflet (and tiles) from the internet.
     title : str, optional
         Title of the page (shown in the browser tab).
 
@@ -87,18 +92,44 @@ def save_map(m: folium.Map, path, *, offline: bool = False, title: str | None = 
     >>> d = gpd.GeoDataFrame({"v": [1.0, 2.0]}, geometry=[box(0, 0, 900, 900),
     ...     box(900, 0, 1800, 900)], crs="EPSG:25832")
     >>> out = pathlib.Path(tempfile.mkdtemp()) / "karte.html"
-    >>> page = save_map(choropleth(d, "v", k=2), out, offline=True).read_text(encoding="utf-8")
+    >>> page = save_map(choropleth(d, "v", k=2), out).read_text(encoding="utf-8")
     >>> "https://cdn" in page, "tile.openstreetmap" in page, "L.map(" in page
     (False, False, True)
     """
     path = Path(path)
-    text = _render_offline(m) if offline else m.get_root().render()
+    return write_text_atomic(path, map_page(m, offline=offline, title=title), newline="\n")
+
+
+def map_page(m: folium.Map, *, offline: bool | None = None, title: str | None = None) -> str:
+    """The HTML page of a map, as :func:`save_map` writes it (``offline`` as there).
+
+    The page declares its language (``<html lang="de">``): the map's ``lang``
+    (maps from :func:`quartier.choropleth`), else the language in force.
+
+    Examples
+    --------
+    >>> import folium
+    >>> page = map_page(folium.Map(tiles=None))
+    >>> '<html lang="de">' in page, "https://cdn" in page
+    (True, False)
+    """
+    from quartier.settings import resolve_language
+
+    has_tiles = any(isinstance(c, folium.raster_layers.TileLayer) for c in m._children.values())
+    if offline is False:
+        text = m.get_root().render()
+    else:
+        text = _render_offline(m, keep_tiles=offline is None and has_tiles)
+    lang = resolve_language(getattr(m, "lang", None))
+    text = re.sub(r"<html(\s[^>]*)?>", f'<html lang="{lang}">', text, count=1)
     if title:
         text = text.replace("<head>", f"<head>\n    <title>{html.escape(title)}</title>", 1)
-    return write_text_atomic(path, text, newline="\n")
+    return text
 
 
-def _render_offline(m: folium.Map) -> str:
+def _render_offline(m: folium.Map, *, keep_tiles: bool = False) -> str:
+    if keep_tiles:
+        return _embed(m.get_root().render(), allow_tiles=True)
     # Private folium/branca API, on purpose: rendering a map without its tile layers (and
     # without what an earlier render of them left in the page) needs to enumerate and remove
     # children, and branca has no public way to do either (``add_child`` only adds or replaces).
@@ -138,7 +169,7 @@ def _names(element) -> set[str]:
     return names
 
 
-def _embed(page: str) -> str:
+def _embed(page: str, *, allow_tiles: bool = False) -> str:
     """Replace every external script and stylesheet by an embedded copy, or drop it."""
     head_end = page.find("</head>")
     inline_code = _SCRIPT.sub("", page)  # what the map's own scripts do
@@ -186,11 +217,11 @@ def _embed(page: str) -> str:
         f"<style>.leaflet-container {{ background: {OFFLINE_BACKGROUND}; }}</style>\n</head>"
     )
     page = head + body.replace("</head>", background, 1)
-    _check_self_contained(page)
+    _check_self_contained(page, allow_tiles=allow_tiles)
     return page
 
 
-def _check_self_contained(page: str) -> None:
+def _check_self_contained(page: str, *, allow_tiles: bool = False) -> None:
     """Refuse to write an 'offline' page that would still load something."""
     markup = re.sub(r"<script>.*?</script>", "", page, flags=re.S)  # inline code: only strings
     markup = re.sub(r"<style>.*?</style>", "", markup, flags=re.S)
@@ -200,7 +231,7 @@ def _check_self_contained(page: str) -> None:
     found += [u for u in re.findall(r"url\(\s*['\"]?([^'\")]+)", styles)
               if not u.startswith(("data:", "#"))]
     found += re.findall(r"@import\s+['\"]?([^'\";]+)", styles)
-    if "L.tileLayer(" in page:
+    if "L.tileLayer(" in page and not allow_tiles:
         found.append("tile layer")
     if found:
         raise QuartierError(

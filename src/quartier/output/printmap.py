@@ -17,12 +17,15 @@ from typing import Literal
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 from pyproj import Transformer
 
+from quartier._checks import require_column
 from quartier._optional import import_optional
 from quartier.io.crs import to_planning_crs
-from quartier.output._classes import SUPPRESSED_COLOUR, SUPPRESSED_EDGE, classify
-from quartier.output.formatting import format_number
+from quartier.output._classes import SUPPRESSED_COLOUR, SUPPRESSED_EDGE, classify, is_share
+from quartier.output._geom import core_mask, map_extent
+from quartier.output.formatting import display_labels, format_number
 from quartier.reporting.disclosure_control import DisclosureRules
 from quartier.settings import resolve_language
 
@@ -59,6 +62,13 @@ def print_map(
     extent=None,
     suppressed=None,
     rates: Mapping[str, tuple[str, str]] | None = None,
+    labels: Mapping[str, str] | None = None,
+    kind: str = "numeric",
+    colours: Mapping | None = None,
+    class_labels: Mapping | None = None,
+    percent: bool | None = None,
+    population_col: str | None = None,
+    outline: gpd.GeoDataFrame | None = None,
 ) -> list[Path]:
     """Draw a print-ready choropleth map and save it as PNG and/or PDF.
 
@@ -89,7 +99,8 @@ def print_map(
     subtitle : str, optional
         A line under the title.
     legend_title : str, optional
-        Title of the legend; default ``column``.
+        Title of the legend; default the display label of ``column``
+        (``labels=``, or quartier's label of its own columns).
     paper : {"A4", "A3"}, default "A4"
     orientation : {"landscape", "portrait"}, default "landscape"
     scheme, k, bins, palette, decimals
@@ -108,9 +119,10 @@ def print_map(
         and a plan area: ``{"data": gdf, "label": "Kitas", "color": "#d95f02"}``;
         optional keys ``facecolor`` (polygons, default none), ``linestyle``,
         ``linewidth``, ``marker``, ``markersize``.
-    extent : geopandas.GeoDataFrame or (minx, miny, maxx, maxy), optional
-        Show only this area (with a small margin) instead of all districts;
-        a tuple is in the map's CRS.
+    extent : None, "all", geopandas.GeoDataFrame or (minx, miny, maxx, maxy), optional
+        The area shown (with a small margin). Default: every district except
+        far outliers (such as Hamburg's Neuwerk), as on the web map; ``"all"``
+        for every district; a GeoDataFrame, or a tuple in the map's CRS.
     suppressed : pandas.Series or pandas.DataFrame, optional
         Cells a statistics office suppressed, aligned on the index of ``gdf``
         (a Series marks districts, a DataFrame cells per column), as in
@@ -118,6 +130,13 @@ def print_map(
     rates : dict, optional
         ``{rate: (numerator, denominator)}``: rate columns suppressed with
         their counts (see :func:`quartier.apply_disclosure`).
+    labels : dict, optional
+        Display labels ``{column: label}`` (the legend title).
+    kind, colours, class_labels, percent, population_col
+        As in :func:`quartier.choropleth`: categorical maps with given
+        colours, shares in per cent, "unbewohnt" districts.
+    outline : geopandas.GeoDataFrame, optional
+        Outlines of the next higher level drawn on top (e.g. Bezirke).
 
     Returns
     -------
@@ -160,8 +179,17 @@ def print_map(
     if orientation not in ("landscape", "portrait"):
         raise ValueError(f"orientation must be 'landscape' or 'portrait', not {orientation!r}.")
 
-    c = classify(gdf, column, scheme=scheme, k=k, bins=bins, palette=palette,
-                 suppressed=suppressed, rates=rates,
+    as_percent = percent if percent is not None else (
+        is_share(str(column)) and pd.api.types.is_numeric_dtype(gdf[column])
+        and bool(pd.to_numeric(gdf[column], errors="coerce").dropna().between(0, 1).all()))
+    if population_col is not None:
+        require_column(gdf, population_col, source="the districts",
+                       role="population column (population_col)")
+    c = classify(gdf, column, kind=kind, scheme=scheme, k=k, bins=bins, palette=palette,
+                 colours=dict(colours) if colours else None,
+                 class_labels=dict(class_labels) if class_labels else None,
+                 suppressed=suppressed, rates=rates, zero_class=True, percent=bool(as_percent),
+                 population=gdf[population_col] if population_col else None,
                  decimals=decimals, lang=lang, rules=rules)
     shapes = to_planning_crs(gdf[[gdf.geometry.name]], what="the districts")
     short, long_ = PAPER_SIZES[paper]
@@ -191,15 +219,24 @@ def print_map(
     if (~plain).any():
         shapes[~plain].plot(ax=ax, facecolor=SUPPRESSED_COLOUR, edgecolor=SUPPRESSED_EDGE,
                             hatch="////", linewidth=0.4)
+    if outline is not None:
+        to_planning_crs(outline[[outline.geometry.name]], what="the outline").to_crs(
+            shapes.crs).plot(ax=ax, facecolor="none", edgecolor="#1a1a1a", linewidth=1.1,
+                             zorder=4)
     extra = _draw_overlays(ax, overlays or (), shapes.crs)
     ax.set_xlabel("")
     ax.set_ylabel("")
     ax.margins(0.03)
     ax.autoscale(enable=True)
-    if extent is not None:
-        minx, miny, maxx, maxy = (
-            extent.to_crs(shapes.crs).total_bounds if hasattr(extent, "total_bounds") else extent
-        )
+    if extent is None:  # every district but far outliers (e.g. Neuwerk), as on the web map
+        extent = "all" if core_mask(shapes).all() else "core"
+    if not (isinstance(extent, str) and extent == "all"):
+        if isinstance(extent, tuple | list):
+            minx, miny, maxx, maxy = (float(v) for v in extent)
+        else:
+            core = isinstance(extent, str) and extent == "core"
+            minx, miny, maxx, maxy = map_extent(shapes, None if core else extent,
+                                                crs=shapes.crs)
         pad = 0.05 * max(maxx - minx, maxy - miny)
         minx, miny, maxx, maxy = minx - pad, miny - pad, maxx + pad, maxy + pad
         # widen the extent to the frame's proportions, so the scale is the same both ways
@@ -213,7 +250,8 @@ def print_map(
         ax.set_ylim(miny, maxy)
         ax.set_autoscale_on(False)
     # the map fills the frame (with an extent, the limits already have the frame's proportions)
-    ax.set_aspect("equal", adjustable="box" if extent is not None else "datalim")
+    fixed = not (isinstance(extent, str) and extent == "all")
+    ax.set_aspect("equal", adjustable="box" if fixed else "datalim")
     ax.apply_aspect()
 
     fs = 9 * s
@@ -223,14 +261,15 @@ def print_map(
     from matplotlib.patches import Patch
 
     handles = [
-        Patch(facecolor=colour, edgecolor=SUPPRESSED_EDGE if kind == "suppressed" else _EDGE,
-              hatch="////" if kind == "suppressed" else None, linewidth=0.5, label=label)
-        for colour, label, kind in c.legend()
+        Patch(facecolor=colour, edgecolor=SUPPRESSED_EDGE if entry == "suppressed" else _EDGE,
+              hatch="////" if entry == "suppressed" else None, linewidth=0.5,
+              label=f"{label} ({format_number(n, 0, lang=lang)})")
+        for colour, label, entry, n in c.legend()
     ] + extra
     anchor = ((box[2] + 6 * s) / width, box[3] / height) if orientation == "landscape" else (
         box[0] / width, (box[1] - 4 * s) / height)
     fig.legend(handles=handles, loc="upper left", bbox_to_anchor=anchor, frameon=False,
-               title=legend_title or column, fontsize=fs, title_fontsize=fs * 1.1,
+               title=legend_title or display_labels([column], labels, lang=lang)[column], fontsize=fs, title_fontsize=fs * 1.1,
                alignment="left", ncols=1 if orientation == "landscape" else 2,
                handlelength=2.2, handleheight=1.4)
 
