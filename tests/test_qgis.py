@@ -48,8 +48,8 @@ def _run_check(out: Path, uris: list[str], key: str) -> list[dict]:
 
 
 def _districts() -> tuple[gpd.GeoDataFrame, pd.Series]:
-    """13 districts: values 0..10 (quantile bounds fall on values), one suppressed, one missing."""
-    values = [float(v) for v in range(12)] + [np.nan]
+    """13 districts: values 1..11 (quantile bounds fall on values), one suppressed, one missing."""
+    values = [float(v) for v in range(1, 13)] + [np.nan]
     gdf = gpd.GeoDataFrame(
         {"plr_id": [f"D{i:02d}" for i in range(13)], "inhabitants": range(100, 113),
          VALUE: values},
@@ -88,6 +88,9 @@ def checked(tmp_path_factory):
     uris.append(f"{out / 'en.gpkg'}|layername=versorgung")
     quartier.export_layers({"kitas": _facilities()}, out / "kitas.gpkg")
     uris.append(f"{out / 'kitas.gpkg'}|layername=kitas")
+    shares = _shares()
+    quartier.export_layers({"anteile": shares}, out / "anteile.gpkg")
+    uris.append(f"{out / 'anteile.gpkg'}|layername=anteile")
     cells = gpd.GeoDataFrame({"ew_80plus": [3, 0, 12, 7] * 4},
                              geometry=[Point(390050 + 100 * (i % 4), 5820050 + 100 * (i // 4))
                                        for i in range(16)], crs="EPSG:25833")
@@ -96,15 +99,25 @@ def checked(tmp_path_factory):
     results = _run_check(out, uris, key="plr_id")
     # the kitas are compared by their own key
     results[len(FORMATS) + 1] = _run_check(out, [uris[len(FORMATS) + 1]], key="kita_id")[0]
-    return {"out": out, "districts": districts, "office": office, "results": results}
+    return {"out": out, "districts": districts, "office": office, "results": results,
+            "shares": shares}
+
+
+def _shares() -> gpd.GeoDataFrame:
+    """Shares 0..1 with zeros: the web map shows them in per cent with a class of their own."""
+    values = [0.0, 0.0, 0.1, 0.25, 0.4, 0.5, 0.6, 0.75, 0.9, 1.0]
+    return gpd.GeoDataFrame(
+        {"plr_id": [f"S{i:02d}" for i in range(10)], "share_covered": values},
+        geometry=[box(390000 + 500 * i, 5830000, 390450 + 500 * i, 5830450) for i in range(10)],
+        crs="EPSG:25833")
 
 
 def test_every_format_opens_styled_with_all_districts_drawn(checked):
     districts, office = checked["districts"], checked["office"]
-    expected = classify(districts, VALUE, suppressed=office, lang="de")
+    expected = classify(districts, VALUE, suppressed=office, lang="de", zero_class=True)
     labels = [*expected.labels, "gesperrt (Geheimhaltung)", "keine Angabe"]
-    assert labels[:5] == ["bis unter 2,0", "2,0 bis unter 4,0", "4,0 bis unter 6,0",
-                          "6,0 bis unter 8,0", "8,0 bis 10,0"]
+    assert labels[:5] == ["bis unter 3,0", "3,0 bis unter 5,0", "5,0 bis unter 7,0",
+                          "7,0 bis unter 9,0", "9,0 bis 11,0"]
     for fmt, r in zip(FORMATS, checked["results"], strict=False):
         assert r["valid"], fmt
         assert r["crs"] == ("EPSG:4326" if fmt == "geojson" else "EPSG:25833"), fmt
@@ -124,7 +137,7 @@ def test_every_format_opens_styled_with_all_districts_drawn(checked):
 def test_qgis_puts_every_district_in_the_web_maps_class(checked):
     """Values on a class bound belong to the class above, in QGIS as on the web map."""
     districts, office = checked["districts"], checked["office"]
-    expected = classify(districts, VALUE, suppressed=office, lang="de")
+    expected = classify(districts, VALUE, suppressed=office, lang="de", zero_class=True)
     assert set(expected.breaks[:-1]) <= set(districts[VALUE])  # bounds fall on values
     want = {}
     for key, status, fill in zip(districts["plr_id"], expected.status, expected.fill,
@@ -141,7 +154,7 @@ def test_qgis_puts_every_district_in_the_web_maps_class(checked):
 def test_english_legend(checked):
     r = checked["results"][len(FORMATS)]
     assert r["style_loaded"] and r["rendered_features"] == r["features"] == 13
-    assert r["legend"][0] == "under 2.0" and r["legend"][4] == "8.0 to 10.0"
+    assert r["legend"][0] == "under 3.0" and r["legend"][4] == "9.0 to 11.0"
     assert r["legend"][5:] == ["suppressed (confidentiality)", "no data"]
 
 
@@ -161,3 +174,17 @@ def test_raster_opens_as_integers(checked):
     assert r["data_type"] == 5  # Qgis.DataType.Int32
     assert r["drawn_share"] > 0.2
     assert oct(os.stat(checked["out"] / "ew_80plus.tif").st_mode & 0o777) == "0o644"
+
+
+def test_zero_class_and_per_cent_as_on_the_web_map(checked):
+    """Shares are classified in per cent with a class for 0, in QGIS as on web and print maps."""
+    r = checked["results"][len(FORMATS) + 2]
+    shares = checked["shares"]
+    expected = classify(shares, "share_covered", lang="de", zero_class=True, percent=True)
+    assert expected.labels[0] == "0 %" and expected.labels[-1].endswith("100,0 %")
+    assert r["style_loaded"] and r["legend"] == expected.labels
+    want = {key: sorted([expected.labels[expected.colours.index(fill)], "root"])
+            for key, fill in zip(shares["plr_id"], expected.fill, strict=True)}
+    got = {key: sorted(labels) for key, labels in r["legend_by_key"].items()}
+    assert got == want
+    assert "0 %" in got["S00"] and "0 %" in got["S01"]

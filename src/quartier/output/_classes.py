@@ -261,6 +261,17 @@ def is_share(column: str) -> bool:
     return column.startswith("share_") or column.endswith(("_share", "_rate_share"))
 
 
+def shown_in_percent(frame: pd.DataFrame, column: str) -> bool:
+    """The one rule of web maps, print maps and QGIS styles: a share column (``share_*``) whose
+    values all lie in 0..1 is shown in per cent."""
+    if column not in frame.columns or not is_share(str(column)):
+        return False
+    if not pd.api.types.is_numeric_dtype(frame[column]) or pd.api.types.is_bool_dtype(frame[column]):
+        return False
+    values = pd.to_numeric(frame[column], errors="coerce")
+    return bool(((values >= 0) & (values <= 1)).sum() == values.notna().sum())
+
+
 def check_numeric(frame: pd.DataFrame, column: str) -> None:
     """A numeric map needs numbers: text (keys, class names) is an error naming the fix."""
     series = frame[column]

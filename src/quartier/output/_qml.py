@@ -30,6 +30,7 @@ from quartier.output._classes import (
     SUPPRESSED_EDGE,
     classify,
     missing_label,
+    shown_in_percent,
     suppressed_label,
 )
 
@@ -139,24 +140,34 @@ def _number(value: float) -> str:
     return text if "e" not in text else f"{float(value):.17f}".rstrip("0").rstrip(".")
 
 
-def class_filters(field: str, breaks: list[float]) -> list[str]:
+def class_filters(field: str, breaks: list[float], *, zero: bool = False,
+                  scale: float = 1.0) -> list[str]:
     """QGIS filter expressions, one per class, for the rule of :func:`classify`.
 
     ``lower <= v < upper``; the first class has no lower bound and the last no upper bound
-    (it includes the maximum), exactly as ``classify`` assigns rows.
+    (it includes the maximum), exactly as ``classify`` assigns rows. With ``zero`` (the web
+    and print maps' own class for 0), the first filter is ``v = 0`` and the classes above
+    start above 0. ``scale`` is the factor the classes were computed on (100 for shares
+    shown in per cent): the filter multiplies the field as ``classify`` multiplies the values,
+    so a value on a bound lands in the same class in QGIS and on the web map.
 
     Examples
     --------
     >>> class_filters("v", [10.0, 20.0, 55.0])
     ['"v" < 10.0', '"v" >= 10.0 AND "v" < 20.0', '"v" >= 20.0']
+    >>> class_filters("s", [50.0, 100.0], zero=True, scale=100)
+    ['("s" * 100) = 0', '("s" * 100) > 0 AND ("s" * 100) < 50.0', '("s" * 100) >= 50.0']
     """
     f = _field(field)
+    if scale != 1:
+        f = f"({f} * {_number(scale).removesuffix('.0')})"
+    out = [f"{f} = 0"] if zero else []
+    positive = f"{f} > 0 AND " if zero else ""
     if len(breaks) == 1:
-        return [f"{f} IS NOT NULL"]
-    out = []
+        return out + [f"{f} > 0" if zero else f"{f} IS NOT NULL"]
     for i in range(len(breaks)):
         if i == 0:
-            out.append(f"{f} < {_number(breaks[0])}")
+            out.append(f"{positive}{f} < {_number(breaks[0])}")
         elif i == len(breaks) - 1:
             out.append(f"{f} >= {_number(breaks[i - 1])}")
         else:
@@ -199,15 +210,17 @@ def layer_style(gdf: gpd.GeoDataFrame, column: str | None, *, suppressed: pd.Ser
         return LayerStyle(f"{_HEAD}{body}</qgis>", "quartier: one symbol")
     mask = (suppressed.reindex(gdf.index, fill_value=False).astype(bool) if suppressed is not None
             else pd.Series(False, index=gdf.index))
+    percent = shown_in_percent(gdf, column)  # the web and print maps' rule
     classified = classify(pd.DataFrame({column: gdf[column]}, index=gdf.index), column,
                           scheme=scheme, k=k, palette=palette, lang=lang,
-                          suppressed=mask, rules=False)
+                          suppressed=mask, rules=False, zero_class=True, percent=percent)
+    zero = len(classified.labels) == len(classified.breaks) + 1
     field = fields.get(column, column)
     flag = fields.get(f"{column}{SUPPRESSED_SUFFIX}", f"{column}{SUPPRESSED_SUFFIX}")
     rules, symbols = [], []
+    filters = class_filters(field, classified.breaks, zero=zero, scale=100 if percent else 1)
     for i, (filter_, label, colour) in enumerate(zip(
-            class_filters(field, classified.breaks), classified.labels, classified.colours,
-            strict=True)):
+            filters, classified.labels, classified.colours, strict=True)):
         rules.append(_rule(f"class-{i}", label, i, filter_))
         symbols.append(_symbol(kind, str(i), colour))
     status = classified.status

@@ -34,9 +34,9 @@ from quartier.output._classes import (
     cell_text,
     class_breaks,
     classify,
-    is_share,
     legend_labels,
     protect,
+    shown_in_percent,
 )
 from quartier.output._geom import map_extent, web_geometry
 from quartier.output.formatting import credit_line, display_labels, format_number
@@ -659,14 +659,7 @@ def _percent_columns(percent, frame, columns) -> set[str]:
         return set()
     if percent is not None:
         return set(percent)
-    out = set()
-    for col in columns:
-        if col in frame.columns and is_share(str(col)) and pd.api.types.is_numeric_dtype(
-                frame[col]):
-            values = pd.to_numeric(frame[col], errors="coerce")
-            if bool(((values >= 0) & (values <= 1)).sum() == values.notna().sum()):
-                out.add(col)
-    return out
+    return {col for col in columns if shown_in_percent(frame, col)}
 
 
 def _profile_columns(gdf, column, name_col, labels, lang) -> list[str]:

@@ -17,13 +17,12 @@ from typing import Literal
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 from pyproj import Transformer
 
 from quartier._checks import require_column
 from quartier._optional import import_optional
 from quartier.io.crs import to_planning_crs
-from quartier.output._classes import SUPPRESSED_COLOUR, SUPPRESSED_EDGE, classify, is_share
+from quartier.output._classes import SUPPRESSED_COLOUR, SUPPRESSED_EDGE, classify, shown_in_percent
 from quartier.output._geom import core_mask, map_extent
 from quartier.output.formatting import display_labels, format_number
 from quartier.reporting.disclosure_control import DisclosureRules
@@ -179,9 +178,7 @@ def print_map(
     if orientation not in ("landscape", "portrait"):
         raise ValueError(f"orientation must be 'landscape' or 'portrait', not {orientation!r}.")
 
-    as_percent = percent if percent is not None else (
-        is_share(str(column)) and pd.api.types.is_numeric_dtype(gdf[column])
-        and bool(pd.to_numeric(gdf[column], errors="coerce").dropna().between(0, 1).all()))
+    as_percent = percent if percent is not None else shown_in_percent(gdf, column)
     if population_col is not None:
         require_column(gdf, population_col, source="the districts",
                        role="population column (population_col)")
