@@ -96,6 +96,7 @@ def write_atomic(path: str | os.PathLike, write: Callable[[Path], object], *,
     try:
         write(tmp)
         os.chmod(tmp, _FILE_MODE)
+        _fsync(tmp)  # the new content is on disk before the name points to it (power cuts)
         os.replace(tmp, target)  # replaces a symlink itself, never its target
     except OSError as exc:
         raise OutputError(f"could not write '{target}': {exc.strerror or exc}. The previous "
@@ -105,6 +106,14 @@ def write_atomic(path: str | os.PathLike, write: Callable[[Path], object], *,
         if tmp.exists():
             tmp.unlink()
     return target
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def write_text_atomic(path: str | os.PathLike, text: str, *, encoding: str = "utf-8",
