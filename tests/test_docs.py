@@ -27,7 +27,7 @@ def site(tmp_path_factory):
 
 
 def test_mkdocs_builds_strict(site):
-    html = (site / "reference" / "io" / "index.html").read_text(encoding="utf-8")
+    html = (site / "reference" / "io.html").read_text(encoding="utf-8")
     assert "read_districts" in html and "key_width" in html
 
 
@@ -46,9 +46,26 @@ def test_site_loads_no_script_or_style_from_the_internet(site):
 
 
 def test_numpydoc_roles_become_links(site):
-    html = (site / "reference" / "output" / "index.html").read_text(encoding="utf-8")
+    html = (site / "reference" / "output.html").read_text(encoding="utf-8")
     assert ":func:`" not in html
     # "Save with :func:`quartier.save_map`" in the maps module: a link to save_map's entry
     assert re.search(r'<a[^>]+href="[^"]*#quartier\.output\.offline\.save_map"', html)
-    other = (site / "reference" / "access" / "index.html").read_text(encoding="utf-8")
+    other = (site / "reference" / "access.html").read_text(encoding="utf-8")
     assert ":func:`" not in other
+
+
+def test_site_works_from_disk_without_a_server(site):
+    """Opened as file://, a link must name a file: a folder link (…/io/) shows a directory
+    listing or nothing without a web server."""
+    broken = []
+    for page in site.rglob("*.html"):
+        if page.name == "404.html":  # only a web server shows it (its links are absolute)
+            continue
+        text = page.read_text(encoding="utf-8")
+        for href in re.findall(r'<a\b[^>]*?href="([^"#?]+)', text):
+            if re.match(r"^(?:[a-z]+:|//)", href):
+                continue
+            target = (page.parent / href).resolve()
+            if not target.is_file():
+                broken.append((page.relative_to(site).as_posix(), href))
+    assert broken == []
