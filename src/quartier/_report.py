@@ -1,4 +1,4 @@
-"""Private: what every report (join, interpolation, raster sums) shares."""
+"""Private: what every report (join, interpolation, raster sums) and every result shares."""
 
 from __future__ import annotations
 
@@ -20,3 +20,13 @@ class Report:
 
     def _repr_html_(self) -> str:  # shown in notebooks
         return "<pre>" + html.escape(self.text()) + "</pre>"
+
+
+class Result:
+    """Base of quartier's result objects (a frozen dataclass with a ``report`` field): notebooks
+    show the result's one-line summary and its report as preformatted text."""
+
+    report: Report
+
+    def _repr_html_(self) -> str:  # shown in notebooks
+        return "<pre>" + html.escape(repr(self) + "\n" + self.report.text()) + "</pre>"

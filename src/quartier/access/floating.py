@@ -46,7 +46,6 @@ demand in reach: every place is shared out exactly once.
 
 from __future__ import annotations
 
-import html
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -56,7 +55,7 @@ import numpy as np
 import pandas as pd
 
 from quartier._checks import population_values, require_column
-from quartier._report import Report
+from quartier._report import Report, Result
 from quartier.access._reach import chunked_pairs, reachable_chunks, same_metric_crs
 from quartier.access.costs import CostMatrix, point_coordinates
 from quartier.errors import QuartierWarning, ValueParseError, format_list
@@ -251,7 +250,7 @@ class FCAReport(Report):
 
 
 @dataclass(frozen=True, repr=False)
-class FCAResult:
+class FCAResult(Result):
     """The result of :func:`fca`: the scores and the report.
 
     Attributes
@@ -274,9 +273,6 @@ class FCAResult:
         return (f"FCAResult(method={r.method}, max_cost={r.max_cost:g}, units={len(self.scores)}, "
                 f"facilities={len(r.ratios)}, unreached={len(r.unreached)}, "
                 f"unused_supply={len(r.unused_supply)})")
-
-    def _repr_html_(self) -> str:
-        return "<pre>" + html.escape(repr(self) + "\n" + self.report.text()) + "</pre>"
 
 
 def fca(

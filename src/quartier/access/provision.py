@@ -23,7 +23,6 @@ is a surplus, negative a deficit) and the deficit in places (0 if none).
 
 from __future__ import annotations
 
-import html
 import warnings
 from dataclasses import dataclass, field
 
@@ -32,7 +31,7 @@ import numpy as np
 
 from quartier._checks import district_key
 from quartier._overlay import locate_points
-from quartier._report import Report
+from quartier._report import Report, Result
 from quartier.access._reach import reachable_chunks, same_metric_crs
 from quartier.access.floating import FCAReport, _demand_values, _supply_values, fca
 from quartier.errors import QuartierWarning, format_list
@@ -103,7 +102,7 @@ class SupplyReport(Report):
 
 
 @dataclass(frozen=True, repr=False)
-class SupplyResult:
+class SupplyResult(Result):
     """The result of :func:`supply`: the table per district and the report.
 
     Attributes
@@ -124,9 +123,6 @@ class SupplyResult:
         r = self.report
         return (f"SupplyResult(rows={len(self.table)}, demand_col={r.demand_col!r}, "
                 f"capacity={r.capacity!r}, unassigned_facilities={len(r.unassigned_facilities)})")
-
-    def _repr_html_(self) -> str:
-        return "<pre>" + html.escape(repr(self) + "\n" + self.report.text()) + "</pre>"
 
 
 def supply(

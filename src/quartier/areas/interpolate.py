@@ -19,7 +19,6 @@ What falls outside every target district is reported (in the warning and in
 
 from __future__ import annotations
 
-import html
 import os
 import warnings
 from collections.abc import Mapping, Sequence
@@ -29,7 +28,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from quartier._report import Report
+from quartier._report import Report, Result
 from quartier.areas._weights import (
     InterpolationWeights,
     area_weights,
@@ -188,7 +187,7 @@ class InterpolationReport(Report):
 
 
 @dataclass(frozen=True, repr=False)
-class InterpolationResult:
+class InterpolationResult(Result):
     """The result of :func:`area_interpolate` / :func:`dasymetric_interpolate`.
 
     Attributes
@@ -211,9 +210,6 @@ class InterpolationResult:
         cols = [c for c in self.table.columns if c != self.table.geometry.name]
         return (f"InterpolationResult(method={self.report.method}, targets={len(self.table)}, "
                 f"columns={cols}, complete={self.report.complete})")
-
-    def _repr_html_(self) -> str:
-        return "<pre>" + html.escape(repr(self) + "\n" + self.report.text()) + "</pre>"
 
 
 def _num(value: float, lang: str | None = None) -> str:

@@ -12,7 +12,6 @@ a 100 m cell people live.
 from __future__ import annotations
 
 import contextlib
-import html
 import os
 import warnings
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ import rasterio.windows
 from rasterio.errors import RasterioIOError
 
 from quartier._checks import existing_file
-from quartier._report import Report
+from quartier._report import Report, Result
 from quartier.errors import ColumnError, CRSError, InputFileError, QuartierWarning
 from quartier.io.crs import to_planning_crs
 from quartier.settings import resolve_language
@@ -98,7 +97,7 @@ class RasterReport(Report):
 
 
 @dataclass(frozen=True, repr=False)
-class RasterResult:
+class RasterResult(Result):
     """The result of :func:`raster_sums`: districts with the sums, and the report.
 
     Attributes
@@ -120,9 +119,6 @@ class RasterResult:
         r = self.report
         return (f"RasterResult(districts={len(self.table)}, column={r.column!r}, "
                 f"in_districts={r.in_districts:g}, outside={r.outside:g})")
-
-    def _repr_html_(self) -> str:
-        return "<pre>" + html.escape(repr(self) + "\n" + self.report.text()) + "</pre>"
 
 
 def raster_sums(
