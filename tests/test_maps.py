@@ -145,7 +145,11 @@ def test_missing_and_suppressed_are_distinct_and_never_show_the_value():
     assert props[1]["t1"] == "keine Angabe" and props[2]["t1"] == "gesperrt (Geheimhaltung)"
     legend = _legends(html)[0]
     assert "keine Angabe" in legend and "gesperrt (Geheimhaltung)" in legend
-    assert "987" not in html  # not in colours, classes, tooltips
+    # the suppressed value is in no feature, class bound or legend text (the whole page may hold
+    # "987" by chance: folium's element ids are random hex)
+    assert not any("987" in str(v) for p in props for v in p.values())
+    assert "987" not in legend
+    assert "987.654" not in html and "987654" not in html
     assert "5,0" in legend  # the maximum of the values that may be shown
 
 
