@@ -112,6 +112,7 @@ def test_styles_and_metadata_per_layer_are_explicit(tmp_path):
     filters = [r.get("filter") for r in ET.fromstring(qml["areas"].split("\n", 1)[1]).iter("rule")]
     assert filters and all('"share"' in f for f in filters)  # not the last float column "b"
     import pyogrio
+    from shapely import Point
     assert pyogrio.read_info(out, layer="areas")["layer_metadata"]["source"] == "Test"
     site_meta = pyogrio.read_info(out, layer="sites")["layer_metadata"]
     assert (site_meta["model"], site_meta["source"]) == ("p-median", "Modell")
@@ -238,3 +239,24 @@ def test_raster_counts_are_integers(tmp_path):
 
     assert {os.stat(p).st_mode & 0o777 for p in (counts, score)} == {0o644}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["n.tif", "score.tif"]
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "geojson", "fgb", "shp"])
+def test_counts_with_suppressed_cells_stay_integer_fields(tmp_path, fmt):
+    import pyogrio
+    from shapely import Point
+
+    gdf = gpd.GeoDataFrame(
+        {"key": ["a", "b", "c"], "population": [120.0, np.nan, 45.0],  # NaN: suppressed
+         "n_int": [3, 40, 50], "share_covered": [0.5, np.nan, 0.25]},
+        geometry=[Point(0, 0), Point(100, 0), Point(200, 0)], crs="EPSG:25832")
+    with quartier.disclosure(10, secondary=False, count_columns=["n_int"]):
+        (path,) = quartier.export_layers({"l": gdf}, tmp_path / f"l.{fmt}", styles=False)
+    info = pyogrio.read_info(path)
+    types = dict(zip(info["fields"], info["dtypes"], strict=True))
+    share = next(f for f in types if f.startswith("share_co"))  # Shapefile: 10 characters
+    assert types["population"].startswith("int") and types["n_int"].startswith("int"), types
+    assert types[share].startswith("float"), types
+    back = pyogrio.read_dataframe(path).set_index("key").loc[["a", "b", "c"]]  # FGB reorders
+    assert back["population"].tolist()[0::2] == [120, 45] and pd.isna(back["population"]["b"])
+    assert pd.isna(back["n_int"]["a"]) and back["n_int"].tolist()[1:] == [40, 50]

@@ -29,6 +29,7 @@ from quartier._optional import import_optional
 from quartier.errors import ColumnError, InputFileError, format_list
 from quartier.io.crs import WEB_CRS, require_metric
 from quartier.output import _qml
+from quartier.output.spreadsheet import COLUMN_KINDS
 from quartier.reporting.disclosure_control import DisclosureRules, apply_disclosure
 from quartier.settings import resolve_language
 
@@ -399,6 +400,20 @@ def _check_suppressed(suppressed, layers) -> None:
                 f"column), aligned on the layer's index, not {type(mask).__name__}.")
 
 
+def _whole_counts(before: pd.DataFrame, after: pd.DataFrame, column) -> bool:
+    """An integer column made decimal by suppression, or one of quartier's count columns that
+    holds whole numbers only."""
+    series = after[column]
+    if not pd.api.types.is_float_dtype(series):
+        return False
+    was_int = column in before.columns and pd.api.types.is_integer_dtype(before[column]) \
+        and not pd.api.types.is_bool_dtype(before[column])
+    values = series.to_numpy(dtype=float, na_value=np.nan)
+    finite = values[np.isfinite(values)]
+    whole = bool(np.all(finite == np.round(finite))) and bool(np.all(np.abs(finite) < 2**53))
+    return whole and (was_int or COLUMN_KINDS.get(str(column)) == "count")
+
+
 def _prepare(name: str, gdf: gpd.GeoDataFrame, fmt: str, rates=None, rules=None,
              suppressed=None, column: str | None = None):
     """(the layer as written, bool Series of suppressed cells of ``column`` or None)."""
@@ -426,6 +441,9 @@ def _prepare(name: str, gdf: gpd.GeoDataFrame, fmt: str, rates=None, rules=None,
     # write it as JSON, and fail on objects) is not carried into the files
     out = gpd.GeoDataFrame(dict(out.items()), geometry=out.geometry.name, crs=out.crs)
     for c in out.columns:
+        if c != out.geometry.name and _whole_counts(gdf, out, c):
+            # counts stay integer fields when suppressed (empty) cells made them decimals
+            out[c] = out[c].round().astype("Int64")
         if c != out.geometry.name and out[c].dtype == object:
             # lists, dicts or mixed objects: write as text
             if not out[c].map(lambda v: v is None or isinstance(v, str)).all():
