@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely import Point
 
+import quartier
 from quartier.access.costs import cost_matrix, nearest
 from quartier.errors import CRSError
 
@@ -62,3 +63,20 @@ def test_bad_inputs():
         cost_matrix(o.to_crs(4326), o.to_crs(4326), max_cost=10)
     with pytest.raises(CRSError, match="to_crs"):
         nearest(o, o.to_crs(25833))
+
+
+@pytest.mark.parametrize("bad", [float("inf"), float("nan"), 1e300, 0, -1, "500", True])
+def test_reach_must_be_a_finite_positive_plausible_number(bad):
+    """One check where the reach enters: no NaN, inf or absurd value reaches a kernel."""
+    from quartier.errors import ParameterError
+
+    pts = gpd.GeoDataFrame({"n": [1]}, geometry=[Point(0, 0)], crs="EPSG:25832")
+    for call in (
+        lambda: quartier.cost_matrix(pts, pts, max_cost=bad),
+        lambda: quartier.coverage(pts, pts, max_cost=bad, demand_col="n"),
+        lambda: quartier.fca(pts, pts, max_cost=bad, demand_col="n", capacity="n"),
+        lambda: quartier.maximal_coverage(pts, pts, p=1, max_cost=bad, demand_col="n"),
+    ):
+        with pytest.raises(ParameterError, match="max_cost") as caught:
+            call()
+        assert isinstance(caught.value, ValueError)

@@ -1,4 +1,4 @@
-"""Private checks shared by the readers: files that exist, columns that exist."""
+"""Private checks shared by every room: files and columns that exist, numbers in range."""
 
 from __future__ import annotations
 
@@ -10,7 +10,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from quartier.errors import ColumnError, InputFileError, ValueParseError, format_list
+from quartier.errors import (
+    ColumnError,
+    InputFileError,
+    ParameterError,
+    ValueParseError,
+    format_list,
+)
 
 
 def existing_file(source: str | os.PathLike, *, suffixes: Iterable[str] | None = None,
@@ -112,3 +118,36 @@ def population_values(frame: pd.DataFrame, column: str, *, source: str = "demand
             "to estimate them first)."
         )
     return values.to_numpy(dtype=float)
+
+
+#: Larger than any distance (metres) or travel time (minutes) in a German city or county:
+#: a value above it is a typing error (or 1e300), not a reach.
+MAX_REACH = 1e7
+
+
+def positive_number(value, name: str, *, unit: str = "", upper: float = MAX_REACH) -> float:
+    """``value`` as a float that is a finite number above 0 (and at most ``upper``), else a
+    :class:`~quartier.errors.ParameterError` that names the parameter and what it accepts.
+
+    One check for every reach, spacing, buffer and snapping distance where it enters, so no
+    NaN, inf, 0, negative or absurd value reaches a kernel.
+
+    Examples
+    --------
+    >>> positive_number(500, "max_cost")
+    500.0
+    >>> positive_number(float("inf"), "max_cost", unit="metres")
+    Traceback (most recent call last):
+    ...
+    quartier.errors.ParameterError: max_cost must be greater than 0 metres and finite, not inf.
+    """
+    what = f"{name} must be greater than 0{' ' + unit if unit else ''} and finite"
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise ParameterError(f"{what}, not {value!r} ({type(value).__name__}).")
+    number = float(value)
+    if not np.isfinite(number) or number <= 0:
+        raise ParameterError(f"{what}, not {value!r}.")
+    if number > upper:
+        raise ParameterError(f"{name}={value!r} is implausibly large (more than {upper:g}"
+                             f"{' ' + unit if unit else ''}); check the value and its unit.")
+    return number

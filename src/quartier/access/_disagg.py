@@ -24,7 +24,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from quartier._checks import existing_file, population_values
+from quartier._checks import existing_file, population_values, positive_number
 from quartier.errors import QuartierWarning, ValueParseError, format_list
 from quartier.io.crs import require_metric
 
@@ -118,8 +118,7 @@ def disaggregate(districts: gpd.GeoDataFrame, values: np.ndarray, *, population=
     without any grid population inside, which fall back to area samples
     (warned about when they have people of the target group).
     """
-    if not spacing > 0:
-        raise ValueError(f"spacing must be greater than 0 (metres), not {spacing!r}.")
+    spacing = positive_number(spacing, "spacing", unit="metres")
     geoms = districts.geometry.to_numpy()
     n = len(districts)
     parts = []

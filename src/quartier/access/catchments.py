@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from quartier._checks import positive_number
 from quartier.access.costs import point_coordinates
 from quartier.access.network import _search
 from quartier.errors import QuartierError
@@ -108,8 +109,7 @@ def isochrones(
     3.14
     """
     cuts = _cutoffs(max_cost)
-    if not buffer > 0:
-        raise ValueError(f"buffer must be greater than 0 metres, not {buffer!r}.")
+    buffer = positive_number(buffer, "buffer", unit="metres")
     if network is None:
         require_metric(points.crs, what="points")
         xy = point_coordinates(points, what="points")
@@ -317,8 +317,7 @@ def service_areas(
             "isochrones(points, network=None, max_cost=...) or a Voronoi diagram of the "
             "facilities."
         )
-    if not buffer > 0:
-        raise ValueError(f"buffer must be greater than 0 metres, not {buffer!r}.")
+    buffer = positive_number(buffer, "buffer", unit="metres")
     limit = network._limit(max_cost)
     snapped = network._snap(facilities, "facility", max_snap)
     net = network

@@ -20,6 +20,7 @@ import shapely
 from scipy import sparse
 from scipy.spatial import cKDTree
 
+from quartier._checks import positive_number
 from quartier.errors import QuartierError
 from quartier.io.crs import require_same_metric_crs
 
@@ -297,8 +298,8 @@ def cost_matrix(
     >>> cm.n_pairs, cm.to_dense().tolist()
     (4, [[0.0, 100.0], [100.0, 0.0]])
     """
-    if max_cost is not None and not max_cost > 0:
-        raise ValueError(f"max_cost must be greater than 0, not {max_cost!r}.")
+    if max_cost is not None:
+        max_cost = positive_number(max_cost, "max_cost")
     if network is not None:
         return network.cost_matrix(origins, destinations, max_cost=max_cost)
     require_same_metric_crs(destinations, origins, what="destinations", reference_what="origins")

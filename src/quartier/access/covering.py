@@ -23,7 +23,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from quartier._checks import district_key
+from quartier._checks import district_key, positive_number
 from quartier._overlay import locate_points
 from quartier._report import Report
 from quartier.access._disagg import disaggregate
@@ -286,8 +286,7 @@ def coverage(
     >>> res.kind, len(res.samples), round(float(res.units["share_covered"].iloc[0]), 3)
     ('districts', 100, 0.4)
     """
-    if not max_cost > 0:
-        raise ValueError(f"max_cost must be greater than 0 (metres), not {max_cost!r}.")
+    max_cost = positive_number(max_cost, "max_cost")
     same_metric_crs(demand, facilities)
     values = _demand_values(demand, demand_col)
     kind = _demand_kind(demand, demand_kind, population)

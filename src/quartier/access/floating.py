@@ -54,7 +54,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from quartier._checks import population_values, require_column
+from quartier._checks import population_values, positive_number, require_column
 from quartier._report import Report, Result
 from quartier.access._reach import chunked_pairs, reachable_chunks, same_metric_crs
 from quartier.access.costs import CostMatrix, point_coordinates
@@ -419,8 +419,7 @@ def fca(
         if method != "e2sfca" or not weights:
             raise ValueError(f"method='{method}' needs max_cost= (the catchment size).")
         max_cost = max(float(k) for k in weights)
-    if not max_cost > 0:
-        raise ValueError(f"max_cost must be greater than 0, not {max_cost!r}.")
+    max_cost = positive_number(max_cost, "max_cost")
     spec = _weight_spec(method, max_cost=max_cost, weights=weights, decay=decay,
                        decay_kind=decay_kind, min_cost=min_cost)
     population = _demand_values(demand, demand_col)

@@ -23,7 +23,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from quartier._checks import population_values, require_column
+from quartier._checks import population_values, positive_number, require_column
 from quartier.access.costs import cost_matrix
 from quartier.errors import QuartierError, QuartierWarning, ValueParseError, format_list
 from quartier.io.crs import require_metric, require_same_crs
@@ -253,8 +253,7 @@ def maximal_coverage(
     """
     _check_p(p, candidates)
     opts = _solve_kwargs(time_limit, mip_gap)
-    if not max_cost > 0:
-        raise ValueError(f"max_cost must be greater than 0, not {max_cost!r}.")
+    max_cost = positive_number(max_cost, "max_cost")
     inp = _prepare(demand, candidates, existing, demand_col=demand_col, max_cost=max_cost,
                    network=network, capacity=capacity, existing_capacity=existing_capacity)
     messages: list[str] = []
@@ -469,8 +468,7 @@ def set_cover(
     ['A']
     """
     opts = _solve_kwargs(time_limit, mip_gap)
-    if not max_cost > 0:
-        raise ValueError(f"max_cost must be greater than 0, not {max_cost!r}.")
+    max_cost = positive_number(max_cost, "max_cost")
     inp = _prepare(demand, candidates, existing, demand_col=demand_col, max_cost=max_cost,
                    network=network, capacity=None, existing_capacity=None)
     reached = np.zeros(len(inp.w), bool)

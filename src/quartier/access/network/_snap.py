@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
+from quartier._checks import positive_number
 from quartier.access.costs import point_coordinates
 from quartier.errors import CRSError, QuartierWarning, format_list
 from quartier.io.crs import as_crs
@@ -129,8 +130,7 @@ def snap_frame(net, gdf, what: str, max_snap) -> Snapped:
             f"{net.crs.to_string()}. Use gdf.to_crs(net.crs)."
         )
     limit = net.max_snap if max_snap is None else float(max_snap)
-    if not limit > 0:
-        raise ValueError(f"max_snap must be greater than 0 metres, not {max_snap!r}.")
+    limit = positive_number(limit, "max_snap", unit="metres")
     pts = point_coordinates(gdf, what=what)
     if net._tree is None:
         net._tree = shapely.STRtree(net._lines())

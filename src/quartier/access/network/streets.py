@@ -25,7 +25,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from quartier._checks import existing_file
+from quartier._checks import existing_file, positive_number
 from quartier.access.costs import DENSE_LIMIT, CostMatrix
 from quartier.access.network import _search
 from quartier.access.network._graph import (
@@ -129,8 +129,7 @@ class StreetNetwork:
         self.crs = require_metric(crs, what=f"the street network ({source})")
         self.profile = get_profile(profile)
         self.unit = check_unit(unit)
-        if not max_snap > 0:
-            raise ValueError(f"max_snap must be greater than 0 metres, not {max_snap!r}.")
+        max_snap = positive_number(max_snap, "max_snap", unit="metres")
         self.max_snap = float(max_snap)
         if islands not in ("keep", "drop"):
             raise QuartierError(f"islands={islands!r}: use 'keep' or 'drop'.")
@@ -471,8 +470,7 @@ class StreetNetwork:
     def _limit(max_cost) -> float:
         if max_cost is None:
             return np.inf
-        if not max_cost > 0:
-            raise ValueError(f"max_cost must be greater than 0, not {max_cost!r}.")
+        max_cost = positive_number(max_cost, "max_cost")
         return float(max_cost)
 
     def cost_matrix(
