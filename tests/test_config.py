@@ -92,3 +92,11 @@ def test_example_configs_validate(shared):
     assert [s["name"] for s in demo.services] == ["Seniorentreffs", "Pflegeheime", "Kitas"]
     berlin = load_config(REPO / "examples" / "berlin.toml")
     assert berlin.districts["path"].name == "lor_planungsraeume_2021.shp"
+
+
+
+@pytest.mark.parametrize("bad", ["inf", "nan", "1e300", "-1", "0"])
+def test_reach_and_norm_are_finite_positive_numbers(folder, bad):
+    """TOML knows inf and nan: they fail in the configuration, before any work (--dry-run)."""
+    with pytest.raises(ConfigError, match=r"line 18: max_cost must be greater than 0 \(metres\)"):
+        load_config(_write(folder, GOOD.replace("max_cost = 500", f"max_cost = {bad}")))

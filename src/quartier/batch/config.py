@@ -75,7 +75,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from quartier.errors import ConfigError
+from quartier._checks import positive_number
+from quartier.errors import ConfigError, ParameterError
 
 __all__ = ["AnalysisConfig", "load_config", "SCHEMA"]
 
@@ -226,11 +227,13 @@ def load_config(path: str | os.PathLike) -> AnalysisConfig:
             raise locate.error("services", i, "target_group",
                                f"target group '{service['target_group']}' is not defined in "
                                f"[target_groups]" + _did_you_mean(service["target_group"], list(groups)))
-        if service["max_cost"] <= 0:
-            raise locate.error("services", i, "max_cost", "max_cost must be greater than 0 (metres)")
-        for key in ("norm_per_1000",):
-            if key in service and service[key] <= 0:
-                raise locate.error("services", i, key, f"{key} must be greater than 0")
+        for key, unit in (("max_cost", " (metres)"), ("norm_per_1000", "")):
+            if key in service:
+                try:
+                    positive_number(service[key], key)
+                except ParameterError as exc:
+                    raise locate.error("services", i, key, f"{key} must be greater than 0{unit} "
+                                       f"and finite: {exc}") from None
         if "min_share" in service and not 0 <= service["min_share"] <= 1:
             raise locate.error("services", i, "min_share", "min_share is a share between 0 and 1")
     if checked.get("services") and "population" not in checked:
