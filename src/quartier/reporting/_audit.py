@@ -53,7 +53,20 @@ class System:
     units: list[pd.Index]       # unit labels per level
     m: int
     total: int | None
+    codes: list[np.ndarray] = field(default_factory=list)  # per level: unit of each lowest row
     stats: dict = field(default_factory=dict)
+
+    def overlap(self, a: int, b: int) -> bool:
+        """Whether cells ``a`` and ``b`` share a lowest-level cell (people in both)."""
+        if self.level[a] < self.level[b]:
+            a, b = b, a
+        outer, inner = a, b
+        ko, ki = int(self.level[outer]), int(self.level[inner])
+        jo, ji = int(self.col[outer]), int(self.col[inner])
+        if not (jo == ji or (self.total is not None and self.total in (jo, ji))):
+            return False
+        row = int(np.flatnonzero(self.codes[ki] == self.unit[inner])[0])
+        return bool(self.codes[ko][row] == self.unit[outer])
 
     def cells(self, level: int) -> slice:
         return slice(self.offsets[level], self.offsets[level + 1])
@@ -140,7 +153,7 @@ def build_system(values: np.ndarray, parents: list[np.ndarray], labels: pd.Index
     if total is not None and residual.max(initial=0) > 1e-6:
         raise ValueError("the total column is not the sum of the other columns in "
                          f"{int((residual > 1e-6).sum())} unit(s)")
-    return System(vals, A, level, unit, col, block, offsets, units, m, total)
+    return System(vals, A, level, unit, col, block, offsets, units, m, total, codes)
 
 
 def lower_bounds(system: System, zeros_published: bool) -> np.ndarray:
@@ -202,6 +215,11 @@ def attack(system: System, hidden: np.ndarray, primary: np.ndarray, min_count: f
             todo = targets if s is None else targets[targets != s]
             if s is not None:
                 bnd[s] = (1.0, 1.0)
+                # a cell of 1 sharing people with s holds the same person: it
+                # what that person knows already: no disclosure
+                ks = H[var[s]]
+                todo = np.array([t for t in todo if not (
+                    vals[H[var[t]]] == 1 and system.overlap(H[var[t]], ks))], dtype=int)
             for x in pool:
                 if s is None or abs(x[s] - 1) < EPS:
                     todo = todo[x[todo] < min_count - EPS]

@@ -65,8 +65,8 @@ import pandas as pd
 from pandas.api import types as ptypes
 
 from quartier._checks import require_column
-from quartier.errors import ColumnError, ParameterError, QuartierWarning, format_list
 from quartier._report import Report
+from quartier.errors import ColumnError, ParameterError, QuartierWarning, format_list
 from quartier.reporting import _audit, _suppress
 
 __all__ = ["DisclosureRules", "DisclosureResult", "set_disclosure", "get_disclosure",
