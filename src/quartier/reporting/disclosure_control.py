@@ -57,7 +57,7 @@ import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -65,12 +65,13 @@ import pandas as pd
 from pandas.api import types as ptypes
 
 from quartier._checks import require_column
+from quartier._report import Report
 from quartier.errors import ColumnError, ParameterError, QuartierWarning, format_list
-from quartier.reporting import _suppress
+from quartier.reporting import _audit, _suppress
 
 __all__ = ["DisclosureRules", "DisclosureResult", "set_disclosure", "get_disclosure",
            "apply_disclosure", "disclosure", "protect_table", "resolve_rules",
-           "default_count_columns"]
+           "default_count_columns", "audit_disclosure", "DisclosureAudit"]
 
 _KEY_LIKE = re.compile(
     r"(^|[_\s-])(id|nr|no|key|code|plz|jahr|year|schl(ü|ue)ssel|nummer|ags|ars)($|[_\s-])",
@@ -445,6 +446,11 @@ class DisclosureResult:
         disclosure control. It is aligned on row labels, so sort, filter or
         concat it together with the table; maps take it as ``suppressed=``
         to draw those districts "gesperrt (Geheimhaltung)".
+    totals : dict of str to pandas.DataFrame
+        With a ``hierarchy`` (:func:`protect_table`): the published totals of every level
+        above the table, ``{level: table}`` (a level is named after its parent column, or
+        ``prefix<k>`` for key prefixes, and ``"total"`` for the city), suppressed totals
+        NaN; empty otherwise.
 
     Examples
     --------
@@ -457,6 +463,7 @@ class DisclosureResult:
 
     table: pd.DataFrame
     suppressed: pd.DataFrame
+    totals: dict = field(default_factory=dict)
 
     def __repr__(self) -> str:
         counts = self.suppressed.sum()
@@ -570,8 +577,20 @@ def protect_table(table: pd.DataFrame, min_count: int | None = None, *,
                   total_column: str | None = None, round_to: int | None = None,
                   rules: DisclosureRules | Literal[False] | None = None,
                   rates: Mapping[str, tuple[str, str]] | None = None,
-                  suppressed: pd.DataFrame | None = None) -> DisclosureResult:
+                  suppressed: pd.DataFrame | None = None,
+                  hierarchy: Sequence[str | int] | None = None,
+                  single_person: bool = True) -> DisclosureResult:
     """Protect a district x group table with margins (row and column totals).
+
+    With ``hierarchy`` (recommended), suppression withstands the interval attack of
+    :func:`audit_disclosure`: the totals of every level (e.g. Bezirksregion, Prognoseraum,
+    Bezirk, city) are taken as published exactly, hidden cells as known to be at least 1
+    (zeros are published and never complements), and a person alone in a hidden cell as
+    knowing it; primary cells are suppressed at every level, then complements are added by
+    linear programming (the cheapest published cells to hide so that each small count can be
+    3 or more) until the audit passes. Without ``hierarchy`` the older quick rule applies
+    (no row or column with exactly one hidden cell), which an attacker combining equations
+    can break.
 
     Primary suppression hides counts ``0 < n < min_count``, margins
     included. Then every row and every column is treated as a published sum
@@ -607,12 +626,22 @@ def protect_table(table: pd.DataFrame, min_count: int | None = None, *,
     suppressed : pandas.DataFrame, optional
         Cells the statistics office suppressed (boolean mask aligned on the
         table's index), as in :func:`apply_disclosure`.
+    hierarchy : list of str or int, optional
+        The levels above the table's rows, lowest first: column names holding each row's
+        parent (e.g. ``["BZR_ID", "PGR_ID", "BEZ_ID"]``) or key prefix lengths of the index
+        (``[6, 4, 2]`` for Berlin's 8-digit ``PLR_ID``). ``[]``: the city totals only. The
+        table's rows are then the lowest units only (no ``total_row``), and
+        ``.totals`` holds the protected totals of every level.
+    single_person : bool, default True
+        With ``hierarchy``: also protect against a person alone in a hidden cell of 1
+        who knows that cell.
 
     Returns
     -------
     DisclosureResult
         ``.table``, a protected copy (suppressed cells are NaN), and
-        ``.suppressed``, the boolean mask of suppressed cells.
+        ``.suppressed``, the boolean mask of suppressed cells; with ``hierarchy`` also
+        ``.totals``.
 
     Raises
     ------
@@ -631,6 +660,17 @@ def protect_table(table: pd.DataFrame, min_count: int | None = None, *,
     {'u6': [nan, nan, 12.0], '6_15': [nan, nan, 38.0], 'ges': [10, 40, 50]}
     >>> out.suppressed.loc["Nord"].tolist()
     [True, True, False]
+
+    With a hierarchy (here key prefixes: two Bezirke "01" and "02"):
+
+    >>> t = pd.DataFrame({"u6": [1, 4, 6, 5, 7, 9], "ab6": [6, 8, 5, 7, 9, 4]},
+    ...                  index=["0101", "0102", "0103", "0201", "0202", "0203"])
+    >>> t["ges"] = t["u6"] + t["ab6"]
+    >>> out = protect_table(t, 3, total_column="ges", hierarchy=[2])
+    >>> int(out.suppressed.to_numpy().sum()) >= 4, out.totals["prefix2"]["u6"].tolist()
+    (True, [11.0, 21.0])
+    >>> audit_disclosure(t, out, min_count=3, total_column="ges", hierarchy=[2]).passed
+    True
     """
     rules = resolve_rules(rules)
     min_count = min_count if min_count is not None else (rules.min_count if rules else None)
@@ -660,6 +700,26 @@ def protect_table(table: pd.DataFrame, min_count: int | None = None, *,
         prefer[table.index.get_indexer([total_row])[0], :] = False
     if total_column is not None:
         prefer[:, cols.index(total_column)] = False
+    if hierarchy is not None:
+        if total_row is not None:
+            raise ParameterError("protect_table(hierarchy=...) takes the lowest units as rows "
+                                 "and computes every total itself: drop the total row and "
+                                 "leave total_row=None.")
+        system = _hier_system(table, cols, total_column, hierarchy)
+        hidden = np.zeros(system.values.size, dtype=bool)
+        hidden[:n * m] = prior.ravel()
+        hidden, failures = _audit.protect(system, hidden, min_count,
+                                          single_person=single_person)
+        if failures:
+            warnings.warn(f"disclosure control could not protect {len(failures)} cell(s) "
+                          "against the interval attack; check with audit_disclosure().",
+                          QuartierWarning, stacklevel=2)
+        mask = office.copy()
+        for j, c in enumerate(cols):
+            mask[c] = hidden[:n * m].reshape(n, m)[:, j]
+        mask = _hide_rates(table, mask, _rate_links(rates, None, table.columns))
+        return DisclosureResult(_finish(table, cols, mask, round_to), mask,
+                                _level_tables(system, hidden, cols, hierarchy, round_to))
     equations = (_suppress.column_equations(n, m)
                  + _suppress.row_equations(n, m, list(range(m))))
     sup = _suppress.primary(values, min_count) | prior
@@ -671,3 +731,199 @@ def protect_table(table: pd.DataFrame, min_count: int | None = None, *,
         hidden[c] = sup[:, j]
     hidden = _hide_rates(table, hidden, _rate_links(rates, None, table.columns))
     return DisclosureResult(_finish(table, cols, hidden, round_to), hidden)
+
+
+def _level_names(hierarchy) -> list[str]:
+    return [h if isinstance(h, str) else f"prefix{h}" for h in hierarchy] + ["total"]
+
+
+def _hier_system(table: pd.DataFrame, cols: list[str], total_column, hierarchy) -> _audit.System:
+    if isinstance(hierarchy, str | int):
+        raise ParameterError("hierarchy must be a list of parent columns or key prefix "
+                             f"lengths, lowest level first, e.g. ['BZR_ID'], not {hierarchy!r}.")
+    values = np.column_stack([table[c].to_numpy(dtype=float, na_value=np.nan) for c in cols])
+    if np.isnan(values).any():
+        bad = [c for j, c in enumerate(cols) if np.isnan(values[:, j]).any()]
+        raise ColumnError(f"count column(s) {format_list(bad)} have missing values; the audit "
+                          "and the protection need every true count (protect the table before "
+                          "cells are suppressed, and pass those as suppressed=).")
+    parents = []
+    keys = table.index.astype(str)
+    for h in hierarchy:
+        if isinstance(h, bool) or not isinstance(h, str | int | np.integer):
+            raise ParameterError(f"hierarchy entries are column names or prefix lengths, "
+                                 f"not {h!r}.")
+        if isinstance(h, str):
+            require_column(table, h, source="the table", role="hierarchy column")
+            parents.append(table[h].astype(str).to_numpy())
+        else:
+            parents.append(np.asarray(keys.str[:int(h)]))
+    total = cols.index(total_column) if total_column is not None else None
+    try:
+        return _audit.build_system(values, parents, table.index, total)
+    except ValueError as exc:
+        raise ColumnError(f"{exc}; check hierarchy= and total_column=.") from None
+
+
+def _level_tables(system: _audit.System, hidden: np.ndarray, cols, hierarchy, round_to
+                  ) -> dict[str, pd.DataFrame]:
+    out = {}
+    for k, name in enumerate(_level_names(hierarchy), start=1):
+        sl = system.cells(k)
+        values = system.values[sl].reshape(-1, system.m).copy()
+        if round_to:
+            values = _suppress.round_to_base(values, round_to)
+        values[hidden[sl].reshape(-1, system.m)] = np.nan
+        out[name] = pd.DataFrame(values, index=system.units[k], columns=cols)
+    return out
+
+
+@dataclass(frozen=True)
+class DisclosureAudit(Report):
+    """What an interval attacker learns from a protected table (:func:`audit_disclosure`).
+
+    Attributes
+    ----------
+    passed : bool
+        True when no small count is published or can be narrowed below the threshold.
+    cells : pandas.DataFrame
+        One row per failing cell: ``level`` (``"table"`` or a level name), ``unit``,
+        ``column``, ``value``, ``lower``, ``upper`` (the attacker's interval; equal to the
+        value when the cell is published), ``known_by`` (the cell of 1 whose person attacks,
+        single-person case, else empty) and ``reason``.
+    primary : int
+        Cells ``0 < n < min_count`` at all levels.
+    suppressed : int
+        Hidden cells at all levels.
+    lp_solved : int
+        Linear programs solved.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"a": [1, 5], "b": [6, 7]}, index=["x", "y"])
+    >>> mask = pd.DataFrame({"a": [True, False], "b": [False, False]}, index=t.index)
+    >>> audit = audit_disclosure(t, mask, min_count=3, hierarchy=[])
+    >>> audit.passed, audit.cells["reason"].tolist()
+    (False, ['exact'])
+    """
+
+    passed: bool
+    cells: pd.DataFrame
+    primary: int
+    suppressed: int
+    lp_solved: int
+
+    def text(self, lang: str | None = None) -> str:
+        head = (f"Interval attack: {self.primary} small count(s), {self.suppressed} hidden "
+                f"cell(s), {self.lp_solved} LP(s): ")
+        if self.passed:
+            return head + "passed, every small count keeps an interval reaching the threshold."
+        return head + f"FAILED for {len(self.cells)} cell(s)\n" + self.cells.head(20).to_string()
+
+
+def audit_disclosure(table: pd.DataFrame, published, *, min_count: int,
+                     columns: Sequence[str] | None = None, total_column: str | None = None,
+                     hierarchy: Sequence[str | int] = (), zeros_published: bool = True,
+                     single_person: bool = True) -> DisclosureAudit:
+    """Attack a protected table as a statistics office's audit does (linear programming).
+
+    The attacker knows every published cell, the totals of every level of ``hierarchy`` and
+    of the city (published exactly unless ``published`` is a :class:`DisclosureResult`
+    whose ``.totals`` hide some), the row totals (``total_column``), and that hidden cells
+    are at least 1 where zeros are published (else at least 0). For every small count
+    (``0 < n < min_count``, at every level) the attacker's interval is computed with HiGHS
+    (:func:`scipy.optimize.linprog`), block by block. A cell fails when it is published,
+    or its upper bound stays below ``min_count`` (so it is exact, or known to be small).
+    With ``single_person`` the attack is repeated for each person alone in a hidden cell
+    of 1, who knows that cell.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The true counts: rows are the lowest units, as given to :func:`protect_table`.
+    published : DisclosureResult or pandas.DataFrame
+        What was published: a result of :func:`protect_table` / :func:`apply_disclosure`,
+        or a boolean mask (True = suppressed) aligned on the table.
+    min_count : int
+        The threshold (e.g. 3: ones and twos are confidential).
+    columns : list of str, optional
+        The count columns; default the mask's count columns among the numeric ones (the
+        total column included).
+    total_column : str, optional
+        The column that is the sum of the others in every row.
+    hierarchy : list of str or int, default ()
+        As in :func:`protect_table`; ``()``: only the city totals are published.
+    zeros_published : bool, default True
+        Whether the attacker may take hidden cells as at least 1.
+    single_person : bool, default True
+        Also attack as each person alone in a hidden cell of 1.
+
+    Returns
+    -------
+    DisclosureAudit
+
+    Raises
+    ------
+    ColumnError
+        If a column is missing, counts are missing, or the hierarchy does not nest.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"a": [1, 5, 4], "b": [6, 7, 8]}, index=["x", "y", "z"])
+    >>> out = protect_table(t, 3, hierarchy=[])
+    >>> audit_disclosure(t, out, min_count=3).passed
+    True
+    """
+    min_count = _positive_int(min_count, "min_count")
+    if min_count is None:
+        raise ParameterError("audit_disclosure needs min_count, e.g. min_count=3.")
+    mask = published.suppressed if isinstance(published, DisclosureResult) else published
+    mask = _align_mask(table, mask, name="published")
+    if columns is None:
+        columns = [c for c in table.columns if c != "geometry"
+                   and ptypes.is_numeric_dtype(table[c]) and not ptypes.is_bool_dtype(table[c])
+                   and not _KEY_LIKE.search(str(c))
+                   and not (isinstance(hierarchy, list | tuple) and c in hierarchy)]
+    cols = list(columns)
+    if total_column is not None and total_column not in cols:
+        cols.append(total_column)
+    for c in cols:
+        require_column(table, c, source="the table", role="count column")
+    system = _hier_system(table, cols, total_column, list(hierarchy))
+    n, m = len(table), len(cols)
+    hidden = np.zeros(system.values.size, dtype=bool)
+    hidden[:n * m] = mask[cols].to_numpy(dtype=bool).ravel()
+    names = _level_names(list(hierarchy))
+    if isinstance(published, DisclosureResult):
+        for k, name in enumerate(names, start=1):
+            level = published.totals.get(name)
+            if level is not None:
+                hid = level.reindex(index=system.units[k], columns=cols).isna().to_numpy()
+                hidden[system.cells(k)] = hid.ravel()
+    primary = (system.values > 0) & (system.values < min_count)
+    stats: dict = {}
+    failures = _audit.attack(system, hidden, primary, min_count,
+                             zeros_published=zeros_published, single_person=single_person,
+                             stats=stats)
+    level_name = ["table", *names]
+    rows = []
+    for f in failures:
+        lvl, unit, col = (int(system.level[f.cell]), int(system.unit[f.cell]),
+                          int(system.col[f.cell]))
+        known = ""
+        if f.known is not None:
+            kl = int(system.level[f.known])
+            known = (f"{level_name[kl]} {system.units[kl][system.unit[f.known]]} "
+                     f"{cols[system.col[f.known]]}")
+        published_cell = not hidden[f.cell]
+        reason = ("published" if published_cell
+                  else "exact" if abs(f.upper - f.lower) < 1e-6 else "upper bound below threshold")
+        rows.append({"level": level_name[lvl], "unit": system.units[lvl][unit],
+                     "column": cols[col], "value": system.values[f.cell], "lower": f.lower,
+                     "upper": f.upper, "known_by": known, "reason": reason})
+    cells = pd.DataFrame(rows, columns=["level", "unit", "column", "value", "lower", "upper",
+                                        "known_by", "reason"])
+    return DisclosureAudit(not rows, cells, int(primary.sum()), int(hidden.sum()),
+                           int(stats.get("lp", 0)))
