@@ -86,8 +86,9 @@ def _core(cell: str) -> tuple[str, str]:
     return sign, text
 
 
-def sniff_decimal(cells: list[str], sep: str | None) -> tuple[str, str | None]:
-    """Guess (decimal, thousands) from the number-looking cells of a whole file."""
+def decimal_evidence(cells) -> list[int]:
+    """Count the number-looking cells for each decimal format: [comma, dot, dot_groups,
+    several_dots, comma_groups] (see :func:`decide_decimal`)."""
     comma = dot = dot_groups = several_dots = comma_groups = 0
     for cell in cells:
         _, body = _core(cell)
@@ -103,6 +104,12 @@ def sniff_decimal(cells: list[str], sep: str | None) -> tuple[str, str | None]:
             several_dots += body.count(".") > 1
         elif _ONE_DOT.match(body):
             dot += 1
+    return [comma, dot, dot_groups, several_dots, comma_groups]
+
+
+def decide_decimal(evidence, sep: str | None) -> tuple[str, str | None]:
+    """(decimal, thousands) from the counts of :func:`decimal_evidence` over a whole file."""
+    comma, dot, dot_groups, several_dots, comma_groups = evidence
     if comma > dot:
         return ",", "."
     if dot > comma:
@@ -110,6 +117,11 @@ def sniff_decimal(cells: list[str], sep: str | None) -> tuple[str, str | None]:
     if several_dots or (dot_groups and sep != ","):
         return ",", "."
     return (".", None) if sep == "," else (",", ".")
+
+
+def sniff_decimal(cells: list[str], sep: str | None) -> tuple[str, str | None]:
+    """Guess (decimal, thousands) from the number-looking cells of a whole file."""
+    return decide_decimal(decimal_evidence(cells), sep)
 
 
 def number_parser(decimal: str, thousands: str | None):
