@@ -165,9 +165,14 @@ def _slow_subset(cells):
 
 def decimal_evidence(raw_columns) -> list[int]:
     """:func:`quartier.io._csvsniff.decimal_evidence` over the distinct cells of all columns."""
-    uniq = pc.unique(pa.chunked_array([c for col in raw_columns for c in col.chunks],
-                                      type=pa.string()))
-    uniq = pc.utf8_trim(uniq, characters=_SP)
+    parts = []
+    for col in raw_columns:
+        # only cells with a decimal or grouping mark (or in an unusual form) are evidence
+        col = pc.utf8_trim(col, characters=_SP)
+        mark = pc.or_(pc.or_(pc.match_substring(col, "."), pc.match_substring(col, ",")),
+                      pc.invert(pc.string_is_ascii(col)))
+        parts.extend(col.filter(mark).chunks)
+    uniq = pc.unique(pa.chunked_array(parts, type=pa.string()))
     slow = _slow_subset(uniq)
     evidence = sniff.decimal_evidence(uniq.filter(slow).to_pylist())
     u = uniq.filter(pc.invert(slow))
@@ -193,6 +198,15 @@ def decimal_evidence(raw_columns) -> list[int]:
     return [a + b for a, b in zip(evidence, found, strict=True)]
 
 
+def key_like(cells) -> bool:
+    """Whether a cell is a key with a leading zero (``0101``) or a phone number."""
+    for first, pattern in (("0", r"^0\d+$"), ("+", r"^\+\s?\d[\d\s/()\-–+]{7,}$")):
+        candidates = cells.filter(pc.starts_with(cells, first))
+        if len(candidates) and pc.any(pc.match_substring_regex(candidates, pattern)).as_py():
+            return True
+    return False
+
+
 def number_pattern(decimal: str, thousands: str | None) -> str:
     """RE2 pattern of an ASCII number without spaces, as :func:`number_parser` reads it."""
     dec = "\\" + decimal
@@ -211,6 +225,7 @@ def to_numbers(cells, mask, decimal: str, thousands: str | None) -> np.ndarray:
         text = pc.replace_substring(text, thousands, "")
     if decimal != ".":
         text = pc.replace_substring(text, decimal, ".")
-    text = pc.replace_substring_regex(text, r"^\+", "")
+    if pc.any(pc.starts_with(text, "+")).as_py():
+        text = pc.replace_substring_regex(text, r"^\+", "")
     values = pc.cast(text, pa.float64()).to_numpy()
     return np.where(mask.to_numpy(zero_copy_only=False), values, np.nan)

@@ -597,9 +597,7 @@ def _fast_column(name, cells, lines, parse, nas, force_text, where, line_word, i
     is_text = kinds == _TEXTCELL
     n_num, n_text = int(np.count_nonzero(kinds == _NUMBER)), int(np.count_nonzero(is_text))
     marks = np.flatnonzero(kinds == _SUPPRESSED)
-    distinct = pc.unique(cells)
-    key_like = pc.any(pc.or_(pc.match_substring_regex(distinct, _LEADING_ZERO.pattern),
-                             pc.match_substring_regex(distinct, _PHONE.pattern))).as_py()
+    key_like = _fastcsv.key_like(cells)
     numeric = not force_text and not key_like and n_text == 0
     if n_text and not force_text and not key_like:
         where_text = np.flatnonzero(is_text)
