@@ -56,7 +56,12 @@ def split_rows(text: str, sep: str) -> tuple[list[list[str]], list[int]]:
 
 def sniff_separator(text: str, max_lines: int = 60) -> str:
     """Choose the separator that splits most of the first lines into the same number (>1) of fields."""
-    head = "\n".join(text.splitlines()[:max_lines])
+    cut = -1
+    for _ in range(max_lines + 1):  # split only a prefix that holds the first lines
+        cut = text.find("\n", cut + 1)
+        if cut < 0:
+            break
+    head = "\n".join((text if cut < 0 else text[:cut]).splitlines()[:max_lines])
     best, best_score = ";", (0, 0, 0)
     for rank, sep in enumerate(reversed(SEPARATORS)):
         rows, _ = split_rows(head, sep)

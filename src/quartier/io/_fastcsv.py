@@ -220,7 +220,8 @@ def number_pattern(decimal: str, thousands: str | None) -> str:
 
 def to_numbers(cells, mask, decimal: str, thousands: str | None) -> np.ndarray:
     """float64 values of the cells where ``mask`` (NaN elsewhere)."""
-    text = pc.if_else(mask, cells, pa.scalar("0"))
+    everywhere = pc.all(mask).as_py()
+    text = cells if everywhere else pc.if_else(mask, cells, pa.scalar("0"))
     if thousands:
         text = pc.replace_substring(text, thousands, "")
     if decimal != ".":
@@ -228,4 +229,6 @@ def to_numbers(cells, mask, decimal: str, thousands: str | None) -> np.ndarray:
     if pc.any(pc.starts_with(text, "+")).as_py():
         text = pc.replace_substring_regex(text, r"^\+", "")
     values = pc.cast(text, pa.float64()).to_numpy()
+    if everywhere:
+        return values.astype(np.float64, copy=True)
     return np.where(mask.to_numpy(zero_copy_only=False), values, np.nan)

@@ -566,25 +566,33 @@ def _fast_column(name, cells, lines, parse, nas, force_text, where, line_word, i
     n = len(cells)
     kinds = np.full(n, _TEXTCELL, dtype=np.int8)
     values = np.full(n, np.nan)
-    empty = pc.equal(cells, "")
-    na = pc.and_(pc.invert(empty), pc.is_in(cells, value_set=pa.array(sorted(nas), pa.string())))
-    taken = pc.or_(empty, na)
-    marker = pc.and_(pc.invert(taken), pc.is_in(
-        cells, value_set=pa.array(sorted(sniff.SUPPRESSED), pa.string())))
-    taken = pc.or_(taken, marker)
-    zero = pc.and_(pc.invert(taken), pc.is_in(
-        cells, value_set=pa.array(sorted(sniff.ZERO), pa.string())))
-    taken = pc.or_(taken, zero)
+    # one look-up for all markers, in the order of _classify: empty, na_values, suppressed, zero
+    known, kind_of = [""], [_EMPTY]
+    for group, kind in ((sorted(nas), _NA), (sorted(sniff.SUPPRESSED), _SUPPRESSED),
+                        (sorted(sniff.ZERO), _NUMBER)):
+        for value in group:
+            if value not in known:
+                known.append(value)
+                kind_of.append(kind)
+    found = pc.index_in(cells, value_set=pa.array(known, pa.string()))
+    taken = pc.is_valid(found)
+    found = found.to_numpy(zero_copy_only=False)
+    found = np.where(np.isnan(found), -1, found).astype(np.int64) if found.dtype.kind == "f" \
+        else found.astype(np.int64)
+    kind_of = np.array(kind_of + [_TEXTCELL], dtype=np.int8)
+    marker_kinds = kind_of[found]  # -1 (not a marker) picks _TEXTCELL
+    empty = pa.array(marker_kinds == _EMPTY)
+    na = pa.array(marker_kinds == _NA)
     slow = pc.and_(pc.invert(taken), _fastcsv._slow_subset(cells))
     pattern = _fastcsv.number_pattern(info["decimal"], info["thousands"])
     number = pc.and_(pc.and_(pc.invert(taken), pc.invert(slow)),
                      pc.match_substring_regex(cells, pattern))
     if pc.any(number).as_py():
         values = _fastcsv.to_numbers(cells, number, info["decimal"], info["thousands"])
-    for mask, kind in ((empty, _EMPTY), (na, _NA), (marker, _SUPPRESSED), (zero, _NUMBER),
-                       (number, _NUMBER)):
-        kinds[mask.to_numpy(zero_copy_only=False)] = kind
-    values[zero.to_numpy(zero_copy_only=False)] = 0.0
+    is_marker = found >= 0
+    kinds[is_marker] = marker_kinds[is_marker]
+    kinds[number.to_numpy(zero_copy_only=False)] = _NUMBER
+    values[is_marker & (marker_kinds == _NUMBER)] = 0.0
     at = np.flatnonzero(slow.to_numpy(zero_copy_only=False))
     if len(at):  # unusual forms: the cell-by-cell rules, once per distinct cell
         odd = cells.take(pa.array(at)).to_pylist()
