@@ -41,6 +41,10 @@ CASES = {
     "na_values": "a;b\n1;k.A.\n2;3\n3;4\n4;5\n",
     "exponent": "a,b\n1,1e5\n2,2.5E-3\n3,4\n",
     "repeated_header": "a;a;b\n1;2;3\n4;5;6\n",
+    "inner_tab": "k;v\nA;1\t234\nB;2\nC;3\nD;+4\n",
+    "huge_ints": "k;v\nA;9223372036854775807\nB;2\nC;3\n",
+    "plain_ints": "k;v;w\n0101;+1;5\n0102;-2;6\n0103;3;\n",
+    "spaces_in_body": "k ; v\n A ; 1 \n B ;2,5\nC; 3\n",
 }
 
 

@@ -51,6 +51,7 @@ class Layout:
     cells: list  # the same, stripped of spaces
     lines: np.ndarray  # file line of each body row
     sample: list[list[str]]  # first body rows as lists (used columns)
+    odd: bool  # the body has non-ASCII bytes or spaces: some cells may need the Python rules
 
 
 def _split(buf: bytes, start: int, end: int, sep: str) -> list[str]:
@@ -135,6 +136,11 @@ def layout(text: str, sep: str, skiprows) -> Layout | None:
             strings_can_be_null=False, quoted_strings_can_be_null=False))
     if table.num_rows != len(body):
         return None
+    lo, hi = int(starts[body[0]]), int(ends[body[-1]])
+    inside = np.frombuffer(buf, np.uint8, count=hi - lo, offset=lo)
+    odd = bool(np.any(inside >= 128) or np.any(inside == 32) or (sep != "\t" and np.any(
+        inside == 9)))
+    del inside
     raw = [table.column(j) for j in range(width)]
     cells = [pc.utf8_trim(c, characters=_SP) for c in raw]
     empty_row = None
@@ -155,24 +161,38 @@ def layout(text: str, sep: str, skiprows) -> Layout | None:
         above_rows=[row(k) for k in range(start + 1)],
         above_lines=[int(keep[k]) + 1 for k in range(start + 1)],
         raw=[raw[j] for j in used], cells=[cells[j] for j in used],
-        lines=body + 1, sample=sample)
+        lines=body + 1, sample=sample, odd=odd)
 
 
-def _slow_subset(cells):
+def _slow_subset(cells, odd: bool = True):
     """Mask of cells that the vectorised rules do not cover: non-ASCII or with inner spaces."""
-    return pc.or_(pc.invert(pc.string_is_ascii(cells)), pc.match_substring(cells, " "))
+    if not odd:
+        return pa.chunked_array([pa.array(np.zeros(len(cells), dtype=bool))])
+    return pc.or_(pc.or_(pc.invert(pc.string_is_ascii(cells)), pc.match_substring(cells, " ")),
+                  pc.match_substring(cells, "\t"))
+
+
+def plain_integers(cells):
+    """float64 values if every cell is a whole number in plain digits (``-12``), else None."""
+    try:
+        return pc.cast(cells, pa.int64()).to_numpy().astype(np.float64)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
 
 
 def decimal_evidence(raw_columns) -> list[int]:
     """:func:`quartier.io._csvsniff.decimal_evidence` over the distinct cells of all columns."""
     parts = []
     for col in raw_columns:
+        if col.null_count == 0 and plain_integers(col) is not None:
+            continue  # plain digits are no evidence
         # only cells with a decimal or grouping mark (or in an unusual form) are evidence
-        col = pc.utf8_trim(col, characters=_SP)
         mark = pc.or_(pc.or_(pc.match_substring(col, "."), pc.match_substring(col, ",")),
                       pc.invert(pc.string_is_ascii(col)))
         parts.extend(col.filter(mark).chunks)
+    # distinct cells as they are in the file, like the cell-by-cell reader
     uniq = pc.unique(pa.chunked_array(parts, type=pa.string()))
+    uniq = pc.utf8_trim(uniq, characters=_SP)
     slow = _slow_subset(uniq)
     evidence = sniff.decimal_evidence(uniq.filter(slow).to_pylist())
     u = uniq.filter(pc.invert(slow))

@@ -321,7 +321,7 @@ def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, en
         if fast is not None:
             columns[name], marks = _fast_column(
                 name, fast.cells[j][extra:], body_lines, parse, nas, name in forced, where,
-                line_word, info)
+                line_word, info, fast.odd)
         else:
             cells = [row[j] for row in body]
             columns[name], marks = _convert_column(
@@ -558,12 +558,18 @@ def _convert_column(name, cells, lines, parse, nas, force_text, where, line_word
     return pd.Series(texts, dtype=_TEXT), []
 
 
-def _fast_column(name, cells, lines, parse, nas, force_text, where, line_word, info):
+def _fast_column(name, cells, lines, parse, nas, force_text, where, line_word, info, odd=True):
     """:func:`_convert_column` on a whole pyarrow column of stripped cells (same results)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     n = len(cells)
+    plain = _fastcsv.plain_integers(cells)
+    if plain is not None and not force_text and not _fastcsv.key_like(cells):
+        # every cell a whole number in plain digits: the same result as the rules below
+        if np.all(np.abs(plain) < 2**63):
+            return pd.Series(plain.astype("int64")), np.array([], dtype=np.int64)
+        return pd.Series(plain), np.array([], dtype=np.int64)
     kinds = np.full(n, _TEXTCELL, dtype=np.int8)
     values = np.full(n, np.nan)
     # one look-up for all markers, in the order of _classify: empty, na_values, suppressed, zero
@@ -583,7 +589,7 @@ def _fast_column(name, cells, lines, parse, nas, force_text, where, line_word, i
     marker_kinds = kind_of[found]  # -1 (not a marker) picks _TEXTCELL
     empty = pa.array(marker_kinds == _EMPTY)
     na = pa.array(marker_kinds == _NA)
-    slow = pc.and_(pc.invert(taken), _fastcsv._slow_subset(cells))
+    slow = pc.and_(pc.invert(taken), _fastcsv._slow_subset(cells, odd))
     pattern = _fastcsv.number_pattern(info["decimal"], info["thousands"])
     number = pc.and_(pc.and_(pc.invert(taken), pc.invert(slow)),
                      pc.match_substring_regex(cells, pattern))
