@@ -51,6 +51,7 @@ class Layout:
     cells: list  # the same, stripped of spaces
     lines: np.ndarray  # file line of each body row
     sample: list[list[str]]  # first body rows as lists (used columns)
+    plain: list  # per used column: float64 values if all cells are plain integers, else None
     odd: bool  # the body has non-ASCII bytes or spaces: some cells may need the Python rules
 
 
@@ -142,7 +143,8 @@ def layout(text: str, sep: str, skiprows) -> Layout | None:
         inside == 9)))
     del inside
     raw = [table.column(j) for j in range(width)]
-    cells = [pc.utf8_trim(c, characters=_SP) for c in raw]
+    # without spaces, tabs or non-ASCII bytes in the body there is nothing to strip
+    cells = [pc.utf8_trim(c, characters=_SP) for c in raw] if odd else raw
     empty_row = None
     for c in cells:
         e = pc.equal(c, "")
@@ -161,7 +163,8 @@ def layout(text: str, sep: str, skiprows) -> Layout | None:
         above_rows=[row(k) for k in range(start + 1)],
         above_lines=[int(keep[k]) + 1 for k in range(start + 1)],
         raw=[raw[j] for j in used], cells=[cells[j] for j in used],
-        lines=body + 1, sample=sample, odd=odd)
+        lines=body + 1, sample=sample, odd=odd,
+        plain=[plain_integers(cells[j]) for j in used])
 
 
 def _slow_subset(cells, odd: bool = True):
@@ -180,11 +183,11 @@ def plain_integers(cells):
         return None
 
 
-def decimal_evidence(raw_columns) -> list[int]:
+def decimal_evidence(raw_columns, plain) -> list[int]:
     """:func:`quartier.io._csvsniff.decimal_evidence` over the distinct cells of all columns."""
     parts = []
-    for col in raw_columns:
-        if col.null_count == 0 and plain_integers(col) is not None:
+    for col, ints in zip(raw_columns, plain, strict=True):
+        if ints is not None:
             continue  # plain digits are no evidence
         # only cells with a decimal or grouping mark (or in an unusual form) are evidence
         mark = pc.or_(pc.or_(pc.match_substring(col, "."), pc.match_substring(col, ",")),

@@ -288,7 +288,7 @@ def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, en
         names = _header_names(header, rows, lines, head_line, where)
     if decimal is None:
         if fast is not None:
-            evidence = _fastcsv.decimal_evidence(fast.raw)
+            evidence = _fastcsv.decimal_evidence(fast.raw, fast.plain)
         else:
             # the evidence is the same for a repeated cell: look at each distinct cell once
             evidence = sniff.decimal_evidence(
@@ -321,7 +321,7 @@ def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, en
         if fast is not None:
             columns[name], marks = _fast_column(
                 name, fast.cells[j][extra:], body_lines, parse, nas, name in forced, where,
-                line_word, info, fast.odd)
+                line_word, info, fast.odd, None if extra else fast.plain[j])
         else:
             cells = [row[j] for row in body]
             columns[name], marks = _convert_column(
@@ -558,20 +558,31 @@ def _convert_column(name, cells, lines, parse, nas, force_text, where, line_word
     return pd.Series(texts, dtype=_TEXT), []
 
 
-def _fast_column(name, cells, lines, parse, nas, force_text, where, line_word, info, odd=True):
-    """:func:`_convert_column` on a whole pyarrow column of stripped cells (same results)."""
+def _fast_column(name, cells, lines, parse, nas, force_text, where, line_word, info, odd=True,
+                 plain=None):
+    """:func:`_convert_column` on a whole pyarrow column of stripped cells (same results).
+
+    The rules of :func:`_classify` run vectorised over the distinct cells (the dictionary of
+    the column); cells in unusual forms (spaces inside, non-ASCII) go through ``_classify``
+    itself, once per distinct cell.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
     n = len(cells)
-    plain = _fastcsv.plain_integers(cells)
+    if plain is None:
+        plain = _fastcsv.plain_integers(cells)
     if plain is not None and not force_text and not _fastcsv.key_like(cells):
         # every cell a whole number in plain digits: the same result as the rules below
         if np.all(np.abs(plain) < 2**63):
             return pd.Series(plain.astype("int64")), np.array([], dtype=np.int64)
         return pd.Series(plain), np.array([], dtype=np.int64)
-    kinds = np.full(n, _TEXTCELL, dtype=np.int8)
-    values = np.full(n, np.nan)
+    encoded = pc.dictionary_encode(
+        cells.combine_chunks() if isinstance(cells, pa.ChunkedArray) else cells)
+    distinct, codes = encoded.dictionary, encoded.indices.to_numpy(zero_copy_only=False)
+    m = len(distinct)
+    kinds_d = np.full(m, _TEXTCELL, dtype=np.int8)
+    values_d = np.full(m, np.nan)
     # one look-up for all markers, in the order of _classify: empty, na_values, suppressed, zero
     known, kind_of = [""], [_EMPTY]
     for group, kind in ((sorted(nas), _NA), (sorted(sniff.SUPPRESSED), _SUPPRESSED),
@@ -580,49 +591,45 @@ def _fast_column(name, cells, lines, parse, nas, force_text, where, line_word, i
             if value not in known:
                 known.append(value)
                 kind_of.append(kind)
-    found = pc.index_in(cells, value_set=pa.array(known, pa.string()))
+    found = pc.index_in(distinct, value_set=pa.array(known, pa.string()))
     taken = pc.is_valid(found)
-    found = found.to_numpy(zero_copy_only=False)
-    found = np.where(np.isnan(found), -1, found).astype(np.int64) if found.dtype.kind == "f" \
-        else found.astype(np.int64)
+    found = found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
     kind_of = np.array(kind_of + [_TEXTCELL], dtype=np.int8)
-    marker_kinds = kind_of[found]  # -1 (not a marker) picks _TEXTCELL
-    empty = pa.array(marker_kinds == _EMPTY)
-    na = pa.array(marker_kinds == _NA)
-    slow = pc.and_(pc.invert(taken), _fastcsv._slow_subset(cells, odd))
+    is_marker = found >= 0
+    kinds_d[is_marker] = kind_of[found[is_marker]]
+    values_d[is_marker & (kinds_d == _NUMBER)] = 0.0
+    slow = pc.and_(pc.invert(taken), _fastcsv._slow_subset(distinct, odd))
     pattern = _fastcsv.number_pattern(info["decimal"], info["thousands"])
     number = pc.and_(pc.and_(pc.invert(taken), pc.invert(slow)),
-                     pc.match_substring_regex(cells, pattern))
-    if pc.any(number).as_py():
-        values = _fastcsv.to_numbers(cells, number, info["decimal"], info["thousands"])
-    is_marker = found >= 0
-    kinds[is_marker] = marker_kinds[is_marker]
-    kinds[number.to_numpy(zero_copy_only=False)] = _NUMBER
-    values[is_marker & (marker_kinds == _NUMBER)] = 0.0
+                     pc.match_substring_regex(distinct, pattern))
+    number_np = number.to_numpy(zero_copy_only=False)
+    if number_np.any():
+        values_d[number_np] = _fastcsv.to_numbers(
+            distinct, number, info["decimal"], info["thousands"])[number_np]
+        kinds_d[number_np] = _NUMBER
     at = np.flatnonzero(slow.to_numpy(zero_copy_only=False))
     if len(at):  # unusual forms: the cell-by-cell rules, once per distinct cell
-        odd = cells.take(pa.array(at)).to_pylist()
-        done = {c: _classify(c, parse, nas) for c in dict.fromkeys(odd)}
-        for i, c in zip(at, odd, strict=True):
-            kind, value = done[c]
-            kinds[i] = kind
+        for i, c in zip(at, distinct.take(pa.array(at)).to_pylist(), strict=True):
+            kind, value = _classify(c, parse, nas)
+            kinds_d[i] = kind
             if kind == _NUMBER:
-                values[i] = value
+                values_d[i] = value
+    kinds, values = kinds_d[codes], values_d[codes]
     is_text = kinds == _TEXTCELL
     n_num, n_text = int(np.count_nonzero(kinds == _NUMBER)), int(np.count_nonzero(is_text))
     marks = np.flatnonzero(kinds == _SUPPRESSED)
-    key_like = _fastcsv.key_like(cells)
+    key_like = _fastcsv.key_like(distinct)
     numeric = not force_text and not key_like and n_text == 0
     if n_text and not force_text and not key_like:
         where_text = np.flatnonzero(is_text)
-        texts = cells.take(pa.array(where_text[:10])).to_pylist()
+        texts = distinct.take(pa.array(codes[where_text[:10]])).to_pylist()
     if n_text and not force_text and not key_like and n_num >= 3 \
             and n_num >= 0.8 * (n_num + n_text):
         shown = ", ".join(f"'{v}' ({line_word} {lines[i]})"
                           for v, i in zip(texts, where_text[:10], strict=True))
         other = "." if info["decimal"] == "," else ","
         hint = ""
-        bad = pc.unique(cells.filter(pa.array(is_text))).to_pylist()
+        bad = distinct.filter(pa.array(kinds_d == _TEXTCELL)).to_pylist()
         if any(sniff.number_parser(other, None)(v) is not None for v in bad):
             hint = f" The file was read with decimal='{info['decimal']}'; if that is wrong, " \
                    f"pass decimal='{other}'."
@@ -643,9 +650,9 @@ def _fast_column(name, cells, lines, parse, nas, force_text, where, line_word, i
         if whole and np.all(np.abs(values) < 2**63):
             return pd.Series(values.astype("int64")), marks
         return pd.Series(values), marks
-    missing = pc.or_(empty, na)
-    out = pc.if_else(missing, pa.scalar(None, pa.string()), cells)
-    return pd.Series(out.to_numpy(zero_copy_only=False), dtype=_TEXT), []
+    text_d = distinct.to_numpy(zero_copy_only=False).astype(object)
+    text_d[(kinds_d == _EMPTY) | (kinds_d == _NA)] = None
+    return pd.Series(text_d[codes], dtype=_TEXT), []
 
 
 def _as_text(cell) -> str:
