@@ -73,7 +73,7 @@ def layout(text: str, sep: str, skiprows) -> Layout | None:
     if skiprows is not None and (not isinstance(skiprows, int) or skiprows < 0):
         return None
     buf = text.encode("utf-8")
-    if buf.count(b"\r") != buf.count(b"\r\n"):
+    if b"\r" in buf and buf.count(b"\r") != buf.count(b"\r\n"):
         return None
     b = np.frombuffer(buf, np.uint8)
     newlines = np.flatnonzero(b == 10)
@@ -83,12 +83,17 @@ def layout(text: str, sep: str, skiprows) -> Layout | None:
         starts, ends = starts[:-1], ends[:-1]
     seps = np.flatnonzero(b == ord(sep))
     nsep = np.searchsorted(seps, ends) - np.searchsorted(seps, starts)
-    space = (b == 32) | (b == 13)
-    if sep != "\t":
-        space |= b == 9
-    spaces = np.flatnonzero(space)
-    del space, b
-    nspace = np.searchsorted(spaces, ends) - np.searchsorted(spaces, starts)
+    blanks = [ord(c) for c in " \r\t" if c != sep and c.encode() in buf]
+    if blanks:  # (memchr-fast checks first: most large files hold no spaces at all)
+        space = np.zeros(len(b), dtype=bool)
+        for code in blanks:
+            space |= b == code
+        spaces = np.flatnonzero(space)
+        del space
+        nspace = np.searchsorted(spaces, ends) - np.searchsorted(spaces, starts)
+    else:
+        nspace = 0
+    del b
     blank = (ends - starts) == nsep + nspace
     idx = np.arange(len(starts))
     if skiprows:
@@ -138,9 +143,8 @@ def layout(text: str, sep: str, skiprows) -> Layout | None:
     if table.num_rows != len(body):
         return None
     lo, hi = int(starts[body[0]]), int(ends[body[-1]])
-    inside = np.frombuffer(buf, np.uint8, count=hi - lo, offset=lo)
-    odd = bool(np.any(inside >= 128) or np.any(inside == 32) or (sep != "\t" and np.any(
-        inside == 9)))
+    inside = buf[lo:hi]
+    odd = not inside.isascii() or b" " in inside or (sep != "\t" and b"\t" in inside)
     del inside
     raw = [table.column(j) for j in range(width)]
     # without spaces, tabs or non-ASCII bytes in the body there is nothing to strip
