@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -11,7 +14,7 @@ import pandas as pd
 
 import quartier
 
-from _util import best_of, peak_rss_mb, table
+from _util import best_of, table
 
 TITLE = "Readers and joins (issues: foundation, #19 fast reading)"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -64,19 +67,33 @@ def _pandas_grid(path):
                        na_values=["."], keep_default_na=False)
 
 
-def _read_only(which: str, path) -> None:
-    """Run in a fresh process by peak_rss_mb: one read (or only the imports), nothing returned."""
-    if which == "quartier":
-        _quartier_grid(path)
-    elif which == "pandas":
-        _pandas_grid(path)
+_PEAK_CODE = """
+import sys
+from pathlib import Path
+sys.path.insert(0, {here!r})
+import bench_readers
+which, path = {which!r}, {path!r}
+if which == "quartier":
+    bench_readers._quartier_grid(path)
+elif which == "pandas":
+    bench_readers._pandas_grid(path)
+for line in Path("/proc/self/status").read_text().splitlines():
+    if line.startswith("VmHWM:"):
+        print(int(line.split()[1]) / 1024)
+"""
 
 
 def _peak(which: str, path) -> float:
-    # run.py loads this file under another module object: hand the subprocess the importable one
-    import bench_readers
+    """Peak resident memory (MB, VmHWM) of one read in a fresh interpreter (imports included).
 
-    return peak_rss_mb(bench_readers._read_only, which, path)[0]
+    Not ``_util.peak_rss_mb``: ``ru_maxrss`` of a spawned child starts from the parent's
+    resident size at the fork, which here holds the generated files and frames.
+    """
+    code = _PEAK_CODE.format(here=str(Path(__file__).resolve().parent), which=which,
+                             path=str(path))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, env={**os.environ})
+    return float(done.stdout.strip().splitlines()[-1])
 
 
 def _same(df: pd.DataFrame, ref: pd.DataFrame) -> str:

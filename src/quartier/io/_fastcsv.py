@@ -16,6 +16,7 @@ Nothing here is public API.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -236,9 +237,9 @@ def key_like(cells) -> bool:
 
 def number_pattern(decimal: str, thousands: str | None) -> str:
     """RE2 pattern of an ASCII number without spaces, as :func:`number_parser` reads it."""
-    dec = "\\" + decimal
+    dec = re.escape(decimal)
     if thousands:
-        int_part = rf"(?:[1-9]\d{{0,2}}(?:\{thousands}\d{{3}})+|\d+)"
+        int_part = rf"(?:[1-9]\d{{0,2}}(?:{re.escape(thousands)}\d{{3}})+|\d+)"
     else:
         int_part = r"\d+"
     exponent = r"(?:[eE][-+]?\d+)?" if decimal == "." else ""
@@ -255,7 +256,10 @@ def to_numbers(cells, mask, decimal: str, thousands: str | None) -> np.ndarray:
         text = pc.replace_substring(text, decimal, ".")
     if pc.any(pc.starts_with(text, "+")).as_py():
         text = pc.replace_substring_regex(text, r"^\+", "")
-    values = pc.cast(text, pa.float64()).to_numpy()
+    try:
+        values = pc.cast(text, pa.float64()).to_numpy()
+    except pa.ArrowInvalid:  # out of range for pyarrow (1e400): Python's float() decides
+        values = np.array([float(v) for v in text.to_pylist()])
     if everywhere:
         return values.astype(np.float64, copy=True)
     return np.where(mask.to_numpy(zero_copy_only=False), values, np.nan)

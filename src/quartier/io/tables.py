@@ -238,6 +238,15 @@ def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, en
       stay text, as do ``key`` and ``text_columns``. Header names are
       stripped and inner runs of whitespace collapsed.
 
+    Large CSV files: with pyarrow installed (extra ``quartier[parquet]``), a
+    CSV without quote characters whose body rows all have the table's width
+    and no blank lines is read vectorised (the layout from per-line
+    statistics, the body once by pyarrow's CSV reader, every rule above
+    applied to whole columns), within a few times the time of
+    ``pandas.read_csv`` told every option (docs/performance.md). Other files
+    are read cell by cell. Both give the same frame, report, warnings and
+    errors.
+
     Examples
     --------
     >>> import os, tempfile
