@@ -53,6 +53,7 @@ class Layout:
     lines: np.ndarray  # file line of each body row
     sample: list[list[str]]  # first body rows as lists (used columns)
     plain: list  # per used column: float64 values if all cells are plain integers, else None
+    encoded: list  # per used column: its raw cells dictionary-encoded (None if plain)
     odd: bool  # the body has non-ASCII bytes or spaces: some cells may need the Python rules
 
 
@@ -83,7 +84,8 @@ def layout(text: str, sep: str, skiprows) -> Layout | None:
     if starts[-1] == len(b):
         starts, ends = starts[:-1], ends[:-1]
     seps = np.flatnonzero(b == ord(sep))
-    nsep = np.searchsorted(seps, ends) - np.searchsorted(seps, starts)
+    # no separator sits on a line end: the count before a line's start is the previous line's
+    nsep = np.diff(np.searchsorted(seps, ends), prepend=0)
     blanks = [ord(c) for c in " \r\t" if c != sep and c.encode() in buf]
     if blanks:  # (memchr-fast checks first: most large files hold no spaces at all)
         space = np.zeros(len(b), dtype=bool)
@@ -91,7 +93,7 @@ def layout(text: str, sep: str, skiprows) -> Layout | None:
             space |= b == code
         spaces = np.flatnonzero(space)
         del space
-        nspace = np.searchsorted(spaces, ends) - np.searchsorted(spaces, starts)
+        nspace = np.diff(np.searchsorted(spaces, ends), prepend=0)
     else:
         nspace = 0
     del b
@@ -159,6 +161,7 @@ def layout(text: str, sep: str, skiprows) -> Layout | None:
     header = row(start)
     used = [j for j in range(width)
             if header[j].strip(_SP) or not pc.all(pc.equal(cells[j], "")).as_py()]
+    plain = [plain_integers(cells[j]) for j in used]
     n_sample = min(SAMPLE, len(body))
     sample = [[r[j] for j in used] for r in (
         _split(buf, starts[i], ends[i], sep) for i in body[:n_sample])]
@@ -169,7 +172,8 @@ def layout(text: str, sep: str, skiprows) -> Layout | None:
         above_lines=[int(keep[k]) + 1 for k in range(start + 1)],
         raw=[raw[j] for j in used], cells=[cells[j] for j in used],
         lines=body + 1, sample=sample, odd=odd,
-        plain=[plain_integers(cells[j]) for j in used])
+        plain=plain, encoded=[None if ints is not None else pc.dictionary_encode(
+            raw[j].combine_chunks()) for j, ints in zip(used, plain, strict=True)])
 
 
 def _slow_subset(cells, odd: bool = True):
@@ -181,25 +185,25 @@ def _slow_subset(cells, odd: bool = True):
 
 
 def plain_integers(cells):
-    """float64 values if every cell is a whole number in plain digits (``-12``), else None."""
+    """int64 values if every cell is a whole number in plain digits (``-12``), else None."""
     try:
-        return pc.cast(cells, pa.int64()).to_numpy().astype(np.float64)
+        return pc.cast(cells, pa.int64()).to_numpy()
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
 
 
-def decimal_evidence(raw_columns, plain) -> list[int]:
-    """:func:`quartier.io._csvsniff.decimal_evidence` over the distinct cells of all columns."""
-    parts = []
-    for col, ints in zip(raw_columns, plain, strict=True):
-        if ints is not None:
-            continue  # plain digits are no evidence
-        # only cells with a decimal or grouping mark (or in an unusual form) are evidence
-        mark = pc.or_(pc.or_(pc.match_substring(col, "."), pc.match_substring(col, ",")),
-                      pc.invert(pc.string_is_ascii(col)))
-        parts.extend(col.filter(mark).chunks)
-    # distinct cells as they are in the file, like the cell-by-cell reader
+def decimal_evidence(encoded) -> list[int]:
+    """:func:`quartier.io._csvsniff.decimal_evidence` over the distinct cells of all columns.
+
+    ``encoded``: the dictionary-encoded raw cells of each column (None: plain integers, which
+    are no evidence).
+    """
+    parts = [e.dictionary for e in encoded if e is not None]
     uniq = pc.unique(pa.chunked_array(parts, type=pa.string()))
+    # only cells with a decimal or grouping mark (or in an unusual form) are evidence
+    uniq = uniq.filter(pc.or_(pc.or_(pc.match_substring(uniq, "."),
+                                     pc.match_substring(uniq, ",")),
+                              pc.invert(pc.string_is_ascii(uniq))))
     uniq = pc.utf8_trim(uniq, characters=_SP)
     slow = _slow_subset(uniq)
     evidence = sniff.decimal_evidence(uniq.filter(slow).to_pylist())

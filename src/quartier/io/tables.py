@@ -279,7 +279,7 @@ def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, en
             path.read_bytes())
         text, info["encoding"] = sniff.decode(data, encoding)
         del data
-        if not text.strip():
+        if not text or text.isspace():
             raise InputFileError(f"file '{path}' is empty. Check that it was exported completely.")
         info["sep"] = sep or sniff.sniff_separator(text)
         where, line_word = f"of '{path}'", "line"
@@ -297,7 +297,7 @@ def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, en
         names = _header_names(header, rows, lines, head_line, where)
     if decimal is None:
         if fast is not None:
-            evidence = _fastcsv.decimal_evidence(fast.raw, fast.plain)
+            evidence = _fastcsv.decimal_evidence(fast.encoded)
         else:
             # the evidence is the same for a repeated cell: look at each distinct cell once
             evidence = sniff.decimal_evidence(
@@ -330,7 +330,8 @@ def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, en
         if fast is not None:
             columns[name], marks = _fast_column(
                 name, fast.cells[j][extra:], body_lines, parse, nas, name in forced, where,
-                line_word, info, fast.odd, None if extra else fast.plain[j])
+                line_word, info, fast.odd, None if extra else fast.plain[j],
+                None if extra or fast.odd else fast.encoded[j])
         else:
             cells = [row[j] for row in body]
             columns[name], marks = _convert_column(
@@ -568,7 +569,7 @@ def _convert_column(name, cells, lines, parse, nas, force_text, where, line_word
 
 
 def _fast_column(name, cells, lines, parse, nas, force_text, where, line_word, info, odd=True,
-                 plain=None):
+                 plain=None, encoded=None):
     """:func:`_convert_column` on a whole pyarrow column of stripped cells (same results).
 
     The rules of :func:`_classify` run vectorised over the distinct cells (the dictionary of
@@ -582,12 +583,18 @@ def _fast_column(name, cells, lines, parse, nas, force_text, where, line_word, i
     if plain is None:
         plain = _fastcsv.plain_integers(cells)
     if plain is not None and not force_text and not _fastcsv.key_like(cells):
-        # every cell a whole number in plain digits: the same result as the rules below
+        # every cell a whole number in plain digits: the same result as the rules below,
+        # which go through float64 (whole numbers beyond 2**53 are rounded there)
+        none = np.array([], dtype=np.int64)
+        if len(plain) and np.abs(plain).max() < 2**53:
+            return pd.Series(plain.astype(np.int64, copy=False)), none
+        plain = plain.astype(np.float64)
         if np.all(np.abs(plain) < 2**63):
-            return pd.Series(plain.astype("int64")), np.array([], dtype=np.int64)
-        return pd.Series(plain), np.array([], dtype=np.int64)
-    encoded = pc.dictionary_encode(
-        cells.combine_chunks() if isinstance(cells, pa.ChunkedArray) else cells)
+            return pd.Series(plain.astype("int64")), none
+        return pd.Series(plain), none
+    if encoded is None:
+        encoded = pc.dictionary_encode(
+            cells.combine_chunks() if isinstance(cells, pa.ChunkedArray) else cells)
     distinct, codes = encoded.dictionary, encoded.indices.to_numpy(zero_copy_only=False)
     m = len(distinct)
     kinds_d = np.full(m, _TEXTCELL, dtype=np.int8)
