@@ -114,7 +114,7 @@ def grid_rows(quick: bool) -> list[dict]:
         for n in sizes:
             path = Path(tmp) / f"grid{n}.csv"
             _grid_csv(path, n)
-            repeat = 1 if n > 1_000_000 else 3
+            repeat = 2 if n > 1_000_000 else 5
             tq, df = best_of(lambda p=path: _quartier_grid(p), repeat)
             tp, ref = best_of(lambda p=path: _pandas_grid(p), repeat)
             same = _same(df, ref)
@@ -180,7 +180,7 @@ def run(quick: bool) -> str:
         "separator, decimal and thousands marks, markers, title and footnote lines, key-like "
         "columns) and the suppressed-cell mask built. pandas: `read_csv(sep=';', decimal=',', "
         "thousands='.', encoding='utf-8', na_values=['.'], keep_default_na=False)`. Same "
-        "process, best of 3 (1 run at 3.2 million rows); 'identical' asserts the same columns, "
+        "process, best of 5 (2 runs at 3.2 million rows); 'identical' asserts the same columns, "
         "dtypes, values and missing cells. Peak resident memory of one read in a fresh process "
         f"(imports included; a process that only imports quartier peaks at {base:,.0f} MB). "
         "The machine's 2 cores were shared with other work during the run, so timings are "
