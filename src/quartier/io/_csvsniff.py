@@ -56,7 +56,12 @@ def split_rows(text: str, sep: str) -> tuple[list[list[str]], list[int]]:
 
 def sniff_separator(text: str, max_lines: int = 60) -> str:
     """Choose the separator that splits most of the first lines into the same number (>1) of fields."""
-    head = "\n".join(text.splitlines()[:max_lines])
+    cut = -1
+    for _ in range(max_lines + 1):  # split only a prefix that holds the first lines
+        cut = text.find("\n", cut + 1)
+        if cut < 0:
+            break
+    head = "\n".join((text if cut < 0 else text[:cut]).splitlines()[:max_lines])
     best, best_score = ";", (0, 0, 0)
     for rank, sep in enumerate(reversed(SEPARATORS)):
         rows, _ = split_rows(head, sep)
@@ -86,8 +91,9 @@ def _core(cell: str) -> tuple[str, str]:
     return sign, text
 
 
-def sniff_decimal(cells: list[str], sep: str | None) -> tuple[str, str | None]:
-    """Guess (decimal, thousands) from the number-looking cells of a whole file."""
+def decimal_evidence(cells) -> list[int]:
+    """Count the number-looking cells for each decimal format: [comma, dot, dot_groups,
+    several_dots, comma_groups] (see :func:`decide_decimal`)."""
     comma = dot = dot_groups = several_dots = comma_groups = 0
     for cell in cells:
         _, body = _core(cell)
@@ -103,6 +109,12 @@ def sniff_decimal(cells: list[str], sep: str | None) -> tuple[str, str | None]:
             several_dots += body.count(".") > 1
         elif _ONE_DOT.match(body):
             dot += 1
+    return [comma, dot, dot_groups, several_dots, comma_groups]
+
+
+def decide_decimal(evidence, sep: str | None) -> tuple[str, str | None]:
+    """(decimal, thousands) from the counts of :func:`decimal_evidence` over a whole file."""
+    comma, dot, dot_groups, several_dots, comma_groups = evidence
     if comma > dot:
         return ",", "."
     if dot > comma:
@@ -110,6 +122,11 @@ def sniff_decimal(cells: list[str], sep: str | None) -> tuple[str, str | None]:
     if several_dots or (dot_groups and sep != ","):
         return ",", "."
     return (".", None) if sep == "," else (",", ".")
+
+
+def sniff_decimal(cells: list[str], sep: str | None) -> tuple[str, str | None]:
+    """Guess (decimal, thousands) from the number-looking cells of a whole file."""
+    return decide_decimal(decimal_evidence(cells), sep)
 
 
 def number_parser(decimal: str, thousands: str | None):

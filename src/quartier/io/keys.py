@@ -39,6 +39,25 @@ def _one_key(value: object) -> str | None:
     return match.group(1) if match else text
 
 
+def _text_keys(values: pd.Series) -> pd.Series | None:
+    """:func:`_one_key` on a column of text, vectorised (None if it holds anything else)."""
+    if not isinstance(values, pd.Series) or not (
+            isinstance(values.dtype, pd.StringDtype) or (
+            values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) == "string")):
+        return None
+    try:
+        text = values.astype(pd.StringDtype("pyarrow"))
+    except ImportError:  # without pyarrow: the same string methods on Python strings
+        text = values.astype(pd.StringDtype("python"))
+    text = text.str.strip()
+    missing = (text.isna() | (text == "") | (text.str.lower() == "nan")).to_numpy(
+        dtype=bool, na_value=True)
+    text = text.str.replace(_FLOAT_INT.pattern, r"\1", regex=True)
+    out = text.to_numpy(dtype=object, na_value=None)
+    out[missing] = None
+    return pd.Series(out, index=values.index, dtype=object)
+
+
 def normalize_keys(
     values: pd.Series,
     *,
@@ -84,7 +103,9 @@ def normalize_keys(
     ['01200520', '02200212', '01100101']
     """
     where = _where(column, source)
-    keys = pd.Series([_one_key(v) for v in values], index=values.index, dtype=object)
+    keys = _text_keys(values)
+    if keys is None:
+        keys = pd.Series([_one_key(v) for v in values], index=values.index, dtype=object)
     missing = keys.isna()
     if missing.any() and not allow_missing:
         rows = [_row_label(i) for i in keys.index[missing]]

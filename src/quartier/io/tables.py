@@ -28,6 +28,7 @@ from quartier.errors import (
     format_list,
 )
 from quartier.io import _csvsniff as sniff
+from quartier.io import _fastcsv
 from quartier.io.keys import normalize_keys
 from quartier.settings import get_language
 
@@ -237,6 +238,15 @@ def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, en
       stay text, as do ``key`` and ``text_columns``. Header names are
       stripped and inner runs of whitespace collapsed.
 
+    Large CSV files: with pyarrow installed (extra ``quartier[parquet]``), a
+    CSV without quote characters whose body rows all have the table's width
+    and no blank lines is read vectorised (the layout from per-line
+    statistics, the body once by pyarrow's CSV reader, every rule above
+    applied to whole columns), within a few times the time of
+    ``pandas.read_csv`` told every option (docs/performance.md). Other files
+    are read cell by cell. Both give the same frame, report, warnings and
+    errors.
+
     Examples
     --------
     >>> import os, tempfile
@@ -259,6 +269,7 @@ def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, en
                          type_hint=" Save old .xls workbooks as .xlsx.")
     info = {"source": str(path), "encoding": None, "sep": None, "decimal": None,
             "thousands": None, "skipped_lines": [], "sheet": None}
+    fast = None
     if path.name.lower().endswith(_XLSX_SUFFIXES):
         rows, lines, info["sheet"] = _xlsx_rows(path, sheet)
         where = f"of sheet '{info['sheet']}' of '{path}'"
@@ -267,17 +278,31 @@ def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, en
         data = gzip.decompress(path.read_bytes()) if path.suffix.lower() == ".gz" else (
             path.read_bytes())
         text, info["encoding"] = sniff.decode(data, encoding)
-        if not text.strip():
+        del data
+        if not text or text.isspace():
             raise InputFileError(f"file '{path}' is empty. Check that it was exported completely.")
         info["sep"] = sep or sniff.sniff_separator(text)
-        rows, lines = sniff.split_rows(text, info["sep"])
         where, line_word = f"of '{path}'", "line"
-    header, head_line, body, body_lines, skipped = _locate_table(rows, lines, skiprows, where)
-    names = _header_names(header, rows, lines, head_line, where)
+        fast = _fastcsv.layout(text, info["sep"], skiprows)
+        if fast is None:
+            rows, lines = sniff.split_rows(text, info["sep"])
+        del text
+    if fast is not None:
+        header, head_line, body_lines = fast.header, fast.head_line, fast.lines
+        skipped = list(fast.skipped)
+        names = _header_names(header, fast.above_rows, fast.above_lines, head_line, where)
+        body = fast.sample
+    else:
+        header, head_line, body, body_lines, skipped = _locate_table(rows, lines, skiprows, where)
+        names = _header_names(header, rows, lines, head_line, where)
     if decimal is None:
-        # the evidence is the same for a repeated cell: look at each distinct cell once
-        cells = list(dict.fromkeys(c for row in body for c in row if isinstance(c, str)))
-        info["decimal"], guessed = sniff.sniff_decimal(cells, info["sep"])
+        if fast is not None:
+            evidence = _fastcsv.decimal_evidence(fast.encoded)
+        else:
+            # the evidence is the same for a repeated cell: look at each distinct cell once
+            evidence = sniff.decimal_evidence(
+                dict.fromkeys(c for row in body for c in row if isinstance(c, str)))
+        info["decimal"], guessed = sniff.decide_decimal(evidence, info["sep"])
         info["thousands"] = guessed if thousands is None else thousands
     else:
         info["decimal"] = decimal
@@ -291,7 +316,7 @@ def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, en
     extra = _unit_rows(body, parse, nas)
     skipped += [(body_lines[i], body[i]) for i in range(extra)]
     body, body_lines = body[extra:], body_lines[extra:]
-    if not body:
+    if not len(body_lines):
         raise InputFileError(f"the table {where} has a header but no data rows. "
                              "Check the file or the skiprows= argument.")
     forced = set(text_columns or ())
@@ -302,16 +327,22 @@ def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, en
         forced.add(key)
     columns, suppressed = {}, {}
     for j, name in enumerate(names):
-        cells = [row[j] for row in body]
-        columns[name], marks = _convert_column(
-            name, cells, body_lines, parse, nas, name in forced, where, line_word, info)
-        if marks:
+        if fast is not None:
+            columns[name], marks = _fast_column(
+                name, fast.cells[j][extra:], body_lines, parse, nas, name in forced, where,
+                line_word, info, fast.odd, None if extra else fast.plain[j],
+                None if extra or fast.odd else fast.encoded[j])
+        else:
+            cells = [row[j] for row in body]
+            columns[name], marks = _convert_column(
+                name, cells, body_lines, parse, nas, name in forced, where, line_word, info)
+        if len(marks):
             suppressed[name] = marks
     df = pd.DataFrame(columns)
     if key is not None:
         df[key] = _check_keys(df[key], key, key_width, body_lines, where, line_word,
                               info["source"])
-    info["skipped_lines"] = [line for line, _ in skipped]
+    info["skipped_lines"] = [int(line) for line, _ in skipped]
     if skipped:
         shown = "; ".join(f"{line_word} {line} ({_preview(row)})" for line, row in skipped[:8])
         more = f" and {len(skipped) - 8} more" if len(skipped) > 8 else ""
@@ -535,6 +566,109 @@ def _convert_column(name, cells, lines, parse, nas, force_text, where, line_word
                          dtype=object), []
     texts = [None if k in (_EMPTY, _NA) else _as_text(c) for k, c in zip(kinds, cells, strict=True)]
     return pd.Series(texts, dtype=_TEXT), []
+
+
+def _fast_column(name, cells, lines, parse, nas, force_text, where, line_word, info, odd=True,
+                 plain=None, encoded=None):
+    """:func:`_convert_column` on a whole pyarrow column of stripped cells (same results).
+
+    The rules of :func:`_classify` run vectorised over the distinct cells (the dictionary of
+    the column); cells in unusual forms (spaces inside, non-ASCII) go through ``_classify``
+    itself, once per distinct cell.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(cells)
+    if plain is None:
+        plain = _fastcsv.plain_integers(cells)
+    if plain is not None and not force_text and not _fastcsv.key_like(cells):
+        # every cell a whole number in plain digits: the same result as the rules below,
+        # which go through float64 (whole numbers beyond 2**53 are rounded there)
+        none = np.array([], dtype=np.int64)
+        if len(plain) and np.abs(plain).max() < 2**53:
+            return pd.Series(plain.astype(np.int64, copy=False)), none
+        plain = plain.astype(np.float64)
+        if np.all(np.abs(plain) < 2**63):
+            return pd.Series(plain.astype("int64")), none
+        return pd.Series(plain), none
+    if encoded is None:
+        encoded = pc.dictionary_encode(
+            cells.combine_chunks() if isinstance(cells, pa.ChunkedArray) else cells)
+    distinct, codes = encoded.dictionary, encoded.indices.to_numpy(zero_copy_only=False)
+    m = len(distinct)
+    kinds_d = np.full(m, _TEXTCELL, dtype=np.int8)
+    values_d = np.full(m, np.nan)
+    # one look-up for all markers, in the order of _classify: empty, na_values, suppressed, zero
+    known, kind_of = [""], [_EMPTY]
+    for group, kind in ((sorted(nas), _NA), (sorted(sniff.SUPPRESSED), _SUPPRESSED),
+                        (sorted(sniff.ZERO), _NUMBER)):
+        for value in group:
+            if value not in known:
+                known.append(value)
+                kind_of.append(kind)
+    found = pc.index_in(distinct, value_set=pa.array(known, pa.string()))
+    taken = pc.is_valid(found)
+    found = found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    kind_of = np.array(kind_of + [_TEXTCELL], dtype=np.int8)
+    is_marker = found >= 0
+    kinds_d[is_marker] = kind_of[found[is_marker]]
+    values_d[is_marker & (kinds_d == _NUMBER)] = 0.0
+    slow = pc.and_(pc.invert(taken), _fastcsv._slow_subset(distinct, odd))
+    pattern = _fastcsv.number_pattern(info["decimal"], info["thousands"])
+    number = pc.and_(pc.and_(pc.invert(taken), pc.invert(slow)),
+                     pc.match_substring_regex(distinct, pattern))
+    number_np = number.to_numpy(zero_copy_only=False)
+    if number_np.any():
+        values_d[number_np] = _fastcsv.to_numbers(
+            distinct, number, info["decimal"], info["thousands"])[number_np]
+        kinds_d[number_np] = _NUMBER
+    at = np.flatnonzero(slow.to_numpy(zero_copy_only=False))
+    if len(at):  # unusual forms: the cell-by-cell rules, once per distinct cell
+        for i, c in zip(at, distinct.take(pa.array(at)).to_pylist(), strict=True):
+            kind, value = _classify(c, parse, nas)
+            kinds_d[i] = kind
+            if kind == _NUMBER:
+                values_d[i] = value
+    kinds, values = kinds_d[codes], values_d[codes]
+    is_text = kinds == _TEXTCELL
+    n_num, n_text = int(np.count_nonzero(kinds == _NUMBER)), int(np.count_nonzero(is_text))
+    marks = np.flatnonzero(kinds == _SUPPRESSED)
+    key_like = _fastcsv.key_like(distinct)
+    numeric = not force_text and not key_like and n_text == 0
+    if n_text and not force_text and not key_like:
+        where_text = np.flatnonzero(is_text)
+        texts = distinct.take(pa.array(codes[where_text[:10]])).to_pylist()
+    if n_text and not force_text and not key_like and n_num >= 3 \
+            and n_num >= 0.8 * (n_num + n_text):
+        shown = ", ".join(f"'{v}' ({line_word} {lines[i]})"
+                          for v, i in zip(texts, where_text[:10], strict=True))
+        other = "." if info["decimal"] == "," else ","
+        hint = ""
+        bad = distinct.filter(pa.array(kinds_d == _TEXTCELL)).to_pylist()
+        if any(sniff.number_parser(other, None)(v) is not None for v in bad):
+            hint = f" The file was read with decimal='{info['decimal']}'; if that is wrong, " \
+                   f"pass decimal='{other}'."
+        raise ValueParseError(
+            f"column '{name}' {where} holds numbers ({n_num} cells) but {n_text} cell(s) are "
+            f"not numbers: {shown}{' ...' if n_text > 10 else ''}.{hint} Correct the "
+            f"cell, or pass text_columns=['{name}'] to keep the column as text.")
+    if n_num and n_text and not force_text and not key_like and n_num >= n_text:
+        shown = ", ".join(f"'{v}' ({line_word} {lines[i]})"
+                          for v, i in zip(texts[:5], where_text[:5], strict=True))
+        warnings.warn(
+            f"column '{name}' {where} holds {n_num} numbers and {n_text} text cell(s) "
+            f"({shown}); it was kept as text. If it holds numbers, correct those cells; "
+            f"pass text_columns=['{name}'] to confirm it is text.",
+            QuartierWarning, stacklevel=4)
+    if numeric:
+        whole = n_num == n and bool(np.all(np.mod(values, 1) == 0))
+        if whole and np.all(np.abs(values) < 2**63):
+            return pd.Series(values.astype("int64")), marks
+        return pd.Series(values), marks
+    text_d = distinct.to_numpy(zero_copy_only=False).astype(object)
+    text_d[(kinds_d == _EMPTY) | (kinds_d == _NA)] = None
+    return pd.Series(text_d[codes], dtype=_TEXT), []
 
 
 def _as_text(cell) -> str:

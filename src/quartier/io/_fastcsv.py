@@ -1,0 +1,269 @@
+"""Private helpers of :func:`quartier.io.tables.read_table`: the vectorised CSV path.
+
+The table layout (title lines, header, body, footnotes) is found from statistics of every
+line computed with NumPy on the bytes (field counts, blank lines); only the lines around the
+header and the footnotes are split in Python. The body is then read once by pyarrow's CSV
+reader as text, and every decision (decimal format, markers, numbers, key-like columns) is made
+on whole columns with pyarrow compute functions (regular expressions over the column, or over
+its distinct values). Cells in unusual forms (non-ASCII, spaces inside) are classified by the
+same Python rules as the cell-by-cell reader, once per distinct value.
+
+:func:`layout` returns None whenever the file is not plain enough for this path (quotes, lone
+``\\r`` line ends, rows of another width inside the body, blank lines inside the body, ...);
+``read_table`` then reads it cell by cell, so behaviour and messages never depend on the path.
+Nothing here is public API.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from quartier.io import _csvsniff as sniff
+
+try:  # pyarrow is optional (extra "parquet"); without it read_table reads cell by cell
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+except ImportError:  # pragma: no cover - depends on the installation
+    pa = pc = pacsv = None
+
+HEAD = 200  # leading non-blank lines searched for the header
+TAIL = 1000  # trailing lines that may be footnotes
+SAMPLE = 503  # body rows handed to the unit-row check (it looks at 3 + 500)
+_SP = "\u00a0\u202f\u2007\t "
+_SP_RE = "[\\x{a0}\\x{202f}\\x{2007}\\t ]"
+
+
+def available() -> bool:
+    return pa is not None
+
+
+@dataclass
+class Layout:
+    header: list[str]
+    head_line: int
+    skipped: list[tuple[int, list[str]]]
+    above_rows: list[list[str]]  # non-blank rows up to the header, for the header names
+    above_lines: list[int]
+    raw: list  # pyarrow ChunkedArray per used column, cells as in the file
+    cells: list  # the same, stripped of spaces
+    lines: np.ndarray  # file line of each body row
+    sample: list[list[str]]  # first body rows as lists (used columns)
+    plain: list  # per used column: float64 values if all cells are plain integers, else None
+    encoded: list  # per used column: its raw cells dictionary-encoded (None if plain)
+    odd: bool  # the body has non-ASCII bytes or spaces: some cells may need the Python rules
+
+
+def _split(buf: bytes, start: int, end: int, sep: str) -> list[str]:
+    line = buf[start:end].decode("utf-8")
+    if line.endswith("\r"):
+        line = line[:-1]
+    return line.split(sep)
+
+
+def _filled(row) -> int:
+    return sum(bool(c.strip(_SP)) for c in row)
+
+
+def layout(text: str, sep: str, skiprows) -> Layout | None:
+    """Find header, body and skipped lines; read the body as text columns. None: not plain."""
+    if pa is None or len(sep) != 1 or ord(sep) > 127 or '"' in text:
+        return None
+    if skiprows is not None and (not isinstance(skiprows, int) or skiprows < 0):
+        return None
+    buf = text.encode("utf-8")
+    if b"\r" in buf and buf.count(b"\r") != buf.count(b"\r\n"):
+        return None
+    b = np.frombuffer(buf, np.uint8)
+    newlines = np.flatnonzero(b == 10)
+    starts = np.r_[0, newlines + 1]
+    ends = np.r_[newlines, len(b)]
+    if starts[-1] == len(b):
+        starts, ends = starts[:-1], ends[:-1]
+    seps = np.flatnonzero(b == ord(sep))
+    # no separator sits on a line end: the count before a line's start is the previous line's
+    nsep = np.diff(np.searchsorted(seps, ends), prepend=0)
+    blanks = [ord(c) for c in " \r\t" if c != sep and c.encode() in buf]
+    if blanks:  # (memchr-fast checks first: most large files hold no spaces at all)
+        space = np.zeros(len(b), dtype=bool)
+        for code in blanks:
+            space |= b == code
+        spaces = np.flatnonzero(space)
+        del space
+        nspace = np.diff(np.searchsorted(spaces, ends), prepend=0)
+    else:
+        nspace = 0
+    del b
+    blank = (ends - starts) == nsep + nspace
+    idx = np.arange(len(starts))
+    if skiprows:
+        idx = idx[skiprows:]
+    keep = idx[~blank[idx]]
+    if not len(keep):
+        return None
+    widths = nsep[keep] + 1
+    cache: dict[int, list[str]] = {}
+
+    def row(k: int) -> list[str]:
+        if k not in cache:
+            i = keep[k]
+            cache[k] = _split(buf, starts[i], ends[i], sep)
+        return cache[k]
+
+    if skiprows is not None:
+        start, width = 0, int(widths[0])
+    else:
+        counts = np.bincount(widths)
+        width = int(np.flatnonzero(counts == counts.max()).max())
+        start = next((k for k in range(min(HEAD, len(keep)))
+                      if widths[k] == width and _filled(row(k)) > width / 2), None)
+        if start is None:
+            return None
+    end = len(keep)
+    while end > start + 1 and (widths[end - 1] != width or (
+            width >= 3 and _filled(row(end - 1)) == 1 and row(end - 1)[0].strip(_SP))):
+        end -= 1
+        if len(keep) - end > TAIL:
+            return None
+    body = keep[start + 1:end]
+    if not len(body) or np.any(widths[start + 1:end] != width) or (
+            body[-1] - body[0] != len(body) - 1):
+        return None
+    outside = list(range(start + 1)) + list(range(end, len(keep)))
+    if any(_filled(row(k)) == 0 for k in outside):  # blank only by Unicode spaces
+        return None
+    table = pacsv.read_csv(
+        pa.BufferReader(memoryview(buf)[starts[body[0]]:ends[body[-1]]]),
+        read_options=pacsv.ReadOptions(column_names=[f"c{j}" for j in range(width)]),
+        parse_options=pacsv.ParseOptions(delimiter=sep, quote_char=False,
+                                         ignore_empty_lines=False),
+        convert_options=pacsv.ConvertOptions(
+            column_types={f"c{j}": pa.string() for j in range(width)},
+            strings_can_be_null=False, quoted_strings_can_be_null=False))
+    if table.num_rows != len(body):
+        return None
+    lo, hi = int(starts[body[0]]), int(ends[body[-1]])
+    inside = buf[lo:hi]
+    odd = not inside.isascii() or b" " in inside or (sep != "\t" and b"\t" in inside)
+    del inside
+    raw = [table.column(j) for j in range(width)]
+    # without spaces, tabs or non-ASCII bytes in the body there is nothing to strip
+    cells = [pc.utf8_trim(c, characters=_SP) for c in raw] if odd else raw
+    empty_row = None
+    for c in cells:
+        e = pc.equal(c, "")
+        empty_row = e if empty_row is None else pc.and_(empty_row, e)
+    if pc.any(empty_row).as_py():  # a row blank only by Unicode spaces
+        return None
+    header = row(start)
+    used = [j for j in range(width)
+            if header[j].strip(_SP) or not pc.all(pc.equal(cells[j], "")).as_py()]
+    plain = [plain_integers(cells[j]) for j in used]
+    n_sample = min(SAMPLE, len(body))
+    sample = [[r[j] for j in used] for r in (
+        _split(buf, starts[i], ends[i], sep) for i in body[:n_sample])]
+    return Layout(
+        header=[header[j] for j in used], head_line=int(keep[start]) + 1,
+        skipped=[(int(keep[k]) + 1, row(k)) for k in outside if k != start],
+        above_rows=[row(k) for k in range(start + 1)],
+        above_lines=[int(keep[k]) + 1 for k in range(start + 1)],
+        raw=[raw[j] for j in used], cells=[cells[j] for j in used],
+        lines=body + 1, sample=sample, odd=odd,
+        plain=plain, encoded=[None if ints is not None else pc.dictionary_encode(
+            raw[j].combine_chunks()) for j, ints in zip(used, plain, strict=True)])
+
+
+def _slow_subset(cells, odd: bool = True):
+    """Mask of cells that the vectorised rules do not cover: non-ASCII or with inner spaces."""
+    if not odd:
+        return pa.chunked_array([pa.array(np.zeros(len(cells), dtype=bool))])
+    return pc.or_(pc.or_(pc.invert(pc.string_is_ascii(cells)), pc.match_substring(cells, " ")),
+                  pc.match_substring(cells, "\t"))
+
+
+def plain_integers(cells):
+    """int64 values if every cell is a whole number in plain digits (``-12``), else None."""
+    try:
+        return pc.cast(cells, pa.int64()).to_numpy()
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+
+
+def decimal_evidence(encoded) -> list[int]:
+    """:func:`quartier.io._csvsniff.decimal_evidence` over the distinct cells of all columns.
+
+    ``encoded``: the dictionary-encoded raw cells of each column (None: plain integers, which
+    are no evidence).
+    """
+    parts = [e.dictionary for e in encoded if e is not None]
+    uniq = pc.unique(pa.chunked_array(parts, type=pa.string()))
+    # only cells with a decimal or grouping mark (or in an unusual form) are evidence
+    uniq = uniq.filter(pc.or_(pc.or_(pc.match_substring(uniq, "."),
+                                     pc.match_substring(uniq, ",")),
+                              pc.invert(pc.string_is_ascii(uniq))))
+    uniq = pc.utf8_trim(uniq, characters=_SP)
+    slow = _slow_subset(uniq)
+    evidence = sniff.decimal_evidence(uniq.filter(slow).to_pylist())
+    u = uniq.filter(pc.invert(slow))
+    u = pc.replace_substring_regex(u, r"^[-+]", "")
+
+    def match(pattern):
+        return pc.match_substring_regex(u, pattern)
+
+    like = match(sniff._NUMBER_LIKE.pattern)
+    comma = pc.and_(like, match(sniff._COMMA_DECIMAL.pattern))
+    rest = pc.and_(like, pc.invert(comma))
+    groups_dot = pc.and_(rest, match(sniff._COMMA_GROUPS_DOT_DECIMAL.pattern))
+    rest = pc.and_(rest, pc.invert(groups_dot))
+    dot_groups = pc.and_(rest, match(sniff._INT_DOT_GROUPS.pattern))
+    rest = pc.and_(rest, pc.invert(dot_groups))
+    one_dot = pc.and_(rest, match(sniff._ONE_DOT.pattern))
+    several = pc.and_(dot_groups, pc.greater(pc.count_substring(u, "."), 1))
+
+    def n(mask):
+        return int(pc.sum(pc.cast(mask, pa.int64())).as_py() or 0)
+
+    found = [n(comma), n(groups_dot) + n(one_dot), n(dot_groups), n(several), n(groups_dot)]
+    return [a + b for a, b in zip(evidence, found, strict=True)]
+
+
+def key_like(cells) -> bool:
+    """Whether a cell is a key with a leading zero (``0101``) or a phone number."""
+    for first, pattern in (("0", r"^0\d+$"), ("+", r"^\+\s?\d[\d\s/()\-–+]{7,}$")):
+        candidates = cells.filter(pc.starts_with(cells, first))
+        if len(candidates) and pc.any(pc.match_substring_regex(candidates, pattern)).as_py():
+            return True
+    return False
+
+
+def number_pattern(decimal: str, thousands: str | None) -> str:
+    """RE2 pattern of an ASCII number without spaces, as :func:`number_parser` reads it."""
+    dec = re.escape(decimal)
+    if thousands:
+        int_part = rf"(?:[1-9]\d{{0,2}}(?:{re.escape(thousands)}\d{{3}})+|\d+)"
+    else:
+        int_part = r"\d+"
+    exponent = r"(?:[eE][-+]?\d+)?" if decimal == "." else ""
+    return rf"^[-+]?(?:{int_part}(?:{dec}\d+)?|{dec}\d+){exponent}$"
+
+
+def to_numbers(cells, mask, decimal: str, thousands: str | None) -> np.ndarray:
+    """float64 values of the cells where ``mask`` (NaN elsewhere)."""
+    everywhere = pc.all(mask).as_py()
+    text = cells if everywhere else pc.if_else(mask, cells, pa.scalar("0"))
+    if thousands:
+        text = pc.replace_substring(text, thousands, "")
+    if decimal != ".":
+        text = pc.replace_substring(text, decimal, ".")
+    if pc.any(pc.starts_with(text, "+")).as_py():
+        text = pc.replace_substring_regex(text, r"^\+", "")
+    try:
+        values = pc.cast(text, pa.float64()).to_numpy()
+    except pa.ArrowInvalid:  # out of range for pyarrow (1e400): Python's float() decides
+        values = np.array([float(v) for v in text.to_pylist()])
+    if everywhere:
+        return values.astype(np.float64, copy=True)
+    return np.where(mask.to_numpy(zero_copy_only=False), values, np.nan)
