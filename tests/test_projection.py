@@ -134,6 +134,9 @@ def test_berlin_care_places_per_planning_area(shared):
     assert y30["population"].sum() == pytest.approx(expected)
     # every place of a care home inside Berlin is counted once per year
     inside = gpd.sjoin(homes, plr, predicate="within")
-    assert y30["existing_places"].sum() == pytest.approx(inside["platzzahl"].fillna(0).sum())
+    places = inside["platzzahl"]
+    assert places.notna().sum() > 0.9 * len(places)  # most homes report their places
+    # homes without a place count add nothing (not a guessed number)
+    assert y30["existing_places"].sum() == pytest.approx(places.sum(skipna=True))
     assert (y30["required_places"] >= y30["places_exact"]).all()
     assert ((y30["required_places"] - y30["places_exact"]) < 1).all()

@@ -209,8 +209,6 @@ def supply_gaps(
     ...     geometry=[box(0, 0, 1000, 1000), box(1000, 0, 2000, 1000)], crs="EPSG:25833")
     >>> kita = gpd.GeoDataFrame({"places": [50]}, geometry=[Point(900, 500)], crs="EPSG:25833")
     >>> s = supply(d, kita, demand_col="u6", capacity="places", by_key="id", norm_per_1000=350)
-    >>> s.table.attrs
-    {}
     >>> supply_gaps(s)[["id", "places_per_1000", "gap", "rank"]]
       id  places_per_1000    gap  rank
     1  O              0.0  105.0     1
