@@ -85,12 +85,11 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load on first
         plan_residents,
         write_statement,
     )
+    from quartier.reporting.audit import DisclosureAudit, audit_disclosure
     from quartier.reporting.disclosure_control import (
-        DisclosureAudit,
         DisclosureResult,
         DisclosureRules,
         apply_disclosure,
-        audit_disclosure,
         default_count_columns,
         disclosure,
         get_disclosure,
@@ -199,9 +198,9 @@ _LAZY = {
     "development_statement": "quartier.planning.statement",
     "plan_residents": "quartier.planning.statement",
     "write_statement": "quartier.planning.statement",
-    "DisclosureAudit": "quartier.reporting.disclosure_control",
+    "DisclosureAudit": "quartier.reporting.audit",
     "DisclosureResult": "quartier.reporting.disclosure_control",
-    "audit_disclosure": "quartier.reporting.disclosure_control",
+    "audit_disclosure": "quartier.reporting.audit",
     "DisclosureRules": "quartier.reporting.disclosure_control",
     "apply_disclosure": "quartier.reporting.disclosure_control",
     "default_count_columns": "quartier.reporting.disclosure_control",

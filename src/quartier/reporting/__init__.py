@@ -2,5 +2,6 @@
 disclosure control.
 
 Modules: :mod:`~quartier.reporting.rates`, :mod:`~quartier.reporting.index`,
-:mod:`~quartier.reporting.years`, :mod:`~quartier.reporting.disclosure_control`.
+:mod:`~quartier.reporting.years`, :mod:`~quartier.reporting.disclosure_control`,
+:mod:`~quartier.reporting.audit`.
 """

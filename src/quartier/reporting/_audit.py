@@ -36,6 +36,10 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
+from quartier._checks import require_column
+from quartier.errors import ColumnError, ParameterError, format_list
+from quartier.reporting._suppress import round_to_base
+
 EPS = 1e-6
 
 
@@ -396,3 +400,51 @@ def prepass(system: System, hidden: np.ndarray, confidential: np.ndarray) -> np.
             hidden[free[order[0]]] = True
             changed = True
     return hidden
+
+
+# --- tables and hierarchies as the public functions take them ---------------------------
+
+
+def level_names(hierarchy) -> list[str]:
+    return [h if isinstance(h, str) else f"prefix{h}" for h in hierarchy] + ["total"]
+
+
+def hier_system(table: pd.DataFrame, cols: list[str], total_column, hierarchy) -> System:
+    if isinstance(hierarchy, str | int):
+        raise ParameterError("hierarchy must be a list of parent columns or key prefix "
+                             f"lengths, lowest level first, e.g. ['BZR_ID'], not {hierarchy!r}.")
+    values = np.column_stack([table[c].to_numpy(dtype=float, na_value=np.nan) for c in cols])
+    if np.isnan(values).any():
+        bad = [c for j, c in enumerate(cols) if np.isnan(values[:, j]).any()]
+        raise ColumnError(f"count column(s) {format_list(bad)} have missing values; the audit "
+                          "and the protection need every true count (protect the table before "
+                          "cells are suppressed, and pass those as suppressed=).")
+    parents = []
+    keys = table.index.astype(str)
+    for h in hierarchy:
+        if isinstance(h, bool) or not isinstance(h, str | int | np.integer):
+            raise ParameterError(f"hierarchy entries are column names or prefix lengths, "
+                                 f"not {h!r}.")
+        if isinstance(h, str):
+            require_column(table, h, source="the table", role="hierarchy column")
+            parents.append(table[h].astype(str).to_numpy())
+        else:
+            parents.append(np.asarray(keys.str[:int(h)]))
+    total = cols.index(total_column) if total_column is not None else None
+    try:
+        return build_system(values, parents, table.index, total)
+    except ValueError as exc:
+        raise ColumnError(f"{exc}; check hierarchy= and total_column=.") from None
+
+
+def level_tables(system: System, hidden: np.ndarray, cols, hierarchy, round_to
+                  ) -> dict[str, pd.DataFrame]:
+    out = {}
+    for k, name in enumerate(level_names(hierarchy), start=1):
+        sl = system.cells(k)
+        values = system.values[sl].reshape(-1, system.m).copy()
+        if round_to:
+            values = round_to_base(values, round_to)
+        values[hidden[sl].reshape(-1, system.m)] = np.nan
+        out[name] = pd.DataFrame(values, index=system.units[k], columns=cols)
+    return out

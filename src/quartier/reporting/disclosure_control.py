@@ -65,13 +65,12 @@ import pandas as pd
 from pandas.api import types as ptypes
 
 from quartier._checks import require_column
-from quartier._report import Report
 from quartier.errors import ColumnError, ParameterError, QuartierWarning, format_list
 from quartier.reporting import _audit, _suppress
 
 __all__ = ["DisclosureRules", "DisclosureResult", "set_disclosure", "get_disclosure",
            "apply_disclosure", "disclosure", "protect_table", "resolve_rules",
-           "default_count_columns", "audit_disclosure", "DisclosureAudit"]
+           "default_count_columns"]
 
 _KEY_LIKE = re.compile(
     r"(^|[_\s-])(id|nr|no|key|code|plz|jahr|year|schl(ü|ue)ssel|nummer|ags|ars)($|[_\s-])",
@@ -671,6 +670,7 @@ def protect_table(table: pd.DataFrame, min_count: int | None = None, *,
     >>> out = protect_table(t, 3, total_column="ges", hierarchy=[2])
     >>> int(out.suppressed.to_numpy().sum()) >= 4, out.totals["prefix2"]["u6"].tolist()
     (True, [11.0, 21.0])
+    >>> from quartier.reporting.audit import audit_disclosure
     >>> audit_disclosure(t, out, min_count=3, total_column="ges", hierarchy=[2]).passed
     True
     """
@@ -707,7 +707,7 @@ def protect_table(table: pd.DataFrame, min_count: int | None = None, *,
             raise ParameterError("protect_table(hierarchy=...) takes the lowest units as rows "
                                  "and computes every total itself: drop the total row and "
                                  "leave total_row=None.")
-        system = _hier_system(table, cols, total_column, hierarchy)
+        system = _audit.hier_system(table, cols, total_column, hierarchy)
         hidden = np.zeros(system.values.size, dtype=bool)
         hidden[:n * m] = prior.ravel()
         hidden, failures = _audit.protect(system, hidden, min_count,
@@ -721,7 +721,7 @@ def protect_table(table: pd.DataFrame, min_count: int | None = None, *,
             mask[c] = hidden[:n * m].reshape(n, m)[:, j]
         mask = _hide_rates(table, mask, _rate_links(rates, None, table.columns))
         return DisclosureResult(_finish(table, cols, mask, round_to), mask,
-                                _level_tables(system, hidden, cols, hierarchy, round_to))
+                                _audit.level_tables(system, hidden, cols, hierarchy, round_to))
     equations = (_suppress.column_equations(n, m)
                  + _suppress.row_equations(n, m, list(range(m))))
     sup = _suppress.primary(values, min_count) | prior
@@ -733,199 +733,3 @@ def protect_table(table: pd.DataFrame, min_count: int | None = None, *,
         hidden[c] = sup[:, j]
     hidden = _hide_rates(table, hidden, _rate_links(rates, None, table.columns))
     return DisclosureResult(_finish(table, cols, hidden, round_to), hidden)
-
-
-def _level_names(hierarchy) -> list[str]:
-    return [h if isinstance(h, str) else f"prefix{h}" for h in hierarchy] + ["total"]
-
-
-def _hier_system(table: pd.DataFrame, cols: list[str], total_column, hierarchy) -> _audit.System:
-    if isinstance(hierarchy, str | int):
-        raise ParameterError("hierarchy must be a list of parent columns or key prefix "
-                             f"lengths, lowest level first, e.g. ['BZR_ID'], not {hierarchy!r}.")
-    values = np.column_stack([table[c].to_numpy(dtype=float, na_value=np.nan) for c in cols])
-    if np.isnan(values).any():
-        bad = [c for j, c in enumerate(cols) if np.isnan(values[:, j]).any()]
-        raise ColumnError(f"count column(s) {format_list(bad)} have missing values; the audit "
-                          "and the protection need every true count (protect the table before "
-                          "cells are suppressed, and pass those as suppressed=).")
-    parents = []
-    keys = table.index.astype(str)
-    for h in hierarchy:
-        if isinstance(h, bool) or not isinstance(h, str | int | np.integer):
-            raise ParameterError(f"hierarchy entries are column names or prefix lengths, "
-                                 f"not {h!r}.")
-        if isinstance(h, str):
-            require_column(table, h, source="the table", role="hierarchy column")
-            parents.append(table[h].astype(str).to_numpy())
-        else:
-            parents.append(np.asarray(keys.str[:int(h)]))
-    total = cols.index(total_column) if total_column is not None else None
-    try:
-        return _audit.build_system(values, parents, table.index, total)
-    except ValueError as exc:
-        raise ColumnError(f"{exc}; check hierarchy= and total_column=.") from None
-
-
-def _level_tables(system: _audit.System, hidden: np.ndarray, cols, hierarchy, round_to
-                  ) -> dict[str, pd.DataFrame]:
-    out = {}
-    for k, name in enumerate(_level_names(hierarchy), start=1):
-        sl = system.cells(k)
-        values = system.values[sl].reshape(-1, system.m).copy()
-        if round_to:
-            values = _suppress.round_to_base(values, round_to)
-        values[hidden[sl].reshape(-1, system.m)] = np.nan
-        out[name] = pd.DataFrame(values, index=system.units[k], columns=cols)
-    return out
-
-
-@dataclass(frozen=True)
-class DisclosureAudit(Report):
-    """What an interval attacker learns from a protected table (:func:`audit_disclosure`).
-
-    Attributes
-    ----------
-    passed : bool
-        True when no small count is published or can be narrowed below the threshold.
-    cells : pandas.DataFrame
-        One row per failing cell: ``level`` (``"table"`` or a level name), ``unit``,
-        ``column``, ``value``, ``lower``, ``upper`` (the attacker's interval; equal to the
-        value when the cell is published), ``known_by`` (the cell of 1 whose person attacks,
-        single-person case, else empty) and ``reason``.
-    primary : int
-        Cells ``0 < n < min_count`` at all levels.
-    suppressed : int
-        Hidden cells at all levels.
-    lp_solved : int
-        Linear programs solved.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> t = pd.DataFrame({"a": [1, 5], "b": [6, 7]}, index=["x", "y"])
-    >>> mask = pd.DataFrame({"a": [True, False], "b": [False, False]}, index=t.index)
-    >>> audit = audit_disclosure(t, mask, min_count=3, hierarchy=[])
-    >>> audit.passed, audit.cells["reason"].tolist()
-    (False, ['exact'])
-    """
-
-    passed: bool
-    cells: pd.DataFrame
-    primary: int
-    suppressed: int
-    lp_solved: int
-
-    def text(self, lang: str | None = None) -> str:
-        head = (f"Interval attack: {self.primary} small count(s), {self.suppressed} hidden "
-                f"cell(s), {self.lp_solved} LP(s): ")
-        if self.passed:
-            return head + "passed, every small count keeps an interval reaching the threshold."
-        return head + f"FAILED for {len(self.cells)} cell(s)\n" + self.cells.head(20).to_string()
-
-
-def audit_disclosure(table: pd.DataFrame, published, *, min_count: int,
-                     columns: Sequence[str] | None = None, total_column: str | None = None,
-                     hierarchy: Sequence[str | int] = (), zeros_published: bool = True,
-                     single_person: bool = True) -> DisclosureAudit:
-    """Attack a protected table as a statistics office's audit does (linear programming).
-
-    The attacker knows every published cell, the totals of every level of ``hierarchy`` and
-    of the city (published exactly unless ``published`` is a :class:`DisclosureResult`
-    whose ``.totals`` hide some), the row totals (``total_column``), and that hidden cells
-    are at least 1 where zeros are published (else at least 0). For every small count
-    (``0 < n < min_count``, at every level) the attacker's interval is computed with HiGHS
-    (:func:`scipy.optimize.linprog`), block by block. A cell fails when it is published,
-    or its upper bound stays below ``min_count`` (so it is exact, or known to be small).
-    With ``single_person`` the attack is repeated for each person alone in a hidden cell
-    of 1, who knows that cell.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        The true counts: rows are the lowest units, as given to :func:`protect_table`.
-    published : DisclosureResult or pandas.DataFrame
-        What was published: a result of :func:`protect_table` / :func:`apply_disclosure`,
-        or a boolean mask (True = suppressed) aligned on the table.
-    min_count : int
-        The threshold (e.g. 3: ones and twos are confidential).
-    columns : list of str, optional
-        The count columns; default the mask's count columns among the numeric ones (the
-        total column included).
-    total_column : str, optional
-        The column that is the sum of the others in every row.
-    hierarchy : list of str or int, default ()
-        As in :func:`protect_table`; ``()``: only the city totals are published.
-    zeros_published : bool, default True
-        Whether the attacker may take hidden cells as at least 1.
-    single_person : bool, default True
-        Also attack as each person alone in a hidden cell of 1.
-
-    Returns
-    -------
-    DisclosureAudit
-
-    Raises
-    ------
-    ColumnError
-        If a column is missing, counts are missing, or the hierarchy does not nest.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> t = pd.DataFrame({"a": [1, 5, 4], "b": [6, 7, 8]}, index=["x", "y", "z"])
-    >>> out = protect_table(t, 3, hierarchy=[])
-    >>> audit_disclosure(t, out, min_count=3).passed
-    True
-    """
-    min_count = _positive_int(min_count, "min_count")
-    if min_count is None:
-        raise ParameterError("audit_disclosure needs min_count, e.g. min_count=3.")
-    mask = published.suppressed if isinstance(published, DisclosureResult) else published
-    mask = _align_mask(table, mask, name="published")
-    if columns is None:
-        columns = [c for c in table.columns if c != "geometry"
-                   and ptypes.is_numeric_dtype(table[c]) and not ptypes.is_bool_dtype(table[c])
-                   and not _KEY_LIKE.search(str(c))
-                   and not (isinstance(hierarchy, list | tuple) and c in hierarchy)]
-    cols = list(columns)
-    if total_column is not None and total_column not in cols:
-        cols.append(total_column)
-    for c in cols:
-        require_column(table, c, source="the table", role="count column")
-    system = _hier_system(table, cols, total_column, list(hierarchy))
-    n, m = len(table), len(cols)
-    hidden = np.zeros(system.values.size, dtype=bool)
-    hidden[:n * m] = mask[cols].to_numpy(dtype=bool).ravel()
-    names = _level_names(list(hierarchy))
-    if isinstance(published, DisclosureResult):
-        for k, name in enumerate(names, start=1):
-            level = published.totals.get(name)
-            if level is not None:
-                hid = level.reindex(index=system.units[k], columns=cols).isna().to_numpy()
-                hidden[system.cells(k)] = hid.ravel()
-    primary = (system.values > 0) & (system.values < min_count)
-    stats: dict = {}
-    failures = _audit.attack(system, hidden, primary, min_count,
-                             zeros_published=zeros_published, single_person=single_person,
-                             stats=stats)
-    level_name = ["table", *names]
-    rows = []
-    for f in failures:
-        lvl, unit, col = (int(system.level[f.cell]), int(system.unit[f.cell]),
-                          int(system.col[f.cell]))
-        known = ""
-        if f.known is not None:
-            kl = int(system.level[f.known])
-            known = (f"{level_name[kl]} {system.units[kl][system.unit[f.known]]} "
-                     f"{cols[system.col[f.known]]}")
-        published_cell = not hidden[f.cell]
-        reason = ("published" if published_cell
-                  else "exact" if abs(f.upper - f.lower) < 1e-6 else "upper bound below threshold")
-        rows.append({"level": level_name[lvl], "unit": system.units[lvl][unit],
-                     "column": cols[col], "value": system.values[f.cell], "lower": f.lower,
-                     "upper": f.upper, "known_by": known, "reason": reason})
-    cells = pd.DataFrame(rows, columns=["level", "unit", "column", "value", "lower", "upper",
-                                        "known_by", "reason"])
-    return DisclosureAudit(not rows, cells, int(primary.sum()), int(hidden.sum()),
-                           int(stats.get("lp", 0)))
