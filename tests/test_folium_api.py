@@ -2,7 +2,7 @@
 
 quartier uses public API where there is one (``add_child``/``add_to``, ``get_name``,
 ``Figure.header/html/script``, ``folium.Element``). Two things have none and are pinned here:
-subclassing ``MacroElement`` through ``_template``/``_name`` (output/maps.py, ``_Legend``) and
+subclassing ``MacroElement`` through ``_template``/``_name`` (output/_elements.py, ``_Legend``) and
 rendering a map without its tile layers through ``_children`` (output/offline.py).
 """
 
