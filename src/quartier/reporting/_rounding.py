@@ -17,10 +17,11 @@ total column per unit, every published sum is a sum of lowest-level inner cells 
 from one of two laminar families (unit x one column; unit x all columns). The constraint
 matrix of such a system is totally unimodular, and ``x / base`` is a fractional solution, so a
 zero-restricted integer solution always exists (Cox's result for two-way tables, extended to a
-hierarchy on one side); HiGHS finds it at the root LP. Other structures (e.g. three-way tables
-with all two-way margins) may have none: then :func:`solve` relaxes, letting cells move by
-whole further bases (``p - q``) at a cost above any deviation, so the fewest extra bases are
-used, and reports which cells moved.
+hierarchy on one side), and every vertex of the LP is one: :func:`_binary` solves the LP by
+dual simplex and uses :func:`scipy.optimize.milp` only when that vertex is not integral.
+Other structures (e.g. three-way tables with all two-way margins) may have no such rounding:
+then :func:`solve` relaxes, letting cells move by whole further bases (``p - q``) at a cost
+above any deviation, so the fewest extra bases are used, and reports which cells moved.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse.csgraph import connected_components
 
 
@@ -83,8 +84,21 @@ def solve(values: np.ndarray, A: sp.csr_matrix, base: int, seed: int | None = 0)
 
 
 def _binary(cost, A, rhs) -> np.ndarray | None:
+    """The 0/1 vector of least ``cost`` with ``A y = rhs``, or None if there is none.
+
+    First the LP relaxation by dual simplex: its optimum is a vertex, integral when ``A`` is
+    totally unimodular (a hierarchy with a total column), and several times quicker than the
+    branch-and-bound of :func:`scipy.optimize.milp`, which decides otherwise.
+    """
     if A.shape[0] == 0:
         return (cost < 0).astype(np.int64)
+    res = linprog(cost, A_eq=A, b_eq=rhs, bounds=(0, 1), method="highs-ds")
+    if res.status == 2:     # infeasible even with fractions: no 0/1 solution either
+        return None
+    if res.status == 0:
+        y = np.round(res.x)
+        if np.abs(res.x - y).max(initial=0) < 1e-7 and np.array_equal(A @ y, rhs):
+            return y.astype(np.int64)
     res = milp(cost, constraints=LinearConstraint(A, rhs, rhs), integrality=np.ones(cost.size),
                bounds=Bounds(0, 1))
     if res.status != 0 or res.x is None:
