@@ -105,6 +105,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load on first
         composite_index,
     )
     from quartier.reporting.rates import aggregate, rate
+    from quartier.reporting.rounding import RoundingResult, round_table
     from quartier.reporting.years import ChangeReport, ChangeResult, change, shared_breaks
     from quartier.settings import (
         get_fca_engine,
@@ -209,6 +210,8 @@ _LAZY = {
     "protect_table": "quartier.reporting.disclosure_control",
     "resolve_rules": "quartier.reporting.disclosure_control",
     "set_disclosure": "quartier.reporting.disclosure_control",
+    "RoundingResult": "quartier.reporting.rounding",
+    "round_table": "quartier.reporting.rounding",
     "IndexPreset": "quartier.reporting.index",
     "IndexReport": "quartier.reporting.index",
     "IndexResult": "quartier.reporting.index",
@@ -259,6 +262,7 @@ __all__ = [
     "ChangeResult",
     "DisclosureAudit",
     "DisclosureResult",
+    "RoundingResult",
     "DisclosureRules",
     "IndexPreset",
     "IndexReport",
@@ -312,6 +316,7 @@ __all__ = [
     "get_disclosure",
     "protect_table",
     "resolve_rules",
+    "round_table",
     "rate",
     "set_disclosure",
     "shared_breaks",
