@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -20,13 +21,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from quartier._checks import require_column
+from quartier._checks import positive_number, require_column
 from quartier._optional import import_optional
-from quartier.access.costs import cost_matrix
 from quartier.errors import ColumnError, QuartierError
 from quartier.io.crs import require_metric, require_same_crs
 from quartier.output.files import write_text_atomic
 from quartier.output.spreadsheet import write_table
+from quartier.planning._allocation import check_allocation
+from quartier.planning._statement_compute import assess, empty_reach, measure, unit_of
 from quartier.reporting.disclosure_control import DisclosureRules
 from quartier.settings import resolve_language
 
@@ -66,13 +68,17 @@ class ServiceCheck:
         Age groups (columns of the population and keys of the age profile)
         that make up the target group.
     max_cost : float
-        Reach in metres (straight line) or the network's unit.
+        Reach: metres in a straight line, or along the streets in the
+        network's unit (metres or minutes).
     capacity : str, optional
         Column of ``facilities`` with the places.
     norm_per_1000 : float, optional
         Places needed per 1,000 people of the target group (Richtwert).
     target_label : str, optional
         Name of the target group for the text (e.g. "Kinder unter 6 Jahren").
+    name_column : str, optional
+        Column of ``facilities`` with their names, for the map and the text;
+        default ``"name"`` if there is one, else the index labels.
 
     Examples
     --------
@@ -90,33 +96,52 @@ class ServiceCheck:
     capacity: str | None = None
     norm_per_1000: float | None = None
     target_label: str | None = None
+    name_column: str | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Statement:
     """What a development plan adds, per service.
 
     Attributes
     ----------
     table : pandas.DataFrame
-        One row per service: new residents of the target group, facilities
-        and places in reach, target group in their catchment today, places
-        needed before and after (by the norm), load before and after,
-        additional places needed, and the verdict. Columns: ``service``,
-        ``target_group``, ``max_cost``, ``new_target_group``,
-        ``facilities_in_reach``, ``places``, ``target_group_today``,
-        ``norm_per_1000`` and, with a norm and capacity,
-        ``required_places_before``, ``required_places_after``,
-        ``load_before``, ``load_after``, ``additional_places``; then
-        ``verdict`` (German text, see :func:`development_statement`).
+        One row per service. The development's own figures: ``new_target_group``
+        (new residents of the target group) and ``own_need`` (places they need
+        by the norm). The area's figures: ``target_group_near_site`` (people of
+        the target group within reach of the site, counted even when no facility
+        is), ``facilities_in_reach`` and ``places`` (in reach of the site),
+        ``target_group_today`` (the demand set against those facilities, shared
+        by ``allocation``), ``required_places_before``/``_after`` (by the norm),
+        ``existing_deficit`` (places missing today), ``load_before``/``_after``
+        (demand per place: places needed by the norm over places, 1 is full),
+        ``added_load`` (what the development adds to it), ``development_share``
+        (share of the need after occupancy that is the development's own),
+        ``additional_places`` (places missing after occupancy); without a
+        facility in reach ``nearest_facility`` and ``nearest_cost``
+        (``nearest_measure``: ``"straight"`` when no facility was reachable
+        along the streets); ``service``, ``target_group``, ``max_cost``,
+        ``unit``, ``norm_per_1000``, ``allocation`` and ``verdict`` (German
+        text, see :func:`development_statement`).
     facilities : geopandas.GeoDataFrame
-        The facilities within reach of the plan area, with ``service`` and
-        ``cost`` (from the plan area).
+        The facilities near the plan area (within three times the reach), with
+        ``service``, ``label`` (name), ``places``, ``cost`` (from the plan area,
+        NaN beyond reach), ``in_reach`` and, for those in reach,
+        ``allocated_before``/``_after`` (demand allocated to each) and
+        ``load_before``/``_after``.
     plan_area : geopandas.GeoDataFrame
     residents : pandas.Series
         New residents per age group.
     params : dict
-        Housing units, persons per unit, age profile, reach and norms used.
+        Housing units, persons per unit, age profile, reach, measure (straight
+        line or along the streets, with the profile) and allocation used.
+    sensitivity : pandas.DataFrame
+        Per service, radius and allocation rule: ``facilities_in_reach``,
+        ``places``, ``target_group_today``, ``load_before``, ``load_after`` and
+        ``verdict``.
+    reach : geopandas.GeoDataFrame
+        Per service the area within reach of the plan area: a circle in a
+        straight line, the service area along the streets with a network.
     """
 
     table: pd.DataFrame
@@ -124,6 +149,8 @@ class Statement:
     plan_area: gpd.GeoDataFrame
     residents: pd.Series
     params: dict = field(default_factory=dict)
+    sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
+    reach: gpd.GeoDataFrame | None = None
 
 
 def plan_residents(
@@ -179,21 +206,37 @@ def development_statement(
     persons_per_unit: float = 2.0,
     age_profile: dict | None = None,
     network: object = None,
+    allocation: str = "capacity",
+    radii: Sequence[float] | None = None,
 ) -> Statement:
     """The added demand of a development plan and its effect on the services in reach.
 
-    For each service: the new residents of the target group; the facilities
+    For each service: the new residents of the target group and the places
+    they need by the norm (the development's own need); the facilities
     within ``max_cost`` of the plan area (measured from a point inside the
-    area); the target-group population living within reach of those
-    facilities today (each person counted once); the places needed by the
-    norm before and after the new residents arrive; and a verdict:
+    area); the demand of today's population set against those facilities,
+    each person counted once; the demand per place before and after the new
+    residents arrive; and a verdict:
 
-    - ``"keine Einrichtung erreichbar"``: no facility in reach; the plan's
-      own demand needs new places.
+    - ``"keine Einrichtung erreichbar"``: no facility in reach; the people of
+      the target group around the site and the newcomers need new places (the
+      nearest facility is named).
     - ``"ausreichend"``: places cover the need after the residents arrive.
     - ``"durch das Vorhaben überlastet"``: enough today, not after.
     - ``"bereits heute überlastet"``: not enough today already.
     - ``"kein Richtwert"``: no norm given; demand and facilities only.
+
+    **Allocation.** People often have several facilities in reach, also
+    facilities out of reach of the site. With ``allocation="capacity"`` the
+    demand of each population unit is shared among all facilities in its
+    reach in proportion to their places (a capacity-weighted choice, as in
+    the 3SFCA family), so the demand over all facilities adds up to the
+    demand in reach of any; the facilities in reach of the site carry their
+    share. The new residents are shared among the facilities in reach of the
+    site the same way. ``"equal"`` shares in equal parts; ``"everyone"``
+    sets all people in reach of any of the site's facilities against those
+    facilities alone (it overstates the load where catchments overlap; for
+    comparison). See the guide "Needs plan", worked example.
 
     Parameters
     ----------
@@ -210,7 +253,14 @@ def development_statement(
         Shares of the new residents per age group; default
         :data:`NEW_HOUSING_AGE_PROFILE`.
     network : None or StreetNetwork
-        Straight line (None) or along the streets.
+        Straight line (None) or along the streets (reach then in the
+        network's unit; the reach drawn is the service area along the streets).
+    allocation : {"capacity", "equal", "everyone"}, default "capacity"
+        How demand in reach of several facilities is shared (see above).
+    radii : list of float, optional
+        Reach values of the sensitivity table (:attr:`Statement.sensitivity`);
+        default 0.6, 1 and 1.5 times each service's ``max_cost`` (300, 500
+        and 750 m for 500 m).
 
     Returns
     -------
@@ -219,6 +269,8 @@ def development_statement(
     Raises
     ------
     CRSError, ColumnError, QuartierError
+    ParameterError
+        An unknown ``allocation`` or a radius of 0 or below.
 
     Examples
     --------
@@ -230,35 +282,33 @@ def development_statement(
     >>> s = development_statement(plan, housing_units=100, population=people,
     ...     services=[ServiceCheck("Kitas", kitas, ["unter_6"], 500, "plaetze", 700)])
     >>> row = s.table.iloc[0]
-    >>> float(row["new_target_group"]), float(row["required_places_after"]), row["verdict"]
-    (18.0, 47.6, 'ausreichend')
+    >>> float(row["new_target_group"]), float(row["own_need"]), row["verdict"]
+    (18.0, 12.6, 'ausreichend')
+    >>> float(row["required_places_after"]), round(float(row["load_after"]), 2)
+    (47.6, 0.79)
     """
     require_metric(plan_area.crs, what="the plan area")
     if len(plan_area) == 0:
         raise QuartierError("the plan area is empty: give its polygon(s).")
+    check_allocation(allocation)
     residents = plan_residents(housing_units, persons_per_unit, age_profile)
     point = gpd.GeoDataFrame(
         geometry=[plan_area.union_all().representative_point()], crs=plan_area.crs, index=["plan"]
     )
-    rows, reached = [], []
+    rows, reached, sensitivity, reach = [], [], [], []
     for service in services:
         _check_service(service, plan_area, population, residents)
+        positive_number(service.max_cost, f"max_cost of '{service.name}'")
+        radii_used = ([float(positive_number(r, "radii")) for r in radii] if radii is not None
+                      else [round(f * float(service.max_cost), 6) for f in (0.6, 1.0, 1.5)])
         new = float(residents[service.target_group].sum())
-        fac = service.facilities
-        cm = cost_matrix(point, fac, max_cost=service.max_cost, network=network)
-        in_reach = fac.iloc[cm.cols].copy()
-        in_reach["service"] = service.name
-        in_reach["cost"] = cm.cost
-        reached.append(in_reach)
-        places = float(in_reach[service.capacity].sum()) if service.capacity else np.nan
-        today = np.nan
-        if population is not None and len(in_reach):
-            pop_cm = cost_matrix(population, in_reach, max_cost=service.max_cost, network=network)
-            units = np.unique(pop_cm.rows)
-            today = float(population.iloc[units][service.target_group].to_numpy().sum())
-        elif population is not None:
-            today = 0.0
-        rows.append(_verdict(service, new, len(in_reach), places, today))
+        row, fac, sens, area = assess(service, point, population, new, network, allocation,
+                                      radii_used)
+        rows.append(row)
+        reached.append(fac)
+        sensitivity.extend(sens)
+        reach.append({"service": service.name, "max_cost": float(service.max_cost),
+                      "geometry": area})
     facilities = (
         gpd.GeoDataFrame(pd.concat(reached), crs=plan_area.crs) if reached
         else gpd.GeoDataFrame(geometry=[], crs=plan_area.crs)
@@ -268,8 +318,16 @@ def development_statement(
         "persons_per_unit": persons_per_unit,
         "age_profile": dict(age_profile or NEW_HOUSING_AGE_PROFILE),
         "residents": float(residents.sum()),
+        "allocation": allocation,
+        "network": network is not None,
+        "unit": unit_of(network),
+        "measure": {lang: measure(network, lang) for lang in ("de", "en")},
+        "profile": None if network is None else network.profile.name,
     }
-    return Statement(pd.DataFrame(rows), facilities, plan_area, residents, params)
+    reach_frame = (gpd.GeoDataFrame(reach, geometry="geometry", crs=plan_area.crs) if reach
+                   else empty_reach(plan_area.crs))
+    return Statement(pd.DataFrame(rows), facilities, plan_area, residents, params,
+                     pd.DataFrame(sensitivity), reach_frame)
 
 
 def _check_service(service, plan_area, population, residents):
@@ -284,44 +342,22 @@ def _check_service(service, plan_area, population, residents):
     if service.capacity is not None:
         require_column(service.facilities, service.capacity, source=f"facilities of '{service.name}'",
                        role="capacity column")
+        if service.facilities[service.capacity].isna().any():
+            bad = service.facilities.index[service.facilities[service.capacity].isna()][0]
+            raise ColumnError(
+                f"the capacity column '{service.capacity}' of the facilities of "
+                f"'{service.name}' is missing for row {bad!r}: give the places of every "
+                "facility (0 if it has none)."
+            )
     if population is not None:
         for group in service.target_group:
             require_column(population, group, source="the population", role="age group column")
-
-
-def _verdict(service, new, n_facilities, places, today):
-    norm = service.norm_per_1000
-    row = {
-        "service": service.name,
-        "target_group": service.target_label or " + ".join(service.target_group),
-        "max_cost": service.max_cost,
-        "new_target_group": round(new, 1),
-        "facilities_in_reach": n_facilities,
-        "places": places,
-        "target_group_today": today,
-        "norm_per_1000": norm,
-    }
-    if norm is None or service.capacity is None:
-        row.update(verdict="kein Richtwert")
-        return row
-    before = today * norm / 1000 if not np.isnan(today) else np.nan
-    after = (0.0 if np.isnan(today) else today) * norm / 1000 + new * norm / 1000
-    row.update(
-        required_places_before=round(before, 1),
-        required_places_after=round(after, 1),
-        load_before=before / places if places > 0 else np.nan,
-        load_after=after / places if places > 0 else np.nan,
-        additional_places=max(0, math.ceil(round(after - (places if places > 0 else 0), 6))),
-    )
-    if n_facilities == 0:
-        row["verdict"] = "keine Einrichtung erreichbar"
-    elif after <= places:
-        row["verdict"] = "ausreichend"
-    elif not np.isnan(before) and before <= places:
-        row["verdict"] = "durch das Vorhaben überlastet"
-    else:
-        row["verdict"] = "bereits heute überlastet"
-    return row
+            if population[group].isna().any():
+                bad = population.index[population[group].isna()][0]
+                raise ColumnError(
+                    f"the population's age group column '{group}' is missing for row {bad!r}: "
+                    "give a number for every unit (0 where nobody lives)."
+                )
 
 
 #: German headers of the statement table in the CSV written by :func:`write_statement`.
