@@ -146,7 +146,9 @@ def test_statement_package_for_the_demo_plan(tmp_path):
     table = files[2].read_text(encoding="utf-8-sig")
     assert table.splitlines()[0].startswith("leistung;zielgruppe;") and "Kitas" in table
     page = files[3].read_text(encoding="utf-8")
-    assert "Das Vorhaben lässt rund 85 zusätzliche Personen" in page  # 450 * 2.1 * 0.09 = 85.05
+    # issue #14: own demand and own need on one line (450 * 2.1 * 0.09 = 85.05; x 0.7 = 59.5)
+    assert ("Eigener Bedarf des Vorhabens: rund 85 Personen der Zielgruppe „Kinder unter 6 "
+            "Jahren“, nach Richtwert (700 Plätze je 1.000) 59,5 Plätze.") in page
     assert "Zielgruppe „Kinder unter 6 Jahren“" in page
     for verdict in s.table["verdict"]:
         assert verdict in page

@@ -28,8 +28,10 @@ from quartier.io.crs import require_metric, require_same_crs
 from quartier.output.files import write_text_atomic
 from quartier.output.spreadsheet import write_table
 from quartier.planning._allocation import check_allocation
+from quartier.planning._statement_text import ALLOCATION_NAME
 from quartier.planning._statement_compute import assess, empty_reach, measure, unit_of
-from quartier.reporting.disclosure_control import DisclosureRules
+from quartier.output.spreadsheet import output_rules
+from quartier.reporting.disclosure_control import DisclosureRules, apply_disclosure
 from quartier.settings import resolve_language
 
 __all__ = [
@@ -326,7 +328,10 @@ def development_statement(
     }
     reach_frame = (gpd.GeoDataFrame(reach, geometry="geometry", crs=plan_area.crs) if reach
                    else empty_reach(plan_area.crs))
-    return Statement(pd.DataFrame(rows), facilities, plan_area, residents, params,
+    table = pd.DataFrame(rows)
+    table["measure"] = params["measure"]["de"]
+    table = table[[c for c in COLUMNS if c in table.columns]]
+    return Statement(table, facilities, plan_area, residents, params,
                      pd.DataFrame(sensitivity), reach_frame)
 
 
@@ -360,33 +365,81 @@ def _check_service(service, plan_area, population, residents):
                 )
 
 
+#: Order of the columns of :attr:`Statement.table` (those present).
+COLUMNS = (
+    "service", "target_group", "measure", "max_cost", "unit", "allocation", "new_target_group",
+    "norm_per_1000", "own_need", "target_group_near_site", "facilities_in_reach", "places",
+    "target_group_today", "required_places_before", "existing_deficit", "required_places_after",
+    "load_before", "load_after", "added_load", "development_share", "additional_places",
+    "nearest_facility", "nearest_cost", "nearest_measure", "verdict",
+)
+
 #: German headers of the statement table in the CSV written by :func:`write_statement`.
 CSV_LABELS_DE = {
     "service": "leistung",
     "target_group": "zielgruppe",
+    "measure": "messung",
     "max_cost": "reichweite",
+    "unit": "einheit",
+    "allocation": "zurechnung",
     "new_target_group": "neue_zielgruppe",
+    "norm_per_1000": "richtwert_je_1000",
+    "own_need": "eigenbedarf_plaetze",
+    "target_group_near_site": "zielgruppe_im_umkreis",
     "facilities_in_reach": "einrichtungen_erreichbar",
     "places": "plaetze",
-    "target_group_today": "zielgruppe_heute",
-    "norm_per_1000": "richtwert_je_1000",
+    "target_group_today": "zielgruppe_zugerechnet",
     "required_places_before": "plaetze_benoetigt_vorher",
+    "existing_deficit": "fehlbedarf_heute",
     "required_places_after": "plaetze_benoetigt_nachher",
-    "load_before": "auslastung_vorher",
-    "load_after": "auslastung_nachher",
-    "additional_places": "zusaetzliche_plaetze",
+    "load_before": "nachfrage_je_platz_vorher",
+    "load_after": "nachfrage_je_platz_nachher",
+    "added_load": "nachfrage_je_platz_zuwachs",
+    "development_share": "anteil_vorhaben_am_bedarf",
+    "additional_places": "fehlbedarf_nachher",
+    "nearest_facility": "naechste_einrichtung",
+    "nearest_cost": "entfernung_naechste",
+    "nearest_measure": "entfernung_gemessen",
     "verdict": "bewertung",
 }
 
-#: How :func:`write_statement` writes each column of the table (see :func:`quartier.write_table`).
+#: How :func:`write_statement` writes each column of the table (see :func:`quartier.write_table`):
+#: people and places as whole numbers, places needed with one decimal, demand per place with two.
 _CSV_KINDS = {
-    "max_cost": "rate", "new_target_group": "count", "facilities_in_reach": "count",
-    "target_group_today": "count", "required_places_before": "rate",
-    "required_places_after": "rate", "load_before": "share", "load_after": "share",
-    "additional_places": "count", "verdict": "text",
+    "service": "text", "target_group": "text", "measure": "text", "unit": "text",
+    "allocation": "text", "max_cost": "count", "new_target_group": "rate",
+    "norm_per_1000": "rate", "own_need": "rate", "target_group_near_site": "count",
+    "facilities_in_reach": "count", "places": "count", "target_group_today": "count",
+    "required_places_before": "rate", "existing_deficit": "rate",
+    "required_places_after": "rate", "load_before": "number", "load_after": "number",
+    "added_load": "number", "development_share": "share", "additional_places": "count",
+    "nearest_facility": "text", "nearest_cost": "count", "nearest_measure": "text",
+    "verdict": "text",
 }
 
-_OVERLAY_COLOURS = ["#d95f02", "#7570b3", "#1b9e77", "#e7298a", "#66a61e", "#e6ab02"]
+#: Columns computed from the people counts: suppressed with them (disclosure control).
+_FROM_PEOPLE = ("required_places_before", "required_places_after", "existing_deficit",
+                "load_before", "load_after", "added_load", "development_share",
+                "additional_places")
+_PEOPLE = ("target_group_today", "target_group_near_site")
+
+
+def protect(frame: pd.DataFrame, rules, people=_PEOPLE, derived=_FROM_PEOPLE):
+    """``frame`` after disclosure control with the rules in force (or ``rules``), and the mask
+    of suppressed cells. The people counts are protected, and every figure computed from them
+    goes with them. No secondary suppression across rows: the rows (services, facilities,
+    radii) are not parts of a published total."""
+    base = output_rules(rules)
+    if base is None:
+        return frame, pd.DataFrame(False, index=frame.index, columns=frame.columns)
+    counts = tuple(dict.fromkeys((*base.count_columns, *[c for c in people if c in frame])))
+    links = tuple((d, c, c) for c in people if c in frame for d in derived if d in frame)
+    mine = DisclosureRules(base.min_count, base.round_to, False,
+                           tuple(c for c in counts if c in frame),
+                           tuple(r for r in (*base.rate_columns, *links) if r[0] in frame),
+                           ())
+    result = apply_disclosure(frame, rules=mine)
+    return result.table, result.suppressed
 
 
 def write_statement(
@@ -402,8 +455,11 @@ def write_statement(
     lang: str | None = None,
     paper: str = "A4",
     rules: DisclosureRules | Literal[False] | None = None,
+    data: Mapping[str, str] | None = None,
+    date=None,
+    dpi: int = 200,
 ) -> list[Path]:
-    """Write the statement package: print map (PNG, PDF), table (CSV), short HTML page.
+    """Write the statement package: map sheet (PNG, PDF), table (CSV), HTML page.
 
     Parameters
     ----------
@@ -429,6 +485,14 @@ def write_statement(
     rules : DisclosureRules or False, optional
         Disclosure rules for this call instead of those in force
         (:func:`quartier.get_disclosure`); ``False`` for none.
+    data : dict, optional
+        The data used and their dates, ``{what: "source, date"}`` (e.g.
+        ``{"Kitas": "Kitaliste SenBJF, Juli 2026"}``), listed with the
+        assumptions on the map sheet and the page.
+    date : datetime.date or str, optional
+        Date of the statement ("Stand"); default today.
+    dpi : int, default 200
+        Resolution of the PNG.
 
     Returns
     -------
@@ -438,58 +502,65 @@ def write_statement(
 
     Notes
     -----
-    The map shows the plan area, the reach of each service around it
-    (dashed) and the facilities within reach. The CSV is written by
-    :func:`quartier.write_table`: for German spreadsheets (``;``, decimal comma, UTF-8 with
-    BOM) with the headers of :data:`CSV_LABELS_DE`, with ``lang="en"`` for English ones
-    (``,``, decimal point) with the table's column names; persons and places as whole
-    numbers, loads in per cent, and no cell is ever a formula (a service called ``=...`` is
-    written as text). Every file is written safely (a temporary file renamed into place).
-    Disclosure control applies to the table (the people in the catchment today and what is
-    computed from them) and the map. The map needs matplotlib
-    (``pip install "quartier[print]"``); without it a
-    :class:`~quartier.errors.MissingDependencyError` is raised before anything is written.
+    The map sheet shows the plan area, the reach of each service around it
+    (dashed: a circle in a straight line, the service area along the streets
+    with a network; the legend says "Luftlinie" or "Fußweg"), the facilities
+    in reach labelled with name and places, those near but out of reach in
+    grey, and beside the legend the results in short and the assumptions (age
+    profile, persons per unit, norms, reach and how it is measured, the
+    allocation rule, the data and their dates). The page says the same in
+    full, with a table of the facilities in reach and the sensitivity table
+    (:attr:`Statement.sensitivity`). The CSV is written by
+    :func:`quartier.write_table`: for German spreadsheets (``;``, decimal
+    comma, UTF-8 with BOM) with the headers of :data:`CSV_LABELS_DE`, with
+    ``lang="en"`` for English ones (``,``, decimal point) with the table's
+    column names; people and places as whole numbers, places needed with one
+    decimal, demand per place with two; no cell is ever a formula. Every
+    file is written safely (a temporary file renamed into place).
+    Disclosure control applies to the page, the table and the map: counts of
+    people under the rules' minimum are suppressed ("gesperrt") with every
+    figure computed from them. The map needs matplotlib (``pip install
+    "quartier[print]"``); without it a
+    :class:`~quartier.errors.MissingDependencyError` is raised before
+    anything is written.
 
     Examples
     --------
     See the user guide, "Statement on a development plan".
     """
-    from quartier.output.printmap import print_map
-
     # the map is drawn with matplotlib (the "print" extra): fail before anything is written
     import_optional("matplotlib", purpose="write_statement (its print map)")
+    from quartier.planning._statement_html import page
+    from quartier.planning._statement_map import draw
+
     lang = resolve_language(lang)
     de = lang == "de"
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    centre = statement.plan_area.union_all().representative_point()
-    overlays = [{"data": statement.plan_area, "label": "Plangebiet" if de else "Plan area",
-                 "color": "#b2182b", "facecolor": "#f4a58266", "linewidth": 1.6}]
-    reach_areas = []
-    for i, (_, row) in enumerate(statement.table.iterrows()):
-        colour = _OVERLAY_COLOURS[i % len(_OVERLAY_COLOURS)]
-        ring = gpd.GeoDataFrame(geometry=[centre.buffer(float(row["max_cost"]))],
-                                crs=statement.plan_area.crs)
-        reach_areas.append(ring)
-        label = f"{row['service']}: {'Umkreis' if de else 'reach'} {row['max_cost']:g} m"
-        overlays.append({"data": ring, "label": label, "color": colour, "linestyle": "--",
-                         "linewidth": 1.0})
-        fac = statement.facilities[statement.facilities["service"] == row["service"]]
-        if len(fac):
-            overlays.append({"data": fac[[fac.geometry.name]], "label": str(row["service"]),
-                             "color": colour})
-    extent = pd.concat([statement.plan_area[[statement.plan_area.geometry.name]], *reach_areas])
+    table = statement.table.copy()
+    if not de and "measure" in table:
+        table["measure"] = statement.params["measure"]["en"]
+    if "allocation" in table:
+        table["allocation"] = table["allocation"].map(ALLOCATION_NAME[lang])
+    table, hidden = protect(table, rules)
+    fac = statement.facilities.reset_index(drop=True)
+    fac_cols = ["allocated_before", "allocated_after", "load_before", "load_after"]
+    fac_table, fac_hidden = protect(pd.DataFrame(fac[[c for c in fac_cols if c in fac]]), rules,
+                                    ("allocated_before", "allocated_after"),
+                                    ("load_before", "load_after"))
+    fac = fac.assign(**{c: fac_table[c] for c in fac_table.columns})
+    sens, sens_hidden = protect(statement.sensitivity, rules, ("target_group_today",),
+                                ("load_before", "load_after"))
     png, pdf = folder / "stellungnahme_karte.png", folder / "stellungnahme_karte.pdf"
-    print_map(districts, column, [png, pdf], title=title, source=source, licence=licence,
-              legend_title=legend_title, overlays=overlays,
-              extent=gpd.GeoDataFrame(extent, crs=statement.plan_area.crs), paper=paper,
-              lang=lang, rules=rules, dpi=200)
+    draw(statement, table, [png, pdf], title=title, source=source, licence=licence,
+         districts=districts, column=column, legend_title=legend_title, lang=lang, paper=paper,
+         rules=rules, data=data, date=date, dpi=dpi)
     csv = folder / "stellungnahme_tabelle.csv"
-    labels = CSV_LABELS_DE if de else {c: str(c) for c in statement.table.columns}
-    write_table(statement.table, csv, lang=lang, kinds=_CSV_KINDS, labels=labels, rules=rules)
-    from quartier.planning._statement_html import page
-
+    labels = CSV_LABELS_DE if de else {c: str(c) for c in table.columns}
+    write_table(table, csv, lang=lang, kinds=_CSV_KINDS, labels=labels, rules=False)
     html_path = folder / "stellungnahme.html"
-    write_text_atomic(html_path, page(statement, title=title, source=source,
-                                      map_file=png.name, lang=lang))
+    write_text_atomic(html_path, page(
+        statement, (table, hidden, fac, fac_hidden.reindex(columns=fac.columns, fill_value=False),
+                    sens, sens_hidden), title=title, source=source, map_file=png.name,
+        lang=lang, data=data, date=date))
     return [png, pdf, csv, html_path]
