@@ -57,11 +57,11 @@ def plural(n: int, one: str, many: str) -> str:
 
 
 def distance(value, unit: str, lang: str) -> str:
-    """'1.000 m' or '10 min' (the number formatted as everywhere else)."""
+    """'1.000 m' or '10 min' (the number formatted as everywhere else, a no-break space)."""
     if missing(value):
         return "–"
     decimals = 0 if unit == "m" or float(value).is_integer() else 1
-    return f"{num(value, decimals, lang)} {unit}"
+    return f"{num(value, decimals, lang)}\xa0{unit}"  # no line break inside "1.000 m"
 
 
 def ratio(value, lang: str) -> str:
@@ -172,17 +172,18 @@ def result_lines(row, params, lang: str, hidden=frozenset()) -> list[str]:
             f"With no facility in reach, the target group around the site needs "
             f"{val('required_places_before', 1)} places by the norm today.")
     extra = row.get("additional_places")
-    if "additional_places" in hidden:
-        extra_text = SUPPRESSED[lang]
+    if "additional_places" in hidden or missing(extra):
+        extra_text = SUPPRESSED[lang] if "additional_places" in hidden else "–"
+        unit_de = "Plätze"
     else:
         extra_text = num(extra, 0, lang)
+        unit_de = plural(int(extra), "Platz", "Plätze")
     if de:
-        lines.append(f"Fehlbedarf nach Bezug im Umkreis: {extra_text} "
-                     f"{plural(int(extra or 0), 'Platz', 'Plätze')}, davon eigener Bedarf des "
-                     f"Vorhabens {num(own, 1, lang)} Plätze.")
+        lines.append(f"Fehlbedarf nach Bezug im Umkreis: {extra_text} {unit_de} (eigener "
+                     f"Bedarf des Vorhabens: {num(own, 1, lang)} Plätze).")
     else:
-        lines.append(f"Places missing around the site after occupancy: {extra_text}, of which "
-                     f"the development's own need is {num(own, 1, lang)} places.")
+        lines.append(f"Places missing around the site after occupancy: {extra_text} (the "
+                     f"development's own need: {num(own, 1, lang)} places).")
     return lines
 
 

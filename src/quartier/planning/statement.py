@@ -557,7 +557,9 @@ def write_statement(
          rules=rules, data=data, date=date, dpi=dpi)
     csv = folder / "stellungnahme_tabelle.csv"
     labels = CSV_LABELS_DE if de else {c: str(c) for c in table.columns}
-    write_table(table, csv, lang=lang, kinds=_CSV_KINDS, labels=labels, rules=False)
+    # the table is protected already (above); rules without a minimum leave it as it is
+    # (write_table turns rules=False into the rules in force)
+    write_table(table, csv, lang=lang, kinds=_CSV_KINDS, labels=labels, rules=DisclosureRules())
     html_path = folder / "stellungnahme.html"
     write_text_atomic(html_path, page(
         statement, (table, hidden, fac, fac_hidden.reindex(columns=fac.columns, fill_value=False),
