@@ -201,3 +201,17 @@ def test_network_statement_says_walking(tmp_path, captured):
     assert "500\xa0m Fußweg (Profil: zu Fuß (4,5 km/h))" in page and "Luftlinie" not in page
     entries = [t.get_text() for t in captured[0].legends[0].get_texts()]
     assert "Kitas: 500\xa0m Fußweg" in entries
+
+
+def test_english_package_and_png_size(tmp_path):
+    from matplotlib.image import imread
+
+    files = _write(tmp_path, _statement(), lang="en", dpi=100)
+    png = imread(files[0])
+    assert png.shape[:2] == (round(210 / 25.4 * 100), round(297 / 25.4 * 100))
+    page = files[3].read_text(encoding="utf-8")
+    assert "1 facility with 50 places lies within reach" in page
+    assert "today 0.75, after occupancy 1.56" in page and "straight line" in page
+    assert "overloaded by the development" in page
+    head = files[2].read_text(encoding="utf-8-sig").splitlines()[0].split(",")
+    assert head[:3] == ["service", "target_group", "measure"]

@@ -220,8 +220,8 @@ def assumptions(statement, lang: str, data=None) -> list[str]:
                      f"{'Reichweite' if de else 'reach'} {reach_phrase(row, p, lang)} "
                      f"{'ab einem Punkt im Plangebiet' if de else 'from a point in the plan area'}"
                      f"; {norm_text}.")
-    lines.append((("Zurechnung: " if de else "Allocation: ")
-                  + ALLOCATION_TEXT[lang][p["allocation"]]))
+    lines.append(("Zurechnung: " if de else "Allocation: ")
+                  + ALLOCATION_TEXT[lang][p["allocation"]])
     for what, note in (data or {}).items():
         lines.append(f"{'Daten' if de else 'Data'}: {what}: {note}.")
     return lines

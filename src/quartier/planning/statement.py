@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Literal
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from quartier._checks import positive_number, require_column
@@ -26,11 +25,10 @@ from quartier._optional import import_optional
 from quartier.errors import ColumnError, QuartierError
 from quartier.io.crs import require_metric, require_same_crs
 from quartier.output.files import write_text_atomic
-from quartier.output.spreadsheet import write_table
+from quartier.output.spreadsheet import output_rules, write_table
 from quartier.planning._allocation import check_allocation
-from quartier.planning._statement_text import ALLOCATION_NAME
 from quartier.planning._statement_compute import assess, empty_reach, measure, unit_of
-from quartier.output.spreadsheet import output_rules
+from quartier.planning._statement_text import ALLOCATION_NAME
 from quartier.reporting.disclosure_control import DisclosureRules, apply_disclosure
 from quartier.settings import resolve_language
 
