@@ -259,6 +259,7 @@ def print_map(
     ax.apply_aspect()
 
     fs = 9 * s
+    _declutter(ax, fig.canvas.get_renderer())
     _scale_bar(ax, lang=lang, fontsize=fs)
     _north_arrow(ax, shapes.crs, fontsize=fs * 1.3)
 
@@ -410,6 +411,29 @@ def _point_labels(ax, data, labels, zorder) -> None:
                     clip_on=True, gid="quartier-point-label",
                     bbox={"boxstyle": "square,pad=0.1", "facecolor": "white",
                           "edgecolor": "none", "alpha": 0.75})
+
+
+def _declutter(ax, renderer) -> None:
+    """Move point labels that would overprint an earlier one to another side of their point
+    (right above, right below, left above, left below); the first free side wins."""
+    placed = []
+    sides = [((4, 3), "left", "baseline"), ((4, -3), "left", "top"),
+             ((-4, 3), "right", "baseline"), ((-4, -3), "right", "top")]
+    for label in [t for t in ax.texts if t.get_gid() == "quartier-point-label"]:
+        for offset, ha, va in sides:
+            label.set_position(offset)
+            label.set_ha(ha)
+            label.set_va(va)
+            box = label.get_window_extent(renderer)
+            if not any(box.overlaps(other) for other in placed):
+                break
+        else:  # no free side: back to the first
+            (offset, ha, va) = sides[0]
+            label.set_position(offset)
+            label.set_ha(ha)
+            label.set_va(va)
+            box = label.get_window_extent(renderer)
+        placed.append(box)
 
 
 def _format_date(day: dt.date, de: bool) -> str:
