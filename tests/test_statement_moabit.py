@@ -143,3 +143,31 @@ def test_moabit_along_the_streets(kitas, children, net):
     area = s.reach.geometry.iloc[0]
     assert 0 < area.area < 0.8 * np.pi * 500**2
     assert area.buffer(1).contains(p.geometry[0])
+
+
+def test_moabit_no_care_home_in_reach_still_counts_the_old(shared):
+    """No care home within 400 m: the people aged 80+ around the site still count, and the
+    nearest home is named with its distance (issue #14)."""
+    old = quartier.read_points(
+        shared / "zensus2011_grid" / "berlin_zensus2011_100m_age_80plus_cells.csv",
+        x="x", y="y", source_crs="EPSG:3035", crs=CRS).rename(columns={"value": "ab_80"})
+    homes = quartier.read_facilities(shared / "berlin_facilities" / "pflegeeinrichtungen.geojson",
+                                     capacity="platzzahl")
+    svc = ServiceCheck("Pflegeheime", homes, ["ab_80"], 400, "platzzahl", 150,
+                       "Menschen ab 80 Jahren", name_column="einrichtung_name")
+    s = development_statement(SITE, housing_units=300, persons_per_unit=2.0,
+                              age_profile={"ab_80": 0.04, "rest": 0.96}, population=old,
+                              services=[svc])
+    row = s.table.iloc[0]
+    p = SITE.union_all().representative_point()
+    d_cells = np.hypot(old.geometry.x - p.x, old.geometry.y - p.y).to_numpy()
+    near = old["ab_80"].to_numpy(float)[d_cells <= 400].sum()
+    d_homes = np.hypot(homes.geometry.x - p.x, homes.geometry.y - p.y).to_numpy()
+    assert d_homes.min() > 400 and row["facilities_in_reach"] == 0
+    assert row["verdict"] == "keine Einrichtung erreichbar"
+    assert row["target_group_near_site"] == near > 0
+    assert row["required_places_before"] == pytest.approx(round(near * 0.15, 1))
+    assert row["own_need"] == pytest.approx(24 * 0.15)
+    assert row["additional_places"] == np.ceil((near + 24) * 0.15)
+    assert row["nearest_facility"] == homes["einrichtung_name"].iloc[d_homes.argmin()]
+    assert row["nearest_cost"] == pytest.approx(d_homes.min())

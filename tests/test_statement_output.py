@@ -215,3 +215,22 @@ def test_english_package_and_png_size(tmp_path):
     assert "overloaded by the development" in page
     head = files[2].read_text(encoding="utf-8-sig").splitlines()[0].split(",")
     assert head[:3] == ["service", "target_group", "measure"]
+
+
+def test_network_in_minutes(tmp_path):
+    from quartier.access.network.streets import StreetNetwork
+
+    net = StreetNetwork([[-1000, 0], [1000, 0]], [0], [1], crs=25833, unit="min")
+    kita = ServiceCheck("Kitas", KITAS, ["unter_6"], 6, "plaetze", 750)  # 6 min = 450 m
+    s = development_statement(SITE, housing_units=300, persons_per_unit=2.0,
+                              age_profile=PROFILE, population=CHILDREN, services=[kita],
+                              network=net)
+    row = s.table.iloc[0]
+    # the worked example: A only in reach of the site (350 m), the children reach A and B
+    assert row["unit"] == "min" and row["facilities_in_reach"] == 1
+    assert row["load_before"] == pytest.approx(0.75)
+    assert row["load_after"] == pytest.approx(104 * 0.75 / 50)
+    assert sorted(set(s.sensitivity["max_cost"])) == pytest.approx([3.6, 6.0, 9.0])
+    files = _write(tmp_path, s)
+    page = files[3].read_text(encoding="utf-8")
+    assert "6\xa0min Fußweg" in page and "<td>3,6\xa0min</td>" in page
