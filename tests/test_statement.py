@@ -153,3 +153,6 @@ def test_statement_package_for_the_demo_plan(tmp_path):
     for verdict in s.table["verdict"]:
         assert verdict in page
     assert '<img src="stellungnahme_karte.png"' in page
+    # no Seniorentreff within 500 m: the people 65+ around the site count, the nearest is named
+    assert "Nächste Einrichtung: Begegnungsstätte Müllersruh, 2.028\xa0m." in page
+    assert "Im Umkreis von 500\xa0m Luftlinie um das Plangebiet leben heute 110 Personen" in page

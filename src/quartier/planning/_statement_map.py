@@ -8,6 +8,7 @@ import pandas as pd
 from quartier.output.printmap import print_map
 from quartier.planning._statement_text import (
     assumptions,
+    distance,
     num,
     plural,
     ratio,
@@ -66,18 +67,25 @@ def notes(statement, table, lang: str, data=None) -> list[str]:
     lines = []
     for _, row in table.iterrows():
         n = int(row["facilities_in_reach"])
-        text = f"{row['service']}: {verdict_text(row['verdict'], lang)}. "
+        parts = []
         own = row.get("own_need")
         if own == own and own is not None:
-            text += (f"Eigener Bedarf {num(own, 1, lang)} Plätze; " if de else
-                     f"own need {num(own, 1, lang)} places; ")
-        text += (f"{num(n, 0, lang)} {plural(n, 'Einrichtung', 'Einrichtungen')} in Reichweite"
-                 if de else f"{num(n, 0, lang)} {plural(n, 'facility', 'facilities')} in reach")
+            parts.append(f"Eigener Bedarf {num(own, 1, lang)} Plätze" if de else
+                         f"own need {num(own, 1, lang)} places")
+        if n == 0:  # the verdict says that none is in reach: name the nearest
+            if row.get("nearest_facility") is not None and row["nearest_cost"] == row["nearest_cost"]:
+                unit = "m" if row.get("nearest_measure") == "straight" else row.get("unit", "m")
+                parts.append(f"{'nächste Einrichtung' if de else 'nearest facility'}: "
+                             f"{row['nearest_facility']}, "
+                             f"{distance(row['nearest_cost'], unit, lang)}")
+        else:
+            parts.append(f"{num(n, 0, lang)} {plural(n, 'Einrichtung', 'Einrichtungen')} in "
+                         "Reichweite" if de else
+                         f"{num(n, 0, lang)} {plural(n, 'facility', 'facilities')} in reach")
         if n and "load_after" in row and row["load_after"] == row["load_after"]:
-            text += (f"; Nachfrage je Platz {ratio(row['load_before'], lang)} → "
-                     f"{ratio(row['load_after'], lang)}" if de else
-                     f"; demand per place {ratio(row['load_before'], lang)} → "
-                     f"{ratio(row['load_after'], lang)}")
+            parts.append(f"{'Nachfrage je Platz' if de else 'demand per place'} "
+                         f"{ratio(row['load_before'], lang)} → {ratio(row['load_after'], lang)}")
+        text = f"{row['service']}: {verdict_text(row['verdict'], lang)}. " + "; ".join(parts)
         lines.append(text + ".")
     lines.append("Annahmen:" if de else "Assumptions:")
     return lines + assumptions(statement, lang, data)

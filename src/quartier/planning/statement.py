@@ -126,7 +126,8 @@ class Statement:
     facilities : geopandas.GeoDataFrame
         The facilities near the plan area (within three times the reach), with
         ``service``, ``label`` (name), ``places``, ``cost`` (from the plan area,
-        NaN beyond reach), ``in_reach`` and, for those in reach,
+        NaN beyond the largest radius of the sensitivity table), ``in_reach``
+        and, for those in reach,
         ``allocated_before``/``_after`` (demand allocated to each) and
         ``load_before``/``_after``.
     plan_area : geopandas.GeoDataFrame
