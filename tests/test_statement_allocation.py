@@ -103,3 +103,36 @@ def test_allocated_demand_equals_demand_in_reach_of_any_facility(demand, places,
             users = rows[cols == j]
             if all(np.asarray(places)[cols[rows == u]].sum() > 0 for u in users):
                 assert allocated[j] == 0
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    fac=st.lists(st.tuples(st.floats(0, 2 * np.pi), st.floats(0, 480), st.integers(0, 80)),
+                 min_size=1, max_size=6),
+    cells=st.lists(st.tuples(st.floats(-1000, 1000), st.floats(-1000, 1000),
+                             st.integers(0, 300)), min_size=1, max_size=15),
+    how=st.sampled_from(["capacity", "equal"]),
+)
+def test_statement_allocates_every_person_in_reach_once(fac, cells, how):
+    """Every facility in reach of the site (all within 480 m): the demand set against them is
+    exactly the demand of the cells within 500 m of any facility (brute force), and the
+    facilities' allocated demand adds up to it."""
+    kx = np.array([r * np.cos(a) for a, r, _ in fac])
+    ky = np.array([r * np.sin(a) for a, r, _ in fac])
+    kitas = gpd.GeoDataFrame({"plaetze": [p for *_, p in fac]},
+                             geometry=[Point(x, y) for x, y in zip(kx, ky, strict=True)],
+                             crs=25833)
+    people = gpd.GeoDataFrame({"unter_6": [n for *_, n in cells]},
+                              geometry=[Point(x, y) for x, y, _ in cells], crs=25833)
+    site = gpd.GeoDataFrame(geometry=[box(-1, -1, 1, 1)], crs=25833)  # inside point (0, 0)
+    s = development_statement(site, housing_units=10, age_profile=PROFILE, population=people,
+                              allocation=how, services=[
+                                  ServiceCheck("Kitas", kitas, ["unter_6"], 500, "plaetze", 750)])
+    cx = np.array([x for x, _, _ in cells])
+    cy = np.array([y for _, y, _ in cells])
+    reach = (np.hypot(cx[:, None] - kx[None, :], cy[:, None] - ky[None, :]) <= 500).any(axis=1)
+    expected = people["unter_6"].to_numpy(float)[reach].sum()
+    row = s.table.iloc[0]
+    assert row["facilities_in_reach"] == len(fac)
+    assert row["target_group_today"] == pytest.approx(expected, abs=1e-6)
+    assert s.facilities["allocated_before"].sum() == pytest.approx(expected, abs=1e-6)
