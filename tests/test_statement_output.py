@@ -215,6 +215,7 @@ def test_english_package_and_png_size(tmp_path):
     assert "overloaded by the development" in page
     head = files[2].read_text(encoding="utf-8-sig").splitlines()[0].split(",")
     assert head[:3] == ["service", "target_group", "measure"]
+    assert "overloaded by the development" in files[2].read_text(encoding="utf-8-sig")
 
 
 def test_network_in_minutes(tmp_path):

@@ -28,7 +28,7 @@ from quartier.output.files import write_text_atomic
 from quartier.output.spreadsheet import output_rules, write_table
 from quartier.planning._allocation import check_allocation
 from quartier.planning._statement_compute import assess, empty_reach, measure, unit_of
-from quartier.planning._statement_text import ALLOCATION_NAME
+from quartier.planning._statement_text import ALLOCATION_NAME, VERDICT_EN
 from quartier.reporting.disclosure_control import DisclosureRules, apply_disclosure
 from quartier.settings import resolve_language
 
@@ -541,6 +541,8 @@ def write_statement(
         table["measure"] = statement.params["measure"]["en"]
     if "allocation" in table:
         table["allocation"] = table["allocation"].map(ALLOCATION_NAME[lang])
+    if not de:
+        table["verdict"] = table["verdict"].map(lambda v: VERDICT_EN.get(v, v))
     table, hidden = protect(table, rules)
     fac = statement.facilities.reset_index(drop=True)
     fac_cols = ["allocated_before", "allocated_after", "load_before", "load_after"]
