@@ -34,7 +34,7 @@ from quartier._overlay import locate_points
 from quartier._report import Report, Result
 from quartier.access._reach import reachable_chunks, same_metric_crs
 from quartier.access.floating import FCAReport, _demand_values, _supply_values, fca
-from quartier.errors import QuartierWarning, format_list
+from quartier.errors import ParameterError, QuartierWarning, format_list
 from quartier.io.crs import require_same_crs
 from quartier.settings import get_language
 
@@ -217,7 +217,7 @@ def supply(
     1  O     0.0              0.0             25.0     40.0              15.0
     """
     if norm_per_1000 is not None and not norm_per_1000 >= 0:
-        raise ValueError(f"norm_per_1000 must be 0 or more, not {norm_per_1000!r}.")
+        raise ParameterError(f"norm_per_1000 must be 0 or more, not {norm_per_1000!r}.")
     same_metric_crs(demand, facilities)
     values = _demand_values(demand, demand_col)
     places = _supply_values(facilities, capacity)

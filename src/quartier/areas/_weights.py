@@ -13,7 +13,7 @@ from scipy import sparse
 
 from quartier._checks import require_column
 from quartier._overlay import assign_points, intersection_areas
-from quartier.errors import ColumnError, CRSError, InputFileError, format_list
+from quartier.errors import ColumnError, CRSError, InputFileError, ParameterTypeError, format_list
 from quartier.io.crs import crs_label, require_metric
 from quartier.io.keys import normalize_keys
 
@@ -73,7 +73,7 @@ def check_frames(source, target) -> None:
     """Both are polygon GeoDataFrames in the same metric CRS."""
     for what, gdf in (("source", source), ("target", target)):
         if not isinstance(gdf, gpd.GeoDataFrame):
-            raise TypeError(
+            raise ParameterTypeError(
                 f"{what} must be a geopandas.GeoDataFrame of district polygons, not "
                 f"{type(gdf).__name__}. Read it with quartier.read_districts(...)."
             )

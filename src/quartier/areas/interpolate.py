@@ -37,7 +37,7 @@ from quartier.areas._weights import (
     numeric_column,
     population_weights,
 )
-from quartier.errors import ColumnError, QuartierWarning, format_list
+from quartier.errors import ColumnError, ParameterTypeError, QuartierWarning, format_list
 from quartier.output.formatting import format_number
 from quartier.settings import resolve_language
 
@@ -574,7 +574,7 @@ def _report(weights, values, ext, inten, result, skeys, tkeys, method, no_value)
 
 def _check_weights(weights, skeys, tkeys, method):
     if not isinstance(weights, InterpolationWeights):
-        raise TypeError("weights= must come from quartier.interpolation_weights(...).")
+        raise ParameterTypeError("weights= must come from quartier.interpolation_weights(...).")
     if weights.method != method:
         fix = ("pass population= to interpolation_weights" if method == "population"
                else "use dasymetric_interpolate for population weights")

@@ -26,7 +26,12 @@ import numpy as np
 import pandas as pd
 
 from quartier._optional import import_optional
-from quartier.errors import ColumnError, InputFileError, format_list
+from quartier.errors import (
+    ColumnError,
+    ParameterError,
+    ParameterTypeError,
+    format_list,
+)
 from quartier.io.crs import WEB_CRS, require_metric
 from quartier.output import _qml
 from quartier.output.spreadsheet import COLUMN_KINDS
@@ -118,12 +123,15 @@ def export_layers(
 
     Raises
     ------
-    InputFileError
-        Unknown format, several layers for a single-layer format, or columns
-        a format cannot tell apart.
+    ParameterError
+        Unknown format, several layers for a single-layer format, ``styles`` or
+        ``suppressed`` naming a layer that is not given.
     ColumnError
-        ``styles`` or ``suppressed`` names a layer that is not given, or
-        ``styles`` a column the layer lacks.
+        Columns a format cannot tell apart, or ``styles`` naming a column the layer lacks.
+    CRSError
+        A layer without a CRS (its coordinates would be written without meaning).
+    OutputError
+        The file cannot be written (read-only folder, full disk); a previous file is kept.
     MissingDependencyError
         ``format="parquet"`` without pyarrow (``pip install "quartier[parquet]"``).
 
@@ -158,10 +166,10 @@ def export_layers(
     path = Path(path)
     fmt = _format_of(path, format, layers)
     if not layers:
-        raise InputFileError(f"no layers given to write to '{path}'.")
+        raise ParameterError(f"no layers given to write to '{path}'.")
     suffix, driver, multi = FORMATS[fmt]
     if not multi and path.suffix.lower() == suffix and len(layers) > 1:
-        raise InputFileError(
+        raise ParameterError(
             f"'{path}' can hold one layer only, but {len(layers)} were given. Give a folder "
             f"and format='{fmt}' to write one file per layer, or use a .gpkg."
         )
@@ -351,17 +359,17 @@ def _integral(series: pd.Series) -> bool:
 def _format_of(path: Path, format: str | None, layers) -> str:
     if format is not None:
         if format not in FORMATS:
-            raise InputFileError(f"unknown format '{format}'; use one of {format_list(FORMATS)}.")
+            raise ParameterError(f"unknown format '{format}'; use one of {format_list(FORMATS)}.")
         return format
     suffix = path.suffix.lower()
     if suffix in _BY_SUFFIX:
         return _BY_SUFFIX[suffix]
     if suffix:
-        raise InputFileError(
+        raise ParameterError(
             f"'{path}': unknown file type '{suffix}'. Use .gpkg, .geojson, .fgb, .parquet or "
             ".shp, or give a folder and format=."
         )
-    raise InputFileError(f"'{path}' is a folder: say which format with format='gpkg', 'geojson', ...")
+    raise ParameterError(f"'{path}' is a folder: say which format with format='gpkg', 'geojson', ...")
 
 
 def _split_metadata(metadata, layers) -> tuple[dict, dict[str, dict]]:
@@ -380,7 +388,7 @@ def _check_styles(styles, layers) -> None:
         return
     for name, column in styles.items():
         if name not in layers:
-            raise ColumnError(f"styles= names layer '{name}', which is not among the layers "
+            raise ParameterError(f"styles= names layer '{name}', which is not among the layers "
                               f"given ({format_list(layers)}).")
         if column is not None and column not in layers[name].columns:
             raise ColumnError(
@@ -391,10 +399,10 @@ def _check_styles(styles, layers) -> None:
 def _check_suppressed(suppressed, layers) -> None:
     for name, mask in (suppressed or {}).items():
         if name not in layers:
-            raise ColumnError(f"suppressed= names layer '{name}', which is not among the layers "
+            raise ParameterError(f"suppressed= names layer '{name}', which is not among the layers "
                               f"given ({format_list(layers)}).")
         if not isinstance(mask, (pd.DataFrame, pd.Series)):
-            raise ColumnError(
+            raise ParameterTypeError(
                 f"suppressed= for layer '{name}' must be a boolean pandas DataFrame (one column "
                 "per column, e.g. DisclosureResult.suppressed) or Series (rows of the styled "
                 f"column), aligned on the layer's index, not {type(mask).__name__}.")
@@ -418,12 +426,12 @@ def _prepare(name: str, gdf: gpd.GeoDataFrame, fmt: str, rates=None, rules=None,
              suppressed=None, column: str | None = None):
     """(the layer as written, bool Series of suppressed cells of ``column`` or None)."""
     if not isinstance(gdf, gpd.GeoDataFrame):
-        raise InputFileError(f"layer '{name}' is not a GeoDataFrame; export tables with to_csv.")
+        raise ParameterTypeError(f"layer '{name}' is not a GeoDataFrame; export tables with to_csv.")
     seen: dict[str, str] = {}
     for c in gdf.columns:
         other = seen.setdefault(str(c).lower(), str(c))
         if other != str(c):
-            raise InputFileError(
+            raise ColumnError(
                 f"layer '{name}' has columns '{other}' and '{c}', which GIS formats cannot "
                 "tell apart (field names ignore case). Rename one of them."
             )

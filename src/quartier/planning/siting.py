@@ -25,7 +25,13 @@ import pandas as pd
 
 from quartier._checks import population_values, positive_number, require_column
 from quartier.access.costs import cost_matrix
-from quartier.errors import QuartierError, QuartierWarning, ValueParseError, format_list
+from quartier.errors import (
+    ParameterError,
+    QuartierError,
+    QuartierWarning,
+    ValueParseError,
+    format_list,
+)
 from quartier.io.crs import require_metric, require_same_crs
 from quartier.planning import _siting_model as model
 from quartier.planning._siting_result import Coverage, SitingResult, build_result
@@ -55,9 +61,9 @@ class _Inputs:
 
 def _check_p(p, candidates):
     if isinstance(p, bool) or not isinstance(p, (int, np.integer)) or p < 0:
-        raise ValueError(f"p must be a whole number of new sites (0 or more), not {p!r}.")
+        raise ParameterError(f"p must be a whole number of new sites (0 or more), not {p!r}.")
     if p > len(candidates):
-        raise ValueError(
+        raise ParameterError(
             f"p={p} new sites were asked for, but there are only {len(candidates)} candidate "
             f"sites. Choose p <= {len(candidates)} (p={len(candidates)} opens every candidate), "
             "or add candidate sites."
@@ -109,7 +115,7 @@ def _prepare(demand, candidates, existing, *, demand_col, max_cost, network, cap
             _capacity(existing, ex_col, "existing") if len(existing) else np.zeros(0),
         ])
     elif existing_capacity is not None:
-        raise ValueError("existing_capacity= needs capacity= for the candidate sites as well.")
+        raise ParameterError("existing_capacity= needs capacity= for the candidate sites as well.")
     geoms = pd.concat([candidates.geometry, existing.geometry], ignore_index=True)
     sites = gpd.GeoDataFrame(geometry=geoms.values, crs=demand.crs)
     cm = cost_matrix(demand, sites, max_cost=max_cost, network=network)
@@ -134,9 +140,9 @@ def _exclude_unreachable(inp, messages, outcome="are left out"):
 
 def _solve_kwargs(time_limit, mip_gap):
     if not time_limit > 0:
-        raise ValueError(f"time_limit must be more than 0 seconds, not {time_limit!r}.")
+        raise ParameterError(f"time_limit must be more than 0 seconds, not {time_limit!r}.")
     if not 0 <= mip_gap < 1:
-        raise ValueError(f"mip_gap must be between 0 and 1, not {mip_gap!r}.")
+        raise ParameterError(f"mip_gap must be between 0 and 1, not {mip_gap!r}.")
     return {"time_limit": time_limit, "mip_gap": mip_gap}
 
 

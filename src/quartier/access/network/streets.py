@@ -38,7 +38,7 @@ from quartier.access.network._graph import (
 from quartier.access.network._osm import OSM_SUFFIXES, read_osm_ways
 from quartier.access.network._profiles import Profile, check_unit, get_profile
 from quartier.access.network._snap import Snapped, edge_lines, snap_frame
-from quartier.errors import QuartierError, QuartierWarning
+from quartier.errors import ParameterError, QuartierError, QuartierWarning
 from quartier.io.crs import DEFAULT_CRS, as_crs, require_metric, to_planning_crs
 
 __all__ = ["StreetNetwork"]
@@ -523,7 +523,7 @@ class StreetNetwork:
         a = self._snap(origins, "origin", max_snap)
         b = self._snap(destinations, "destination", max_snap)
         if max_cost is None and len(a) * len(b) > DENSE_LIMIT:
-            raise ValueError(
+            raise ParameterError(
                 f"{len(a):,} x {len(b):,} pairs are too many without a cut-off; pass max_cost=."
             )
         if len(b) < len(a):
