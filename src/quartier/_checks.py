@@ -109,9 +109,15 @@ def population_values(frame: pd.DataFrame, column: str, *, source: str = "demand
     series = frame[column]
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         fast = series.to_numpy(dtype=float, na_value=np.nan)
-        if (fast >= 0).all():  # NaN compares False: falls through to the full check
+        if (fast >= 0).all() and np.isfinite(fast).all():  # NaN: to the full check
             return fast
     values = pd.to_numeric(series, errors="coerce")
+    infinite = np.isinf(values.to_numpy(dtype=float, na_value=np.nan))
+    if infinite.any():
+        raise ValueParseError(
+            f"{role} '{column}' has infinite values in {int(infinite.sum())} row(s) (index "
+            f"{format_list(frame.index[infinite])}). Populations are finite counts of people; "
+            "correct those cells.")
     bad = values.isna() | (values < 0)
     if bad.any():
         raise ValueParseError(
@@ -126,6 +132,76 @@ def population_values(frame: pd.DataFrame, column: str, *, source: str = "demand
 #: Larger than any distance (metres) or travel time (minutes) in a German city or county:
 #: a value above it is a typing error (or 1e300), not a reach.
 MAX_REACH = 1e7
+
+
+def capacity_values(frame: pd.DataFrame, column: str, *, source: str = "facilities",
+                    role: str = "capacity column", stacklevel: int = 3) -> np.ndarray:
+    """Places per facility as float64: present, numeric; missing values count as 0 places
+    (with a :class:`~quartier.errors.QuartierWarning` naming them); negative or infinite
+    values are a :class:`~quartier.errors.ValueParseError` naming the rows (index labels).
+
+    Examples
+    --------
+    >>> capacity_values(pd.DataFrame({"plaetze": [10, 0]}), "plaetze").tolist()
+    [10.0, 0.0]
+    >>> capacity_values(pd.DataFrame({"plaetze": [10, np.inf]}), "plaetze")
+    Traceback (most recent call last):
+    ...
+    quartier.errors.ValueParseError: capacity column 'plaetze' of the facilities has infinite values (index '1'). Capacities are places: finite numbers, 0 or more.
+    """
+    import warnings
+
+    from quartier.errors import QuartierWarning
+
+    require_column(frame, column, source=source, role=role)
+    series = frame[column]
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        fast = series.to_numpy(dtype=float, na_value=np.nan)
+        if (fast >= 0).all() and np.isfinite(fast).all():  # NaN: to the checks below
+            return fast
+    values = pd.to_numeric(series, errors="coerce")
+    array = values.to_numpy(dtype=float, na_value=np.nan)
+    for label, mask in (("negative", array < 0), ("infinite", np.isinf(array))):
+        if mask.any():
+            raise ValueParseError(
+                f"capacity column '{column}' of the {source} has {label} values (index "
+                f"{format_list(frame.index[mask])}). Capacities are places: finite numbers, "
+                "0 or more.")
+    missing = np.isnan(array)
+    if missing.any():
+        warnings.warn(
+            f"{int(missing.sum())} {source} have no capacity in column '{column}' (index "
+            f"{format_list(frame.index[missing])}); they count with 0 places.",
+            QuartierWarning, stacklevel=stacklevel)
+    return np.where(missing, 0.0, array)
+
+
+def nonnegative_number(value, name: str, *, unit: str = "", upper: float = MAX_REACH) -> float:
+    """``value`` as a float that is finite and 0 or more (at most ``upper``), else a
+    :class:`~quartier.errors.ParameterError` naming the parameter: the check for norms,
+    reserves and shares where they enter (``nan`` would make every gap disappear).
+
+    Examples
+    --------
+    >>> nonnegative_number(35, "norm_per_1000")
+    35.0
+    >>> nonnegative_number(float("nan"), "norm_per_1000", unit="places per 1,000 persons")
+    Traceback (most recent call last):
+    ...
+    quartier.errors.ParameterError: norm_per_1000 must be a finite number of 0 or more places per 1,000 persons, not nan.
+    """
+    what = f"{name} must be a finite number of 0 or more{' ' + unit if unit else ''}"
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise ParameterError(f"{what}, not {value!r} ({type(value).__name__}).")
+    number = float(value)
+    if not np.isfinite(number) or number < 0:
+        raise ParameterError(f"{what}, not {value!r}.")
+    if number > upper:
+        raise ParameterError(f"{name}={value!r} is implausibly large (more than {upper:g}"
+                             f"{' ' + unit if unit else ''}); check the value and its unit.")
+    return number
+
+
 
 
 def positive_number(value, name: str, *, unit: str = "", upper: float = MAX_REACH) -> float:

@@ -54,11 +54,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from quartier._checks import population_values, positive_number, require_column
+from quartier._checks import (
+    capacity_values,
+    population_values,
+    positive_number,
+)
 from quartier._report import Report, Result
 from quartier.access._reach import chunked_pairs, reachable_chunks, same_metric_crs
 from quartier.access.costs import CostMatrix, point_coordinates
-from quartier.errors import ParameterError, QuartierWarning, ValueParseError, format_list
+from quartier.errors import ParameterError, QuartierWarning, format_list
 from quartier.settings import get_language
 
 __all__ = ["fca", "fca_weights", "FCAResult", "FCAReport", "METHODS"]
@@ -516,28 +520,7 @@ def _supply_values(supply: pd.DataFrame, col: str | None) -> np.ndarray:
     """Places per facility as float64: the ``capacity`` column, or 1 each when it is None."""
     if col is None:
         return np.ones(len(supply))
-    require_column(supply, col, source="facilities", role="capacity column")
-    series = supply[col]
-    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        fast = series.to_numpy(dtype=float, na_value=np.nan)
-        if (fast >= 0).all():  # NaN compares False: the checks below name the rows
-            return fast
-    values = pd.to_numeric(series, errors="coerce")
-    if (values < 0).any():
-        bad = supply.index[(values < 0).to_numpy()]
-        raise ValueParseError(
-            f"places column '{col}' has negative values (index {format_list(bad)}). "
-            "Places are zero or more."
-        )
-    if values.isna().any():
-        bad = supply.index[values.isna().to_numpy()]
-        warnings.warn(
-            f"{len(bad)} facilities have no places in column '{col}' (index "
-            f"{format_list(bad)}); they count with 0 places.",
-            QuartierWarning,
-            stacklevel=3,
-        )
-    return values.fillna(0).to_numpy(dtype=float)
+    return capacity_values(supply, col, source="facilities", stacklevel=4)
 
 
 def _straight_line_numba(a: np.ndarray, b: np.ndarray, population: np.ndarray,

@@ -287,6 +287,12 @@ def _check_capacity(gdf, capacity, label):
     if not pd.api.types.is_numeric_dtype(values):
         values = _numeric(gdf, capacity, label)
         gdf[capacity] = values
+    infinite = np.isinf(values.to_numpy(dtype=float, na_value=np.nan))
+    if infinite.any():
+        raise ValueParseError(
+            f"capacity column '{capacity}' of '{label}' has infinite values in rows "
+            f"{format_list(np.flatnonzero(infinite) + 1)}. Capacities are places: finite "
+            "numbers, 0 or more.")
     negative = values < 0
     if negative.any():
         raise ValueParseError(

@@ -25,7 +25,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from quartier._checks import require_column
+from quartier._checks import nonnegative_number, require_column
 from quartier.errors import (
     ColumnError,
     DistrictKeyError,
@@ -354,19 +354,21 @@ def required_places(
     [41, 21]
     """
     require_column(population, "population", source="population", role="population column")
-    if not reserve >= 0:
+    if not isinstance(reserve, bool) and isinstance(reserve, int | float) and reserve < 0:
         raise ParameterError(f"reserve must be 0 or more (0.05 = +5 %), not {reserve!r}.")
+    reserve = nonnegative_number(reserve, "reserve", unit="(0.05 = +5 %)", upper=10)
     out = population.copy()
     if isinstance(norm_per_1000, Mapping):
         require_column(out, "group", source="population", role="group column")
         missing = sorted(set(out["group"].astype(str)) - {str(k) for k in norm_per_1000})
         if missing:
             raise ParameterError(f"norm_per_1000 has no norm for group(s) {format_list(missing)}.")
-        norm = out["group"].astype(str).map({str(k): float(v) for k, v in norm_per_1000.items()})
+        norm = out["group"].astype(str).map(
+            {str(k): nonnegative_number(v, f"norm_per_1000['{k}']", unit="places per 1,000 "
+                                        "persons", upper=1000) for k, v in norm_per_1000.items()})
     else:
-        norm = pd.Series(float(norm_per_1000), index=out.index)
-    if (norm < 0).any():
-        raise ParameterError("norm_per_1000 must be 0 or more places per 1,000 persons.")
+        norm = pd.Series(nonnegative_number(norm_per_1000, "norm_per_1000", unit="places per "
+                                            "1,000 persons", upper=1000), index=out.index)
     exact = out["population"].astype(float) * norm / 1000.0 * (1.0 + reserve)
     out["places_exact"] = exact
     out["required_places"] = np.ceil(exact.round(6)).astype("int64")

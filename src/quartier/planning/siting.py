@@ -23,7 +23,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from quartier._checks import population_values, positive_number, require_column
+from quartier._checks import (
+    capacity_values,
+    population_values,
+    positive_number,
+)
 from quartier.access.costs import cost_matrix
 from quartier.errors import (
     ParameterError,
@@ -81,20 +85,7 @@ def _population(demand, demand_col):
 
 
 def _capacity(frame, column, what):
-    require_column(frame, column, source=what, role="capacity column")
-    values = pd.to_numeric(frame[column], errors="coerce")
-    if (values < 0).any():
-        raise ValueParseError(
-            f"capacity column '{column}' of the {what} has negative values (index "
-            f"{format_list(frame.index[(values < 0).to_numpy()])}). Capacities are places, 0 or more."
-        )
-    if values.isna().any():
-        warnings.warn(
-            f"{int(values.isna().sum())} {what} have no capacity in '{column}' (index "
-            f"{format_list(frame.index[values.isna().to_numpy()])}); they count with 0 places.",
-            QuartierWarning, stacklevel=4,
-        )
-    return values.fillna(0.0).to_numpy(dtype=float)
+    return capacity_values(frame, column, source=what, stacklevel=5)
 
 
 def _prepare(demand, candidates, existing, *, demand_col, max_cost, network, capacity,
