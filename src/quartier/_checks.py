@@ -95,6 +95,9 @@ def district_key(by: pd.DataFrame, by_key: str | None, *, source: str = "by",
             f"(the key column of `{source}`, as given to read_districts(..., key=...))."
         )
     require_column(by, by_key, source=source, role="key column")
+    if len(by) == 0:
+        raise DataError(f"`{source}` holds no districts (0 rows): there is nothing to report "
+                        "on. Check the filter or the layer the districts came from.")
     return by_key
 
 

@@ -104,6 +104,11 @@ def read_districts(
         path = existing_file(source)
         label = str(path)
         gdf = _read_layer(path, layer)
+    if len(gdf) == 0:
+        raise InputFileError(
+            f"'{label}'{'' if layer is None else f' (layer {layer!r})'} holds no districts "
+            "(0 features). Check that the file was exported completely and that you read the "
+            "district layer (layer=...).")
 
     require_column(gdf, key, source=label, role="key column")
     if name is not None:

@@ -25,9 +25,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from quartier._checks import check_coordinates, positive_number
 from quartier._optional import import_optional
 from quartier.errors import (
     ColumnError,
+    CRSError,
+    DataError,
     ParameterError,
     ParameterTypeError,
     format_list,
@@ -314,16 +317,12 @@ def export_raster(
     if column not in points.columns:
         raise ColumnError(f"column '{column}' not found in the points; columns are "
                           f"{format_list([c for c in points.columns if c != 'geometry'])}.")
+    if cell_size is not None:
+        cell_size = positive_number(cell_size, "cell_size", unit="metres", upper=1e5)
     integral = _integral(points[column])
     points = apply_disclosure(points, rules=rules).table
-    x, y = points.geometry.x.to_numpy(), points.geometry.y.to_numpy()
-    if cell_size is None:
-        steps = np.diff(np.unique(np.concatenate([x, y])))
-        steps = steps[steps > 1e-6]
-        cell_size = float(steps.min()) if steps.size else 100.0
+    x, y, cols, rows, cell_size = _grid_cells(points, cell_size)
     west, north = x.min() - cell_size / 2, y.max() + cell_size / 2
-    cols = np.rint((x - west - cell_size / 2) / cell_size).astype(int)
-    rows = np.rint((north - cell_size / 2 - y) / cell_size).astype(int)
     values = pd.to_numeric(points[column], errors="coerce").to_numpy(dtype=float)
     present = values[~np.isnan(values)]
     # counts stay whole numbers: Int32 when the column is integral and fits
@@ -370,6 +369,59 @@ def _format_of(path: Path, format: str | None, layers) -> str:
             ".shp, or give a folder and format=."
         )
     raise ParameterError(f"'{path}' is a folder: say which format with format='gpkg', 'geojson', ...")
+
+
+#: Cells a raster from export_raster may have (200 million: 800 MB as Float32): more means
+#: points spread far apart for their cell size, not a planning grid.
+MAX_RASTER_CELLS = 200_000_000
+
+
+def _grid_cells(points, cell_size):
+    """(x, y, column, row, cell size) of points on a regular grid, checked before any raster
+    is allocated: points off the grid, two points in one cell, or a grid too large to be a
+    planning grid are refused (DataError), naming the spacing found."""
+    if len(points) == 0:
+        raise DataError("export_raster got no points: there are no cells to write.")
+    check_coordinates(points.geometry.values, None, what="the points", rows=points.index)
+    if not (points.geom_type == "Point").all():
+        raise DataError("export_raster writes grid cell centres: give points (e.g. "
+                        "cells.set_geometry(cells.centroid)), not "
+                        f"{format_list(sorted(set(points.geom_type)))} geometries.")
+    x, y = points.geometry.x.to_numpy(), points.geometry.y.to_numpy()
+    found = None
+    if cell_size is None:
+        steps = np.diff(np.unique(np.concatenate([x, y])))
+        steps = steps[steps > 1e-6]
+        cell_size = found = float(steps.min()) if steps.size else 100.0
+    west, north = x.min() - cell_size / 2, y.max() + cell_size / 2
+    fx = (x - west - cell_size / 2) / cell_size
+    fy = (north - cell_size / 2 - y) / cell_size
+    cols, rows = np.rint(fx), np.rint(fy)
+    off = np.maximum(np.abs(fx - cols), np.abs(fy - rows)) > 0.01
+    spacing = (f"the smallest spacing between the points' coordinates, {found:.6g} m"
+               if found is not None else f"cell_size={cell_size:g} m")
+    if off.any():
+        raise DataError(
+            f"the points do not lie on a regular grid of {spacing}: {int(off.sum())} of "
+            f"{len(x)} points are off the grid (index {format_list(points.index[off])}). "
+            "export_raster writes the centres of grid cells (e.g. Zensus 100 m cells); give "
+            "the grid's cell_size=, or write scattered points with export_layers.")
+    height, width = int(rows.max()) + 1, int(cols.max()) + 1
+    if height * width > MAX_RASTER_CELLS:
+        raise DataError(
+            f"a raster of {height:,} x {width:,} cells at {spacing} would take "
+            f"{height * width * 4 / 2**30:.1f} GiB for {len(x):,} points: they are spread too "
+            "far apart for that cell size. Give a larger cell_size=, or write the points with "
+            "export_layers.")
+    flat = rows.astype(np.int64) * width + cols.astype(np.int64)
+    unique, counts = np.unique(flat, return_counts=True)
+    if (counts > 1).any():
+        twice = np.isin(flat, unique[counts > 1])
+        raise DataError(
+            f"{int(twice.sum())} points fall into the same {cell_size:g} m cells as others "
+            f"(index {format_list(points.index[twice])}): one value per cell only. Aggregate "
+            "them first, or give the grid's cell_size=.")
+    return x, y, cols.astype(int), rows.astype(int), cell_size
 
 
 def _split_metadata(metadata, layers) -> tuple[dict, dict[str, dict]]:
@@ -427,6 +479,14 @@ def _prepare(name: str, gdf: gpd.GeoDataFrame, fmt: str, rates=None, rules=None,
     """(the layer as written, bool Series of suppressed cells of ``column`` or None)."""
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise ParameterTypeError(f"layer '{name}' is not a GeoDataFrame; export tables with to_csv.")
+    if gdf.crs is None and len(gdf):
+        # GeoJSON would take the numbers as longitude/latitude, other formats would carry
+        # coordinates nobody can place: refused instead of writing a file without meaning
+        raise CRSError(
+            f"layer '{name}' has no coordinate reference system, so its coordinates cannot be "
+            f"written to a {fmt} file. Set the CRS the coordinates are in first, e.g. "
+            "layer.set_crs('EPSG:25832') (or read the data with quartier.read_districts / "
+            "read_facilities, which set it).")
     seen: dict[str, str] = {}
     for c in gdf.columns:
         other = seen.setdefault(str(c).lower(), str(c))
