@@ -227,13 +227,13 @@ def load_config(path: str | os.PathLike) -> AnalysisConfig:
             raise locate.error("services", i, "target_group",
                                f"target group '{service['target_group']}' is not defined in "
                                f"[target_groups]" + _did_you_mean(service["target_group"], list(groups)))
-        for key, unit in (("max_cost", " (metres)"), ("norm_per_1000", "")):
+        for key, unit, upper in (("max_cost", "metres", 1e7),
+                                 ("norm_per_1000", "places per 1,000 persons", 1000)):
             if key in service:
                 try:
-                    positive_number(service[key], key)
+                    positive_number(service[key], key, unit=unit, upper=upper)
                 except ParameterError as exc:
-                    raise locate.error("services", i, key, f"{key} must be greater than 0{unit} "
-                                       f"and finite: {exc}") from None
+                    raise locate.error("services", i, key, str(exc).rstrip(".")) from exc
         if "min_share" in service and not 0 <= service["min_share"] <= 1:
             raise locate.error("services", i, "min_share", "min_share is a share between 0 and 1")
         for column, wanted in (service.get("filter") or {}).items():

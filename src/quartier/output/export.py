@@ -31,12 +31,15 @@ from quartier.errors import (
     ColumnError,
     CRSError,
     DataError,
+    OutputError,
     ParameterError,
     ParameterTypeError,
+    QuartierError,
     format_list,
 )
 from quartier.io.crs import WEB_CRS, require_metric
 from quartier.output import _qml
+from quartier.output.files import _gdal_errors, _writable_folder
 from quartier.output.spreadsheet import COLUMN_KINDS
 from quartier.reporting.disclosure_control import DisclosureRules, apply_disclosure
 from quartier.settings import resolve_language
@@ -195,59 +198,73 @@ def export_layers(
     else:
         folder = path
         targets = {name: path / f"{_file_stem(name)}{suffix}" for name in prepared}
-    folder.mkdir(parents=True, exist_ok=True)
+    _writable_folder(folder, path)
     tmpdir = Path(tempfile.mkdtemp(prefix=".quartier-export-", dir=folder))
     try:
-        written: dict[Path, Path] = {}
-        styled: dict[Path, dict[str, _qml.LayerStyle]] = {}
-        for name, gdf in prepared.items():
-            target = targets[name]
-            tmp = tmpdir / target.name
-            fields = (_short_names([c for c in gdf.columns if c != gdf.geometry.name])
-                      if fmt == "shp" else {})
-            style = None
-            if styles is not False:
-                style = _qml.layer_style(gdf, columns[name], suppressed=masks[name],
-                                         fields=fields, lang=lang)
-            meta = {**base_meta, **per_layer.get(name, {}), "layer": name}
-            if style is not None and columns[name] is not None:
-                meta.setdefault("column", columns[name])
-                meta.setdefault("style", style.description)
-            extra = _write_one(gdf, tmp, name, fmt, driver, meta, fields)
-            written[tmp] = target
-            for part in extra:
-                written[part] = target.parent / part.name
-            if fmt != "gpkg":  # QGIS loads <name>.qmd beside a file as the layer's metadata
-                title, description = _title(name, meta)
-                qmd = tmp.with_name(f"{tmp.stem}.qmd")
-                qmd.write_text(_qml.metadata_qmd(title, description, identifier=name, lang=lang),
-                               encoding="utf-8")
-                written[qmd] = target.parent / qmd.name
-            if style is None:
-                continue
-            if fmt == "gpkg":
-                styled.setdefault(tmp, {})[name] = style
-            else:  # QGIS loads <name>.qml beside a file as its default style
-                qml = tmp.with_name(f"{tmp.stem}.qml")
-                qml.write_text(style.qml, encoding="utf-8")
-                written[qml] = target.parent / qml.name
-        for tmp, target in list(written.items()):
-            if tmp.suffix.lower() not in (suffix, ".gpkg"):
-                continue
-            if tmp in styled:
-                _qml.write_styles(str(tmp), styled[tmp])
-            in_file = [n for n, t in targets.items() if t == target]
-            meta = {**base_meta, "layers": in_file} if multi else {
-                **base_meta, **per_layer.get(in_file[0], {}), "layer": in_file[0]}
-            side = tmpdir / f"{target.name}.metadata.json"
-            side.write_text(json.dumps(meta, ensure_ascii=False, indent=2, default=str),
-                            encoding="utf-8")
-            written[side] = target.parent / side.name
-        for tmp, target in written.items():
-            os.chmod(tmp, _FILE_MODE)  # readable by everyone, like GDAL's own files
-            os.replace(tmp, target)
+        return _write_layers(prepared, targets, tmpdir, fmt=fmt, suffix=suffix, driver=driver,
+                             multi=multi, styles=styles, columns=columns, masks=masks,
+                             lang=lang, base_meta=base_meta, per_layer=per_layer)
+    except QuartierError:
+        raise
+    except (OSError, *_gdal_errors()) as exc:  # a full disk, a folder that went away
+        reason = getattr(exc, "strerror", None) or exc
+        raise OutputError(f"could not write '{path}': {reason}. Files written before are "
+                          "unchanged. Free disk space or choose another folder.") from exc
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def _write_layers(prepared, targets, tmpdir, *, fmt, suffix, driver, multi, styles, columns,
+                  masks, lang, base_meta, per_layer) -> list[Path]:
+    """Write every layer into ``tmpdir``, then move the files into place."""
+    written: dict[Path, Path] = {}
+    styled: dict[Path, dict[str, _qml.LayerStyle]] = {}
+    for name, gdf in prepared.items():
+        target = targets[name]
+        tmp = tmpdir / target.name
+        fields = (_short_names([c for c in gdf.columns if c != gdf.geometry.name])
+                  if fmt == "shp" else {})
+        style = None
+        if styles is not False:
+            style = _qml.layer_style(gdf, columns[name], suppressed=masks[name],
+                                     fields=fields, lang=lang)
+        meta = {**base_meta, **per_layer.get(name, {}), "layer": name}
+        if style is not None and columns[name] is not None:
+            meta.setdefault("column", columns[name])
+            meta.setdefault("style", style.description)
+        extra = _write_one(gdf, tmp, name, fmt, driver, meta, fields)
+        written[tmp] = target
+        for part in extra:
+            written[part] = target.parent / part.name
+        if fmt != "gpkg":  # QGIS loads <name>.qmd beside a file as the layer's metadata
+            title, description = _title(name, meta)
+            qmd = tmp.with_name(f"{tmp.stem}.qmd")
+            qmd.write_text(_qml.metadata_qmd(title, description, identifier=name, lang=lang),
+                           encoding="utf-8")
+            written[qmd] = target.parent / qmd.name
+        if style is None:
+            continue
+        if fmt == "gpkg":
+            styled.setdefault(tmp, {})[name] = style
+        else:  # QGIS loads <name>.qml beside a file as its default style
+            qml = tmp.with_name(f"{tmp.stem}.qml")
+            qml.write_text(style.qml, encoding="utf-8")
+            written[qml] = target.parent / qml.name
+    for tmp, target in list(written.items()):
+        if tmp.suffix.lower() not in (suffix, ".gpkg"):
+            continue
+        if tmp in styled:
+            _qml.write_styles(str(tmp), styled[tmp])
+        in_file = [n for n, t in targets.items() if t == target]
+        meta = {**base_meta, "layers": in_file} if multi else {
+            **base_meta, **per_layer.get(in_file[0], {}), "layer": in_file[0]}
+        side = tmpdir / f"{target.name}.metadata.json"
+        side.write_text(json.dumps(meta, ensure_ascii=False, indent=2, default=str),
+                        encoding="utf-8")
+        written[side] = target.parent / side.name
+    for tmp, target in written.items():
+        os.chmod(tmp, _FILE_MODE)  # readable by everyone, like GDAL's own files
+        os.replace(tmp, target)
     return sorted(set(targets.values()))
 
 
