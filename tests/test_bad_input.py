@@ -364,3 +364,14 @@ def test_an_interrupted_run_leaves_the_previous_outputs(tmp_path):
             raise KeyboardInterrupt
     assert (out / "zusammenfassung.csv").read_text() == "alt"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ergebnisse"]
+
+
+def test_the_refusals_page_lists_every_error_class():
+    import quartier.errors as errors
+
+    page = (REPO / "docs" / "guide" / "refusals.md").read_text(encoding="utf-8")
+    assert "guide/refusals.md" in (REPO / "mkdocs.yml").read_text(encoding="utf-8")
+    for name in errors.__all__:
+        obj = getattr(errors, name)
+        if isinstance(obj, type) and issubclass(obj, QuartierError) and obj is not QuartierError:
+            assert f"`{name}`" in page, name
