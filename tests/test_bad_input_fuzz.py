@@ -145,7 +145,7 @@ def _supply(values):
 @given(_NUMBER)
 def test_reach_checks(value):
     for check in (positive_number, nonnegative_number):
-        out = _ok_or_quartier_error(lambda: check(value, "x"))
+        out = _ok_or_quartier_error(lambda check=check: check(value, "x"))
         if not isinstance(out, QuartierError):
             assert math.isfinite(out) and out >= 0
 
