@@ -364,7 +364,7 @@ def test_missing_column_suggests_the_close_one():
 
 def test_negative_and_text_counts_are_refused():
     src = squares(["a", "b"], [(0, 0, 1, 1), (1, 0, 2, 1)], ew=[5.0, -3.0], txt=["1", "2"])
-    with pytest.raises(ColumnError, match=r"'ew'.*negative.*'b: -3'.*intensive="):
+    with pytest.raises(quartier.DataError, match=r"'ew'.*negative.*'b: -3'.*intensive="):
         area_interpolate(src, src, extensive="ew", source_key="key")
     with pytest.raises(ColumnError, match="'txt' of source is not numeric"):
         area_interpolate(src, src, extensive="txt")
@@ -380,8 +380,8 @@ def test_population_input_errors():
         dasymetric_interpolate(src, src, extensive="ew")
     with pytest.raises(ColumnError, match="population_col="):
         dasymetric_interpolate(src, src, extensive="ew", population=pop)
-    with pytest.raises(ColumnError, match="empty value.*fillna"):
+    with pytest.raises(quartier.DataError, match="empty value.*fillna"):
         dasymetric_interpolate(src, src, extensive="ew", population=pop, population_col="p")
-    with pytest.raises(ColumnError, match="negative"):
+    with pytest.raises(quartier.DataError, match="negative"):
         dasymetric_interpolate(src, src, extensive="ew", population=pop.assign(p=-1.0),
                                population_col="p")
