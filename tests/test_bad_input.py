@@ -375,3 +375,38 @@ def test_the_refusals_page_lists_every_error_class():
         obj = getattr(errors, name)
         if isinstance(obj, type) and issubclass(obj, QuartierError) and obj is not QuartierError:
             assert f"`{name}`" in page, name
+
+
+def _error_classes():
+    import quartier.errors as errors
+
+    return [getattr(errors, n) for n in errors.__all__
+            if isinstance(getattr(errors, n), type) and issubclass(getattr(errors, n),
+                                                                   QuartierError)]
+
+
+@pytest.mark.parametrize("cls", _error_classes(), ids=lambda c: c.__name__)
+def test_the_cli_exits_2_for_every_quartier_error(cls, monkeypatch, capsys):
+    import quartier.batch.cli as cli
+
+    def fail(args):
+        raise cls("the file 'x.gpkg' is broken. Export it again.")
+
+    monkeypatch.setitem(cli._COMMANDS, "demo", fail)
+    code = main(["--lang", "en", "demo"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.startswith("Error: the file 'x.gpkg' is broken. Export it again.")
+    assert "Traceback" not in err and "unexpected" not in err
+
+
+def test_the_cli_exits_1_only_for_a_bug(monkeypatch, capsys):
+    import quartier.batch.cli as cli
+
+    def bug(args):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setitem(cli._COMMANDS, "demo", bug)
+    assert main(["--lang", "en", "demo"]) == 1
+    err = capsys.readouterr().err
+    assert "unexpected failure (ZeroDivisionError" in err and "--debug" in err
