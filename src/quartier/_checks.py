@@ -235,50 +235,6 @@ def positive_number(value, name: str, *, unit: str = "", upper: float = MAX_REAC
     return number
 
 
-def finite_values(values, name: str, *, rows: Iterable[object] | None = None,
-                  negative_ok: bool = False, missing_ok: bool = False,
-                  what: str = "values") -> np.ndarray:
-    """``values`` as float64, refused (:class:`~quartier.errors.DataError`) when any is
-    infinite, missing (unless ``missing_ok``) or negative (unless ``negative_ok``).
-
-    One check for capacities, populations, norms and weights where they enter a public
-    function; the message names ``name`` (the column or parameter) and the rows (``rows``:
-    labels for the values, default their positions counted from 1).
-
-    Examples
-    --------
-    >>> finite_values([1, 2.5], "plaetze").tolist()
-    [1.0, 2.5]
-    >>> finite_values([1, float("inf"), -2], "plaetze")
-    Traceback (most recent call last):
-    ...
-    quartier.errors.DataError: plaetze has impossible values: infinite in row(s) '2'; negative in row(s) '3'. Give finite numbers of 0 or more (a missing value is not 0: fill it deliberately).
-    """
-    try:
-        array = np.asarray(values, dtype=float)
-    except (TypeError, ValueError) as err:
-        raise ValueParseError(f"{name} must hold numbers: {err}.") from err
-    array = np.atleast_1d(array)
-    inf = np.isinf(array)
-    nan = np.isnan(array)
-    neg = array < 0
-    problems = [("infinite", inf)]
-    if not missing_ok:
-        problems.append(("missing (NaN)", nan))
-    if not negative_ok:
-        problems.append(("negative", neg))
-    found = [(label, mask) for label, mask in problems if mask.any()]
-    if found:
-        labels = list(rows) if rows is not None else list(range(1, array.size + 1))
-        parts = [f"{label} in row(s) {format_list(np.asarray(labels, dtype=object)[mask])}"
-                 for label, mask in found]
-        need = "finite numbers" + ("" if negative_ok else " of 0 or more")
-        raise DataError(f"{name} has impossible values: {'; '.join(parts)}. Give {need}"
-                        + ("" if missing_ok else " (a missing value is not 0: fill it "
-                           "deliberately)") + ".")
-    return array
-
-
 def _crs_label(crs) -> str:
     epsg = crs.to_epsg()
     return f"{'EPSG:' + str(epsg) if epsg else 'a custom CRS'} ({crs.name})"

@@ -56,6 +56,7 @@ import pandas as pd
 
 from quartier._checks import (
     capacity_values,
+    nonnegative_number,
     population_values,
     positive_number,
 )
@@ -168,7 +169,9 @@ def _weight_spec(method: str, *, max_cost: float, weights: Mapping[float, float]
         if not isinstance(weights, Mapping) or not weights:
             raise ParameterError("weights= must be a dict {upper_cost: weight}, e.g. "
                              "{500: 1.0, 1000: 0.68, 1500: 0.22}.")
-        items = sorted((float(k), float(v)) for k, v in weights.items())
+        items = sorted((positive_number(k, "each upper cost of weights="),
+                        nonnegative_number(v, f"the E2SFCA weight of {k!r}", upper=1e6))
+                       for k, v in weights.items())
         uppers = np.array([k for k, _ in items])
         values = np.array([v for _, v in items] + [0.0])
         if (values < 0).any() or not np.isfinite(values).all():
@@ -177,18 +180,14 @@ def _weight_spec(method: str, *, max_cost: float, weights: Mapping[float, float]
     if weights is not None:
         raise ParameterError(f"method='{method}' takes decay=, not weights= (steps are 'e2sfca').")
     if method == "gravity":
-        beta = 1.0 if decay is None else float(decay)
-        if not beta > 0:
-            raise ParameterError(f"gravity decay (beta) must be greater than 0, not {decay!r}.")
+        beta = 1.0 if decay is None else positive_number(decay, "gravity decay (beta)", upper=1e3)
         if decay_kind == "exponential":
             return EXPONENTIAL, uppers, values, beta, 0.0, 1.0, 1.0
         if decay_kind != "power":
             raise ParameterError(
                 f"decay_kind must be 'power' or 'exponential', not {decay_kind!r}.")
         return POWER, uppers, values, beta, float(min_cost), float(max_cost), 1.0
-    sigma = max_cost / 2 if decay is None else float(decay)
-    if not sigma > 0:
-        raise ParameterError(f"g2sfca decay (sigma) must be greater than 0, not {decay!r}.")
+    sigma = max_cost / 2 if decay is None else positive_number(decay, "g2sfca decay (sigma)")
     return GAUSSIAN, uppers, values, 0.0, 0.0, 1.0, 2 * sigma**2
 
 
