@@ -15,7 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from shapely import Point, box
+from shapely import Point, Polygon, box
 
 import quartier
 from quartier.batch.cli import main
@@ -142,6 +142,20 @@ CASES = [
     ("coordinates inf", lambda t: quartier.read_facilities(
         pd.DataFrame({"x": [X0, np.inf], "y": [Y0, Y0]}), x="x", y="y", source_crs=CRS),
      DataError, ["not finite", "row(s) '2'"]),
+    ("district with a NaN corner", lambda t: quartier.read_districts(gpd.GeoDataFrame(
+        {"id": ["1", "2"]}, crs=CRS, geometry=[box(X0, Y0, X0 + 10, Y0 + 10), Polygon(
+            [(X0, Y0), (np.nan, Y0), (X0, Y0 + 5)])]), key="id"), DataError,
+     ["not finite", "row(s) '2'"]),
+    ("growth factor inf", lambda t: quartier.project_population(
+        base=pd.DataFrame({"k": ["01"], "ew": [100.0]}), key="k", value="ew", base_year=2024,
+        growth={2030: float("inf")}), DataError, ["impossible populations", "'01 2030'"]),
+    ("E2SFCA weight nan", lambda t: _fca(method="e2sfca", weights={500: 1.0, 1000: np.nan}),
+     ParameterError, ["E2SFCA weight of 1000", "nan"]),
+    ("gravity decay inf", lambda t: _fca(method="gravity", decay=float("inf")), ParameterError,
+     ["decay", "inf"]),
+    ("index weight inf", lambda t: quartier.composite_index(
+        pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [3.0, 1.0, 2.0]}), ["a", "b"],
+        weights=[1.0, float("inf")]), ParameterError, ["weights must be finite", "b=inf"]),
     # coordinates that cannot be in the declared CRS
     ("lon/lat labelled EPSG:25832", _lonlat_labelled_utm, CRSError,
      ["EPSG:25832", "look like longitude/latitude (EPSG:4326)", "source_crs"]),
@@ -154,6 +168,9 @@ CASES = [
     ("one stray point at 0, 0", lambda t: quartier.read_facilities(
         pd.DataFrame({"x": [X0, X0 + 10, 0.0], "y": [Y0, Y0 + 10, 0.0]}), x="x", y="y",
         source_crs=CRS), CRSError, ["1 of 3", "row(s) '3'", "placeholder"]),
+    ("Zensus grid labelled UTM", lambda t: quartier.read_points(
+        pd.DataFrame({"x": [4_550_050.0], "y": [3_250_050.0]}), x="x", y="y",
+        source_crs=25832), CRSError, ["EPSG:25832", "EPSG:3035, the Zensus grid"]),
     ("Gauss-Krueger labelled UTM", lambda t: quartier.read_facilities(
         pd.DataFrame({"x": [4_590_000.0], "y": [5_820_000.0]}), x="x", y="y",
         source_crs=CRS), CRSError, ["Gauss-Krüger"]),

@@ -286,6 +286,8 @@ def looks_like(x: np.ndarray, y: np.ndarray) -> str:
         return "longitude/latitude (EPSG:4326)"
     if 100_000 <= x <= 1_000_000 and 1_000_000 <= y <= 10_000_000:
         return "UTM metres (EPSG:25832 or EPSG:25833 in Germany)"
+    if 3_800_000 <= x <= 4_800_000 and 2_500_000 <= y <= 3_700_000:
+        return "ETRS89-LAEA metres (EPSG:3035, the Zensus grid)"
     if 2_000_000 <= x < 6_000_000 and 5_000_000 <= y <= 6_200_000:
         return "Gauss-Krüger metres (EPSG:31466 to EPSG:31469)"
     if 31_000_000 <= x < 34_000_000 and 1_000_000 <= y <= 10_000_000:
@@ -322,7 +324,10 @@ def check_coordinates(geoms, crs, *, what: str, rows: Iterable[object] | None = 
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     labels = np.asarray(list(rows) if rows is not None else range(1, geoms.size + 1),
                         dtype=object)
-    bad = present & ~np.isfinite(bounds).all(axis=1)
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    bad = np.zeros(geoms.size, dtype=bool)
+    bad[index[~np.isfinite(coords).all(axis=1)]] = True
+    bad |= present & ~np.isfinite(bounds).all(axis=1)
     if bad.any():
         raise DataError(
             f"{int(bad.sum())} geometr{'y' if bad.sum() == 1 else 'ies'} of {what} "

@@ -28,6 +28,7 @@ import pandas as pd
 from quartier._checks import nonnegative_number, require_column
 from quartier.errors import (
     ColumnError,
+    DataError,
     DistrictKeyError,
     ParameterError,
     QuartierWarning,
@@ -190,6 +191,15 @@ def _from_growth(base, *, key, value, base_year, years, growth, annual_growth, g
     long = pd.concat(
         [pd.DataFrame({"district": v.index, "year": y, "population": v.to_numpy()})
          for y, v in values.items()], ignore_index=True)
+    bad = ~(np.isfinite(long["population"].to_numpy(dtype=float))
+            & (long["population"].to_numpy(dtype=float) >= 0))
+    if bad.any():
+        where = [f"{d} {y}" for d, y in zip(long["district"][bad], long["year"][bad],
+                                             strict=True)]
+        raise DataError(
+            f"the growth factors or rates give impossible populations (NaN, infinite or "
+            f"negative) for {format_list(where)}. Growth factors must be finite numbers of 0 "
+            "or more (1.0 = no change), annual rates finite and above -1 (0.01 = +1 %).")
     long["group"] = group or value
     return long.sort_values(["district", "year"]).reset_index(drop=True)[_COLUMNS]
 
