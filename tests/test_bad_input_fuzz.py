@@ -210,3 +210,36 @@ def test_coverage_refuses_absurd_reaches(value):
     with pytest.raises(QuartierError):
         quartier.coverage(_demand([1.0, 2.0]), _supply([1.0]), demand_col="ew",
                           max_cost=value)
+
+
+_COORD = st.one_of(st.floats(allow_nan=False, allow_infinity=False, width=64),
+                   st.sampled_from([0.0, 13.4, 52.5, 390_000.0, 5_820_000.0, 1e300, -1e300]))
+
+
+@FUZZ
+@given(points=st.lists(st.tuples(_COORD, _COORD), min_size=1, max_size=4),
+       crs=st.sampled_from([None, "EPSG:4326", "EPSG:25832", "EPSG:25833", "EPSG:3035"]),
+       as_polygons=st.booleans())
+def test_geojson_with_random_coordinates(points, crs, as_polygons):
+    import json
+
+    def geometry(x, y):
+        if not as_polygons:
+            return {"type": "Point", "coordinates": [x, y]}
+        ring = [[x, y], [x + 1, y], [x + 1, y + 1], [x, y]]
+        return {"type": "Polygon", "coordinates": [ring]}
+
+    data = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"id": str(i), "plaetze": 1},
+         "geometry": geometry(x, y)} for i, (x, y) in enumerate(points)]}
+    if crs:
+        data["crs"] = {"type": "name", "properties": {"name": crs}}
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "orte.geojson"
+        path.write_text(json.dumps(data), encoding="utf-8")
+        reader = (lambda: quartier.read_districts(path, key="id")) if as_polygons else (
+            lambda: quartier.read_facilities(path, capacity="plaetze"))
+        out = _ok_or_quartier_error(reader)
+        if not isinstance(out, QuartierError):
+            geoms = out.geometry[~out.geometry.is_empty]
+            assert np.isfinite(geoms.bounds.to_numpy()).all()

@@ -125,11 +125,10 @@ def read_districts(
         )
     gdf[key] = gdf[key].astype(str)
 
-    what = label if label.startswith("the ") else f"'{label}'"
-    check_coordinates(gdf.geometry.values, None, what=what)  # finite, before GEOS sees them
-    gdf = _repair_geometries(gdf, key, label)
+    # finite and inside the CRS's area of use, checked before GEOS repairs (or empties) them
     check_coordinates(gdf.geometry.values, gdf.crs if gdf.crs is not None else source_crs,
-                      what=what)
+                      what=label if label.startswith("the ") else f"'{label}'")
+    gdf = _repair_geometries(gdf, key, label)
     gdf = to_planning_crs(gdf, crs=crs, source_crs=source_crs, what=label)
     return gdf.reset_index(drop=True)
 
