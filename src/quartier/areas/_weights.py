@@ -13,13 +13,7 @@ from scipy import sparse
 
 from quartier._checks import require_column
 from quartier._overlay import assign_points, intersection_areas
-from quartier.errors import (
-    ColumnError,
-    CRSError,
-    DataError,
-    ParameterTypeError,
-    format_list,
-)
+from quartier.errors import ColumnError, CRSError, DataError, ParameterTypeError, format_list
 from quartier.io.crs import crs_label, require_metric
 from quartier.io.keys import normalize_keys
 
@@ -96,12 +90,12 @@ def check_frames(source, target) -> None:
         types = set(shapely.get_type_id(geoms[present]).tolist())
         if not types <= {3, 6}:
             kinds = sorted(set(gdf.geometry[present].geom_type))
-            raise ColumnError(
+            raise DataError(
                 f"{what} holds {format_list(kinds)} geometries; interpolation needs polygons."
             )
         invalid = present & ~shapely.is_valid(geoms)
         if invalid.any():
-            raise ColumnError(
+            raise DataError(
                 f"{int(invalid.sum())} invalid polygon(s) in {what}, at row(s) "
                 f"{format_list(np.flatnonzero(invalid) + 1)}. Repair them first, e.g. with "
                 "quartier.read_districts(gdf, key=...) or gdf.geometry.make_valid()."
