@@ -136,6 +136,11 @@ CASES = [
                                            capacity="plaetze", by_key="id", max_cost=1000,
                                            norm_per_1000=float("nan")),
      ParameterError, ["norm_per_1000", "finite", "nan"]),
+    ("norm nan in a service_table spec", lambda t: quartier.service_table(
+        _districts(), {"Kitas": _facilities()}, [{"service": "Kitas", "target": "ew",
+                                                  "max_cost": 1000, "capacity": "plaetze",
+                                                  "norm_per_1000": float("nan")}], by_key="id"),
+     ParameterError, ["norm_per_1000", "nan"]),
     ("norm inf in required_places", lambda t: quartier.required_places(
         pd.DataFrame({"district": ["1"], "year": 2030, "group": "u6", "population": [10.0]}),
         norm_per_1000=float("inf")), ParameterError, ["norm_per_1000", "inf"]),
@@ -370,15 +375,15 @@ def test_a_read_only_folder_is_a_clear_error(tmp_path, monkeypatch):
 
 
 def test_an_interrupted_run_leaves_the_previous_outputs(tmp_path):
-    from quartier.output.files import staged_folder
+    from quartier.output.files import run_lock, staged_folder
 
     out = tmp_path / "ergebnisse"
     with staged_folder(out) as stage:
         (stage / "zusammenfassung.csv").write_text("alt")
     with pytest.raises(KeyboardInterrupt):
-        with staged_folder(out) as stage:
+        with run_lock(out), staged_folder(out) as stage:
             (stage / "zusammenfassung.csv").write_text("neu")
-            raise KeyboardInterrupt
+            raise KeyboardInterrupt  # Ctrl+C in the middle of a run
     assert (out / "zusammenfassung.csv").read_text() == "alt"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ergebnisse"]
 

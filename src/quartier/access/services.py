@@ -172,11 +172,14 @@ def service_table(
 
 
 def _entries(spec) -> list[dict]:
-    if isinstance(spec, pd.DataFrame):
+    # an empty cell of a DataFrame spec means "not given"; a NaN written in a dict is a value
+    # (and refused where it is checked: norm_per_1000=nan would make every gap disappear)
+    table = isinstance(spec, pd.DataFrame)
+    if table:
         spec = spec.to_dict("records")
     entries = []
     for n, raw in enumerate(spec):
-        entry = {k: v for k, v in dict(raw).items() if not _missing(v)}
+        entry = {k: v for k, v in dict(raw).items() if not (_missing(v) if table else v is None)}
         unknown = sorted(set(entry) - set(SPEC_KEYS))
         if unknown:
             raise ParameterError(f"spec entry {n} has unknown key(s) {format_list(unknown)}; "
