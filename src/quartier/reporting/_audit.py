@@ -37,7 +37,7 @@ from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
 from quartier._checks import require_column
-from quartier.errors import ColumnError, DataError, ParameterError, format_list
+from quartier.errors import ColumnError, ParameterError, format_list
 from quartier.reporting._suppress import round_to_base
 
 EPS = 1e-6
@@ -434,7 +434,7 @@ def hier_system(table: pd.DataFrame, cols: list[str], total_column, hierarchy) -
     try:
         return build_system(values, parents, table.index, total)
     except ValueError as exc:
-        raise DataError(f"{exc}; check hierarchy= and total_column=.") from exc
+        raise ColumnError(f"{exc}; check hierarchy= and total_column=.") from None
 
 
 def level_tables(system: System, hidden: np.ndarray, cols, hierarchy, round_to
