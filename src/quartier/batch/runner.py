@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from quartier.access.services import service_table
+from quartier.batch._facility_filter import filter_facilities
 from quartier.batch.config import AnalysisConfig, load_config
 from quartier.errors import ColumnError, format_list
 from quartier.io.districts import read_districts
@@ -287,16 +288,7 @@ def _facilities(s, crs):
     fac = read_facilities(s["facilities"], x=s.get("x"), y=s.get("y"), crs=crs,
                           capacity=s.get("capacity"), layer=s.get("layer"),
                           source_crs=s.get("source_crs"))
-    for column, wanted in (s.get("filter") or {}).items():
-        if column not in fac.columns:
-            raise ColumnError(
-                f"filter of service '{s['name']}' names column '{column}', which "
-                f"'{s['facilities'].name}' does not have. Columns are: "
-                f"{format_list([c for c in fac.columns if c != 'geometry'], 30)}."
-            )
-        allowed = wanted if isinstance(wanted, list) else [wanted]
-        fac = fac[fac[column].isin(allowed)]
-    return fac
+    return filter_facilities(fac, s, source=s["facilities"].name)
 
 
 def _summary_rows(rows, districts, s, key, name_col):

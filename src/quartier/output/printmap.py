@@ -22,6 +22,7 @@ from pyproj import Transformer
 
 from quartier._checks import require_column
 from quartier._optional import import_optional
+from quartier.errors import ParameterError
 from quartier.io.crs import to_planning_crs
 from quartier.output._classes import SUPPRESSED_COLOUR, SUPPRESSED_EDGE, classify, shown_in_percent
 from quartier.output._geom import core_mask, map_extent
@@ -179,11 +180,12 @@ def print_map(
     paths = [Path(path)] if isinstance(path, str | os.PathLike) else [Path(p) for p in path]
     for p in paths:
         if p.suffix.lower() not in (".png", ".pdf"):
-            raise ValueError(f"print_map writes .png or .pdf files, not {p.name!r}.")
+            raise ParameterError(f"print_map writes .png or .pdf files, not {p.name!r}.")
     if paper not in PAPER_SIZES:
-        raise ValueError(f"paper must be one of {sorted(PAPER_SIZES)}, not {paper!r}.")
+        raise ParameterError(f"paper must be one of {sorted(PAPER_SIZES)}, not {paper!r}.")
     if orientation not in ("landscape", "portrait"):
-        raise ValueError(f"orientation must be 'landscape' or 'portrait', not {orientation!r}.")
+        raise ParameterError(
+            f"orientation must be 'landscape' or 'portrait', not {orientation!r}.")
 
     as_percent = percent if percent is not None else shown_in_percent(gdf, column)
     if population_col is not None:
