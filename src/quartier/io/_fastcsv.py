@@ -16,12 +16,14 @@ Nothing here is public API.
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from quartier.io import _csvsniff as sniff
+from quartier.io import _detect
 
 try:  # pyarrow is optional (extra "parquet"); without it read_table reads cell by cell
     import pyarrow as pa
@@ -61,7 +63,35 @@ def _split(buf: bytes, start: int, end: int, sep: str) -> list[str]:
     line = buf[start:end].decode("utf-8")
     if line.endswith("\r"):
         line = line[:-1]
+    if '"' in line:  # quotes balanced within the line (checked in layout)
+        return next(csv.reader([line], delimiter=sep, quotechar='"'), [""])
     return line.split(sep)
+
+
+def _quotes_plain(b: np.ndarray, ends: np.ndarray, sep: str):
+    """Quote positions if every quote opens or closes a whole cell within its line, else None.
+
+    A quote opens a cell after a separator or a line start (or right after a closing quote:
+    ``""`` inside a quoted cell) and closes it before a separator, a line end or another
+    quote. Other quotes (``Haus "Sonne"`` unquoted, a stray quote, a cell over several lines)
+    leave the file to the cell-by-cell reader, which reads them as the csv module does.
+    """
+    q = np.flatnonzero(b == 34)
+    if len(q) % 2 or np.any(np.searchsorted(q, ends) % 2):
+        return None  # a line with an odd number of quotes
+    opening, closing = q[0::2], q[1::2]
+    before = b[np.maximum(opening - 1, 0)]
+    ok_open = (opening == 0) | (before == ord(sep)) | (before == 10) | (before == 34)
+    after = b[np.minimum(closing + 1, len(b) - 1)]
+    ok_close = (closing == len(b) - 1) | (after == ord(sep)) | (after == 10) | (after == 13) | (
+        after == 34)
+    if not (ok_open.all() and ok_close.all()):
+        return None
+    # a quote after a closing quote must be the second of a doubled quote inside the cell
+    glued = opening[(opening > 0) & (before == 34)]
+    if len(glued) and not np.all(np.isin(glued - 1, closing)):
+        return None
+    return q
 
 
 def _filled(row) -> int:
@@ -70,7 +100,7 @@ def _filled(row) -> int:
 
 def layout(text: str, sep: str, skiprows) -> Layout | None:
     """Find header, body and skipped lines; read the body as text columns. None: not plain."""
-    if pa is None or len(sep) != 1 or ord(sep) > 127 or '"' in text:
+    if pa is None or len(sep) != 1 or ord(sep) > 127 or sep == '"':
         return None
     if skiprows is not None and (not isinstance(skiprows, int) or skiprows < 0):
         return None
@@ -84,6 +114,12 @@ def layout(text: str, sep: str, skiprows) -> Layout | None:
     if starts[-1] == len(b):
         starts, ends = starts[:-1], ends[:-1]
     seps = np.flatnonzero(b == ord(sep))
+    quoted = b'"' in buf
+    if quoted:
+        q = _quotes_plain(b, ends, sep)
+        if q is None:
+            return None
+        seps = seps[np.searchsorted(q, seps) % 2 == 0]  # separators outside quotes
     # no separator sits on a line end: the count before a line's start is the previous line's
     nsep = np.diff(np.searchsorted(seps, ends), prepend=0)
     blanks = [ord(c) for c in " \r\t" if c != sep and c.encode() in buf]
@@ -123,8 +159,8 @@ def layout(text: str, sep: str, skiprows) -> Layout | None:
         if start is None:
             return None
     end = len(keep)
-    while end > start + 1 and (widths[end - 1] != width or (
-            width >= 3 and _filled(row(end - 1)) == 1 and row(end - 1)[0].strip(_SP))):
+    first_column = [row(k)[0] for k in range(start + 1, min(start + 51, len(keep)))]
+    while end > start + 1 and _detect.is_footnote(row(end - 1), width, first_column):
         end -= 1
         if len(keep) - end > TAIL:
             return None
@@ -138,7 +174,8 @@ def layout(text: str, sep: str, skiprows) -> Layout | None:
     table = pacsv.read_csv(
         pa.BufferReader(memoryview(buf)[starts[body[0]]:ends[body[-1]]]),
         read_options=pacsv.ReadOptions(column_names=[f"c{j}" for j in range(width)]),
-        parse_options=pacsv.ParseOptions(delimiter=sep, quote_char=False,
+        parse_options=pacsv.ParseOptions(delimiter=sep, quote_char='"' if quoted else False,
+                                         double_quote=True, newlines_in_values=False,
                                          ignore_empty_lines=False),
         convert_options=pacsv.ConvertOptions(
             column_types={f"c{j}": pa.string() for j in range(width)},
@@ -267,3 +304,18 @@ def to_numbers(cells, mask, decimal: str, thousands: str | None) -> np.ndarray:
     if everywhere:
         return values.astype(np.float64, copy=True)
     return np.where(mask.to_numpy(zero_copy_only=False), values, np.nan)
+
+
+def examples(fast: Layout, names, pattern: str, limit: int):
+    """Cells matching ``pattern``, column by column: [(cell, column, line), ...] up to limit
+    (as ``read_table``'s cell-by-cell ``_examples``)."""
+    found = []
+    for j, name in enumerate(names):
+        mask = pc.match_substring_regex(fast.cells[j], pattern)
+        at = np.flatnonzero(mask.to_numpy(zero_copy_only=False))[:limit - len(found)]
+        if len(at):
+            values = fast.cells[j].take(pa.array(at)).to_pylist()
+            found += [(v, name, int(fast.lines[i])) for v, i in zip(values, at, strict=True)]
+        if len(found) >= limit:
+            break
+    return found

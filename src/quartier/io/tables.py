@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import functools
 import gzip
-import math
 import re
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,12 +21,14 @@ from quartier._report import Report
 from quartier.errors import (
     DistrictKeyError,
     InputFileError,
+    ParameterError,
     QuartierWarning,
     ValueParseError,
     format_list,
 )
 from quartier.io import _csvsniff as sniff
-from quartier.io import _fastcsv
+from quartier.io import _detect, _fastcsv, _xlsx
+from quartier.io._detect import is_empty as _is_empty
 from quartier.io.keys import normalize_keys
 from quartier.settings import get_language
 
@@ -269,15 +269,16 @@ def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, en
                          type_hint=" Save old .xls workbooks as .xlsx.")
     info = {"source": str(path), "encoding": None, "sep": None, "decimal": None,
             "thousands": None, "skipped_lines": [], "sheet": None}
+    _check_options(sep, decimal, thousands)
     fast = None
     if path.name.lower().endswith(_XLSX_SUFFIXES):
-        rows, lines, info["sheet"] = _xlsx_rows(path, sheet)
+        rows, lines, info["sheet"] = _xlsx.xlsx_rows(path, sheet)
         where = f"of sheet '{info['sheet']}' of '{path}'"
         line_word = "row"
     else:
         data = gzip.decompress(path.read_bytes()) if path.suffix.lower() == ".gz" else (
             path.read_bytes())
-        text, info["encoding"] = sniff.decode(data, encoding)
+        text, info["encoding"] = sniff.decode(data, encoding, path)
         del data
         if not text or text.isspace():
             raise InputFileError(f"file '{path}' is empty. Check that it was exported completely.")
@@ -285,16 +286,18 @@ def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, en
         where, line_word = f"of '{path}'", "line"
         fast = _fastcsv.layout(text, info["sep"], skiprows)
         if fast is None:
-            rows, lines = sniff.split_rows(text, info["sep"])
+            rows, lines = sniff.split_rows(text, info["sep"], where)
+            _detect.check_quotes(rows, lines, info["sep"], where)
         del text
     if fast is not None:
         header, head_line, body_lines = fast.header, fast.head_line, fast.lines
         skipped = list(fast.skipped)
-        names = _header_names(header, fast.above_rows, fast.above_lines, head_line, where)
+        names = _detect.header_names(header, fast.above_rows, fast.above_lines, head_line, where)
         body = fast.sample
     else:
-        header, head_line, body, body_lines, skipped = _locate_table(rows, lines, skiprows, where)
-        names = _header_names(header, rows, lines, head_line, where)
+        header, head_line, body, body_lines, skipped = _detect.locate_table(
+            rows, lines, skiprows, where, line_word)
+        names = _detect.header_names(header, rows, lines, head_line, where)
     if decimal is None:
         if fast is not None:
             evidence = _fastcsv.decimal_evidence(fast.encoded)
@@ -303,7 +306,15 @@ def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, en
             evidence = sniff.decimal_evidence(
                 dict.fromkeys(c for row in body for c in row if isinstance(c, str)))
         info["decimal"], guessed = sniff.decide_decimal(evidence, info["sep"])
-        info["thousands"] = guessed if thousands is None else thousands
+        if thousands is None:
+            info["thousands"] = guessed
+            _detect.check_decimal(evidence, info["sep"], functools.partial(
+                _fastcsv.examples, fast, names) if fast is not None else functools.partial(
+                _examples, body, body_lines, names), where)
+        else:
+            info["thousands"] = thousands
+            if thousands == info["decimal"]:
+                info["decimal"] = "," if thousands == "." else "."
     else:
         info["decimal"] = decimal
         info["thousands"] = thousands if thousands is not None else ("." if decimal == "," else None)
@@ -344,7 +355,7 @@ def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, en
                               info["source"])
     info["skipped_lines"] = [int(line) for line, _ in skipped]
     if skipped:
-        shown = "; ".join(f"{line_word} {line} ({_preview(row)})" for line, row in skipped[:8])
+        shown = "; ".join(f"{line_word} {line} ({_detect.preview(row)})" for line, row in skipped[:8])
         more = f" and {len(skipped) - 8} more" if len(skipped) > 8 else ""
         warnings.warn(
             f"skipped {len(skipped)} {line_word}(s) {where} that are not table rows "
@@ -362,113 +373,30 @@ def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, en
         skipped_lines=tuple(info["skipped_lines"]), key=key, suppressed=mask)
 
 
-def _xlsx_rows(path: Path, sheet) -> tuple[list[list], list[int], str]:
-    import openpyxl
-
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as err:  # zip or XML errors: not a readable workbook
-        raise InputFileError(f"cannot read '{path}' as an Excel workbook: {err}. "
-                             "Open it in Excel and save it again as .xlsx.") from err
-    try:
-        names = book.sheetnames
-        if sheet is None:
-            chosen = names[0]
-            if len(names) > 1:
-                warnings.warn(f"'{path}' has {len(names)} sheets ({format_list(names)}); "
-                              f"reading the first, '{chosen}'. Pass sheet= to choose another.",
-                              QuartierWarning, stacklevel=3)
-        elif isinstance(sheet, int) and not isinstance(sheet, bool) and -len(names) <= sheet < len(
-                names):
-            chosen = names[sheet]
-        elif sheet in names:
-            chosen = sheet
-        else:
-            raise InputFileError(f"sheet {sheet!r} not found in '{path}'. Sheets are: "
-                                 f"{format_list(names)} (or give their position from 0).")
-        rows = [list(r) for r in book[chosen].iter_rows(min_row=1, values_only=True)]
-    finally:
-        book.close()
-    width = max((len(r) for r in rows), default=0)
-    rows = [r + [None] * (width - len(r)) for r in rows]
-    return rows, list(range(1, len(rows) + 1)), chosen
+def _check_options(sep, decimal, thousands) -> None:
+    if sep is not None and (not isinstance(sep, str) or len(sep) != 1 or sep in '"\r\n'):
+        raise ParameterError(f"sep must be one character such as ';', ',', '\\t' or '|', "
+                             f"not {sep!r}.")
+    if decimal is not None and decimal not in (",", "."):
+        raise ParameterError(f"decimal must be ',' or '.', not {decimal!r}.")
+    if thousands is not None and (not isinstance(thousands, str) or len(thousands) > 1
+                                  or thousands == decimal):
+        raise ParameterError(f"thousands must be one character ('.', ',', ' ' or '') other "
+                             f"than the decimal mark, not {thousands!r}.")
 
 
-def _is_empty(cell) -> bool:
-    if cell is None:
-        return True
-    if isinstance(cell, str):
-        return not cell.strip(sniff._SPACE)
-    return isinstance(cell, float) and math.isnan(cell)
-
-
-def _filled(row) -> int:
-    return sum(not _is_empty(c) for c in row)
-
-
-def _locate_table(rows, lines, skiprows, where):
-    """Find header and body rows; returns header, its line, body, body lines, skipped rows."""
-    if skiprows is not None:
-        if not isinstance(skiprows, int) or skiprows < 0:
-            raise InputFileError(f"skiprows must be a whole number >= 0, not {skiprows!r}.")
-        rows, lines = rows[skiprows:], lines[skiprows:]
-    keep = [i for i, r in enumerate(rows) if any(not _is_empty(c) for c in r)]
-    rows, lines = [rows[i] for i in keep], [lines[i] for i in keep]
-    if not rows:
-        raise InputFileError(f"the table {where} is empty (no table rows). Check the file"
-                             + (" or the skiprows= argument." if skiprows else "."))
-    widths = [len(r) for r in rows]
-    skipped = []
-    if skiprows is not None:
-        start, width = 0, widths[0]
-    else:
-        counts = Counter(widths)
-        width = max(counts, key=lambda w: (counts[w], w))
-        start = next((i for i, r in enumerate(rows)
-                      if widths[i] == width and _filled(r) > width / 2), widths.index(width))
-        skipped += list(zip(lines[:start], rows[:start], strict=True))
-    end = len(rows)
-    while end > start + 1 and (widths[end - 1] != width or (
-            width >= 3 and _filled(rows[end - 1]) == 1 and not _is_empty(rows[end - 1][0]))):
-        end -= 1
-    skipped += list(zip(lines[end:], rows[end:], strict=True))
-    body, body_lines = [], []
-    for row, line in zip(rows[start + 1:end], lines[start + 1:end], strict=True):
-        if len(row) > width:
-            if _filled(row[width:]):
-                raise InputFileError(
-                    f"line {line} {where} has {len(row)} fields but the header has {width}. "
-                    "Check the separator (sep=) or put quotes around cells containing it.")
-            row = row[:width]
-        body.append(list(row) + [""] * (width - len(row)))
-        body_lines.append(line)
-    # drop columns that are empty in the header and every row (trailing separators)
-    header = list(rows[start]) + [""] * (width - len(rows[start]))
-    used = [j for j in range(width) if not _is_empty(header[j]) or any(
-        not _is_empty(r[j]) for r in body)]
-    header = [header[j] for j in used]
-    body = [[r[j] for j in used] for r in body]
-    return header, lines[start], body, body_lines, sorted(skipped, key=lambda item: item[0])
-
-
-def _header_names(header, rows, lines, head_line, where) -> list[str]:
-    names = [sniff.clean_header(c) for c in header]
-    if head_line - 1 in lines:  # multi-row header: borrow an empty name from the line above
-        above = rows[lines.index(head_line - 1)]
-        for j, name in enumerate(names):
-            if not name and j < len(above):
-                names[j] = sniff.clean_header(above[j])
-    names = [name or f"Unnamed: {j}" for j, name in enumerate(names)]
-    seen: Counter = Counter()
-    result = []
-    for name in names:
-        result.append(name if not seen[name] else f"{name}.{seen[name]}")
-        seen[name] += 1
-    if len(set(result)) != len(result) or result != names:
-        warnings.warn(f"repeated column names {where} were made unique: "
-                      f"{format_list(n for n in result if n not in names)}.",
-                      QuartierWarning, stacklevel=3)
-    return result
+def _examples(body, lines, names, pattern, limit):
+    """Cells matching ``pattern``, column by column: [(cell, column, line), ...] up to limit."""
+    regex = re.compile(pattern)
+    found = []
+    for j, name in enumerate(names):
+        for row, line in zip(body, lines, strict=True):
+            cell = row[j].strip(sniff._SPACE) if isinstance(row[j], str) else None
+            if cell is not None and regex.match(cell):
+                found.append((cell, name, line))
+                if len(found) >= limit:
+                    return found
+    return found
 
 
 def _classify(cell, parse, nas):
@@ -691,8 +619,3 @@ def _check_keys(column, key, key_width, lines, where, line_word, source):
             "Each district must appear once: remove the duplicate rows or aggregate them "
             "first (or choose another key column).")
     return pd.Series(keys.tolist(), index=column.index, dtype=_TEXT)
-
-
-def _preview(row) -> str:
-    text = " | ".join(str(c).strip() for c in row if not _is_empty(c))
-    return text if len(text) <= 60 else text[:57] + "..."
