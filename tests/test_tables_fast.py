@@ -45,6 +45,20 @@ CASES = {
     "huge_ints": "k;v\nA;9223372036854775807\nB;2\nC;3\n",
     "plain_ints": "k;v;w\n0101;+1;5\n0102;-2;6\n0103;3;\n",
     "spaces_in_body": "k ; v\n A ; 1 \n B ;2,5\nC; 3\n",
+    # quotes (#19: quoted files on the vectorised path; #15: stray quotes named)
+    "quoted": 'name;wert;anteil\n"Kita ""Sonne""; Nord";"1.234";"12,5"\n"Haus B";5;1,0\n'
+              'C;"";2,0\nD;7;"x"\n',
+    "quoted_crlf": '"a";"b"\r\n"x;y";"1"\r\n"z";"2"\r\n"w";""\r\n',
+    "quote_inside_cell": 'k;v\nHaus "Sonne";1\nB;2\nC;3\n',
+    "quoted_multiline": 'k;v\n"Zeile\nzwei";1\nB;2\n',
+    "stray_quote": "name;x;y\n" + "".join(("\"" if i == 3 else "") + f"K{i};{i};{i}\n"
+                                           for i in range(9)),
+    # footnotes and data rows below the table (#15)
+    "last_row_empty_cells": "name;x;y\nA;1;2\nB;3;4\nC;5;6\nD;;\n",
+    "footnote_below_keys": "Schlüssel;Einwohner\n01;1.000\n02;2.000\n03;3.000\n"
+                           "Daten des Amtes;\n",
+    "decimal_conflict": "k;n;a\n" + "".join(f"K{i};{i + 10}.{i:03d};{i}\n" for i in range(9))
+                        + "K9;1.234;0.5\n",
 }
 
 
@@ -85,13 +99,14 @@ def test_plain_files_take_the_vectorised_path(tmp_path, monkeypatch):
     original = _fastcsv.layout
     monkeypatch.setattr(_fastcsv, "layout",
                         lambda *a, **k: calls.append(original(*a, **k)) or calls[-1])
-    for name in ("german", "grid", "titles_footnotes", "unit_row", "unicode", "crlf"):
+    for name in ("german", "grid", "titles_footnotes", "unit_row", "unicode", "crlf", "quoted",
+                 "quoted_crlf"):
         path = tmp_path / f"{name}.csv"
         path.write_text(CASES[name], encoding="utf-8")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             quartier.read_table(path)
-    assert all(lay is not None for lay in calls) and len(calls) == 6
+    assert all(lay is not None for lay in calls) and len(calls) == 8
 
 
 def test_one_point_cell_does_not_flip_a_german_file(tmp_path):

@@ -51,6 +51,10 @@ def decode(data: bytes, encoding: str | None, path=None) -> tuple[str, str]:
             raise InputFileError(
                 f"{name} cannot be read as {encoding}: {_where_in(data, err)}. "
                 f"{_guess_hint(data)}") from err
+        if b"\n" in data and "\n" not in text:
+            raise InputFileError(
+                f"{name} does not look like {encoding} text (no line breaks once decoded). "
+                f"{_guess_hint(data)}")
         return text.removeprefix("\ufeff"), encoding
     for bom, codec in ((b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
         if data.startswith(bom) and not data.startswith(b"\xff\xfe\x00\x00"):

@@ -60,10 +60,9 @@ def looks_like_note(text: str, first_column) -> bool:
     if _NOTE.match(text) or ": " in text or text.endswith(":") or (
             len(text) > 60 and text.count(" ") >= 5):
         return True
-    values = [str(c).strip() for c in first_column if not is_empty(c)]
+    values = [c for c in first_column if not is_empty(c) and str(c).strip(sniff._SPACE) != text]
     return bool(values) and bool(_HAS_LETTER.search(text)) and all(
-        isinstance(c, int | float) or _VALUE_LIKE.match(str(c).strip()) for c in first_column
-        if not is_empty(c))
+        isinstance(c, int | float) or _VALUE_LIKE.match(str(c).strip()) for c in values)
 
 
 def is_footnote(row, width: int, first_column) -> bool:
@@ -75,9 +74,7 @@ def is_footnote(row, width: int, first_column) -> bool:
         return True
     if n != 1 or is_empty(row[0]):
         return False  # a data row with missing cells: kept (and reported where it matters)
-    if width < 2:
-        return False
-    return len(row) == 1 or looks_like_note(row[0], first_column)
+    return width >= 2 and looks_like_note(row[0], first_column)
 
 
 def check_quotes(rows, lines, sep: str, where: str) -> None:
@@ -141,7 +138,7 @@ def locate_table(rows, lines, skiprows, where, line_word="line"):
     if short:
         warnings.warn(
             f"{len(short)} {line_word}(s) {where} have fewer fields than the header ({width}): "
-            f"{line_word}(s) {format_list(short)}; their missing cells were read as empty. "
+            f"{line_word}(s) {', '.join(map(str, short[:10]))}{' ...' if len(short) > 10 else ''}; their missing cells were read as empty. "
             "Check those lines (a missing separator?).", QuartierWarning, stacklevel=3)
     # drop columns that are empty in the header and every row (trailing separators)
     header = list(rows[start]) + [""] * (width - len(rows[start]))

@@ -66,7 +66,8 @@ def _calamine_rows(path: Path, sheet) -> tuple[list[list], str]:
         except Exception as err:
             raise _unreadable(path, err) from err
     finally:
-        book.close()
+        if hasattr(book, "close"):
+            book.close()
     return [[_calamine_cell(v) for v in r] for r in rows], chosen
 
 

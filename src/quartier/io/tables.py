@@ -41,6 +41,7 @@ _LEADING_ZERO = re.compile(r"^0\d+$")
 # phone numbers (+49 30 1234567) are digits but not numbers
 _PHONE = re.compile(r"^\+\s?\d[\d\s/()\-–+]{7,}$")
 _EMPTY, _NA, _SUPPRESSED, _NUMBER, _TEXTCELL, _OTHER = range(6)
+_LARGE = 200_000  # lines: without pyarrow, say how to read such a file faster
 
 
 @dataclass(frozen=True, eq=False)
@@ -285,6 +286,11 @@ def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, en
         info["sep"] = sep or sniff.sniff_separator(text)
         where, line_word = f"of '{path}'", "line"
         fast = _fastcsv.layout(text, info["sep"], skiprows)
+        if fast is None and not _fastcsv.available() and text.count("\n") > _LARGE:
+            warnings.warn(
+                f"reading {text.count(chr(10)):,} lines {where} cell by cell; with pyarrow "
+                "installed (pip install \"quartier[fast]\") large plain CSV files are read "
+                "many times faster, with the same results.", QuartierWarning, stacklevel=2)
         if fast is None:
             rows, lines = sniff.split_rows(text, info["sep"], where)
             _detect.check_quotes(rows, lines, info["sep"], where)
