@@ -41,6 +41,7 @@ _LEADING_ZERO = re.compile(r"^0\d+$")
 # phone numbers (+49 30 1234567) are digits but not numbers
 _PHONE = re.compile(r"^\+\s?\d[\d\s/()\-–+]{7,}$")
 _EMPTY, _NA, _SUPPRESSED, _NUMBER, _TEXTCELL, _OTHER = range(6)
+_UNKNOWN = object()  # _fast_column: not yet known whether a column holds plain integers
 _LARGE = 200_000  # lines: without pyarrow, say how to read such a file faster
 
 
@@ -347,7 +348,7 @@ def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, en
         if fast is not None:
             columns[name], marks = _fast_column(
                 name, fast.cells[j][extra:], body_lines, parse, nas, name in forced, where,
-                line_word, info, fast.odd, None if extra else fast.plain[j],
+                line_word, info, fast.odd, _UNKNOWN if extra else fast.plain[j],
                 None if extra or fast.odd else fast.encoded[j])
         else:
             cells = [row[j] for row in body]
@@ -428,8 +429,8 @@ def _classify(cell, parse, nas):
 
 def _unit_rows(body, parse, nas) -> int:
     """Count rows right after the header that hold text above numeric columns (units)."""
-    if len(body) < 2:
-        return 0
+    if len(body) < 2 or any(_classify(c, parse, nas)[0] == _NUMBER for c in body[0]):
+        return 0  # (the loop below stops at a first row holding a number)
     # which columns are numeric is clear from a sample of the rows below
     ref = body[min(3, len(body) - 1):][:500]
     numeric = []
@@ -503,7 +504,7 @@ def _convert_column(name, cells, lines, parse, nas, force_text, where, line_word
 
 
 def _fast_column(name, cells, lines, parse, nas, force_text, where, line_word, info, odd=True,
-                 plain=None, encoded=None):
+                 plain=_UNKNOWN, encoded=None):  # plain: None = not plain integers
     """:func:`_convert_column` on a whole pyarrow column of stripped cells (same results).
 
     The rules of :func:`_classify` run vectorised over the distinct cells (the dictionary of
@@ -514,7 +515,7 @@ def _fast_column(name, cells, lines, parse, nas, force_text, where, line_word, i
     import pyarrow.compute as pc
 
     n = len(cells)
-    if plain is None:
+    if plain is _UNKNOWN:
         plain = _fastcsv.plain_integers(cells)
     if plain is not None and not force_text and not _fastcsv.key_like(cells):
         # every cell a whole number in plain digits: the same result as the rules below,
