@@ -213,12 +213,21 @@ def layout(text: str, sep: str, skiprows) -> Layout | None:
             raw[j].combine_chunks()) for j, ints in zip(used, plain, strict=True)])
 
 
+# the characters of numbers in every form the Python rules read (spaces between digit groups,
+# Unicode minus and dash signs): cells of other characters are text, whatever their form
+_NUMBER_CHARS = "^[-+0-9.,eE \\t\\x{a0}\\x{202f}\\x{2007}\\x{2212}\\x{2013}]*[0-9][-+0-9.,eE \\t" \
+                "\\x{a0}\\x{202f}\\x{2007}\\x{2212}\\x{2013}]*$"
+
+
 def _slow_subset(cells, odd: bool = True):
-    """Mask of cells that the vectorised rules do not cover: non-ASCII or with inner spaces."""
+    """Mask of cells that the vectorised rules do not cover: numbers in unusual forms (spaces
+    inside, Unicode signs). Markers and na_values are looked up before; other cells with
+    spaces or non-ASCII characters are text."""
     if not odd:
         return pa.chunked_array([pa.array(np.zeros(len(cells), dtype=bool))])
-    return pc.or_(pc.or_(pc.invert(pc.string_is_ascii(cells)), pc.match_substring(cells, " ")),
-                  pc.match_substring(cells, "\t"))
+    unusual = pc.or_(pc.or_(pc.invert(pc.string_is_ascii(cells)),
+                            pc.match_substring(cells, " ")), pc.match_substring(cells, "\t"))
+    return pc.and_(unusual, pc.match_substring_regex(cells, _NUMBER_CHARS))
 
 
 def plain_integers(cells):
