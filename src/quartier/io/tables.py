@@ -13,7 +13,6 @@ import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from quartier._checks import column_error, existing_file
@@ -23,12 +22,11 @@ from quartier.errors import (
     InputFileError,
     ParameterError,
     QuartierWarning,
-    ValueParseError,
     format_list,
 )
+from quartier.io import _columns, _detect, _fastcsv, _xlsx
 from quartier.io import _csvsniff as sniff
-from quartier.io import _detect, _fastcsv, _xlsx
-from quartier.io._detect import is_empty as _is_empty
+from quartier.io._columns import _NUMBER, _TEXT, _TEXTCELL, _UNKNOWN, _classify
 from quartier.io.keys import normalize_keys
 from quartier.settings import get_language
 
@@ -36,12 +34,6 @@ __all__ = ["read_table", "TableReport"]
 
 _CSV_SUFFIXES = (".csv", ".txt", ".csv.gz", ".txt.gz")
 _XLSX_SUFFIXES = (".xlsx", ".xlsm")
-_TEXT = "str" if int(pd.__version__.split(".")[0]) >= 3 else object
-_LEADING_ZERO = re.compile(r"^0\d+$")
-# phone numbers (+49 30 1234567) are digits but not numbers
-_PHONE = re.compile(r"^\+\s?\d[\d\s/()\-–+]{7,}$")
-_EMPTY, _NA, _SUPPRESSED, _NUMBER, _TEXTCELL, _OTHER = range(6)
-_UNKNOWN = object()  # _fast_column: not yet known whether a column holds plain integers
 _LARGE = 200_000  # lines: without pyarrow, say how to read such a file faster
 
 
@@ -193,43 +185,65 @@ def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, en
     ------
     InputFileError
         If the file is missing, empty, has no data rows, has rows with more
-        fields than the header, or its extension is not supported.
+        fields than the header, holds a quote that swallows the lines after it,
+        cannot be decoded in the given or detected encoding, or its extension
+        is not supported.
+    ParameterError
+        If ``sep``, ``decimal``, ``thousands`` or ``encoding`` is not valid.
     ColumnError
         If ``key`` or a column of ``text_columns`` is not in the table.
     DistrictKeyError
         If keys are empty, duplicated or longer than ``key_width``.
     ValueParseError
         If a column is clearly numeric (at least 3 and 80 % of its filled
-        cells are numbers) but some cells are not numbers.
+        cells are numbers) but some cells are not numbers, or if the decimal
+        mark is unclear (see Notes).
 
     Warns
     -----
     QuartierWarning
-        When title, unit or footnote lines are skipped, when a workbook has
-        several sheets and none was chosen, or when header names repeat.
+        When title, unit or footnote lines are skipped, when body rows have
+        fewer fields than the header, when a workbook has several sheets and
+        none was chosen, or when header names repeat.
 
     Notes
     -----
     Detection rules:
 
-    - **Encoding**: strict UTF-8 (a BOM is removed), otherwise Windows-1252.
+    - **Encoding**: a BOM decides (UTF-8, or UTF-16 as Excel's "Unicode
+      text"); UTF-16 without BOM is recognised by its zero bytes; otherwise
+      strict UTF-8, else Windows-1252.
     - **Separator**: of ``;``, ``,``, tab and ``|`` the one that splits most
       of the first 60 lines into the same number (more than one) of fields
       (quotes respected); ties go to more fields.
+    - **Quotes**: a quote that opens a cell and is closed only lines later,
+      taking separators and line breaks with it, is a stray quote: an error
+      names its line and the lines it would swallow (a cell over two or three
+      lines without separators, such as an address, is read as it is).
     - **Title and footnote lines**: the table width is the most frequent
       number of fields. Leading lines with another number of fields, or with
-      no more than half of the fields filled, are title lines; trailing lines
-      with another number of fields, or with only the first field filled,
-      are footnotes. Up to three lines right after the header that hold text
-      (units, descriptions) where the columns below hold numbers are skipped
-      as well. All skipped lines are reported in a warning.
-    - **Decimal separator**: decided once per file from all number-looking
-      cells. ``12,6`` and ``1.234,5`` count for a decimal comma; ``-0.25``,
+      no more than half of the fields filled, are title lines. Trailing lines
+      wider than the table, or holding one text in the first field that reads
+      as a note (``Quelle: ...``, ``1) ...``, ``* ...``, ``©``, a colon, a
+      long sentence, text below a first column of numbers or keys), are
+      footnotes; other trailing rows are data rows, also when cells are
+      missing (a facility without coordinates stays and is reported where
+      the coordinates are needed). Up to three lines right after the header
+      that hold text (units, descriptions) where the columns below hold
+      numbers are skipped as well. All skipped lines are reported in a
+      warning, and so are rows with fewer fields than the header.
+    - **Decimal separator**: decided from all number-looking cells of the
+      file. ``12,6`` and ``1.234,5`` count for a decimal comma; ``-0.25``,
       ``.707``, ``1200.5``, ``0.123`` and ``1,234.5`` for a decimal point.
       The majority wins. Without such evidence, numbers like ``1.234`` or
       ``1.234.567`` (groups of exactly three digits) are read with ``.`` as
       thousands separator, except in ``,``-separated files, which default to
-      a decimal point.
+      a decimal point. In a file not separated by commas, a decimal point
+      chosen on fewer cells than there are ``12.345``-like numbers is refused
+      (ValueParseError naming both kinds of cells with column and line):
+      one ``0.5`` does not turn 12,345 inhabitants into 12.345; pass
+      ``decimal=``. Cells that contradict the chosen mark are named as bad
+      cells of their column.
     - **Markers**: in numeric columns ``.``, ``x``, ``X``, ``*``, ``/``,
       ``…`` and ``...`` (suppressed, in ``TableReport.suppressed``), empty cells and
       ``na_values`` become NaN; ``-`` or ``–`` alone means zero. Negative
@@ -240,14 +254,16 @@ def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, en
       stay text, as do ``key`` and ``text_columns``. Header names are
       stripped and inner runs of whitespace collapsed.
 
-    Large CSV files: with pyarrow installed (extra ``quartier[parquet]``), a
-    CSV without quote characters whose body rows all have the table's width
-    and no blank lines is read vectorised (the layout from per-line
-    statistics, the body once by pyarrow's CSV reader, every rule above
-    applied to whole columns), within a few times the time of
+    Large files: with pyarrow installed (extra ``quartier[fast]``), a CSV
+    whose body rows all have the table's width, without blank lines, and
+    whose quotes (if any) each open and close a cell within one line is read
+    vectorised (the layout from per-line statistics, the body once by
+    pyarrow's CSV reader, every rule above applied to whole columns and bad
+    cells found by masks over them), within a few times the time of
     ``pandas.read_csv`` told every option (docs/performance.md). Other files
     are read cell by cell. Both give the same frame, report, warnings and
-    errors.
+    errors. XLSX sheets are read by python-calamine where installed (same
+    extra), else by openpyxl, with the same results.
 
     Examples
     --------
@@ -346,13 +362,13 @@ def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, en
     columns, suppressed = {}, {}
     for j, name in enumerate(names):
         if fast is not None:
-            columns[name], marks = _fast_column(
+            columns[name], marks = _columns.fast_column(
                 name, fast.cells[j][extra:], body_lines, parse, nas, name in forced, where,
                 line_word, info, fast.odd, _UNKNOWN if extra else fast.plain[j],
                 None if extra or fast.odd else fast.encoded[j])
         else:
             cells = [row[j] for row in body]
-            columns[name], marks = _convert_column(
+            columns[name], marks = _columns.convert_column(
                 name, cells, body_lines, parse, nas, name in forced, where, line_word, info)
         if len(marks):
             suppressed[name] = marks
@@ -406,25 +422,6 @@ def _examples(body, lines, names, pattern, limit):
     return found
 
 
-def _classify(cell, parse, nas):
-    """Return (kind, value) of one cell."""
-    if _is_empty(cell):
-        return _EMPTY, None
-    if isinstance(cell, bool):
-        return _OTHER, cell
-    if isinstance(cell, int | float | np.integer | np.floating):
-        return _NUMBER, cell
-    if not isinstance(cell, str):
-        return _OTHER, cell
-    text = cell.strip(sniff._SPACE)
-    if text in nas:
-        return _NA, None
-    if text in sniff.SUPPRESSED:
-        return _SUPPRESSED, None
-    if text in sniff.ZERO:
-        return _NUMBER, 0
-    value = parse(text)
-    return (_TEXTCELL, text) if value is None else (_NUMBER, value)
 
 
 def _unit_rows(body, parse, nas) -> int:
@@ -448,170 +445,12 @@ def _unit_rows(body, parse, nas) -> int:
     return count
 
 
-def _classify_all(cells, parse, nas):
-    """(kinds, values) of all cells; each distinct text cell is classified once."""
-    if cells and all(type(c) is str for c in cells):
-        codes, uniques = pd.factorize(pd.Series(cells, dtype=object), use_na_sentinel=False)
-        done = [_classify(u, parse, nas) for u in uniques]
-        kinds = [k for k, _ in done]
-        values = [v for _, v in done]
-        return [kinds[c] for c in codes], [values[c] for c in codes]
-    return zip(*(_classify(c, parse, nas) for c in cells), strict=True)
 
 
-def _convert_column(name, cells, lines, parse, nas, force_text, where, line_word, info):
-    kinds, values = _classify_all(cells, parse, nas)
-    kinds, values = tuple(kinds), tuple(values)
-    n_num, n_text = kinds.count(_NUMBER), kinds.count(_TEXTCELL)
-    marks = [i for i, k in enumerate(kinds) if k == _SUPPRESSED]
-    distinct = {c.strip() for c in cells if isinstance(c, str)}
-    key_like = any(_LEADING_ZERO.match(c) or _PHONE.match(c) for c in distinct)
-    numeric = not force_text and not key_like and n_text == 0 and _OTHER not in kinds
-    if n_text and not force_text and not key_like and n_num >= 3 \
-            and n_num >= 0.8 * (n_num + n_text):
-        bad = [(values[i], lines[i]) for i, k in enumerate(kinds) if k == _TEXTCELL]
-        shown = ", ".join(f"'{v}' ({line_word} {line})" for v, line in bad[:10])
-        other = "." if info["decimal"] == "," else ","
-        hint = ""
-        if any(sniff.number_parser(other, None)(v) is not None for v, _ in bad):
-            hint = f" The file was read with decimal='{info['decimal']}'; if that is wrong, " \
-                   f"pass decimal='{other}'."
-        raise ValueParseError(
-            f"column '{name}' {where} holds numbers ({n_num} cells) but {len(bad)} cell(s) are "
-            f"not numbers: {shown}{' ...' if len(bad) > 10 else ''}.{hint} Correct the "
-            f"cell, or pass text_columns=['{name}'] to keep the column as text.")
-    if n_num and n_text and not force_text and not key_like and n_num >= n_text:
-        # mostly numbers, but too few to be sure the text cells are mistakes: keep it as text,
-        # and say so (a silent text column would fail much later, far from its cause)
-        bad = [(values[i], lines[i]) for i, k in enumerate(kinds) if k == _TEXTCELL][:5]
-        shown = ", ".join(f"'{v}' ({line_word} {line})" for v, line in bad)
-        warnings.warn(
-            f"column '{name}' {where} holds {n_num} numbers and {n_text} text cell(s) "
-            f"({shown}); it was kept as text. If it holds numbers, correct those cells; "
-            f"pass text_columns=['{name}'] to confirm it is text.",
-            QuartierWarning, stacklevel=4)
-    if numeric:
-        floats = np.array([np.nan if v is None else v for v in values], dtype="float64")
-        whole = all(v is not None and float(v).is_integer() for v in values)
-        if whole and np.all(np.abs(floats) < 2**63):
-            return pd.Series(floats.astype("int64")), marks
-        return pd.Series(floats), marks
-    if _OTHER in kinds:  # dates or booleans from Excel: keep the cells as they are
-        return pd.Series([None if k == _EMPTY else c for k, c in zip(kinds, cells, strict=True)],
-                         dtype=object), []
-    texts = [None if k in (_EMPTY, _NA) else _as_text(c) for k, c in zip(kinds, cells, strict=True)]
-    return pd.Series(texts, dtype=_TEXT), []
 
 
-def _fast_column(name, cells, lines, parse, nas, force_text, where, line_word, info, odd=True,
-                 plain=_UNKNOWN, encoded=None):  # plain: None = not plain integers
-    """:func:`_convert_column` on a whole pyarrow column of stripped cells (same results).
-
-    The rules of :func:`_classify` run vectorised over the distinct cells (the dictionary of
-    the column); cells in unusual forms (spaces inside, non-ASCII) go through ``_classify``
-    itself, once per distinct cell.
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    n = len(cells)
-    if plain is _UNKNOWN:
-        plain = _fastcsv.plain_integers(cells)
-    if plain is not None and not force_text and not _fastcsv.key_like(cells):
-        # every cell a whole number in plain digits: the same result as the rules below,
-        # which go through float64 (whole numbers beyond 2**53 are rounded there)
-        none = np.array([], dtype=np.int64)
-        if len(plain) and np.abs(plain).max() < 2**53:
-            return pd.Series(plain.astype(np.int64, copy=False)), none
-        plain = plain.astype(np.float64)
-        if np.all(np.abs(plain) < 2**63):
-            return pd.Series(plain.astype("int64")), none
-        return pd.Series(plain), none
-    if encoded is None:
-        encoded = pc.dictionary_encode(
-            cells.combine_chunks() if isinstance(cells, pa.ChunkedArray) else cells)
-    distinct, codes = encoded.dictionary, encoded.indices.to_numpy(zero_copy_only=False)
-    m = len(distinct)
-    kinds_d = np.full(m, _TEXTCELL, dtype=np.int8)
-    values_d = np.full(m, np.nan)
-    # one look-up for all markers, in the order of _classify: empty, na_values, suppressed, zero
-    known, kind_of = [""], [_EMPTY]
-    for group, kind in ((sorted(nas), _NA), (sorted(sniff.SUPPRESSED), _SUPPRESSED),
-                        (sorted(sniff.ZERO), _NUMBER)):
-        for value in group:
-            if value not in known:
-                known.append(value)
-                kind_of.append(kind)
-    found = pc.index_in(distinct, value_set=pa.array(known, pa.string()))
-    taken = pc.is_valid(found)
-    found = found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-    kind_of = np.array(kind_of + [_TEXTCELL], dtype=np.int8)
-    is_marker = found >= 0
-    kinds_d[is_marker] = kind_of[found[is_marker]]
-    values_d[is_marker & (kinds_d == _NUMBER)] = 0.0
-    slow = pc.and_(pc.invert(taken), _fastcsv._slow_subset(distinct, odd))
-    pattern = _fastcsv.number_pattern(info["decimal"], info["thousands"])
-    number = pc.and_(pc.and_(pc.invert(taken), pc.invert(slow)),
-                     pc.match_substring_regex(distinct, pattern))
-    number_np = number.to_numpy(zero_copy_only=False)
-    if number_np.any():
-        values_d[number_np] = _fastcsv.to_numbers(
-            distinct, number, info["decimal"], info["thousands"])[number_np]
-        kinds_d[number_np] = _NUMBER
-    at = np.flatnonzero(slow.to_numpy(zero_copy_only=False))
-    if len(at):  # unusual forms: the cell-by-cell rules, once per distinct cell
-        for i, c in zip(at, distinct.take(pa.array(at)).to_pylist(), strict=True):
-            kind, value = _classify(c, parse, nas)
-            kinds_d[i] = kind
-            if kind == _NUMBER:
-                values_d[i] = value
-    kinds, values = kinds_d[codes], values_d[codes]
-    is_text = kinds == _TEXTCELL
-    n_num, n_text = int(np.count_nonzero(kinds == _NUMBER)), int(np.count_nonzero(is_text))
-    marks = np.flatnonzero(kinds == _SUPPRESSED)
-    key_like = _fastcsv.key_like(distinct)
-    numeric = not force_text and not key_like and n_text == 0
-    if n_text and not force_text and not key_like:
-        where_text = np.flatnonzero(is_text)
-        texts = distinct.take(pa.array(codes[where_text[:10]])).to_pylist()
-    if n_text and not force_text and not key_like and n_num >= 3 \
-            and n_num >= 0.8 * (n_num + n_text):
-        shown = ", ".join(f"'{v}' ({line_word} {lines[i]})"
-                          for v, i in zip(texts, where_text[:10], strict=True))
-        other = "." if info["decimal"] == "," else ","
-        hint = ""
-        bad = distinct.filter(pa.array(kinds_d == _TEXTCELL)).to_pylist()
-        if any(sniff.number_parser(other, None)(v) is not None for v in bad):
-            hint = f" The file was read with decimal='{info['decimal']}'; if that is wrong, " \
-                   f"pass decimal='{other}'."
-        raise ValueParseError(
-            f"column '{name}' {where} holds numbers ({n_num} cells) but {n_text} cell(s) are "
-            f"not numbers: {shown}{' ...' if n_text > 10 else ''}.{hint} Correct the "
-            f"cell, or pass text_columns=['{name}'] to keep the column as text.")
-    if n_num and n_text and not force_text and not key_like and n_num >= n_text:
-        shown = ", ".join(f"'{v}' ({line_word} {lines[i]})"
-                          for v, i in zip(texts[:5], where_text[:5], strict=True))
-        warnings.warn(
-            f"column '{name}' {where} holds {n_num} numbers and {n_text} text cell(s) "
-            f"({shown}); it was kept as text. If it holds numbers, correct those cells; "
-            f"pass text_columns=['{name}'] to confirm it is text.",
-            QuartierWarning, stacklevel=4)
-    if numeric:
-        whole = n_num == n and bool(np.all(np.mod(values, 1) == 0))
-        if whole and np.all(np.abs(values) < 2**63):
-            return pd.Series(values.astype("int64")), marks
-        return pd.Series(values), marks
-    text_d = distinct.to_numpy(zero_copy_only=False).astype(object)
-    text_d[(kinds_d == _EMPTY) | (kinds_d == _NA)] = None
-    return pd.Series(text_d[codes], dtype=_TEXT), []
 
 
-def _as_text(cell) -> str:
-    if isinstance(cell, str):
-        return cell.strip(sniff._SPACE)
-    if isinstance(cell, float) and cell.is_integer():
-        return str(int(cell))
-    return str(cell)
 
 
 def _check_keys(column, key, key_width, lines, where, line_word, source):
