@@ -281,3 +281,12 @@ def test_broken_xlsx_is_a_clear_error(tmp_path):
     path.write_bytes(b"PK\x03\x04 not really a workbook")
     with pytest.raises(InputFileError, match=r"cannot read '.*t.xlsx' as an Excel workbook"):
         quartier.read_table(path)
+
+
+def test_facility_errors_name_the_lines_of_the_file(tmp_path):
+    # a title and a blank line above the header: the row of B is line 5 of the file, not 3
+    path = write(tmp_path, "t.csv", "Kitas 2023\n\nname;x;y\nA;400000;5700000\nB;;5700010\n"
+                                    "C;400020;5700020\n")
+    with pytest.warns(QuartierWarning, match="line 1 \\(Kitas 2023\\)"), \
+            pytest.raises(ValueParseError, match=r"at line\(s\) '5' of the file"):
+        quartier.read_facilities(path, source_crs="EPSG:25832")

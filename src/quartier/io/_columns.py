@@ -89,7 +89,7 @@ def convert_column(name, cells, lines, parse, nas, force_text, where, line_word,
             f"column '{name}' {where} holds {n_num} numbers and {n_text} text cell(s) "
             f"({shown}); it was kept as text. If it holds numbers, correct those cells; "
             f"pass text_columns=['{name}'] to confirm it is text.",
-            QuartierWarning, stacklevel=4)
+            QuartierWarning, stacklevel=5)
     if numeric:
         floats = np.array([np.nan if v is None else v for v in values], dtype="float64")
         whole = all(v is not None and float(v).is_integer() for v in values)
@@ -195,7 +195,7 @@ def fast_column(name, cells, lines, parse, nas, force_text, where, line_word, in
             f"column '{name}' {where} holds {n_num} numbers and {n_text} text cell(s) "
             f"({shown}); it was kept as text. If it holds numbers, correct those cells; "
             f"pass text_columns=['{name}'] to confirm it is text.",
-            QuartierWarning, stacklevel=4)
+            QuartierWarning, stacklevel=5)
     if numeric:
         whole = n_num == n and bool(np.all(np.mod(values, 1) == 0))
         if whole and np.all(np.abs(values) < 2**63):

@@ -139,7 +139,7 @@ def locate_table(rows, lines, skiprows, where, line_word="line"):
         warnings.warn(
             f"{len(short)} {line_word}(s) {where} have fewer fields than the header ({width}): "
             f"{line_word}(s) {', '.join(map(str, short[:10]))}{' ...' if len(short) > 10 else ''}; their missing cells were read as empty. "
-            "Check those lines (a missing separator?).", QuartierWarning, stacklevel=3)
+            "Check those lines (a missing separator?).", QuartierWarning, stacklevel=4)
     # drop columns that are empty in the header and every row (trailing separators)
     header = list(rows[start]) + [""] * (width - len(rows[start]))
     used = [j for j in range(width) if not is_empty(header[j]) or any(
@@ -165,7 +165,7 @@ def header_names(header, rows, lines, head_line, where) -> list[str]:
     if len(set(result)) != len(result) or result != names:
         warnings.warn(f"repeated column names {where} were made unique: "
                       f"{format_list(n for n in result if n not in names)}.",
-                      QuartierWarning, stacklevel=3)
+                      QuartierWarning, stacklevel=4)
     return result
 
 

@@ -26,7 +26,7 @@ def _choose(path: Path, names: list[str], sheet) -> str:
         if len(names) > 1:
             warnings.warn(f"'{path}' has {len(names)} sheets ({format_list(names)}); "
                           f"reading the first, '{chosen}'. Pass sheet= to choose another.",
-                          QuartierWarning, stacklevel=5)
+                          QuartierWarning, stacklevel=6)
         return chosen
     if isinstance(sheet, int) and not isinstance(sheet, bool) and -len(names) <= sheet < len(
             names):

@@ -283,6 +283,15 @@ def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, en
     >>> report.encoding, report.decimal
     ('cp1252', ',')
     """
+    return _read_table(source, sheet=sheet, sep=sep, decimal=decimal, thousands=thousands,
+                       encoding=encoding, key=key, key_width=key_width, na_values=na_values,
+                       text_columns=text_columns, skiprows=skiprows, report=report)[0]
+
+
+def _read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, encoding=None,
+                key=None, key_width=None, na_values=None, text_columns=None,
+                skiprows=None, report=False):
+    """:func:`read_table`, and the file line (XLSX: row) of each row of the frame."""
     path = existing_file(source, suffixes=_CSV_SUFFIXES + _XLSX_SUFFIXES, folder_ok=False,
                          type_hint=" Save old .xls workbooks as .xlsx.")
     info = {"source": str(path), "encoding": None, "sep": None, "decimal": None,
@@ -307,7 +316,7 @@ def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, en
             warnings.warn(
                 f"reading {text.count(chr(10)):,} lines {where} cell by cell; with pyarrow "
                 "installed (pip install \"quartier[fast]\") large plain CSV files are read "
-                "many times faster, with the same results.", QuartierWarning, stacklevel=2)
+                "many times faster, with the same results.", QuartierWarning, stacklevel=3)
         if fast is None:
             rows, lines = sniff.split_rows(text, info["sep"], where)
             _detect.check_quotes(rows, lines, info["sep"], where)
@@ -384,16 +393,17 @@ def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, en
             f"skipped {len(skipped)} {line_word}(s) {where} that are not table rows "
             f"(titles, units, footnotes): {shown}{more}. The header is {line_word} {head_line}; "
             "pass skiprows=N to skip exactly N lines before the header instead.",
-            QuartierWarning, stacklevel=2)
+            QuartierWarning, stacklevel=3)
     if not report:
-        return df
+        return df, body_lines
     mask = pd.DataFrame(False, index=df.index, columns=list(suppressed), dtype=bool)
     for name, rows in suppressed.items():
         mask.iloc[rows, mask.columns.get_loc(name)] = True
-    return df, TableReport(
+    return (df, TableReport(
         source=info["source"], encoding=info["encoding"], sep=info["sep"],
         decimal=info["decimal"], thousands=info["thousands"], sheet=info["sheet"],
-        skipped_lines=tuple(info["skipped_lines"]), key=key, suppressed=mask)
+        skipped_lines=tuple(info["skipped_lines"]), key=key, suppressed=mask)), \
+        body_lines
 
 
 def _check_options(sep, decimal, thousands) -> None:
