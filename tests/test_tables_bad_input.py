@@ -290,3 +290,15 @@ def test_facility_errors_name_the_lines_of_the_file(tmp_path):
     with pytest.warns(QuartierWarning, match="line 1 \\(Kitas 2023\\)"), \
             pytest.raises(ValueParseError, match=r"at line\(s\) '5' of the file"):
         quartier.read_facilities(path, source_crs="EPSG:25832")
+
+
+def test_large_file_without_pyarrow_says_how_to_read_it_faster(tmp_path, monkeypatch):
+    from quartier.io import _fastcsv, tables
+
+    monkeypatch.setattr(_fastcsv, "available", lambda: False)
+    monkeypatch.setattr(_fastcsv, "layout", lambda *a, **k: None)
+    monkeypatch.setattr(tables, "_LARGE", 3)
+    path = write(tmp_path, "t.csv", "a;b\n1;2\n3;4\n5;6\n")
+    with pytest.warns(QuartierWarning, match=r"reading 4 lines of '.*t.csv' cell by cell; with "
+                                             r"pyarrow installed \(pip install \"quartier\[fast\]\""):
+        assert quartier.read_table(path)["a"].tolist() == [1, 3, 5]
