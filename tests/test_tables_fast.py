@@ -133,3 +133,56 @@ def test_bad_cells_are_named_with_their_lines(tmp_path):
     with pytest.raises(quartier.errors.ValueParseError,
                        match=r"'abc' \(line 32\), '1\.2\.3' \(line 33\)"):
         quartier.read_table(path)
+
+
+def _long(body_rows: int = 2500, middle: str = "", tail: str = "Quelle: Amt;;\n") -> str:
+    lines = [f"K{i:05d};" + f"{(i * 37) % 20000:,}".replace(",", ".") + f";{i % 97},{i % 10}"
+             if i % 50 else f"K{i:05d};.;-" for i in range(body_rows)]
+    if middle:
+        lines[body_rows // 2] = middle
+    return "Tabelle 7\n\nSchlüssel;Einwohner;Anteil\n" + "\n".join(lines) + "\n" + tail
+
+
+LONG = {
+    "long_plain": _long(),
+    "long_no_footnote": _long(tail=""),
+    "long_blank_line_inside": _long(middle=""),
+    "long_ragged_row_inside": _long(middle="K99999;1;2;3"),
+    "long_short_row_inside": _long(middle="K99999;1"),
+    "long_spaces_inside": _long(middle=" K99999 ; 1 914 ; 2,5 "),
+    "long_two_footnotes": _long(tail="Quelle: Amt;;\n1) vorläufig\n"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LONG))
+def test_long_files_read_from_their_first_and_last_lines(tmp_path, monkeypatch, name):
+    # files from _fastcsv.BIG bytes on: line statistics only of the first and last lines,
+    # pyarrow confirms the lines between; the same results as cell by cell
+    monkeypatch.setattr(_fastcsv, "BIG", 0)
+    path = tmp_path / f"{name}.csv"
+    path.write_text(LONG[name], encoding="utf-8")
+    fast, fast_warnings = _read(path, True, monkeypatch)
+    slow, slow_warnings = _read(path, False, monkeypatch)
+    assert fast_warnings == slow_warnings
+    if isinstance(slow[0], type):
+        assert fast == slow
+        return
+    (df_fast, rep_fast), (df_slow, rep_slow) = fast, slow
+    pd.testing.assert_frame_equal(df_fast, df_slow)
+    pd.testing.assert_frame_equal(rep_fast.suppressed, rep_slow.suppressed)
+    assert rep_fast.text(lang="en") == rep_slow.text(lang="en")
+    assert rep_fast.skipped_lines == rep_slow.skipped_lines
+
+
+def test_long_plain_file_takes_the_short_way(tmp_path, monkeypatch):
+    monkeypatch.setattr(_fastcsv, "BIG", 0)
+    calls = []
+    original = _fastcsv._layout
+    monkeypatch.setattr(_fastcsv, "_layout",
+                        lambda *a, **k: calls.append((k["big"], original(*a, **k))) or calls[-1][1])
+    path = tmp_path / "long.csv"
+    path.write_text(LONG["long_plain"], encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        quartier.read_table(path)
+    assert [(big, lay is not None) for big, lay in calls] == [(True, True)]

@@ -306,12 +306,16 @@ def _read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, e
         data = gzip.decompress(path.read_bytes()) if path.suffix.lower() == ".gz" else (
             path.read_bytes())
         text, info["encoding"] = sniff.decode(data, encoding, path)
+        # the vectorised reader works on UTF-8 bytes: those of the file where they are
+        utf8 = data.removeprefix(b"\xef\xbb\xbf") if info["encoding"].lower().replace(
+            "_", "-") in ("utf-8", "utf8", "utf-8-sig") else None
         del data
         if not text or text.isspace():
             raise InputFileError(f"file '{path}' is empty. Check that it was exported completely.")
         info["sep"] = sep or sniff.sniff_separator(text)
         where, line_word = f"of '{path}'", "line"
-        fast = _fastcsv.layout(text, info["sep"], skiprows)
+        fast = _fastcsv.layout(text, info["sep"], skiprows, utf8)
+        del utf8
         if fast is None and not _fastcsv.available() and text.count("\n") > _LARGE:
             warnings.warn(
                 f"reading {text.count(chr(10)):,} lines {where} cell by cell; with pyarrow "
