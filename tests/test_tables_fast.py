@@ -7,6 +7,7 @@ warnings and error messages must be identical.
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -151,6 +152,10 @@ LONG = {
     "long_short_row_inside": _long(middle="K99999;1"),
     "long_spaces_inside": _long(middle=" K99999 ; 1 914 ; 2,5 "),
     "long_two_footnotes": _long(tail="Quelle: Amt;;\n1) vorläufig\n"),
+    "long_quoted": _long(middle='"K;99";"1.914";"2,5"'),
+    "long_quoted_stray": _long(middle='"K99;1;2'),
+    "long_quoted_unclosed": _long().replace("\nK0", '\n"K 0'),
+    "long_quoted_names": re.sub(r"\n(K\d{5});", r'\n"\1; Haus ""A""";', _long()),
 }
 
 

@@ -128,8 +128,7 @@ def fast_column(name, cells, lines, parse, nas, force_text, where, line_word, in
             return pd.Series(plain.astype("int64")), none
         return pd.Series(plain), none
     if encoded is None:
-        encoded = pc.dictionary_encode(
-            cells.combine_chunks() if isinstance(cells, pa.ChunkedArray) else cells)
+        encoded = _fastcsv._encode(cells)
     distinct, codes = encoded.dictionary, encoded.indices.to_numpy(zero_copy_only=False)
     m = len(distinct)
     kinds_d = np.full(m, _TEXTCELL, dtype=np.int8)
@@ -201,8 +200,12 @@ def fast_column(name, cells, lines, parse, nas, force_text, where, line_word, in
         if whole and np.all(np.abs(values) < 2**63):
             return pd.Series(values.astype("int64")), marks
         return pd.Series(values), marks
+    missing = (kinds_d == _EMPTY) | (kinds_d == _NA)
+    if _TEXT == "str":  # pandas >= 3: its text columns are pyarrow strings, no Python objects
+        text_d = pc.if_else(pa.array(missing), pa.scalar(None, pa.string()), distinct)
+        return pd.Series(text_d.take(pa.array(codes)), dtype=_TEXT), []
     text_d = distinct.to_numpy(zero_copy_only=False).astype(object)
-    text_d[(kinds_d == _EMPTY) | (kinds_d == _NA)] = None
+    text_d[missing] = None
     return pd.Series(text_d[codes], dtype=_TEXT), []
 
 

@@ -165,7 +165,7 @@ def layout(text: str, sep: str, skiprows, raw: bytes | None = None) -> Layout | 
     if b"\r" in buf and buf.count(b"\r") != buf.count(b"\r\n"):
         return None
     quoted = b'"' in buf
-    if not quoted and skiprows is None and len(buf) > BIG:
+    if skiprows is None and len(buf) > BIG:
         found = _layout(buf, sep, None, quoted, big=True)
         if found is not None:
             return found
@@ -189,8 +189,8 @@ def _layout(buf: bytes, sep: str, skiprows, quoted: bool, big: bool) -> Layout |
         tail_start = _nth_newline(buf, TAIL + 2, from_end=True)
         if head_end < 0 or tail_start < 0 or tail_start <= head_end:
             return None
-        h = _line_stats(buf, b, 0, head_end + 1, sep)
-        t = _line_stats(buf, b, tail_start + 1, len(b), sep)
+        h = _line_stats(buf, b, 0, head_end + 1, sep, q)
+        t = _line_stats(buf, b, tail_start + 1, len(b), sep, q)
         n_middle = buf.count(b"\n", head_end + 1, tail_start + 1)
         middle = (len(h[0]), n_middle)  # first line index and number of the lines between
         starts = np.r_[h[0], t[0]]
@@ -278,8 +278,19 @@ def _layout(buf: bytes, sep: str, skiprows, quoted: bool, big: bool) -> Layout |
         above_lines=[int(line_no[keep[k]]) + 1 for k in range(start + 1)],
         raw=[raw[j] for j in used], cells=[cells[j] for j in used],
         lines=lines, sample=sample, odd=odd,
-        plain=plain, encoded=[None if ints is not None else pc.dictionary_encode(
-            raw[j].combine_chunks()) for j, ints in zip(used, plain, strict=True)])
+        plain=plain, encoded=[None if ints is not None else _encode(raw[j])
+                              for j, ints in zip(used, plain, strict=True)])
+
+
+def _encode(cells):
+    """The cells dictionary-encoded; a column of mostly distinct cells (names, addresses) as
+    its own dictionary (indices 0..n-1): hashing it would cost more than it saves."""
+    cells = cells.combine_chunks() if isinstance(cells, pa.ChunkedArray) else cells
+    head = cells.slice(0, 20_000)
+    if len(cells) > 50_000 and len(pc.unique(head)) > 0.5 * len(head):
+        return pa.DictionaryArray.from_arrays(pa.array(np.arange(len(cells), dtype=np.int32)),
+                                              cells)
+    return pc.dictionary_encode(cells)
 
 
 # the characters of numbers in every form the Python rules read (spaces between digit groups,
@@ -315,12 +326,12 @@ def decimal_evidence(encoded) -> list[int]:
     ``encoded``: the dictionary-encoded raw cells of each column (None: plain integers, which
     are no evidence).
     """
-    parts = [e.dictionary for e in encoded if e is not None]
-    uniq = pc.unique(pa.chunked_array(parts, type=pa.string()))
+    cells = pa.chunked_array([e.dictionary for e in encoded if e is not None], type=pa.string())
     # only cells with a decimal or grouping mark (or in an unusual form) are evidence
-    uniq = uniq.filter(pc.or_(pc.or_(pc.match_substring(uniq, "."),
-                                     pc.match_substring(uniq, ",")),
-                              pc.invert(pc.string_is_ascii(uniq))))
+    cells = cells.filter(pc.or_(pc.or_(pc.match_substring(cells, "."),
+                                       pc.match_substring(cells, ",")),
+                                pc.invert(pc.string_is_ascii(cells))))
+    uniq = pc.unique(cells)
     uniq = pc.utf8_trim(uniq, characters=_SP)
     slow = _slow_subset(uniq)
     evidence = sniff.decimal_evidence(uniq.filter(slow).to_pylist())
