@@ -56,6 +56,9 @@ def _classify_all(cells, parse, nas):
         kinds = [k for k, _ in done]
         values = [v for _, v in done]
         return [kinds[c] for c in codes], [values[c] for c in codes]
+    if cells and set(map(type, cells)) <= {int, float, type(None)}:  # numbers from Excel
+        kinds = [_EMPTY if c is None or c != c else _NUMBER for c in cells]
+        return kinds, [None if k == _EMPTY else c for k, c in zip(kinds, cells, strict=True)]
     return zip(*(_classify(c, parse, nas) for c in cells), strict=True)
 
 

@@ -185,6 +185,8 @@ def decimal_evidence(cells) -> list[int]:
     several_dots, comma_groups] (see :func:`decide_decimal`)."""
     comma = dot = dot_groups = several_dots = comma_groups = 0
     for cell in cells:
+        if "." not in cell and "," not in cell:
+            continue  # every kind of evidence has a decimal or grouping mark
         _, body = _core(cell)
         if not _NUMBER_LIKE.match(body):
             continue
