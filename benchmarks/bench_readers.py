@@ -204,6 +204,16 @@ def other_rows(quick: bool) -> list[dict]:
     return out
 
 
+PATH_TEXT = (
+    "quartier reads a CSV whose body rows all have one width (quotes allowed when each opens "
+    "and closes a cell within its line) with a vectorised path: the table layout from "
+    "per-line statistics on the bytes (from 2 MB on only of the first and last lines; "
+    "pyarrow's reader confirms that every line between is a row of the table's width), the "
+    "body read once as text by pyarrow, and every decision made on whole columns; other files "
+    "(cells over several lines, stray quotes, ragged rows) and installations without pyarrow "
+    "(extra `quartier[fast]`) are read cell by cell (same results and messages).")
+
+
 def run(quick: bool) -> str:
     grid, base = grid_rows(quick)
     others = other_rows(quick)
@@ -260,12 +270,7 @@ def run(quick: bool) -> str:
         "The machine's 2 cores were shared with other work during the run, so timings are "
         "noisy; pyarrow's CSV reader (used by quartier's fast path) is multi-threaded.\n\n"
         + grid_table + "\n\n"
-        "quartier reads a CSV whose body rows all have one width (quotes allowed when each "
-        "opens and closes a cell within its line) with a vectorised path: the table layout "
-        "from per-line statistics on the bytes, the body read once as text by pyarrow, and "
-        "every decision made on whole columns; other files (cells over several lines, stray "
-        "quotes, ragged rows) and installations without pyarrow (extra `quartier[fast]`) are "
-        "read cell by cell (same results and messages).\n\n"
+        + PATH_TEXT + "\n\n"
         "### Other inputs\n\n"
         "A facility list with quoted names (some holding the separator), automatic detection "
         "against `pandas.read_csv(sep=';')`; `read_points` on it (coordinate checks, CRS, "
