@@ -108,10 +108,11 @@ def test_cp1252_fallback(tmp_path):
 
 
 def test_encoding_override(tmp_path):
-    # latin-1 bytes of "Größe"; forced as cp1252 reads the same, forced utf-8 fails loudly
+    # latin-1 bytes of "Größe"; forced as cp1252 reads the same, forced utf-8 fails loudly,
+    # with a QuartierError naming the byte and its line (no raw UnicodeDecodeError, #15)
     path = write(tmp_path, "t.csv", "Größe;b\nx1;1\nx2;2\n", "latin-1")
     assert read_quiet(path, encoding="cp1252").columns[0] == "Größe"
-    with pytest.raises(UnicodeDecodeError):
+    with pytest.raises(InputFileError, match=r"cannot be read as utf-8: byte f6 at line 1"):
         read_table(path, encoding="utf-8")
 
 

@@ -7,6 +7,7 @@ warnings and error messages must be identical.
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -45,6 +46,20 @@ CASES = {
     "huge_ints": "k;v\nA;9223372036854775807\nB;2\nC;3\n",
     "plain_ints": "k;v;w\n0101;+1;5\n0102;-2;6\n0103;3;\n",
     "spaces_in_body": "k ; v\n A ; 1 \n B ;2,5\nC; 3\n",
+    # quotes (#19: quoted files on the vectorised path; #15: stray quotes named)
+    "quoted": 'name;wert;anteil\n"Kita ""Sonne""; Nord";"1.234";"12,5"\n"Haus B";5;1,0\n'
+              'C;"";2,0\nD;7;"x"\n',
+    "quoted_crlf": '"a";"b"\r\n"x;y";"1"\r\n"z";"2"\r\n"w";""\r\n',
+    "quote_inside_cell": 'k;v\nHaus "Sonne";1\nB;2\nC;3\n',
+    "quoted_multiline": 'k;v\n"Zeile\nzwei";1\nB;2\n',
+    "stray_quote": "name;x;y\n" + "".join(("\"" if i == 3 else "") + f"K{i};{i};{i}\n"
+                                           for i in range(9)),
+    # footnotes and data rows below the table (#15)
+    "last_row_empty_cells": "name;x;y\nA;1;2\nB;3;4\nC;5;6\nD;;\n",
+    "footnote_below_keys": "Schlüssel;Einwohner\n01;1.000\n02;2.000\n03;3.000\n"
+                           "Daten des Amtes;\n",
+    "decimal_conflict": "k;n;a\n" + "".join(f"K{i};{i + 10}.{i:03d};{i}\n" for i in range(9))
+                        + "K9;1.234;0.5\n",
 }
 
 
@@ -85,13 +100,14 @@ def test_plain_files_take_the_vectorised_path(tmp_path, monkeypatch):
     original = _fastcsv.layout
     monkeypatch.setattr(_fastcsv, "layout",
                         lambda *a, **k: calls.append(original(*a, **k)) or calls[-1])
-    for name in ("german", "grid", "titles_footnotes", "unit_row", "unicode", "crlf"):
+    for name in ("german", "grid", "titles_footnotes", "unit_row", "unicode", "crlf", "quoted",
+                 "quoted_crlf"):
         path = tmp_path / f"{name}.csv"
         path.write_text(CASES[name], encoding="utf-8")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             quartier.read_table(path)
-    assert all(lay is not None for lay in calls) and len(calls) == 6
+    assert all(lay is not None for lay in calls) and len(calls) == 8
 
 
 def test_one_point_cell_does_not_flip_a_german_file(tmp_path):
@@ -118,3 +134,60 @@ def test_bad_cells_are_named_with_their_lines(tmp_path):
     with pytest.raises(quartier.errors.ValueParseError,
                        match=r"'abc' \(line 32\), '1\.2\.3' \(line 33\)"):
         quartier.read_table(path)
+
+
+def _long(body_rows: int = 2500, middle: str = "", tail: str = "Quelle: Amt;;\n") -> str:
+    lines = [f"K{i:05d};" + f"{(i * 37) % 20000:,}".replace(",", ".") + f";{i % 97},{i % 10}"
+             if i % 50 else f"K{i:05d};.;-" for i in range(body_rows)]
+    if middle:
+        lines[body_rows // 2] = middle
+    return "Tabelle 7\n\nSchlüssel;Einwohner;Anteil\n" + "\n".join(lines) + "\n" + tail
+
+
+LONG = {
+    "long_plain": _long(),
+    "long_no_footnote": _long(tail=""),
+    "long_blank_line_inside": _long(middle=""),
+    "long_ragged_row_inside": _long(middle="K99999;1;2;3"),
+    "long_short_row_inside": _long(middle="K99999;1"),
+    "long_spaces_inside": _long(middle=" K99999 ; 1 914 ; 2,5 "),
+    "long_two_footnotes": _long(tail="Quelle: Amt;;\n1) vorläufig\n"),
+    "long_quoted": _long(middle='"K;99";"1.914";"2,5"'),
+    "long_quoted_stray": _long(middle='"K99;1;2'),
+    "long_quoted_unclosed": _long().replace("\nK0", '\n"K 0'),
+    "long_quoted_names": re.sub(r"\n(K\d{5});", r'\n"\1; Haus ""A""";', _long()),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LONG))
+def test_long_files_read_from_their_first_and_last_lines(tmp_path, monkeypatch, name):
+    # files from _fastcsv.BIG bytes on: line statistics only of the first and last lines,
+    # pyarrow confirms the lines between; the same results as cell by cell
+    monkeypatch.setattr(_fastcsv, "BIG", 0)
+    path = tmp_path / f"{name}.csv"
+    path.write_text(LONG[name], encoding="utf-8")
+    fast, fast_warnings = _read(path, True, monkeypatch)
+    slow, slow_warnings = _read(path, False, monkeypatch)
+    assert fast_warnings == slow_warnings
+    if isinstance(slow[0], type):
+        assert fast == slow
+        return
+    (df_fast, rep_fast), (df_slow, rep_slow) = fast, slow
+    pd.testing.assert_frame_equal(df_fast, df_slow)
+    pd.testing.assert_frame_equal(rep_fast.suppressed, rep_slow.suppressed)
+    assert rep_fast.text(lang="en") == rep_slow.text(lang="en")
+    assert rep_fast.skipped_lines == rep_slow.skipped_lines
+
+
+def test_long_plain_file_takes_the_short_way(tmp_path, monkeypatch):
+    monkeypatch.setattr(_fastcsv, "BIG", 0)
+    calls = []
+    original = _fastcsv._layout
+    monkeypatch.setattr(_fastcsv, "_layout",
+                        lambda *a, **k: calls.append((k["big"], original(*a, **k))) or calls[-1][1])
+    path = tmp_path / "long.csv"
+    path.write_text(LONG["long_plain"], encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        quartier.read_table(path)
+    assert [(big, lay is not None) for big, lay in calls] == [(True, True)]

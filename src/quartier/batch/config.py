@@ -140,6 +140,44 @@ class AnalysisConfig:
         return self.path.parent / self.project.get("output", "ergebnisse")
 
 
+def _decode(path: Path) -> str:
+    """The text of a configuration file: UTF-8 (with or without BOM), UTF-16 (BOM, or the
+    zero bytes of ASCII text), or Windows-1252 when its special characters are plausible."""
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise ConfigError(f"configuration file '{path}' cannot be read ({err}).") from err
+    save = "Save it as UTF-8 (in Notepad or your editor: 'Save as', encoding 'UTF-8')."
+    codec = None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        codec = "utf-16"
+    elif len(data) >= 4 and data[1::2][:2000].count(0) >= 0.9 * len(data[1::2][:2000]) and \
+            data[0::2][:2000].count(0) == 0:
+        codec = "utf-16-le"
+    elif len(data) >= 4 and data[0::2][:2000].count(0) >= 0.9 * len(data[0::2][:2000]) and \
+            data[1::2][:2000].count(0) == 0:
+        codec = "utf-16-be"
+    if codec is not None:
+        try:
+            return data.decode(codec).removeprefix("\ufeff")
+        except UnicodeDecodeError:
+            raise ConfigError(f"{path.name}: looks like UTF-16 text but cannot be read as "
+                              f"such. {save}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[:err.start].count(b"\n") + 1
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            text = None
+        special = {c for c in text or "" if ord(c) > 127}
+        if text is not None and all(c.isalpha() or c in "€°²³–—„“”‚‘’…§µ·×" for c in special):
+            return text  # Windows-1252 (Notepad's "ANSI"): umlauts and the euro sign
+        raise ConfigError(f"{path.name}, line {line}: not UTF-8 text (byte "
+                          f"{data[err.start:err.start + 1].hex()}). {save}", line=line) from None
+
+
 def load_config(path: str | os.PathLike) -> AnalysisConfig:
     """Read and validate an analysis configuration file before any work is done.
 
@@ -177,7 +215,7 @@ def load_config(path: str | os.PathLike) -> AnalysisConfig:
     path = Path(path).resolve()
     if not path.is_file():
         raise ConfigError(f"configuration file '{path}' does not exist. Check the path.")
-    text = path.read_text(encoding="utf-8")
+    text = _decode(path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:

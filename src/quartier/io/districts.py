@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from pathlib import Path
 
 import geopandas as gpd
 import pyogrio
@@ -152,7 +153,10 @@ def _read_layer(path, layer) -> gpd.GeoDataFrame:
         raise InputFileError(
             f"file '{path}' has no layer '{layer}'. Its layers are: {format_list(names, limit=30)}."
         )
+    encoding = _dbf_encoding(path)
     try:
+        if encoding is not None:
+            return gpd.read_file(path, layer=layer, engine="pyogrio", encoding=encoding)
         return gpd.read_file(path, layer=layer, engine="pyogrio")
     except Exception as err:
         raise InputFileError(f"file '{path}' cannot be read ({err}).") from err
@@ -200,3 +204,33 @@ def _polygonal(geom):
     parts = [g for g in getattr(geom, "geoms", []) if g.geom_type in ("Polygon", "MultiPolygon")]
     return shapely.union_all(parts) if parts else shapely.Polygon()
 
+
+def _dbf_encoding(path) -> str | None:
+    """"UTF-8" for a Shapefile whose .dbf holds UTF-8 text but declares no encoding.
+
+    Without a ``.cpg`` file and without a language driver byte in the ``.dbf`` header, GDAL
+    reads the attributes as ISO-8859-1, which garbles the names of a UTF-8 file ("MÃ¼nchen").
+    Such a file is recognised by its text: non-ASCII bytes that are valid UTF-8 (Windows-1252
+    text with umlauts practically never is). None: let GDAL decide.
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".shp":
+        return None
+    siblings = {p.name.lower(): p for p in path.parent.glob(path.stem + ".*")}
+    dbf = siblings.get(path.stem.lower() + ".dbf")
+    if path.stem.lower() + ".cpg" in siblings or dbf is None:
+        return None
+    try:
+        data = dbf.read_bytes()
+    except OSError:
+        return None
+    if len(data) < 32 or data[29] != 0:  # a language driver id: GDAL honours it
+        return None
+    records = data[int.from_bytes(data[8:10], "little"):]
+    if records.isascii():
+        return None
+    try:
+        records.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return "UTF-8"

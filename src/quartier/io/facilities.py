@@ -148,10 +148,10 @@ def _read_points(source, *, x, y, crs, layer, source_crs) -> tuple[gpd.GeoDataFr
         path = existing_file(source, suffixes=GIS_SUFFIXES + TABLE_SUFFIXES)
         label = str(path)
         if path.name.lower().endswith(TABLE_SUFFIXES):
-            from quartier.io.tables import read_table
+            from quartier.io.tables import _read_table
 
-            table = read_table(path, sheet=layer)
-            gdf, label = _points_from_columns(table, x, y, source_crs, label)
+            table, lines = _read_table(path, sheet=layer)
+            gdf, label = _points_from_columns(table, x, y, source_crs, label, lines)
             source_crs = None
         else:
             gdf = _read_layer(path, layer)
@@ -168,7 +168,8 @@ def _read_points(source, *, x, y, crs, layer, source_crs) -> tuple[gpd.GeoDataFr
     return gdf.reset_index(drop=True), label
 
 
-def _points_from_columns(table, x, y, source_crs, label):
+def _points_from_columns(table, x, y, source_crs, label, lines=None):
+    """Points from coordinate columns; ``lines``: the file line of each row (for messages)."""
     if (x is None) != (y is None):
         raise ColumnError(f"give both x= and y= for '{label}', not only one of them.")
     geographic = None
@@ -176,10 +177,10 @@ def _points_from_columns(table, x, y, source_crs, label):
         x, y, geographic = _find_coordinate_columns(table, label)
     require_column(table, x, source=label, role="x coordinate column")
     require_column(table, y, source=label, role="y coordinate column")
-    xs, ys = _numeric(table, x, label), _numeric(table, y, label)
+    xs, ys = _numeric(table, x, label, lines), _numeric(table, y, label, lines)
     bad = xs.isna() | ys.isna()
     if bad.any():
-        rows = [int(i) + 2 for i in np.flatnonzero(bad.to_numpy())]
+        rows = _lines_of(bad, lines)
         raise ValueParseError(
             f"{int(bad.sum())} facilit{'y has' if bad.sum() == 1 else 'ies have'} no usable "
             f"coordinates in '{label}' (columns '{x}', '{y}'), at line(s) {format_list(rows)} "
@@ -212,7 +213,13 @@ def _find_coordinate_columns(table, label):
     )
 
 
-def _numeric(table, column, label):
+def _lines_of(mask, lines) -> list[int]:
+    """File lines of the rows where ``mask`` (row + 2 when the lines are not known)."""
+    at = np.flatnonzero(mask.to_numpy())
+    return [int(lines[i]) if lines is not None else int(i) + 2 for i in at]
+
+
+def _numeric(table, column, label, lines=None):
     values = table[column]
     if pd.api.types.is_numeric_dtype(values):
         return values.astype(float)
@@ -220,7 +227,7 @@ def _numeric(table, column, label):
     parsed = pd.to_numeric(text, errors="coerce")
     bad = parsed.isna() & text.notna() & (text != "")
     if bad.any():
-        rows = [int(i) + 2 for i in np.flatnonzero(bad.to_numpy())]
+        rows = _lines_of(bad, lines)
         raise ValueParseError(
             f"column '{column}' of '{label}' has values that are not numbers: "
             f"{format_list(values[bad].unique())} at line(s) {format_list(rows)}. "

@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import functools
 import gzip
-import math
 import re
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from quartier._checks import column_error, existing_file
@@ -23,12 +20,13 @@ from quartier._report import Report
 from quartier.errors import (
     DistrictKeyError,
     InputFileError,
+    ParameterError,
     QuartierWarning,
-    ValueParseError,
     format_list,
 )
+from quartier.io import _columns, _detect, _fastcsv, _xlsx
 from quartier.io import _csvsniff as sniff
-from quartier.io import _fastcsv
+from quartier.io._columns import _NUMBER, _TEXT, _TEXTCELL, _UNKNOWN, _classify
 from quartier.io.keys import normalize_keys
 from quartier.settings import get_language
 
@@ -36,11 +34,7 @@ __all__ = ["read_table", "TableReport"]
 
 _CSV_SUFFIXES = (".csv", ".txt", ".csv.gz", ".txt.gz")
 _XLSX_SUFFIXES = (".xlsx", ".xlsm")
-_TEXT = "str" if int(pd.__version__.split(".")[0]) >= 3 else object
-_LEADING_ZERO = re.compile(r"^0\d+$")
-# phone numbers (+49 30 1234567) are digits but not numbers
-_PHONE = re.compile(r"^\+\s?\d[\d\s/()\-–+]{7,}$")
-_EMPTY, _NA, _SUPPRESSED, _NUMBER, _TEXTCELL, _OTHER = range(6)
+_LARGE = 200_000  # lines: without pyarrow, say how to read such a file faster
 
 
 @dataclass(frozen=True, eq=False)
@@ -191,43 +185,65 @@ def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, en
     ------
     InputFileError
         If the file is missing, empty, has no data rows, has rows with more
-        fields than the header, or its extension is not supported.
+        fields than the header, holds a quote that swallows the lines after it,
+        cannot be decoded in the given or detected encoding, or its extension
+        is not supported.
+    ParameterError
+        If ``sep``, ``decimal``, ``thousands`` or ``encoding`` is not valid.
     ColumnError
         If ``key`` or a column of ``text_columns`` is not in the table.
     DistrictKeyError
         If keys are empty, duplicated or longer than ``key_width``.
     ValueParseError
         If a column is clearly numeric (at least 3 and 80 % of its filled
-        cells are numbers) but some cells are not numbers.
+        cells are numbers) but some cells are not numbers, or if the decimal
+        mark is unclear (see Notes).
 
     Warns
     -----
     QuartierWarning
-        When title, unit or footnote lines are skipped, when a workbook has
-        several sheets and none was chosen, or when header names repeat.
+        When title, unit or footnote lines are skipped, when body rows have
+        fewer fields than the header, when a workbook has several sheets and
+        none was chosen, or when header names repeat.
 
     Notes
     -----
     Detection rules:
 
-    - **Encoding**: strict UTF-8 (a BOM is removed), otherwise Windows-1252.
+    - **Encoding**: a BOM decides (UTF-8, or UTF-16 as Excel's "Unicode
+      text"); UTF-16 without BOM is recognised by its zero bytes; otherwise
+      strict UTF-8, else Windows-1252.
     - **Separator**: of ``;``, ``,``, tab and ``|`` the one that splits most
       of the first 60 lines into the same number (more than one) of fields
       (quotes respected); ties go to more fields.
+    - **Quotes**: a quote that opens a cell and is closed only lines later,
+      taking separators and line breaks with it, is a stray quote: an error
+      names its line and the lines it would swallow (a cell over two or three
+      lines without separators, such as an address, is read as it is).
     - **Title and footnote lines**: the table width is the most frequent
       number of fields. Leading lines with another number of fields, or with
-      no more than half of the fields filled, are title lines; trailing lines
-      with another number of fields, or with only the first field filled,
-      are footnotes. Up to three lines right after the header that hold text
-      (units, descriptions) where the columns below hold numbers are skipped
-      as well. All skipped lines are reported in a warning.
-    - **Decimal separator**: decided once per file from all number-looking
-      cells. ``12,6`` and ``1.234,5`` count for a decimal comma; ``-0.25``,
+      no more than half of the fields filled, are title lines. Trailing lines
+      wider than the table, or holding one text in the first field that reads
+      as a note (``Quelle: ...``, ``1) ...``, ``* ...``, ``©``, a colon, a
+      long sentence, text below a first column of numbers or keys), are
+      footnotes; other trailing rows are data rows, also when cells are
+      missing (a facility without coordinates stays and is reported where
+      the coordinates are needed). Up to three lines right after the header
+      that hold text (units, descriptions) where the columns below hold
+      numbers are skipped as well. All skipped lines are reported in a
+      warning, and so are rows with fewer fields than the header.
+    - **Decimal separator**: decided from all number-looking cells of the
+      file. ``12,6`` and ``1.234,5`` count for a decimal comma; ``-0.25``,
       ``.707``, ``1200.5``, ``0.123`` and ``1,234.5`` for a decimal point.
       The majority wins. Without such evidence, numbers like ``1.234`` or
       ``1.234.567`` (groups of exactly three digits) are read with ``.`` as
       thousands separator, except in ``,``-separated files, which default to
-      a decimal point.
+      a decimal point. In a file not separated by commas, a decimal point
+      chosen on fewer cells than there are ``12.345``-like numbers is refused
+      (ValueParseError naming both kinds of cells with column and line):
+      one ``0.5`` does not turn 12,345 inhabitants into 12.345; pass
+      ``decimal=``. Cells that contradict the chosen mark are named as bad
+      cells of their column.
     - **Markers**: in numeric columns ``.``, ``x``, ``X``, ``*``, ``/``,
       ``…`` and ``...`` (suppressed, in ``TableReport.suppressed``), empty cells and
       ``na_values`` become NaN; ``-`` or ``–`` alone means zero. Negative
@@ -238,14 +254,16 @@ def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, en
       stay text, as do ``key`` and ``text_columns``. Header names are
       stripped and inner runs of whitespace collapsed.
 
-    Large CSV files: with pyarrow installed (extra ``quartier[parquet]``), a
-    CSV without quote characters whose body rows all have the table's width
-    and no blank lines is read vectorised (the layout from per-line
-    statistics, the body once by pyarrow's CSV reader, every rule above
-    applied to whole columns), within a few times the time of
+    Large files: with pyarrow installed (extra ``quartier[fast]``), a CSV
+    whose body rows all have the table's width, without blank lines, and
+    whose quotes (if any) each open and close a cell within one line is read
+    vectorised (the layout from per-line statistics, the body once by
+    pyarrow's CSV reader, every rule above applied to whole columns and bad
+    cells found by masks over them), within a few times the time of
     ``pandas.read_csv`` told every option (docs/performance.md). Other files
     are read cell by cell. Both give the same frame, report, warnings and
-    errors.
+    errors. XLSX sheets are read by python-calamine where installed (same
+    extra), else by openpyxl, with the same results.
 
     Examples
     --------
@@ -265,36 +283,57 @@ def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, en
     >>> report.encoding, report.decimal
     ('cp1252', ',')
     """
+    return _read_table(source, sheet=sheet, sep=sep, decimal=decimal, thousands=thousands,
+                       encoding=encoding, key=key, key_width=key_width, na_values=na_values,
+                       text_columns=text_columns, skiprows=skiprows, report=report)[0]
+
+
+def _read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, encoding=None,
+                key=None, key_width=None, na_values=None, text_columns=None,
+                skiprows=None, report=False):
+    """:func:`read_table`, and the file line (XLSX: row) of each row of the frame."""
     path = existing_file(source, suffixes=_CSV_SUFFIXES + _XLSX_SUFFIXES, folder_ok=False,
                          type_hint=" Save old .xls workbooks as .xlsx.")
     info = {"source": str(path), "encoding": None, "sep": None, "decimal": None,
             "thousands": None, "skipped_lines": [], "sheet": None}
+    _check_options(sep, decimal, thousands)
     fast = None
     if path.name.lower().endswith(_XLSX_SUFFIXES):
-        rows, lines, info["sheet"] = _xlsx_rows(path, sheet)
+        rows, lines, info["sheet"] = _xlsx.xlsx_rows(path, sheet)
         where = f"of sheet '{info['sheet']}' of '{path}'"
         line_word = "row"
     else:
         data = gzip.decompress(path.read_bytes()) if path.suffix.lower() == ".gz" else (
             path.read_bytes())
-        text, info["encoding"] = sniff.decode(data, encoding)
+        text, info["encoding"] = sniff.decode(data, encoding, path)
+        # the vectorised reader works on UTF-8 bytes: those of the file where they are
+        utf8 = data.removeprefix(b"\xef\xbb\xbf") if info["encoding"].lower().replace(
+            "_", "-") in ("utf-8", "utf8", "utf-8-sig") else None
         del data
         if not text or text.isspace():
             raise InputFileError(f"file '{path}' is empty. Check that it was exported completely.")
         info["sep"] = sep or sniff.sniff_separator(text)
         where, line_word = f"of '{path}'", "line"
-        fast = _fastcsv.layout(text, info["sep"], skiprows)
+        fast = _fastcsv.layout(text, info["sep"], skiprows, utf8)
+        del utf8
+        if fast is None and not _fastcsv.available() and text.count("\n") > _LARGE:
+            warnings.warn(
+                f"reading {text.count(chr(10)):,} lines {where} cell by cell; with pyarrow "
+                "installed (pip install \"quartier[fast]\") large plain CSV files are read "
+                "many times faster, with the same results.", QuartierWarning, stacklevel=3)
         if fast is None:
-            rows, lines = sniff.split_rows(text, info["sep"])
+            rows, lines = sniff.split_rows(text, info["sep"], where)
+            _detect.check_quotes(rows, lines, info["sep"], where)
         del text
     if fast is not None:
         header, head_line, body_lines = fast.header, fast.head_line, fast.lines
         skipped = list(fast.skipped)
-        names = _header_names(header, fast.above_rows, fast.above_lines, head_line, where)
+        names = _detect.header_names(header, fast.above_rows, fast.above_lines, head_line, where)
         body = fast.sample
     else:
-        header, head_line, body, body_lines, skipped = _locate_table(rows, lines, skiprows, where)
-        names = _header_names(header, rows, lines, head_line, where)
+        header, head_line, body, body_lines, skipped = _detect.locate_table(
+            rows, lines, skiprows, where, line_word)
+        names = _detect.header_names(header, rows, lines, head_line, where)
     if decimal is None:
         if fast is not None:
             evidence = _fastcsv.decimal_evidence(fast.encoded)
@@ -303,7 +342,15 @@ def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, en
             evidence = sniff.decimal_evidence(
                 dict.fromkeys(c for row in body for c in row if isinstance(c, str)))
         info["decimal"], guessed = sniff.decide_decimal(evidence, info["sep"])
-        info["thousands"] = guessed if thousands is None else thousands
+        if thousands is None:
+            info["thousands"] = guessed
+            _detect.check_decimal(evidence, info["sep"], functools.partial(
+                _fastcsv.examples, fast, names) if fast is not None else functools.partial(
+                _examples, body, body_lines, names), where)
+        else:
+            info["thousands"] = thousands
+            if thousands == info["decimal"]:
+                info["decimal"] = "," if thousands == "." else "."
     else:
         info["decimal"] = decimal
         info["thousands"] = thousands if thousands is not None else ("." if decimal == "," else None)
@@ -328,13 +375,13 @@ def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, en
     columns, suppressed = {}, {}
     for j, name in enumerate(names):
         if fast is not None:
-            columns[name], marks = _fast_column(
+            columns[name], marks = _columns.fast_column(
                 name, fast.cells[j][extra:], body_lines, parse, nas, name in forced, where,
-                line_word, info, fast.odd, None if extra else fast.plain[j],
+                line_word, info, fast.odd, _UNKNOWN if extra else fast.plain[j],
                 None if extra or fast.odd else fast.encoded[j])
         else:
             cells = [row[j] for row in body]
-            columns[name], marks = _convert_column(
+            columns[name], marks = _columns.convert_column(
                 name, cells, body_lines, parse, nas, name in forced, where, line_word, info)
         if len(marks):
             suppressed[name] = marks
@@ -344,158 +391,57 @@ def read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, en
                               info["source"])
     info["skipped_lines"] = [int(line) for line, _ in skipped]
     if skipped:
-        shown = "; ".join(f"{line_word} {line} ({_preview(row)})" for line, row in skipped[:8])
+        shown = "; ".join(f"{line_word} {line} ({_detect.preview(row)})" for line, row in skipped[:8])
         more = f" and {len(skipped) - 8} more" if len(skipped) > 8 else ""
         warnings.warn(
             f"skipped {len(skipped)} {line_word}(s) {where} that are not table rows "
             f"(titles, units, footnotes): {shown}{more}. The header is {line_word} {head_line}; "
             "pass skiprows=N to skip exactly N lines before the header instead.",
-            QuartierWarning, stacklevel=2)
+            QuartierWarning, stacklevel=3)
     if not report:
-        return df
+        return df, body_lines
     mask = pd.DataFrame(False, index=df.index, columns=list(suppressed), dtype=bool)
     for name, rows in suppressed.items():
         mask.iloc[rows, mask.columns.get_loc(name)] = True
-    return df, TableReport(
+    return (df, TableReport(
         source=info["source"], encoding=info["encoding"], sep=info["sep"],
         decimal=info["decimal"], thousands=info["thousands"], sheet=info["sheet"],
-        skipped_lines=tuple(info["skipped_lines"]), key=key, suppressed=mask)
+        skipped_lines=tuple(info["skipped_lines"]), key=key, suppressed=mask)), \
+        body_lines
 
 
-def _xlsx_rows(path: Path, sheet) -> tuple[list[list], list[int], str]:
-    import openpyxl
-
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as err:  # zip or XML errors: not a readable workbook
-        raise InputFileError(f"cannot read '{path}' as an Excel workbook: {err}. "
-                             "Open it in Excel and save it again as .xlsx.") from err
-    try:
-        names = book.sheetnames
-        if sheet is None:
-            chosen = names[0]
-            if len(names) > 1:
-                warnings.warn(f"'{path}' has {len(names)} sheets ({format_list(names)}); "
-                              f"reading the first, '{chosen}'. Pass sheet= to choose another.",
-                              QuartierWarning, stacklevel=3)
-        elif isinstance(sheet, int) and not isinstance(sheet, bool) and -len(names) <= sheet < len(
-                names):
-            chosen = names[sheet]
-        elif sheet in names:
-            chosen = sheet
-        else:
-            raise InputFileError(f"sheet {sheet!r} not found in '{path}'. Sheets are: "
-                                 f"{format_list(names)} (or give their position from 0).")
-        rows = [list(r) for r in book[chosen].iter_rows(min_row=1, values_only=True)]
-    finally:
-        book.close()
-    width = max((len(r) for r in rows), default=0)
-    rows = [r + [None] * (width - len(r)) for r in rows]
-    return rows, list(range(1, len(rows) + 1)), chosen
+def _check_options(sep, decimal, thousands) -> None:
+    if sep is not None and (not isinstance(sep, str) or len(sep) != 1 or sep in '"\r\n'):
+        raise ParameterError(f"sep must be one character such as ';', ',', '\\t' or '|', "
+                             f"not {sep!r}.")
+    if decimal is not None and decimal not in (",", "."):
+        raise ParameterError(f"decimal must be ',' or '.', not {decimal!r}.")
+    if thousands is not None and (not isinstance(thousands, str) or len(thousands) > 1
+                                  or thousands == decimal):
+        raise ParameterError(f"thousands must be one character ('.', ',', ' ' or '') other "
+                             f"than the decimal mark, not {thousands!r}.")
 
 
-def _is_empty(cell) -> bool:
-    if cell is None:
-        return True
-    if isinstance(cell, str):
-        return not cell.strip(sniff._SPACE)
-    return isinstance(cell, float) and math.isnan(cell)
+def _examples(body, lines, names, pattern, limit):
+    """Cells matching ``pattern``, column by column: [(cell, column, line), ...] up to limit."""
+    regex = re.compile(pattern)
+    found = []
+    for j, name in enumerate(names):
+        for row, line in zip(body, lines, strict=True):
+            cell = row[j].strip(sniff._SPACE) if isinstance(row[j], str) else None
+            if cell is not None and regex.match(cell):
+                found.append((cell, name, line))
+                if len(found) >= limit:
+                    return found
+    return found
 
 
-def _filled(row) -> int:
-    return sum(not _is_empty(c) for c in row)
-
-
-def _locate_table(rows, lines, skiprows, where):
-    """Find header and body rows; returns header, its line, body, body lines, skipped rows."""
-    if skiprows is not None:
-        if not isinstance(skiprows, int) or skiprows < 0:
-            raise InputFileError(f"skiprows must be a whole number >= 0, not {skiprows!r}.")
-        rows, lines = rows[skiprows:], lines[skiprows:]
-    keep = [i for i, r in enumerate(rows) if any(not _is_empty(c) for c in r)]
-    rows, lines = [rows[i] for i in keep], [lines[i] for i in keep]
-    if not rows:
-        raise InputFileError(f"the table {where} is empty (no table rows). Check the file"
-                             + (" or the skiprows= argument." if skiprows else "."))
-    widths = [len(r) for r in rows]
-    skipped = []
-    if skiprows is not None:
-        start, width = 0, widths[0]
-    else:
-        counts = Counter(widths)
-        width = max(counts, key=lambda w: (counts[w], w))
-        start = next((i for i, r in enumerate(rows)
-                      if widths[i] == width and _filled(r) > width / 2), widths.index(width))
-        skipped += list(zip(lines[:start], rows[:start], strict=True))
-    end = len(rows)
-    while end > start + 1 and (widths[end - 1] != width or (
-            width >= 3 and _filled(rows[end - 1]) == 1 and not _is_empty(rows[end - 1][0]))):
-        end -= 1
-    skipped += list(zip(lines[end:], rows[end:], strict=True))
-    body, body_lines = [], []
-    for row, line in zip(rows[start + 1:end], lines[start + 1:end], strict=True):
-        if len(row) > width:
-            if _filled(row[width:]):
-                raise InputFileError(
-                    f"line {line} {where} has {len(row)} fields but the header has {width}. "
-                    "Check the separator (sep=) or put quotes around cells containing it.")
-            row = row[:width]
-        body.append(list(row) + [""] * (width - len(row)))
-        body_lines.append(line)
-    # drop columns that are empty in the header and every row (trailing separators)
-    header = list(rows[start]) + [""] * (width - len(rows[start]))
-    used = [j for j in range(width) if not _is_empty(header[j]) or any(
-        not _is_empty(r[j]) for r in body)]
-    header = [header[j] for j in used]
-    body = [[r[j] for j in used] for r in body]
-    return header, lines[start], body, body_lines, sorted(skipped, key=lambda item: item[0])
-
-
-def _header_names(header, rows, lines, head_line, where) -> list[str]:
-    names = [sniff.clean_header(c) for c in header]
-    if head_line - 1 in lines:  # multi-row header: borrow an empty name from the line above
-        above = rows[lines.index(head_line - 1)]
-        for j, name in enumerate(names):
-            if not name and j < len(above):
-                names[j] = sniff.clean_header(above[j])
-    names = [name or f"Unnamed: {j}" for j, name in enumerate(names)]
-    seen: Counter = Counter()
-    result = []
-    for name in names:
-        result.append(name if not seen[name] else f"{name}.{seen[name]}")
-        seen[name] += 1
-    if len(set(result)) != len(result) or result != names:
-        warnings.warn(f"repeated column names {where} were made unique: "
-                      f"{format_list(n for n in result if n not in names)}.",
-                      QuartierWarning, stacklevel=3)
-    return result
-
-
-def _classify(cell, parse, nas):
-    """Return (kind, value) of one cell."""
-    if _is_empty(cell):
-        return _EMPTY, None
-    if isinstance(cell, bool):
-        return _OTHER, cell
-    if isinstance(cell, int | float | np.integer | np.floating):
-        return _NUMBER, cell
-    if not isinstance(cell, str):
-        return _OTHER, cell
-    text = cell.strip(sniff._SPACE)
-    if text in nas:
-        return _NA, None
-    if text in sniff.SUPPRESSED:
-        return _SUPPRESSED, None
-    if text in sniff.ZERO:
-        return _NUMBER, 0
-    value = parse(text)
-    return (_TEXTCELL, text) if value is None else (_NUMBER, value)
 
 
 def _unit_rows(body, parse, nas) -> int:
     """Count rows right after the header that hold text above numeric columns (units)."""
-    if len(body) < 2:
-        return 0
+    if len(body) < 2 or any(_classify(c, parse, nas)[0] == _NUMBER for c in body[0]):
+        return 0  # (the loop below stops at a first row holding a number)
     # which columns are numeric is clear from a sample of the rows below
     ref = body[min(3, len(body) - 1):][:500]
     numeric = []
@@ -513,170 +459,12 @@ def _unit_rows(body, parse, nas) -> int:
     return count
 
 
-def _classify_all(cells, parse, nas):
-    """(kinds, values) of all cells; each distinct text cell is classified once."""
-    if cells and all(type(c) is str for c in cells):
-        codes, uniques = pd.factorize(pd.Series(cells, dtype=object), use_na_sentinel=False)
-        done = [_classify(u, parse, nas) for u in uniques]
-        kinds = [k for k, _ in done]
-        values = [v for _, v in done]
-        return [kinds[c] for c in codes], [values[c] for c in codes]
-    return zip(*(_classify(c, parse, nas) for c in cells), strict=True)
 
 
-def _convert_column(name, cells, lines, parse, nas, force_text, where, line_word, info):
-    kinds, values = _classify_all(cells, parse, nas)
-    kinds, values = tuple(kinds), tuple(values)
-    n_num, n_text = kinds.count(_NUMBER), kinds.count(_TEXTCELL)
-    marks = [i for i, k in enumerate(kinds) if k == _SUPPRESSED]
-    distinct = {c.strip() for c in cells if isinstance(c, str)}
-    key_like = any(_LEADING_ZERO.match(c) or _PHONE.match(c) for c in distinct)
-    numeric = not force_text and not key_like and n_text == 0 and _OTHER not in kinds
-    if n_text and not force_text and not key_like and n_num >= 3 \
-            and n_num >= 0.8 * (n_num + n_text):
-        bad = [(values[i], lines[i]) for i, k in enumerate(kinds) if k == _TEXTCELL]
-        shown = ", ".join(f"'{v}' ({line_word} {line})" for v, line in bad[:10])
-        other = "." if info["decimal"] == "," else ","
-        hint = ""
-        if any(sniff.number_parser(other, None)(v) is not None for v, _ in bad):
-            hint = f" The file was read with decimal='{info['decimal']}'; if that is wrong, " \
-                   f"pass decimal='{other}'."
-        raise ValueParseError(
-            f"column '{name}' {where} holds numbers ({n_num} cells) but {len(bad)} cell(s) are "
-            f"not numbers: {shown}{' ...' if len(bad) > 10 else ''}.{hint} Correct the "
-            f"cell, or pass text_columns=['{name}'] to keep the column as text.")
-    if n_num and n_text and not force_text and not key_like and n_num >= n_text:
-        # mostly numbers, but too few to be sure the text cells are mistakes: keep it as text,
-        # and say so (a silent text column would fail much later, far from its cause)
-        bad = [(values[i], lines[i]) for i, k in enumerate(kinds) if k == _TEXTCELL][:5]
-        shown = ", ".join(f"'{v}' ({line_word} {line})" for v, line in bad)
-        warnings.warn(
-            f"column '{name}' {where} holds {n_num} numbers and {n_text} text cell(s) "
-            f"({shown}); it was kept as text. If it holds numbers, correct those cells; "
-            f"pass text_columns=['{name}'] to confirm it is text.",
-            QuartierWarning, stacklevel=4)
-    if numeric:
-        floats = np.array([np.nan if v is None else v for v in values], dtype="float64")
-        whole = all(v is not None and float(v).is_integer() for v in values)
-        if whole and np.all(np.abs(floats) < 2**63):
-            return pd.Series(floats.astype("int64")), marks
-        return pd.Series(floats), marks
-    if _OTHER in kinds:  # dates or booleans from Excel: keep the cells as they are
-        return pd.Series([None if k == _EMPTY else c for k, c in zip(kinds, cells, strict=True)],
-                         dtype=object), []
-    texts = [None if k in (_EMPTY, _NA) else _as_text(c) for k, c in zip(kinds, cells, strict=True)]
-    return pd.Series(texts, dtype=_TEXT), []
 
 
-def _fast_column(name, cells, lines, parse, nas, force_text, where, line_word, info, odd=True,
-                 plain=None, encoded=None):
-    """:func:`_convert_column` on a whole pyarrow column of stripped cells (same results).
-
-    The rules of :func:`_classify` run vectorised over the distinct cells (the dictionary of
-    the column); cells in unusual forms (spaces inside, non-ASCII) go through ``_classify``
-    itself, once per distinct cell.
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    n = len(cells)
-    if plain is None:
-        plain = _fastcsv.plain_integers(cells)
-    if plain is not None and not force_text and not _fastcsv.key_like(cells):
-        # every cell a whole number in plain digits: the same result as the rules below,
-        # which go through float64 (whole numbers beyond 2**53 are rounded there)
-        none = np.array([], dtype=np.int64)
-        if len(plain) and np.abs(plain).max() < 2**53:
-            return pd.Series(plain.astype(np.int64, copy=False)), none
-        plain = plain.astype(np.float64)
-        if np.all(np.abs(plain) < 2**63):
-            return pd.Series(plain.astype("int64")), none
-        return pd.Series(plain), none
-    if encoded is None:
-        encoded = pc.dictionary_encode(
-            cells.combine_chunks() if isinstance(cells, pa.ChunkedArray) else cells)
-    distinct, codes = encoded.dictionary, encoded.indices.to_numpy(zero_copy_only=False)
-    m = len(distinct)
-    kinds_d = np.full(m, _TEXTCELL, dtype=np.int8)
-    values_d = np.full(m, np.nan)
-    # one look-up for all markers, in the order of _classify: empty, na_values, suppressed, zero
-    known, kind_of = [""], [_EMPTY]
-    for group, kind in ((sorted(nas), _NA), (sorted(sniff.SUPPRESSED), _SUPPRESSED),
-                        (sorted(sniff.ZERO), _NUMBER)):
-        for value in group:
-            if value not in known:
-                known.append(value)
-                kind_of.append(kind)
-    found = pc.index_in(distinct, value_set=pa.array(known, pa.string()))
-    taken = pc.is_valid(found)
-    found = found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-    kind_of = np.array(kind_of + [_TEXTCELL], dtype=np.int8)
-    is_marker = found >= 0
-    kinds_d[is_marker] = kind_of[found[is_marker]]
-    values_d[is_marker & (kinds_d == _NUMBER)] = 0.0
-    slow = pc.and_(pc.invert(taken), _fastcsv._slow_subset(distinct, odd))
-    pattern = _fastcsv.number_pattern(info["decimal"], info["thousands"])
-    number = pc.and_(pc.and_(pc.invert(taken), pc.invert(slow)),
-                     pc.match_substring_regex(distinct, pattern))
-    number_np = number.to_numpy(zero_copy_only=False)
-    if number_np.any():
-        values_d[number_np] = _fastcsv.to_numbers(
-            distinct, number, info["decimal"], info["thousands"])[number_np]
-        kinds_d[number_np] = _NUMBER
-    at = np.flatnonzero(slow.to_numpy(zero_copy_only=False))
-    if len(at):  # unusual forms: the cell-by-cell rules, once per distinct cell
-        for i, c in zip(at, distinct.take(pa.array(at)).to_pylist(), strict=True):
-            kind, value = _classify(c, parse, nas)
-            kinds_d[i] = kind
-            if kind == _NUMBER:
-                values_d[i] = value
-    kinds, values = kinds_d[codes], values_d[codes]
-    is_text = kinds == _TEXTCELL
-    n_num, n_text = int(np.count_nonzero(kinds == _NUMBER)), int(np.count_nonzero(is_text))
-    marks = np.flatnonzero(kinds == _SUPPRESSED)
-    key_like = _fastcsv.key_like(distinct)
-    numeric = not force_text and not key_like and n_text == 0
-    if n_text and not force_text and not key_like:
-        where_text = np.flatnonzero(is_text)
-        texts = distinct.take(pa.array(codes[where_text[:10]])).to_pylist()
-    if n_text and not force_text and not key_like and n_num >= 3 \
-            and n_num >= 0.8 * (n_num + n_text):
-        shown = ", ".join(f"'{v}' ({line_word} {lines[i]})"
-                          for v, i in zip(texts, where_text[:10], strict=True))
-        other = "." if info["decimal"] == "," else ","
-        hint = ""
-        bad = distinct.filter(pa.array(kinds_d == _TEXTCELL)).to_pylist()
-        if any(sniff.number_parser(other, None)(v) is not None for v in bad):
-            hint = f" The file was read with decimal='{info['decimal']}'; if that is wrong, " \
-                   f"pass decimal='{other}'."
-        raise ValueParseError(
-            f"column '{name}' {where} holds numbers ({n_num} cells) but {n_text} cell(s) are "
-            f"not numbers: {shown}{' ...' if n_text > 10 else ''}.{hint} Correct the "
-            f"cell, or pass text_columns=['{name}'] to keep the column as text.")
-    if n_num and n_text and not force_text and not key_like and n_num >= n_text:
-        shown = ", ".join(f"'{v}' ({line_word} {lines[i]})"
-                          for v, i in zip(texts[:5], where_text[:5], strict=True))
-        warnings.warn(
-            f"column '{name}' {where} holds {n_num} numbers and {n_text} text cell(s) "
-            f"({shown}); it was kept as text. If it holds numbers, correct those cells; "
-            f"pass text_columns=['{name}'] to confirm it is text.",
-            QuartierWarning, stacklevel=4)
-    if numeric:
-        whole = n_num == n and bool(np.all(np.mod(values, 1) == 0))
-        if whole and np.all(np.abs(values) < 2**63):
-            return pd.Series(values.astype("int64")), marks
-        return pd.Series(values), marks
-    text_d = distinct.to_numpy(zero_copy_only=False).astype(object)
-    text_d[(kinds_d == _EMPTY) | (kinds_d == _NA)] = None
-    return pd.Series(text_d[codes], dtype=_TEXT), []
 
 
-def _as_text(cell) -> str:
-    if isinstance(cell, str):
-        return cell.strip(sniff._SPACE)
-    if isinstance(cell, float) and cell.is_integer():
-        return str(int(cell))
-    return str(cell)
 
 
 def _check_keys(column, key, key_width, lines, where, line_word, source):
@@ -691,8 +479,3 @@ def _check_keys(column, key, key_width, lines, where, line_word, source):
             "Each district must appear once: remove the duplicate rows or aggregate them "
             "first (or choose another key column).")
     return pd.Series(keys.tolist(), index=column.index, dtype=_TEXT)
-
-
-def _preview(row) -> str:
-    text = " | ".join(str(c).strip() for c in row if not _is_empty(c))
-    return text if len(text) <= 60 else text[:57] + "..."
