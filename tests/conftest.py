@@ -6,6 +6,13 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests check results, not speed: no per-example deadline (CI machines are shared and
+# loaded, and a deadline there fails a correct test). Speed is measured in benchmarks/.
+settings.register_profile("quartier", deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("quartier")
 
 REPO = Path(__file__).resolve().parents[1]
 
