@@ -72,14 +72,16 @@ def test_distances_equal_networkx_on_the_same_edge_list(net):
     cm = net.cost_matrix(pts, pts).to_dense()
     g = nx.Graph()
     g.add_weighted_edges_from(zip(net.u.tolist(), net.v.tolist(), net.length.tolist(), strict=True))
-    for i, row in snap.iterrows():
+    assert snap["snapped"].sum() >= 35  # the others are unreachable, with a reason
+    assert snap.loc[~snap["snapped"], "reason"].notna().all()
+    for i, row in snap[snap["snapped"]].iterrows():
         e = int(row["edge"])
         u, v = int(net.u[e]), int(net.v[e])
         t = float(np.hypot(row["snap_x"] - net.xy[u, 0], row["snap_y"] - net.xy[u, 1]))
         g.add_edge(("p", i), u, weight=row["access_m"] + t)
         g.add_edge(("p", i), v, weight=row["access_m"] + net.length[e] - t)
     # points on one edge see each other directly along it
-    for _e, grp in snap.groupby("edge"):
+    for _e, grp in snap[snap["snapped"]].groupby("edge"):
         rows = grp.index.tolist()
         for a in rows:
             for b in rows:
@@ -89,6 +91,9 @@ def test_distances_equal_networkx_on_the_same_edge_list(net):
                     g.add_edge(("p", a), ("p", b),
                                weight=grp.loc[a, "access_m"] + grp.loc[b, "access_m"] + along)
     for i in range(len(pts)):
+        if not snap["snapped"].iloc[i]:
+            assert np.isnan(cm[i]).all() and np.isnan(cm[:, i]).all()
+            continue
         dist = nx.single_source_dijkstra_path_length(g, ("p", i))
         expected = np.array([dist.get(("p", j), np.nan) for j in range(len(pts))])
         expected[i] = 0.0

@@ -79,6 +79,12 @@ class StreetNetwork:
         warning says how many nodes and edges lie outside the main network.
     source : str
         Where the network comes from (for messages).
+    level : array-like of int, optional
+        The level of each edge: 0 ground, above 0 bridge, below 0 tunnel
+        (default: all at ground level). Locations (facilities, homes, grid
+        and map cells) snap only onto ground-level edges; a location whose
+        nearest street is a bridge is unreachable (it lies under or beside
+        it), and tunnels are never snapped onto.
 
     Attributes
     ----------
@@ -86,6 +92,8 @@ class StreetNetwork:
         Node coordinates.
     u, v, length : numpy.ndarray
         Edges and their lengths in metres.
+    level : numpy.ndarray
+        Level of each edge (0 ground, above 0 bridge, below 0 tunnel).
     component : numpy.ndarray
         Connected component of each node; 0 is the largest.
     dropped_islands : pandas.DataFrame
@@ -125,6 +133,7 @@ class StreetNetwork:
         max_snap: float = 500.0,
         islands: str = "drop",
         source: str = "edges",
+        level=None,
     ):
         self.crs = require_metric(crs, what=f"the street network ({source})")
         self.profile = get_profile(profile)
@@ -139,7 +148,12 @@ class StreetNetwork:
         v = np.asarray(v, np.int64)
         if length is None:
             length = np.hypot(*(xy[u] - xy[v]).T) if u.size else np.zeros(0)
-        u, v, length = dedupe_edges(u, v, np.asarray(length, float))
+        level = np.zeros(u.size, np.int64) if level is None else np.asarray(level, np.int64)
+        if level.shape != u.shape:
+            raise QuartierError(
+                f"level must give one value per edge ({u.size}), not {level.size} ({source})."
+            )
+        u, v, length, level = dedupe_edges(u, v, np.asarray(length, float), level)
         if u.size == 0:
             raise QuartierError(
                 f"the street network from {source} is empty: no street the profile "
@@ -153,14 +167,21 @@ class StreetNetwork:
         summary = self.components
         self.dropped_islands = summary.iloc[0:0].drop(columns="main")
         self.dropped = pd.Series(dtype="int64")
+        # ground-level edges of dropped islands: points nearest to them stay unreachable
+        self._island_segments = np.zeros((0, 2, 2))
         if islands == "drop":
             self.dropped_islands = summary[~summary["main"]].drop(columns="main")
             keep_node = comp == 0
             remap = np.cumsum(keep_node) - 1
             keep_edge = keep_node[u]
-            xy, u, v, length = xy[keep_node], remap[u[keep_edge]], remap[v[keep_edge]], length[keep_edge]
+            out = ~keep_edge & (level == 0)
+            self._island_segments = np.stack([xy[u[out]], xy[v[out]]], axis=1)
+            xy, u, v = xy[keep_node], remap[u[keep_edge]], remap[v[keep_edge]]
+            length, level = length[keep_edge], level[keep_edge]
             comp = comp[keep_node]
         self.xy, self.u, self.v, self.length, self.component = xy, u, v, length, comp
+        self.level = level
+        self._targets = None
         self._w = 1.0 if unit == "m" else 1.0 / self.profile.metres_per_minute
         self._csr = adjacency(xy.shape[0], u, v, length * self._w)
         m = self._csr.tocoo()
@@ -263,7 +284,7 @@ class StreetNetwork:
         prof = get_profile(profile)
         check_unit(unit)
         gdf = to_planning_crs(lines, crs=crs, what=what)
-        xy, u, v, length, dropped = lines_to_edges(
+        xy, u, v, length, level, dropped = lines_to_edges(
             gdf, prof, what, class_col, bridge_col, tunnel_col, layer_col, tolerance
         )
         if len(dropped):
@@ -275,7 +296,7 @@ class StreetNetwork:
             )
         net = cls(
             xy, u, v, length, crs=gdf.crs, profile=prof, unit=unit, max_snap=max_snap,
-            islands=islands, source=what,
+            islands=islands, source=what, level=level,
         )
         net.dropped = dropped
         return net
@@ -389,13 +410,14 @@ class StreetNetwork:
 
     @property
     def edges(self) -> gpd.GeoDataFrame:
-        """The edges as a GeoDataFrame: ``u``, ``v``, ``length_m``, ``cost``, ``component``."""
+        """The edges as a GeoDataFrame: ``u``, ``v``, ``length_m``, ``cost``, ``level``, ``component``."""
         return gpd.GeoDataFrame(
             {
                 "u": self.u,
                 "v": self.v,
                 "length_m": self.length,
                 "cost": self.length * self._w,
+                "level": self.level,
                 "component": self.component[self.u],
             },
             geometry=self._lines(),
@@ -435,7 +457,10 @@ class StreetNetwork:
         pandas.DataFrame
             Indexed like ``points``: ``snapped`` (bool), ``edge``, ``access_m``
             (straight distance to the street), ``snap_x``, ``snap_y``,
-            ``component`` (0 = main network, -1 = not snapped).
+            ``component`` (0 = main network, -1 = not snapped) and ``reason``
+            (why a point is unreachable, None where snapped: no street within
+            ``max_snap``, the nearest street is a bridge, or it belongs to an
+            island the profile cannot reach).
 
         Raises
         ------
@@ -461,6 +486,7 @@ class StreetNetwork:
                 "snap_x": s.snap_xy[:, 0],
                 "snap_y": s.snap_xy[:, 1],
                 "component": np.where(s.ok, self.component[np.maximum(s.u, 0)], -1),
+                "reason": pd.Series(s.reasons(), index=points.index, dtype=object),
             },
             index=points.index,
         )
