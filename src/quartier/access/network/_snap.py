@@ -116,14 +116,15 @@ class SnapTargets:
         # ties: usable ground edges before bridges and islands
         self.penalty = np.where(kind == OK, 0.0, 1e-6)
 
-    def _exact(self, pts, seg):
-        """Distance from pts[i] to segment seg[i] and the projection parameter."""
-        a, d = self.a[seg], self.b[seg] - self.a[seg]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            s = np.einsum("...j,...j->...", pts - a, d) / self.dd[seg]
-        s = np.clip(np.nan_to_num(s, nan=0.0), 0.0, 1.0)
-        q = a + s[..., None] * d
-        return np.hypot(*np.moveaxis(pts - q, -1, 0)), s
+    def _exact(self, px, py, seg):
+        """Distance from the points (px, py) to the segments ``seg`` (broadcast)."""
+        ax, ay = self.a[seg, 0], self.a[seg, 1]
+        dx, dy = self.b[seg, 0] - ax, self.b[seg, 1] - ay
+        wx, wy = px - ax, py - ay
+        dd = self.dd[seg]
+        s = np.where(dd > 0, (wx * dx + wy * dy) / np.where(dd > 0, dd, 1.0), 0.0)
+        np.clip(s, 0.0, 1.0, out=s)
+        return np.hypot(wx - s * dx, wy - s * dy)
 
     def nearest(self, pts: np.ndarray, max_snap: float):
         """Nearest target of each point within ``max_snap`` (-1 if none) and its distance."""
@@ -135,22 +136,21 @@ class SnapTargets:
         bound = max_snap + SAMPLE / 2
         todo = np.arange(n)
         ns = self.sample_of.size
-        for k in (8, 32, 128):
+        for k in (4, 16, 64):
             if not todo.size:
                 break
             k = min(k, ns)
-            dk, ik = self.tree.query(pts[todo], k=k, distance_upper_bound=bound)
+            dk, ik = self.tree.query(pts[todo], k=k, distance_upper_bound=bound, workers=-1)
             dk, ik = dk.reshape(todo.size, k), ik.reshape(todo.size, k)
             valid = ik < ns
             seg = self.sample_of[np.where(valid, ik, 0)]
-            d, _ = self._exact(pts[todo][:, None, :], seg)
+            d = self._exact(pts[todo, 0:1], pts[todo, 1:2], seg)
             d = np.where(valid, d + self.penalty[seg], np.inf)
             # smallest distance, then smallest target id among ties
             dmin = d.min(axis=1)
-            tie = d <= dmin[:, None]
-            pick = np.where(tie, seg, np.iinfo(np.int64).max).min(axis=1)
+            pick = np.where(d <= dmin[:, None], seg, np.iinfo(np.int64).max).min(axis=1)
             settled = ~np.isfinite(dk[:, -1]) | (dk[:, -1] > dmin + SAMPLE / 2) | (k == ns)
-            found = settled & np.isfinite(dmin) & (dmin <= max_snap + 1e-6)
+            found = settled & (dmin <= max_snap + 1e-6)
             best[todo[found]] = pick[found]
             dist[todo[found]] = dmin[found]
             todo = todo[~settled]
