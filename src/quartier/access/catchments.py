@@ -140,10 +140,10 @@ def isochrones(
        point  max_cost  street_km
     0      0     100.0        0.2
     1      0     200.0        0.4
-    >>> iso.geometry.bounds.round().values.tolist()[0]  # cells whose centre is in reach
-    [410.0, -90.0, 590.0, 90.0]
+    >>> iso.geometry.bounds.round().values.tolist()[0]  # border cells split into 5 m
+    [405.0, -95.0, 595.0, 95.0]
     >>> float(iso.area.iloc[0]) / 1e4  # in ha; the exact diamond has 2 * 100**2 m² = 2 ha
-    1.8
+    1.9
     >>> circle = isochrones(kita, network=None, max_cost=100)  # a circle of 100 m
     >>> round(float(circle.area.iloc[0]) / 1e4, 2)  # in ha
     3.14
@@ -240,7 +240,6 @@ def _network_isochrones(net, snapped, cuts, res, max_snap):
     radius = float(cuts[-1]) / w + 2 * res  # no location farther in a straight line is in reach
     xy = snapped.xy[ok]
     grid = _cells.make_grid(net, xy.min(0) - radius, xy.max(0) + radius, res, max_snap)
-    step = res * np.sqrt(2) * w * (1 + 1e-9)
     inc = net._incidence()
     dn = np.full(net.n_nodes + 1, np.inf)
     for src, node_idx, d_nodes, _, _ in _search.search_chunks(net, snapped, float(cuts[-1])):
@@ -259,7 +258,8 @@ def _network_isochrones(net, snapped, cuts, res, max_snap):
                     e, s0, s1 = np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
                 oe, o0, o1 = _own_edge(net, snapped, i, c)
                 km = _covered_km(np.r_[e, oe], np.r_[s0, o0], np.r_[s1, o1])
-                mask = _cells.drawn(cost, c, step)
+                mask = _cells.catchment_mask(net, grid, rows, cols, cost, dn, snapped, i, c,
+                                             max_snap)
                 out[(i, k)] = (_cells.polygon(mask, grid, rows, cols), km)
             dn[reached] = np.inf
     return out

@@ -117,14 +117,15 @@ class SnapTargets:
         self.penalty = np.where(kind == OK, 0.0, 1e-6)
 
     def _exact(self, px, py, seg):
-        """Distance from the points (px, py) to the segments ``seg`` (broadcast)."""
+        """Squared distance from the points (px, py) to the segments ``seg`` (broadcast)."""
         ax, ay = self.a[seg, 0], self.a[seg, 1]
         dx, dy = self.b[seg, 0] - ax, self.b[seg, 1] - ay
         wx, wy = px - ax, py - ay
         dd = self.dd[seg]
         s = np.where(dd > 0, (wx * dx + wy * dy) / np.where(dd > 0, dd, 1.0), 0.0)
         np.clip(s, 0.0, 1.0, out=s)
-        return np.hypot(wx - s * dx, wy - s * dy)
+        ex, ey = wx - s * dx, wy - s * dy
+        return ex * ex + ey * ey
 
     def nearest(self, pts: np.ndarray, max_snap: float):
         """Nearest target of each point within ``max_snap`` (-1 if none) and its distance."""
@@ -144,8 +145,8 @@ class SnapTargets:
             dk, ik = dk.reshape(todo.size, k), ik.reshape(todo.size, k)
             valid = ik < ns
             seg = self.sample_of[np.where(valid, ik, 0)]
-            d = self._exact(pts[todo, 0:1], pts[todo, 1:2], seg)
-            d = np.where(valid, d + self.penalty[seg], np.inf)
+            d2 = self._exact(pts[todo, 0:1], pts[todo, 1:2], seg)
+            d = np.where(valid, np.sqrt(d2) + self.penalty[seg], np.inf)
             # smallest distance, then smallest target id among ties
             dmin = d.min(axis=1)
             pick = np.where(d <= dmin[:, None], seg, np.iinfo(np.int64).max).min(axis=1)
@@ -191,11 +192,16 @@ def targets_of(net) -> SnapTargets:
     return net._targets
 
 
-def snap_points(net, pts: np.ndarray, max_snap: float) -> Snapped:
-    """Snap points (coordinates) onto the network by the rule of reach."""
+def snap_points(net, pts: np.ndarray, max_snap: float, tgt: np.ndarray | None = None) -> Snapped:
+    """Snap points (coordinates) onto the network by the rule of reach.
+
+    ``tgt``: the nearest snap target of each point (-1: none within
+    ``max_snap``), when already known.
+    """
     n = pts.shape[0]
     t = targets_of(net)
-    tgt, _ = t.nearest(pts, max_snap)
+    if tgt is None:
+        tgt, _ = t.nearest(pts, max_snap)
     has = tgt >= 0
     status = np.full(n, FAR, np.int8)
     status[has] = t.kind[tgt[has]]
