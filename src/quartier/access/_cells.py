@@ -167,9 +167,11 @@ def catchment_mask(net, grid: CellGrid, rows, cols, cost, dn, fac, i, cut, max_s
     # a neighbour across a jump (or an unreachable one) whose street could matter here
     doubt_in = np.zeros(cost.shape, bool)
     doubt_out = np.zeros(cost.shape, bool)
+    finite = np.where(fin, cost, 0.0)
     for nb in _shifted(cost, np.inf):
         nb_fin = np.isfinite(nb)
-        jump = (fin != nb_fin) | (fin & nb_fin & (np.abs(nb - cost) > 2 * half * (1 + 1e-9)))
+        step = np.abs(np.where(nb_fin, nb, 0.0) - finite)
+        jump = (fin != nb_fin) | (fin & nb_fin & (step > 2 * half * (1 + 1e-9)))
         doubt_in |= jump & ~(nb <= cut - 3 * half)
         doubt_out |= jump & (nb <= cut + 3 * half)
     certain_in = (cost <= cut - half) & ~doubt_in

@@ -391,14 +391,10 @@ def service_areas(
         if c < cost[r]:
             cost[r], owner[r] = c, f
     keep = (cost <= limit) & (owner >= 0)
-    xy0 = net.xy[net.u[se]]
-    frac = np.where(net.length[se] > 0, pos / np.where(net.length[se] > 0, net.length[se], 1), 0)
-    samples = xy0 + frac[:, None] * (net.xy[net.v[se]] - xy0)
     # street pieces between consecutive kept samples of an edge
     nxt = np.r_[piece[1:] == piece[:-1], False]
     pair = nxt & keep & np.r_[keep[1:], False]
     a_idx = np.flatnonzero(pair)
-    seg = np.stack([samples[a_idx], samples[a_idx + 1]], axis=1)
     seg_len = pos[a_idx + 1] - pos[a_idx]
     # a piece whose ends go to two facilities is split where both are equally far
     c0, c1 = cost[a_idx], cost[a_idx + 1]

@@ -96,8 +96,8 @@ def edge_lines(xy: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
 class SnapTargets:
     """The segments points may snap onto, with a KD-tree of samples along them.
 
-    Targets ``0 .. n_edges-1`` are the network's edges (those in a tunnel are
-    left out), the rest the ground-level edges of dropped islands. ``kind``
+    The network's edges come first (those in a tunnel are left out), then
+    the edges of dropped islands (not in a tunnel). ``kind``
     is OK (usable, ground level), LEVEL (bridge) or ISLAND.
     """
 
@@ -183,7 +183,7 @@ def targets_of(net) -> SnapTargets:
         if isl.shape[0]:
             a.append(isl[:, 0])
             b.append(isl[:, 1])
-            kind.append(np.full(isl.shape[0], ISLAND))
+            kind.append(np.where(net._island_level > 0, LEVEL, ISLAND))
             edge.append(np.full(isl.shape[0], -1))
         net._targets = SnapTargets(
             np.concatenate(a).reshape(-1, 2), np.concatenate(b).reshape(-1, 2),
