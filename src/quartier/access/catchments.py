@@ -10,18 +10,19 @@ at the profile's speed.
 
 :func:`isochrones` draws, per facility and cut-off, the locations within
 the cut-off under that rule, on a raster of ``resolution`` metres (10 m by
-default): each cell is costed at its centre, exactly like a demand point,
-and drawn when that cost is within the cut-off. Where the cost jumps between
-neighbouring cells (a railway or river between two streets, the
-``max_snap`` limit, a bridge) a cell is drawn only if no neighbour lies
-beyond the cut-off by more than the distance between them, so a drawn cell
-never straddles a jump. Any point inside a polygon therefore costs at most
-the cut-off plus half a cell diagonal (7.1 m at 10 m), and a point outside
-within half a cell of the border may still be reachable: the map and the
-numbers agree up to the resolution. Catchments are nested (5 minutes lies
-inside 10 minutes); streets that are reached and the land beside them are
-drawn only as far as the budget left reaches, nothing across water or
-tracks that the rule does not reach.
+default): each cell is costed at its centre, exactly like a demand point. A
+cell well inside the cut-off (by more than half its diagonal) with no jump of
+the cost to its neighbours (a railway or river between two streets, the
+``max_snap`` limit, a bridge) is drawn whole, one well beyond it is left out;
+the cells in between are split into 5 m sub-cells costed at their centres and
+corners, and a sub-cell is drawn when its centre is within the cut-off and no
+corner lies beyond it by more than half the sub-cell's diagonal (so no drawn
+sub-cell straddles a jump). Any point inside a polygon therefore costs at
+most the cut-off plus 3.5 m (at the profile's speed), and a reachable point
+outside lies within a sub-cell of the border: the map and the numbers agree
+up to the resolution. Catchments are nested (5 minutes lies inside 10
+minutes); nothing is drawn that the rule does not reach (no round ends past
+the cut-off, no water or tracks beyond ``max_snap``, nothing under a bridge).
 
 :func:`service_areas` gives every location (the same raster) to the facility
 that :func:`quartier.access.costs.nearest` gives it, so the areas do not
@@ -80,9 +81,10 @@ def isochrones(
     of reach (cost along the streets to the location's snap point plus its
     access leg, see :mod:`quartier.access.catchments`) is within the
     cut-off, the same rule :func:`quartier.coverage` counts with. It is
-    built from cells of ``resolution`` metres costed at their centres:
-    every point inside costs at most the cut-off plus half a cell diagonal
-    (at the profile's speed).
+    built from cells of ``resolution`` metres costed at their centres, the
+    border cells split into halves of that: every point inside costs at most
+    the cut-off plus half the diagonal of a border sub-cell (3.5 m at 10 m
+    cells, at the profile's speed).
 
     Parameters
     ----------
