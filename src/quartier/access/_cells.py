@@ -157,52 +157,60 @@ def _shifted(a: np.ndarray, fill):
             for dr in (-1, 0, 1) for dc in (-1, 0, 1) if dr or dc]
 
 
-def catchment_mask(net, grid: CellGrid, rows, cols, cost, dn, fac, i, cut, max_snap):
-    """Fine mask (REFINE x finer than the window) of the locations within ``cut``."""
+def catchment_masks(net, grid: CellGrid, rows, cols, cost, dn, fac, i, cuts, max_snap):
+    """Fine masks (REFINE x finer than the window) of the locations within each cut-off."""
     w = net._w
     res = grid.res
     f = REFINE
     half = res / np.sqrt(2) * w
     fin = np.isfinite(cost)
-    # a neighbour across a jump (or an unreachable one) whose street could matter here
-    doubt_in = np.zeros(cost.shape, bool)
-    doubt_out = np.zeros(cost.shape, bool)
     finite = np.where(fin, cost, 0.0)
+    jumps = []  # per neighbour: the jump, and the neighbour's cost
     for nb in _shifted(cost, np.inf):
         nb_fin = np.isfinite(nb)
         step = np.abs(np.where(nb_fin, nb, 0.0) - finite)
-        jump = (fin != nb_fin) | (fin & nb_fin & (step > 2 * half * (1 + 1e-9)))
-        doubt_in |= jump & ~(nb <= cut - 3 * half)
-        doubt_out |= jump & (nb <= cut + 3 * half)
-    certain_in = (cost <= cut - half) & ~doubt_in
-    certain_out = ~(cost <= cut + half) & ~doubt_out
-    border = ~certain_in & ~certain_out
-    n, m = cost.shape
-    mask = np.repeat(np.repeat(certain_in, f, axis=0), f, axis=1)
-    br, bc = np.nonzero(border)
-    if br.size:
-        tgt = np.pad(grid.target[rows, cols], 1, constant_values=-1)
-        cand = np.stack([tgt[br + 1 + dr, bc + 1 + dc]
-                         for dr in (-1, 0, 1) for dc in (-1, 0, 1)], axis=1)
-        x0 = grid.x0 + (cols.start + bc) * res
-        y0 = grid.y0 + (rows.start + br) * res
-        sub = res / f
-        # sub-cell centres (f x f) and corners ((f + 1) x (f + 1)) of every border cell
-        k = np.arange(f)
-        cy, cx = np.meshgrid((k + 0.5) * sub, (k + 0.5) * sub, indexing="ij")
-        ky, kx = np.meshgrid(np.arange(f + 1) * sub, np.arange(f + 1) * sub, indexing="ij")
-        px = np.concatenate([x0[:, None] + cx.ravel(), x0[:, None] + kx.ravel()], axis=1)
-        py = np.concatenate([y0[:, None] + cy.ravel(), y0[:, None] + ky.ravel()], axis=1)
-        cc = point_costs(net, px, py, cand, dn, w, fac, i, max_snap)
-        centre = cc[:, : f * f].reshape(-1, f, f)
-        corner = cc[:, f * f:].reshape(-1, f + 1, f + 1)
-        worst = np.maximum.reduce([corner[:, :-1, :-1], corner[:, :-1, 1:],
-                                   corner[:, 1:, :-1], corner[:, 1:, 1:]])
-        ok = (centre <= cut) & (worst <= cut + half / f)
-        sr = br[:, None, None] * f + np.arange(f)[None, :, None]
-        sc = bc[:, None, None] * f + np.arange(f)[None, None, :]
+        jumps.append(((fin != nb_fin) | (fin & nb_fin & (step > 2 * half * (1 + 1e-9))), nb))
+    whole, borders = [], []
+    for cut in cuts:
+        # a neighbour across a jump (or an unreachable one) whose street could matter here
+        doubt_in = np.zeros(cost.shape, bool)
+        doubt_out = np.zeros(cost.shape, bool)
+        for jump, nb in jumps:
+            doubt_in |= jump & ~(nb <= cut - 3 * half)
+            doubt_out |= jump & (nb <= cut + 3 * half)
+        certain_in = (cost <= cut - half) & ~doubt_in
+        certain_out = ~(cost <= cut + half) & ~doubt_out
+        whole.append(certain_in)
+        borders.append(~certain_in & ~certain_out)
+    masks = [np.repeat(np.repeat(c, f, axis=0), f, axis=1) for c in whole]
+    any_border = np.logical_or.reduce(borders)
+    br, bc = np.nonzero(any_border)
+    if not br.size:
+        return masks
+    tgt = np.pad(grid.target[rows, cols], 1, constant_values=-1)
+    cand = np.stack([tgt[br + 1 + dr, bc + 1 + dc]
+                     for dr in (-1, 0, 1) for dc in (-1, 0, 1)], axis=1)
+    x0 = grid.x0 + (cols.start + bc) * res
+    y0 = grid.y0 + (rows.start + br) * res
+    sub = res / f
+    # sub-cell centres (f x f) and corners ((f + 1) x (f + 1)) of every border cell
+    k = np.arange(f)
+    cy, cx = np.meshgrid((k + 0.5) * sub, (k + 0.5) * sub, indexing="ij")
+    ky, kx = np.meshgrid(np.arange(f + 1) * sub, np.arange(f + 1) * sub, indexing="ij")
+    px = np.concatenate([x0[:, None] + cx.ravel(), x0[:, None] + kx.ravel()], axis=1)
+    py = np.concatenate([y0[:, None] + cy.ravel(), y0[:, None] + ky.ravel()], axis=1)
+    cc = point_costs(net, px, py, cand, dn, w, fac, i, max_snap)
+    centre = cc[:, : f * f].reshape(-1, f, f)
+    corner = cc[:, f * f:].reshape(-1, f + 1, f + 1)
+    worst = np.maximum.reduce([corner[:, :-1, :-1], corner[:, :-1, 1:],
+                               corner[:, 1:, :-1], corner[:, 1:, 1:]])
+    for cut, border, mask in zip(cuts, borders, masks, strict=True):
+        sel = border[br, bc]
+        ok = (centre[sel] <= cut) & (worst[sel] <= cut + half / f)
+        sr = br[sel][:, None, None] * f + np.arange(f)[None, :, None]
+        sc = bc[sel][:, None, None] * f + np.arange(f)[None, None, :]
         mask[np.broadcast_to(sr, ok.shape), np.broadcast_to(sc, ok.shape)] = ok
-    return mask
+    return masks
 
 
 def polygon(mask: np.ndarray, grid: CellGrid, rows, cols):

@@ -253,6 +253,8 @@ def _network_isochrones(net, snapped, cuts, res, max_snap):
             rows, cols = grid.window(snapped.xy[i] - radius, snapped.xy[i] + radius)
             cost = _cells.cell_costs(grid, rows, cols, dn, w, snapped, i)
             edges = np.unique(inc[reached].indices) if reached.size else np.zeros(0, np.int64)
+            masks = _cells.catchment_masks(net, grid, rows, cols, cost, dn, snapped, i, cuts,
+                                           max_snap)
             for k, c in enumerate(cuts):
                 if edges.size:
                     e, s0, s1 = _pieces(net, edges, dn[net.u[edges]], dn[net.v[edges]], c)
@@ -260,9 +262,7 @@ def _network_isochrones(net, snapped, cuts, res, max_snap):
                     e, s0, s1 = np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
                 oe, o0, o1 = _own_edge(net, snapped, i, c)
                 km = _covered_km(np.r_[e, oe], np.r_[s0, o0], np.r_[s1, o1])
-                mask = _cells.catchment_mask(net, grid, rows, cols, cost, dn, snapped, i, c,
-                                             max_snap)
-                out[(i, k)] = (_cells.polygon(mask, grid, rows, cols), km)
+                out[(i, k)] = (_cells.polygon(masks[k], grid, rows, cols), km)
             dn[reached] = np.inf
     return out
 
