@@ -113,14 +113,29 @@ def point_costs(net, px, py, cand, dn, w, fac: Snapped, i: int, max_snap: float)
 
     ``cand`` holds target ids, -1 for none; the result has shape (m, p).
     """
-    t = targets_of(net)
-    # each candidate once, ascending, the missing ones (-1) at the end, as few columns as needed
-    cand = np.sort(np.where(cand >= 0, cand, np.iinfo(np.int64).max), axis=1)
+    # each candidate once, ascending, the missing ones at the end; rows grouped by how many
+    # candidates they have, so that few columns are computed
+    big = np.iinfo(np.int64).max
+    cand = np.sort(np.where(cand >= 0, cand, big), axis=1)
     dup = np.zeros(cand.shape, bool)
     dup[:, 1:] = cand[:, 1:] == cand[:, :-1]
-    cand = np.sort(np.where(dup, np.iinfo(np.int64).max, cand), axis=1)
-    width = max(int((cand < np.iinfo(np.int64).max).sum(axis=1).max(initial=1)), 1)
-    cand = np.where(cand[:, :width] < np.iinfo(np.int64).max, cand[:, :width], -1)
+    cand = np.sort(np.where(dup, big, cand), axis=1)
+    count = (cand < big).sum(axis=1)
+    cand = np.where(cand < big, cand, -1)
+    out = np.full(px.shape, np.inf)
+    lo = 0
+    for hi in (1, 2, 3, 5, cand.shape[1]):
+        rows = np.flatnonzero((count > lo) & (count <= hi))
+        lo = hi
+        if rows.size:
+            out[rows] = _point_costs(net, px[rows], py[rows], cand[rows, :hi], dn, w, fac, i,
+                                     max_snap)
+    return out
+
+
+def _point_costs(net, px, py, cand, dn, w, fac: Snapped, i: int, max_snap: float):
+    """:func:`point_costs` for sorted, unique candidates (-1 at the end)."""
+    t = targets_of(net)
     valid = (cand >= 0)[:, None, :]
     seg = np.where(cand >= 0, cand, 0)
     ax, ay = t.a[seg, 0][:, None, :], t.a[seg, 1][:, None, :]
