@@ -57,6 +57,7 @@ class NetworkQueries:
         --------
         >>> import geopandas as gpd
         >>> from shapely import Point
+        >>> from quartier.access.network.streets import StreetNetwork
         >>> net = StreetNetwork([[0, 0], [100, 0]], [0], [1], crs=25832)
         >>> pts = gpd.GeoDataFrame(geometry=[Point(30, 40)], crs=25832)
         >>> net.snap(pts)[["snapped", "access_m", "snap_x", "snap_y"]]
@@ -126,6 +127,7 @@ class NetworkQueries:
         --------
         >>> import geopandas as gpd
         >>> from shapely import Point
+        >>> from quartier.access.network.streets import StreetNetwork
         >>> net = StreetNetwork([[0, 0], [100, 0], [100, 100]], [0, 1], [1, 2], crs=25832)
         >>> pts = gpd.GeoDataFrame(geometry=[Point(10, 5), Point(95, 80)], crs=25832)
         >>> net.cost_matrix(pts, pts).to_dense().tolist()
@@ -191,6 +193,7 @@ class NetworkQueries:
         --------
         >>> import geopandas as gpd
         >>> from shapely import Point
+        >>> from quartier.access.network.streets import StreetNetwork
         >>> net = StreetNetwork([[0, 0], [100, 0], [100, 100]], [0, 1], [1, 2], crs=25832)
         >>> homes = gpd.GeoDataFrame(geometry=[Point(10, 5), Point(95, 80)], crs=25832)
         >>> kitas = gpd.GeoDataFrame(geometry=[Point(0, 0), Point(100, 100)], crs=25832,

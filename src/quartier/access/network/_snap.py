@@ -17,10 +17,10 @@ within ``max_snap``; otherwise it stays unreachable with a reason:
   for a wheelchair), so the location is not snapped to another street.
 
 Nearest targets are found exactly with a KD-tree of points sampled along the
-targets every :data:`SAMPLE` metres: any target within distance ``d`` has a
-sample within ``d + SAMPLE / 2``, so the ``k`` nearest samples settle a point
-when the ``k``-th lies farther than its best exact distance plus
-``SAMPLE / 2``; the few other points are settled with more samples, then with
+targets every ``s`` metres (:data:`SAMPLE`, or a third of the median target length if
+longer): any target within distance ``d`` has a sample within ``d + s / 2``,
+so the ``k`` nearest samples settle a point when the ``k``-th lies farther
+than its best exact distance plus ``s / 2``; the few other points are settled with more samples, then with
 the exact nearest search of a shapely STRtree.
 """
 
@@ -106,7 +106,9 @@ class SnapTargets:
         d = b - a
         self.dd = np.einsum("ij,ij->i", d, d)
         length = np.sqrt(self.dd)
-        n_per = np.maximum(np.ceil(length / SAMPLE).astype(np.int64), 1) + 1
+        # about four samples per typical target: long edges (large grids) stay cheap
+        self.spacing = max(SAMPLE, float(np.median(length)) / 3 if length.size else SAMPLE)
+        n_per = np.maximum(np.ceil(length / self.spacing).astype(np.int64), 1) + 1
         seg = np.repeat(np.arange(a.shape[0]), n_per)
         first = np.cumsum(n_per) - n_per
         f = (np.arange(seg.size) - first[seg]) / (n_per[seg] - 1)
@@ -134,7 +136,7 @@ class SnapTargets:
         dist = np.full(n, np.inf)
         if self.tree is None or n == 0:
             return best, dist
-        bound = max_snap + SAMPLE / 2
+        bound = max_snap + self.spacing / 2
         todo = np.arange(n)
         ns = self.sample_of.size
         for k in (4, 16, 64):
@@ -150,7 +152,7 @@ class SnapTargets:
             # smallest distance, then smallest target id among ties
             dmin = d.min(axis=1)
             pick = np.where(d <= dmin[:, None], seg, np.iinfo(np.int64).max).min(axis=1)
-            settled = ~np.isfinite(dk[:, -1]) | (dk[:, -1] > dmin + SAMPLE / 2) | (k == ns)
+            settled = ~np.isfinite(dk[:, -1]) | (dk[:, -1] > dmin + self.spacing / 2) | (k == ns)
             found = settled & (dmin <= max_snap + 1e-6)
             best[todo[found]] = pick[found]
             dist[todo[found]] = dmin[found]
