@@ -234,3 +234,31 @@ def test_a_point_under_a_bridge_is_not_served_from_the_bridge():
     assert iso.contains(Point(290, 20))  # across the bridge, beside the road there
     sa = quiet(service_areas, kita, network=net).geometry.iloc[0]
     assert not sa.contains(Point(150, 140)) and sa.contains(Point(290, 20))
+
+
+def test_osm_bridges_and_tunnels_give_levels(tmp_path):
+    pytest.importorskip("osmium")
+    xml = """<osm version="0.6">
+<node id="1" lat="52.5000" lon="13.4000"/><node id="2" lat="52.5000" lon="13.4030"/>
+<node id="3" lat="52.4990" lon="13.4015"/><node id="4" lat="52.5010" lon="13.4015"/>
+<node id="5" lat="52.4990" lon="13.4050"/><node id="6" lat="52.5010" lon="13.4050"/>
+<way id="10"><nd ref="1"/><nd ref="2"/><tag k="highway" v="residential"/></way>
+<way id="11"><nd ref="3"/><nd ref="4"/><tag k="highway" v="footway"/>
+  <tag k="bridge" v="yes"/><tag k="layer" v="1"/></way>
+<way id="12"><nd ref="5"/><nd ref="6"/><tag k="highway" v="footway"/>
+  <tag k="tunnel" v="yes"/></way>
+</osm>"""
+    path = tmp_path / "levels.osm"
+    path.write_text(xml)
+    net = quiet(StreetNetwork.from_osm, path, crs=CRS, islands="keep")
+    assert sorted(net.level.tolist()) == [-1, 0, 1]
+    bridge = net.edges[net.edges["level"] == 1].geometry.iloc[0]
+    tunnel = net.edges[net.edges["level"] == -1].geometry.iloc[0]
+    # beside the bridge (not on the road): unreachable; above the tunnel: the road takes it
+    pts = gpd.GeoDataFrame(geometry=[
+        shapely.Point(bridge.interpolate(0.25, normalized=True).x + 2,
+                      bridge.interpolate(0.25, normalized=True).y),
+        tunnel.interpolate(0.4, normalized=True)], crs=CRS)
+    snap = quiet(net.snap, pts)
+    assert snap["reason"].tolist() == ["nearest street is on another level (bridge)", None]
+    assert net.edges.loc[snap["edge"].iloc[1], "level"] == 0

@@ -322,7 +322,9 @@ class StreetNetwork(NetworkQueries):
         ``foot=yes``. The wheelchair profile also leaves out steps and
         ``wheelchair=no``; the bike profile uses the ``bicycle`` tag and
         footways only with ``bicycle=yes``. Ways connect where they share an
-        OSM node, so bridges and tunnels are handled by the data itself.
+        OSM node, so bridges and tunnels are handled by the data itself; their
+        ``layer``, ``bridge`` and ``tunnel`` tags give the edges' ``level``
+        (points do not snap onto tunnels, and not across bridges).
 
         Parameters
         ----------
@@ -366,14 +368,14 @@ class StreetNetwork(NetworkQueries):
         target = require_metric(crs, what="crs") if crs is not None else as_crs(DEFAULT_CRS)
         prof = get_profile(profile)
         check_unit(unit)
-        node_ids, lon, lat, u, v, report = read_osm_ways(path, prof)
+        node_ids, lon, lat, u, v, level, report = read_osm_ways(path, prof)
         from pyproj import Transformer
 
         tr = Transformer.from_crs("EPSG:4326", target, always_xy=True)
         x, y = tr.transform(lon, lat)
         net = cls(
             np.column_stack([x, y]), u, v, crs=target, profile=prof, unit=unit,
-            max_snap=max_snap, islands=islands, source=f"'{path.name}'",
+            max_snap=max_snap, islands=islands, source=f"'{path.name}'", level=level,
         )
         net.dropped = pd.Series(report["ways_skipped"], dtype="int64")
         return net
