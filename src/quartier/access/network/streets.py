@@ -9,11 +9,15 @@ or minutes (``unit="min"``). Every function of quartier that takes
 ``network=`` (:func:`quartier.access.costs.cost_matrix`, :func:`quartier.access.costs.nearest`,
 :func:`quartier.coverage`, :func:`quartier.access.catchments.isochrones`) accepts it.
 
-Points (facilities, address points, grid cells) are snapped onto the nearest
-street *edge*; the straight access leg from the point to the street counts,
-at the profile's speed. Points farther than ``max_snap`` (500 m) from every
-street and pairs without a connection are reported and stay unreachable
-(absent / ``NaN``), never a made-up number.
+Points (facilities, address points, grid cells, the cells of catchment maps)
+are snapped onto the nearest street *edge*; the straight access leg from the
+point to the street counts, at the profile's speed. This one rule of reach
+serves costs, coverage, floating catchments and the catchment maps alike.
+Points farther than ``max_snap`` (500 m) from every street, points whose
+nearest street is a bridge (they lie under or beside it) or belongs to an
+island the profile cannot reach (e.g. behind steps for a wheelchair), and
+pairs without a connection are reported with the reason and stay unreachable
+(absent / ``NaN``), never a made-up number or a point moved to another street.
 """
 
 from __future__ import annotations
