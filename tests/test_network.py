@@ -45,10 +45,13 @@ def test_x_crossing_connects_but_bridge_over_road_does_not():
     with pytest.warns(QuartierWarning, match="not connected to the largest part"):
         bridged = StreetNetwork.from_lines(lines(*x, bridge=["F", "T"]), islands="keep")
     assert bridged.n_nodes == 4 and len(bridged.components) == 2
-    with pytest.warns(QuartierWarning, match="small street parts"):
+    with pytest.warns(QuartierWarning, match="nearest to a bridge"):
         cm = bridged.cost_matrix(pts, pts)
-    assert cm.n_pairs == 2  # only each point to itself: no way from the road onto the bridge
-    assert np.isnan(cm.to_dense()[0, 1])
+    # no way from the road onto the bridge; the point at the bridge is not moved onto the road
+    assert cm.n_pairs == 1 and cm.to_dense()[0, 0] == 0
+    assert np.isnan(cm.to_dense()[0, 1]) and np.isnan(cm.to_dense()[1, 1])
+    assert quiet(bridged.snap, pts)["reason"].tolist() == [
+        None, "nearest street is on another level (bridge)"]
     # the layer column alone says the same, and so does a tunnel
     for cols in ({"layer": [0, 1]}, {"tunnel": ["no", "yes"]}):
         net = quiet(StreetNetwork.from_lines, lines(*x, **cols), islands="keep")

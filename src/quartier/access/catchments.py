@@ -1,22 +1,39 @@
 """Catchment areas: what is reachable from a facility within 5, 10, 15 minutes.
 
-:func:`isochrones` draws, per facility and cut-off, the area along the
-streets reachable within the cut-off: every street piece in reach (streets
-reached only partly are cut where the budget runs out) is widened by
-``buffer`` metres to each side (the houses along the street) and the pieces
-are merged. The polygons follow the streets: a river without a bridge or a
-railway without an underpass stays outside, unlike a circle or convex hull.
-Catchments are nested (5 minutes lies inside 10 minutes).
+Catchment maps follow the same rule of reach as the coverage numbers
+(:func:`quartier.coverage`), the cost matrices and the floating catchments:
+a location snaps onto its nearest street at ground level (within the
+network's ``max_snap``; not across a bridge above it or onto an island the
+profile cannot reach, see :meth:`quartier.StreetNetwork.snap`) and costs
+the cost along the streets to its snap point plus its straight access leg
+at the profile's speed.
 
-:func:`service_areas` splits the network between facilities: each street
-piece goes to the facility nearest along the streets, and the areas are the
-Voronoi cells of those pieces, clipped to the widened streets, so they do
-not overlap.
+:func:`isochrones` draws, per facility and cut-off, the locations within
+the cut-off under that rule, on a raster of ``resolution`` metres (10 m by
+default): each cell is costed at its centre, exactly like a demand point. A
+cell well inside the cut-off (by more than half its diagonal) with no jump of
+the cost to its neighbours (a railway or river between two streets, the
+``max_snap`` limit, a bridge) is drawn whole, one well beyond it is left out;
+the cells in between are split into 5 m sub-cells costed at their centres and
+corners, and a sub-cell is drawn when its centre is within the cut-off and no
+corner lies beyond it by more than half the sub-cell's diagonal (so no drawn
+sub-cell straddles a jump). Any point inside a polygon therefore costs at
+most the cut-off plus 3.5 m (at the profile's speed), and a reachable point
+outside lies within a sub-cell of the border: the map and the numbers agree
+up to the resolution. Catchments are nested (5 minutes lies inside 10
+minutes); nothing is drawn that the rule does not reach (no round ends past
+the cut-off, no water or tracks beyond ``max_snap``, nothing under a bridge).
+
+:func:`service_areas` gives every location (the same raster) to the facility
+that :func:`quartier.access.costs.nearest` gives it, so the areas do not
+overlap and cover every location in reach.
 
 With ``network=None`` catchments are plain circles of the cut-off in metres.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import geopandas as gpd
 import numpy as np
@@ -24,9 +41,12 @@ import pandas as pd
 import shapely
 
 from quartier._checks import positive_number
+from quartier.access import _cells
+from quartier.access._cells import RESOLUTION
 from quartier.access.costs import point_coordinates
 from quartier.access.network import _search
-from quartier.errors import ParameterError, QuartierError
+from quartier.access.network._snap import snap_limit
+from quartier.errors import ParameterError, QuartierWarning
 from quartier.io.crs import require_metric
 
 __all__ = ["isochrones", "service_areas"]
@@ -51,10 +71,20 @@ def isochrones(
     network,
     max_cost,
     dissolve: bool = False,
-    buffer: float = 50.0,
+    resolution: float = RESOLUTION,
     max_snap: float | None = None,
+    buffer: float | None = None,
 ) -> gpd.GeoDataFrame:
     """Catchment polygons per point and cut-off, along the streets or as circles.
+
+    With a network, a polygon holds the locations whose cost under the rule
+    of reach (cost along the streets to the location's snap point plus its
+    access leg, see :mod:`quartier.access.catchments`) is within the
+    cut-off, the same rule :func:`quartier.coverage` counts with. It is
+    built from cells of ``resolution`` metres costed at their centres, the
+    border cells split into halves of that: every point inside costs at most
+    the cut-off plus half the diagonal of a border sub-cell (3.5 m at 10 m
+    cells, at the profile's speed).
 
     Parameters
     ----------
@@ -69,10 +99,14 @@ def isochrones(
     dissolve : bool, default False
         Merge the catchments of all points per cut-off (the area within reach
         of any facility).
-    buffer : float, default 50
-        Metres the reachable street pieces are widened on each side.
+    resolution : float, default 10
+        Side of the raster cells in metres.
     max_snap : float, optional
-        Override the network's ``max_snap`` (metres).
+        Override the network's ``max_snap`` (metres): locations farther from
+        every street are unreachable.
+    buffer : None
+        No longer used (catchments were street pieces widened by ``buffer``
+        metres, which drew places the rule does not reach); a warning says so.
 
     Returns
     -------
@@ -80,36 +114,45 @@ def isochrones(
         One row per point and cut-off (``point``: the point's index label,
         ``max_cost`` (the cut-off), ``unit``, ``street_km``: street length in reach, NaN for
         circles) ordered by point and cut-off; with ``dissolve=True`` one row
-        per cut-off (``points``: how many points). Points that could not be
-        snapped get an empty polygon (and a warning).
+        per cut-off (``points``: how many points). Points that are
+        unreachable (far from any street, under a bridge, on a dropped
+        island: see :meth:`quartier.StreetNetwork.snap`) get an empty polygon
+        (and a warning).
 
     Raises
     ------
     ValueError
-        A ``max_cost`` of 0 or below, or none.
+        A ``max_cost`` or ``resolution`` of 0 or below, or no ``max_cost``.
     CRSError
         Points in a geographic CRS or another CRS than the network.
 
     Examples
     --------
+    A street from (0, 0) to (1000, 0) and a Kita on it at (500, 0): within
+    100 m are the locations whose distance along the street plus their
+    straight way to it is at most 100 m, a diamond (cells of 10 m).
+
     >>> import geopandas as gpd
     >>> from shapely import Point
     >>> from quartier.access.network.streets import StreetNetwork
     >>> net = StreetNetwork([[0, 0], [1000, 0]], [0], [1], crs=25832)
     >>> kita = gpd.GeoDataFrame(geometry=[Point(500, 0)], crs=25832)
-    >>> iso = isochrones(kita, network=net, max_cost=[100, 200], buffer=10)
+    >>> iso = isochrones(kita, network=net, max_cost=[100, 200])
     >>> iso[["point", "max_cost", "street_km"]]
        point  max_cost  street_km
     0      0     100.0        0.2
     1      0     200.0        0.4
-    >>> iso.geometry.bounds.round().values.tolist()[0]
-    [390.0, -10.0, 610.0, 10.0]
+    >>> iso.geometry.bounds.round().values.tolist()[0]  # border cells split into 5 m
+    [405.0, -95.0, 595.0, 95.0]
+    >>> float(iso.area.iloc[0]) / 1e4  # in ha; the exact diamond has 2 * 100**2 m² = 2 ha
+    1.9
     >>> circle = isochrones(kita, network=None, max_cost=100)  # a circle of 100 m
     >>> round(float(circle.area.iloc[0]) / 1e4, 2)  # in ha
     3.14
     """
     cuts = _cutoffs(max_cost)
-    buffer = positive_number(buffer, "buffer", unit="metres")
+    resolution = positive_number(resolution, "resolution", unit="metres")
+    _no_buffer(buffer)
     if network is None:
         require_metric(points.crs, what="points")
         xy = point_coordinates(points, what="points")
@@ -122,7 +165,8 @@ def isochrones(
     else:
         snapped = network._snap(points, "points", max_snap)
         crs, unit = network.crs, network.unit
-        geoms = _network_isochrones(network, snapped, cuts, buffer)
+        geoms = _network_isochrones(network, snapped, cuts, resolution,
+                                    snap_limit(network, max_snap))
         rows = []
         for i, label in enumerate(points.index):
             for k, c in enumerate(cuts):
@@ -146,12 +190,15 @@ def isochrones(
     )
 
 
-def _widen(lines: np.ndarray, buffer: float):
-    """Union of the lines widened by ``buffer`` metres (merged first: much faster)."""
-    if lines.size == 0:
-        return shapely.Polygon()
-    merged = shapely.get_parts(shapely.line_merge(shapely.multilinestrings(lines)))
-    return shapely.union_all(shapely.buffer(merged, buffer, quad_segs=4))
+def _no_buffer(buffer) -> None:
+    if buffer is not None:
+        warnings.warn(
+            "buffer= is no longer used: catchments hold the locations within the cut-off "
+            "under the rule of reach (street cost plus access leg), on cells of resolution= "
+            "metres. Leave buffer= out.",
+            QuartierWarning,
+            stacklevel=3,
+        )
 
 
 def _pieces(net, edges, du, dv, budget):
@@ -171,64 +218,52 @@ def _pieces(net, edges, du, dv, budget):
     return np.concatenate(e), np.concatenate(s0), np.concatenate(s1)
 
 
-def _segments(net, edges, s0, s1):
-    """(n, 2, 2) coordinates of the edge pieces [s0, s1]."""
-    a = net.xy[net.u[edges]]
-    d = net.xy[net.v[edges]] - a
-    length = np.where(net.length[edges] > 0, net.length[edges], 1.0)
-    f0 = (s0 / length)[:, None]
-    f1 = (s1 / length)[:, None]
-    return np.stack([a + f0 * d, a + f1 * d], axis=1)
-
-
 def _own_edge(net, snapped, i, budget):
-    """The piece of the point's own edge and its access leg reachable within the budget."""
+    """The piece of the point's own edge reachable within the budget."""
     reach = budget / net._w - snapped.access[i]
-    p = snapped.xy[i]
-    q = snapped.snap_xy[i]
-    if reach < 0:  # not even the street is reached: part of the access leg
-        f = budget / net._w / max(snapped.access[i], 1e-12)
-        return np.zeros(0, np.int64), np.zeros(0), np.zeros(0), [(p, p + f * (q - p))]
+    if reach < 0:  # not even the street is reached
+        return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
     e = snapped.edge[i]
     t = snapped.offset[i]
     return (
         np.array([e]),
         np.array([max(t - reach, 0.0)]),
         np.array([min(t + reach, net.length[e])]),
-        [(p, q)],
     )
 
 
-def _network_isochrones(net, snapped, cuts, buffer):
-    """{(point position, cut-off position): (polygon, street km)}."""
+def _network_isochrones(net, snapped, cuts, res, max_snap):
+    """{(point position, cut-off position): (polygon, street km)} on a raster of cells."""
     out = {}
+    ok = np.flatnonzero(snapped.ok)
+    if not ok.size:
+        return out
+    w = net._w
+    radius = float(cuts[-1]) / w + 2 * res  # no location farther in a straight line is in reach
+    xy = snapped.xy[ok]
+    grid = _cells.make_grid(net, xy.min(0) - radius, xy.max(0) + radius, res, max_snap)
     inc = net._incidence()
+    dn = np.full(net.n_nodes + 1, np.inf)
     for src, node_idx, d_nodes, _, _ in _search.search_chunks(net, snapped, float(cuts[-1])):
         for r, i in enumerate(src):
             d = d_nodes[r]
             reached_local = np.flatnonzero(d <= cuts[-1])
             reached = node_idx[reached_local]
-            cost = np.full(net.n_nodes, np.inf) if reached.size else None
-            edges = np.zeros(0, np.int64)
-            if reached.size:
-                cost[reached] = d[reached_local]
-                edges = np.unique(inc[reached].indices)
-            prev = shapely.Polygon()
+            dn[reached] = d[reached_local]
+            rows, cols = grid.window(snapped.xy[i] - radius, snapped.xy[i] + radius)
+            cost = _cells.cell_costs(grid, rows, cols, dn, w, snapped, i)
+            edges = np.unique(inc[reached].indices) if reached.size else np.zeros(0, np.int64)
+            masks = _cells.catchment_masks(net, grid, rows, cols, cost, dn, snapped, i, cuts,
+                                           max_snap)
             for k, c in enumerate(cuts):
                 if edges.size:
-                    e, s0, s1 = _pieces(net, edges, cost[net.u[edges]], cost[net.v[edges]], c)
+                    e, s0, s1 = _pieces(net, edges, dn[net.u[edges]], dn[net.v[edges]], c)
                 else:
                     e, s0, s1 = np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
-                oe, o0, o1, legs = _own_edge(net, snapped, i, c)
-                e, s0, s1 = np.r_[e, oe], np.r_[s0, o0], np.r_[s1, o1]
-                seg = _segments(net, e, s0, s1)
-                leg = np.array([[a, b] for a, b in legs]).reshape(-1, 2, 2)
-                lines = shapely.linestrings(np.concatenate([seg, leg]))
-                km = _covered_km(e, s0, s1)
-                geom = _widen(lines, buffer)
-                geom = shapely.union(geom, prev) if not prev.is_empty else geom
-                out[(i, k)] = (geom, km)
-                prev = geom
+                oe, o0, o1 = _own_edge(net, snapped, i, c)
+                km = _covered_km(np.r_[e, oe], np.r_[s0, o0], np.r_[s1, o1])
+                out[(i, k)] = (_cells.polygon(masks[k], grid, rows, cols), km)
+            dn[reached] = np.inf
     return out
 
 
@@ -255,19 +290,22 @@ def service_areas(
     *,
     network,
     max_cost: float | None = None,
-    buffer: float = 50.0,
+    resolution: float = RESOLUTION,
     max_snap: float | None = None,
     spacing: float = 20.0,
+    buffer: float | None = None,
 ) -> gpd.GeoDataFrame:
     """Which facility is nearest along the streets, as non-overlapping polygons.
 
     One multi-source search from all facilities gives every node its
-    nearest facility and the cost. The streets are sampled every
-    ``spacing`` metres; each sample goes to the facility nearest along the
-    streets (through either end of its edge, or directly along the edge
-    from a facility on it). The Voronoi cells of the samples are merged per
-    facility and clipped to the streets widened by ``buffer`` metres, so
-    the areas do not overlap; borders are exact to about ``spacing``.
+    nearest facility and the cost. Every location goes to the facility
+    :func:`quartier.access.costs.nearest` gives it, under the same rule of
+    reach (snap onto the nearest ground-level street, plus the access leg):
+    the areas are built from cells of ``resolution`` metres, each given to
+    the facility nearest to its centre, so they do not overlap, cover every
+    location in reach up to the resolution and keep to the level of the
+    streets (a place under a bridge is not served from the bridge).
+    ``street_km`` samples the streets every ``spacing`` metres.
 
     Parameters
     ----------
@@ -276,13 +314,15 @@ def service_areas(
     network : StreetNetwork
         The street network (keyword, required).
     max_cost : float, optional
-        Leave out streets farther than this (network unit) from every facility.
-    buffer : float, default 50
-        Metres the streets are widened on each side.
+        Leave out locations farther than this (network unit) from every facility.
+    resolution : float, default 10
+        Side of the raster cells in metres.
     max_snap : float, optional
         Override the network's ``max_snap`` (metres).
     spacing : float, default 20
-        Distance (metres) between sample points along the streets.
+        Distance (metres) between sample points along the streets for ``street_km``.
+    buffer : None
+        No longer used; a warning says so.
 
     Returns
     -------
@@ -295,29 +335,31 @@ def service_areas(
     QuartierError
         Without a network (use :func:`isochrones` with ``network=None``).
     ValueError
-        ``max_cost`` or ``buffer`` of 0 or below.
+        ``max_cost``, ``resolution`` or ``spacing`` of 0 or below.
 
     Examples
     --------
     >>> import geopandas as gpd
     >>> from shapely import Point
     >>> from quartier.access.network.streets import StreetNetwork
-    >>> net = StreetNetwork([[0, 0], [1000, 0]], [0], [1], crs=25832)
+    >>> net = StreetNetwork([[0, 0], [1000, 0]], [0], [1], crs=25832, max_snap=20)
     >>> kitas = gpd.GeoDataFrame(geometry=[Point(100, 0), Point(500, 0)], crs=25832,
     ...                          index=["A", "B"])
-    >>> sa = service_areas(kitas, network=net, buffer=10)
+    >>> sa = service_areas(kitas, network=net)
     >>> sa["street_km"].tolist()
     [0.3, 0.7]
     >>> sa.geometry.bounds.round().values.tolist()
-    [[-10.0, -10.0, 300.0, 10.0], [300.0, -10.0, 1010.0, 10.0]]
+    [[-20.0, -20.0, 300.0, 20.0], [300.0, -20.0, 1020.0, 20.0]]
     """
     if network is None:
-        raise QuartierError(
+        raise ParameterError(
             "service_areas needs a street network; for straight lines use "
             "isochrones(points, network=None, max_cost=...) or a Voronoi diagram of the "
             "facilities."
         )
-    buffer = positive_number(buffer, "buffer", unit="metres")
+    resolution = positive_number(resolution, "resolution", unit="metres")
+    spacing = positive_number(spacing, "spacing", unit="metres")
+    _no_buffer(buffer)
     limit = network._limit(max_cost)
     snapped = network._snap(facilities, "facility", max_snap)
     net = network
@@ -351,14 +393,10 @@ def service_areas(
         if c < cost[r]:
             cost[r], owner[r] = c, f
     keep = (cost <= limit) & (owner >= 0)
-    xy0 = net.xy[net.u[se]]
-    frac = np.where(net.length[se] > 0, pos / np.where(net.length[se] > 0, net.length[se], 1), 0)
-    samples = xy0 + frac[:, None] * (net.xy[net.v[se]] - xy0)
     # street pieces between consecutive kept samples of an edge
     nxt = np.r_[piece[1:] == piece[:-1], False]
     pair = nxt & keep & np.r_[keep[1:], False]
     a_idx = np.flatnonzero(pair)
-    seg = np.stack([samples[a_idx], samples[a_idx + 1]], axis=1)
     seg_len = pos[a_idx + 1] - pos[a_idx]
     # a piece whose ends go to two facilities is split where both are equally far
     c0, c1 = cost[a_idx], cost[a_idx + 1]
@@ -368,32 +406,41 @@ def service_areas(
         np.bincount(owner[a_idx], weights=x, minlength=len(snapped))
         + np.bincount(owner[a_idx + 1], weights=seg_len - x, minlength=len(snapped))
     ) / 1000
-    ok = snapped.ok
-    legs = shapely.linestrings(np.stack([snapped.xy[ok], snapped.snap_xy[ok]], axis=1))
-    band = _widen(np.r_[shapely.linestrings(seg.reshape(-1, 2, 2)), legs], buffer)
-    # border points: just before and after each split, so the cells meet there
-    dif = np.flatnonzero(owner[a_idx] != owner[a_idx + 1])
-    unit_dir = (seg[dif, 1] - seg[dif, 0]) / np.maximum(seg_len[dif], 1e-9)[:, None]
-    at = seg[dif, 0] + x[dif, None] * unit_dir
-    eps = np.minimum(0.01, seg_len[dif] / 4)[:, None]
-    samples = np.vstack(
-        [samples[keep], snapped.xy[ok], at - eps * unit_dir, at + eps * unit_dir]
-    )
-    owner = np.r_[owner[keep], np.flatnonzero(ok), owner[a_idx[dif]], owner[a_idx[dif] + 1]]
-    geoms = np.full(len(snapped), shapely.Polygon(), dtype=object)
-    if samples.shape[0] >= 2:
-        # identical samples would make one cell for two owners: keep the first
-        _, firsts = np.unique(np.round(samples, 3), axis=0, return_index=True)
-        samples, owner = samples[firsts], owner[firsts]
-        cells = shapely.get_parts(
-            shapely.voronoi_polygons(
-                shapely.multipoints(samples), extend_to=band.envelope, ordered=True
-            )
-        )
-        for f in np.unique(owner):
-            geoms[f] = shapely.intersection(shapely.union_all(cells[owner == f]), band)
-    elif samples.shape[0] == 1:
-        geoms[owner[0]] = band
+    geoms = _owner_areas(net, snapped, dist, which, limit, resolution, snap_limit(net, max_snap))
     return gpd.GeoDataFrame(
         {"street_km": np.round(km, 6)}, geometry=list(geoms), index=facilities.index, crs=net.crs
     )
+
+
+def _owner_areas(net, snapped, dist, which, limit, res, max_snap):
+    """Per facility the cells it is nearest to (the rule of reach), as polygons."""
+    n = len(snapped)
+    if not snapped.ok.any():
+        return np.full(n, shapely.Polygon(), dtype=object)
+    w = net._w
+    reach = min(max_snap, limit / w) + res
+    lo = net.xy.min(0) - reach
+    hi = net.xy.max(0) + reach
+    if np.isfinite(limit):  # nothing beyond the limit around the facilities
+        fxy = snapped.xy[snapped.ok]
+        lo = np.maximum(lo, fxy.min(0) - limit / w - res)
+        hi = np.minimum(hi, fxy.max(0) + limit / w + res)
+    grid = _cells.make_grid(net, lo, hi, res, max_snap)
+    d = np.r_[dist, np.inf]
+    o = np.r_[which, -1]
+    cu = d[grid.u] + grid.spoke_u
+    cv = d[grid.v] + grid.spoke_v
+    cost = np.minimum(cu, cv)
+    owner = np.where(cu <= cv, o[grid.u], o[grid.v])
+    # cells on a facility's own edge: the direct way along the edge
+    fi = np.flatnonzero(snapped.ok)
+    s = grid.snapped
+    flat_edge = grid.edge.ravel()
+    for f in fi:
+        at = np.flatnonzero(flat_edge == snapped.edge[f])
+        direct = (s.access[at] + snapped.access[f] + np.abs(s.offset[at] - snapped.offset[f])) * w
+        better = direct < cost.ravel()[at]
+        cost.ravel()[at[better]] = direct[better]
+        owner.ravel()[at[better]] = f
+    owner = np.where(cost <= limit, owner, -1)
+    return _cells.owner_polygons(owner, grid, n)

@@ -121,7 +121,9 @@ class CoverageResult:
         The demand rows with ``nearest`` (index label of the nearest
         facility), ``cost`` (cost to it, NaN when there is none), ``covered``
         (bool: cost <= max_cost), ``population``, ``covered_population`` and
-        ``share_covered``. For district demand, ``nearest``/``cost``/``covered``
+        ``share_covered``; with a street network also ``reason`` (why a unit
+        has no facility, e.g. no street within ``max_snap``, under a bridge,
+        on an island the profile cannot reach; None otherwise). For district demand, ``nearest``/``cost``/``covered``
         are taken at the district's representative point, while
         ``covered_population`` and ``share_covered`` come from the samples,
         and ``cost_mean`` is the population-weighted mean cost of the samples.
@@ -296,6 +298,8 @@ def coverage(
     units["nearest"] = found["nearest"].to_numpy()
     units["cost"] = found["cost"].to_numpy()
     units["covered"] = units["cost"].to_numpy() <= max_cost  # NaN compares False
+    if "reason" in found.columns:  # street network: why a unit has no facility
+        units["reason"] = pd.Series(found["reason"].to_numpy(), index=units.index, dtype=object)
     units["population"] = values
     samples = None
     fallback: list = []
@@ -306,6 +310,9 @@ def coverage(
         samples["nearest"] = near["nearest"].to_numpy()
         samples["cost"] = near["cost"].to_numpy()
         samples["covered"] = samples["cost"].to_numpy() <= max_cost
+        if "reason" in near.columns:
+            samples["reason"] = pd.Series(near["reason"].to_numpy(), index=samples.index,
+                                          dtype=object)
         pos = samples["unit"].to_numpy()
         pop = samples["population"].to_numpy()
         covered = np.bincount(pos, weights=np.where(samples["covered"], pop, 0.0),

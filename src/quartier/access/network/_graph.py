@@ -43,19 +43,26 @@ def group_rows(*keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return gid, first
 
 
-def dedupe_edges(u, v, length):
-    """Drop self-loops; keep the shortest of parallel edges; order u < v."""
+def dedupe_edges(u, v, length, level=None):
+    """Drop self-loops; keep the shortest of parallel edges; order u < v.
+
+    With ``level`` (one per edge) the level of the kept edges is returned too.
+    """
     u = np.asarray(u, np.int64)
     v = np.asarray(v, np.int64)
     length = np.asarray(length, float)
+    lev = np.zeros(u.size, np.int64) if level is None else np.asarray(level, np.int64)
     keep = u != v
-    u, v, length = u[keep], v[keep], length[keep]
+    u, v, length, lev = u[keep], v[keep], length[keep], lev[keep]
     a, b = np.minimum(u, v), np.maximum(u, v)
-    order = np.lexsort((length, b, a))
-    a, b, length = a[order], b[order], length[order]
+    # parallel edges: the shortest, and among equal ones the one at ground level
+    order = np.lexsort((np.abs(lev), length, b, a))
+    a, b, length, lev = a[order], b[order], length[order], lev[order]
     first = np.ones(a.size, bool)
     first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
-    return a[first], b[first], length[first]
+    if level is None:
+        return a[first], b[first], length[first]
+    return a[first], b[first], length[first], lev[first]
 
 
 def adjacency(n: int, u, v, weight) -> sparse.csr_array:
@@ -101,10 +108,13 @@ def node_lines(lines: np.ndarray, level: np.ndarray, tolerance: float = 1e-3):
     xy : (N, 2) float array
     u, v : (E,) int arrays
     length : (E,) float array
+    level : (E,) int array
+        The level of the line each edge comes from.
     """
     coords, line_of = shapely.get_coordinates(lines, return_index=True)
     if coords.shape[0] == 0:
-        return np.zeros((0, 2)), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+        empty = np.zeros(0, np.int64)
+        return np.zeros((0, 2)), empty, empty, np.zeros(0), empty
     same = line_of[1:] == line_of[:-1]
     a = coords[:-1][same]
     b = coords[1:][same]
@@ -149,13 +159,14 @@ def node_lines(lines: np.ndarray, level: np.ndarray, tolerance: float = 1e-3):
     cont = s_seg[1:] == s_seg[:-1]
     u = s_node[:-1][cont]
     v = s_node[1:][cont]
+    e_level = seg_level[s_seg[:-1][cont]]
     length = np.hypot(*(xy[u] - xy[v]).T)
-    u, v, length = dedupe_edges(u, v, length)
+    u, v, length, e_level = dedupe_edges(u, v, length, e_level)
     # drop nodes no edge uses (possible after merging)
     used = np.zeros(xy.shape[0], bool)
     used[u] = used[v] = True
     remap = np.cumsum(used) - 1
-    return xy[used], remap[u], remap[v], length
+    return xy[used], remap[u], remap[v], length, e_level
 
 
 def _candidate_pairs(a, b, seg_line):
@@ -222,7 +233,7 @@ def _intersections(a, b, i, j, tol):
 
 
 def lines_to_edges(gdf, prof, what, class_col, bridge_col, tunnel_col, layer_col, tolerance):
-    """Usable lines of a GIS layer -> noded edge list, and the lines left out by class."""
+    """Usable lines of a GIS layer -> noded edge list with levels, and the lines left out."""
     gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
     types = set(gdf.geom_type.unique())
     if not types <= {"LineString", "MultiLineString"}:
@@ -245,8 +256,8 @@ def lines_to_edges(gdf, prof, what, class_col, bridge_col, tunnel_col, layer_col
     if tunnel_col is not None and tunnel_col in gdf.columns:
         level = np.where((level == 0) & truthy(gdf[tunnel_col]), -1, level)
     parts, part_of = shapely.get_parts(gdf.geometry.to_numpy(), return_index=True)
-    xy, u, v, length = node_lines(parts, level[part_of], tolerance)
-    return xy, u, v, length, dropped
+    xy, u, v, length, e_level = node_lines(parts, level[part_of], tolerance)
+    return xy, u, v, length, e_level, dropped
 
 
 def island_warning(source, xy, u, length, comp, islands):

@@ -20,6 +20,9 @@ def read_osm_ways(path: Path, profile):
     -------
     node_ids : (N,) int64, lon : (N,), lat : (N,)
     u, v : (E,) int positions into node_ids (consecutive nodes of a way)
+    level : (E,) int
+        Level of each segment's way: its ``layer`` tag, else 1 for a bridge,
+        -1 for a tunnel (``building_passage`` included), else 0.
     report : dict
         ``ways_used``, ``ways_skipped`` (Counter of highway values not
         usable by the profile), ``segments_missing`` (segments whose nodes
@@ -28,6 +31,7 @@ def read_osm_ways(path: Path, profile):
     osmium = import_optional("osmium", purpose="reading OpenStreetMap files (StreetNetwork.from_osm)")
 
     refs: list[int] = []
+    levels: list[int] = []
     lons: list[float] = []
     lats: list[float] = []
     way_break: list[int] = []
@@ -48,10 +52,12 @@ def read_osm_ways(path: Path, profile):
                 continue
             used += 1
             start = len(refs)
+            level = way_level(tags)
             for n in way.nodes:
                 loc = n.location
                 if loc.valid():
                     refs.append(n.ref)
+                    levels.append(level)
                     lons.append(loc.lon)
                     lats.append(loc.lat)
                 else:
@@ -60,7 +66,7 @@ def read_osm_ways(path: Path, profile):
                     way_break.append(len(refs))
             way_break.append(len(refs))
             if len(refs) - start < 2:
-                del refs[start:], lons[start:], lats[start:]
+                del refs[start:], lons[start:], lats[start:], levels[start:]
                 while way_break and way_break[-1] > start:
                     way_break.pop()
     except RuntimeError as err:
@@ -80,5 +86,21 @@ def read_osm_ways(path: Path, profile):
     cont = ~breaks[1:-1] if refs_a.size > 1 else np.zeros(0, bool)
     u = inverse[:-1][cont]
     v = inverse[1:][cont]
+    level = np.asarray(levels, np.int64)[:-1][cont] if refs_a.size > 1 else np.zeros(0, np.int64)
     report = {"ways_used": used, "ways_skipped": skipped, "nodes_missing": missing}
-    return node_ids, lon, lat, u, v, report
+    return node_ids, lon, lat, u, v, level, report
+
+
+def way_level(tags) -> int:
+    """Level of an OSM way: ``layer``, else 1 for a bridge, -1 for a tunnel, else 0."""
+    try:
+        layer = int(round(float(tags.get("layer", 0))))
+    except (TypeError, ValueError):
+        layer = 0
+    if layer:
+        return layer
+    if tags.get("bridge", "no") not in ("no", ""):
+        return 1
+    if tags.get("tunnel", "no") not in ("no", ""):
+        return -1
+    return 0

@@ -1,9 +1,27 @@
-"""Snap points onto the nearest street edge (private helper).
+"""Snap points onto the nearest street edge: the one rule of reach (private helper).
 
-A point is placed on the nearest edge (not the nearest node): its snap point
-lies ``offset`` metres from the edge's first node ``u`` and ``access``
-metres (straight line) from the point itself. Points farther than
-``max_snap`` from every edge are not snapped (edge ``-1``).
+A location (a facility, an address point, a grid cell, a raster cell of a
+catchment map) is placed on the nearest *snap target*: a street edge at
+ground level or on a bridge, of the usable network or of an island dropped
+from it (tunnels are never snap targets: nobody at the surface stands in a
+tunnel). Its snap point lies ``offset`` metres from the edge's first node
+``u`` and ``access`` metres (straight line) from the location. The location
+is reachable only when that nearest target is a usable ground-level edge
+within ``max_snap``; otherwise it stays unreachable with a reason:
+
+* ``"far"``: no street within ``max_snap`` metres;
+* ``"level"``: the nearest street is a bridge (the location lies under or
+  beside it, not on it);
+* ``"island"``: the nearest street belongs to a part of the network dropped
+  because the profile cannot reach it (e.g. footways reached only by steps
+  for a wheelchair), so the location is not snapped to another street.
+
+Nearest targets are found exactly with a KD-tree of points sampled along the
+targets every ``s`` metres (:data:`SAMPLE`, or a third of the median target length if
+longer): any target within distance ``d`` has a sample within ``d + s / 2``,
+so the ``k`` nearest samples settle a point when the ``k``-th lies farther
+than its best exact distance plus ``s / 2``; the few other points are settled with more samples, then with
+the exact nearest search of a shapely STRtree.
 """
 
 from __future__ import annotations
@@ -13,11 +31,23 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
+from scipy.spatial import cKDTree
 
 from quartier._checks import positive_number
 from quartier.access.costs import point_coordinates
 from quartier.errors import CRSError, QuartierWarning, format_list
 from quartier.io.crs import as_crs
+
+#: metres between sample points along the snap targets
+SAMPLE = 10.0
+#: status codes of :class:`Snapped`
+OK, FAR, LEVEL, ISLAND = 0, 1, 2, 3
+#: readable reasons (English; reports translate them)
+REASONS = {
+    FAR: "no street within max_snap",
+    LEVEL: "nearest street is on another level (bridge)",
+    ISLAND: "nearest street is not connected for this profile (dropped island)",
+}
 
 
 @dataclass
@@ -25,18 +55,30 @@ class Snapped:
     """Points snapped onto edges; arrays of one entry per point."""
 
     xy: np.ndarray  # (n, 2) the points
-    edge: np.ndarray  # edge index, -1 when farther than max_snap
+    edge: np.ndarray  # edge index, -1 when not snapped
     offset: np.ndarray  # metres from the edge's u node to the snap point
     access: np.ndarray  # metres from the point to the snap point (NaN when not snapped)
     snap_xy: np.ndarray  # (n, 2) snap points (NaN when not snapped)
     u: np.ndarray  # node at offset 0 (-1 when not snapped)
     v: np.ndarray  # node at the far end (-1 when not snapped)
     length: np.ndarray  # edge length (NaN when not snapped)
+    status: np.ndarray | None = None  # OK, FAR, LEVEL or ISLAND
+
+    def __post_init__(self):
+        if self.status is None:
+            self.status = np.where(self.edge >= 0, OK, FAR).astype(np.int8)
 
     @property
     def ok(self) -> np.ndarray:
         """Points that were snapped."""
         return self.edge >= 0
+
+    def reasons(self) -> np.ndarray:
+        """Why each point is unreachable (object array; None where snapped)."""
+        out = np.full(self.edge.size, None, dtype=object)
+        for code, text in REASONS.items():
+            out[self.status == code] = text
+        return out
 
     def __len__(self) -> int:
         return int(self.edge.size)
@@ -51,59 +93,132 @@ def edge_lines(xy: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     return shapely.linestrings(np.stack([xy[u], xy[v]], axis=1))
 
 
-def _seg_dist(p, a, b):
-    d = b - a
-    with np.errstate(divide="ignore", invalid="ignore"):
-        s = np.einsum("ij,ij->i", p - a, d) / np.einsum("ij,ij->i", d, d)
-    s = np.clip(np.nan_to_num(s, nan=0.0), 0.0, 1.0)
-    q = a + s[:, None] * d
-    return np.hypot(*(p - q).T)
+class SnapTargets:
+    """The segments points may snap onto, with a KD-tree of samples along them.
+
+    The network's edges come first (those in a tunnel are left out), then
+    the edges of dropped islands (not in a tunnel). ``kind``
+    is OK (usable, ground level), LEVEL (bridge) or ISLAND.
+    """
+
+    def __init__(self, a: np.ndarray, b: np.ndarray, kind: np.ndarray, edge: np.ndarray):
+        self.a, self.b, self.kind, self.edge = a, b, kind, edge
+        d = b - a
+        self.dd = np.einsum("ij,ij->i", d, d)
+        length = np.sqrt(self.dd)
+        # about four samples per typical target: long edges (large grids) stay cheap
+        self.spacing = max(SAMPLE, float(np.median(length)) / 3 if length.size else SAMPLE)
+        n_per = np.maximum(np.ceil(length / self.spacing).astype(np.int64), 1) + 1
+        seg = np.repeat(np.arange(a.shape[0]), n_per)
+        first = np.cumsum(n_per) - n_per
+        f = (np.arange(seg.size) - first[seg]) / (n_per[seg] - 1)
+        self.sample_of = seg
+        self.tree = cKDTree(a[seg] + f[:, None] * d[seg]) if seg.size else None
+        self._strtree = None
+        # ties: usable ground edges before bridges and islands
+        self.penalty = np.where(kind == OK, 0.0, 1e-6)
+
+    def _exact(self, px, py, seg):
+        """Squared distance from the points (px, py) to the segments ``seg`` (broadcast)."""
+        ax, ay = self.a[seg, 0], self.a[seg, 1]
+        dx, dy = self.b[seg, 0] - ax, self.b[seg, 1] - ay
+        wx, wy = px - ax, py - ay
+        dd = self.dd[seg]
+        s = np.where(dd > 0, (wx * dx + wy * dy) / np.where(dd > 0, dd, 1.0), 0.0)
+        np.clip(s, 0.0, 1.0, out=s)
+        ex, ey = wx - s * dx, wy - s * dy
+        return ex * ex + ey * ey
+
+    def nearest(self, pts: np.ndarray, max_snap: float):
+        """Nearest target of each point within ``max_snap`` (-1 if none) and its distance."""
+        n = pts.shape[0]
+        best = np.full(n, -1, np.int64)
+        dist = np.full(n, np.inf)
+        if self.tree is None or n == 0:
+            return best, dist
+        bound = max_snap + self.spacing / 2
+        todo = np.arange(n)
+        ns = self.sample_of.size
+        for k in (4, 16, 64):
+            if not todo.size:
+                break
+            k = min(k, ns)
+            dk, ik = self.tree.query(pts[todo], k=k, distance_upper_bound=bound, workers=-1)
+            dk, ik = dk.reshape(todo.size, k), ik.reshape(todo.size, k)
+            valid = ik < ns
+            seg = self.sample_of[np.where(valid, ik, 0)]
+            d2 = self._exact(pts[todo, 0:1], pts[todo, 1:2], seg)
+            d = np.where(valid, np.sqrt(d2) + self.penalty[seg], np.inf)
+            # smallest distance, then smallest target id among ties
+            dmin = d.min(axis=1)
+            pick = np.where(d <= dmin[:, None], seg, np.iinfo(np.int64).max).min(axis=1)
+            settled = ~np.isfinite(dk[:, -1]) | (dk[:, -1] > dmin + self.spacing / 2) | (k == ns)
+            found = settled & (dmin <= max_snap + 1e-6)
+            best[todo[found]] = pick[found]
+            dist[todo[found]] = dmin[found]
+            todo = todo[~settled]
+        if todo.size:  # exact fallback for points among very many nearby samples
+            if self._strtree is None:
+                self._strtree = shapely.STRtree(shapely.linestrings(np.stack([self.a, self.b], 1)))
+            (j, f), dd = self._strtree.query_nearest(
+                shapely.points(pts[todo]), max_distance=max_snap, return_distance=True,
+                all_matches=True,
+            )
+            dd = dd + self.penalty[f]
+            order = np.lexsort((f, dd, j))
+            j, f, dd = j[order], f[order], dd[order]
+            first = np.r_[True, j[1:] != j[:-1]] if j.size else np.zeros(0, bool)
+            best[todo[j[first]]] = f[first]
+            dist[todo[j[first]]] = dd[first]
+        return best, dist
 
 
-def _nearest_edges(tree, xy, u, v, pts, max_snap, first=30.0):
-    """Nearest edge of each point within max_snap (-1 if none).
+def targets_of(net) -> SnapTargets:
+    """The network's snap targets (built once, cached on the network)."""
+    if net._targets is None:
+        keep = net.level >= 0
+        a = [net.xy[net.u[keep]]]
+        b = [net.xy[net.v[keep]]]
+        kind = [np.where(net.level[keep] > 0, LEVEL, OK)]
+        edge = [np.flatnonzero(keep)]
+        isl = net._island_segments
+        if isl.shape[0]:
+            a.append(isl[:, 0])
+            b.append(isl[:, 1])
+            kind.append(np.where(net._island_level > 0, LEVEL, ISLAND))
+            edge.append(np.full(isl.shape[0], -1))
+        net._targets = SnapTargets(
+            np.concatenate(a).reshape(-1, 2), np.concatenate(b).reshape(-1, 2),
+            np.concatenate(kind).astype(np.int8), np.concatenate(edge).astype(np.int64),
+        )
+    return net._targets
 
-    A box query of ``first`` metres (bounding boxes only, exact distances in
-    numpy) settles most points; the rest go through the tree's exact
-    nearest search.
+
+def snap_points(net, pts: np.ndarray, max_snap: float, tgt: np.ndarray | None = None) -> Snapped:
+    """Snap points (coordinates) onto the network by the rule of reach.
+
+    ``tgt``: the nearest snap target of each point (-1: none within
+    ``max_snap``), when already known.
     """
     n = pts.shape[0]
+    t = targets_of(net)
+    if tgt is None:
+        tgt, _ = t.nearest(pts, max_snap)
+    has = tgt >= 0
+    status = np.full(n, FAR, np.int8)
+    status[has] = t.kind[tgt[has]]
+    ok = status == OK
     edge = np.full(n, -1, np.int64)
-    r = min(first, max_snap)
-    boxes = shapely.box(pts[:, 0] - r, pts[:, 1] - r, pts[:, 0] + r, pts[:, 1] + r)
-    i, e = tree.query(boxes)
-    d = _seg_dist(pts[i], xy[u[e]], xy[v[e]])
-    ok = d <= r
-    i, e, d = i[ok], e[ok], d[ok]
-    order = np.lexsort((e, d, i))
-    i, e = i[order], e[order]
-    firsts = np.r_[True, i[1:] != i[:-1]] if i.size else np.zeros(0, bool)
-    edge[i[firsts]] = e[firsts]
-    rest = np.flatnonzero(edge < 0)
-    if rest.size and max_snap > r:
-        (j, f), _ = tree.query_nearest(
-            shapely.points(pts[rest]), max_distance=max_snap, return_distance=True,
-            all_matches=False,
-        )
-        edge[rest[j]] = f
-    return edge
-
-
-def snap(tree: shapely.STRtree, xy_nodes, u, v, elen, pts: np.ndarray, max_snap: float) -> Snapped:
-    """Snap points to the nearest edge within ``max_snap`` metres."""
-    n = pts.shape[0]
-    edge = np.full(n, -1, np.int64)
-    if n and len(tree):
-        edge = _nearest_edges(tree, xy_nodes, u, v, pts, max_snap)
-    ok = edge >= 0
-    eu = np.where(ok, u[np.where(ok, edge, 0)] if u.size else -1, -1)
-    ev = np.where(ok, v[np.where(ok, edge, 0)] if v.size else -1, -1)
-    a = xy_nodes[np.maximum(eu, 0)] if xy_nodes.size else np.zeros((n, 2))
-    b = xy_nodes[np.maximum(ev, 0)] if xy_nodes.size else np.zeros((n, 2))
+    edge[ok] = t.edge[tgt[ok]]
+    e0 = np.where(ok, edge, 0)
+    eu = np.where(ok, net.u[e0] if net.n_edges else -1, -1)
+    ev = np.where(ok, net.v[e0] if net.n_edges else -1, -1)
+    a = net.xy[np.maximum(eu, 0)] if net.n_nodes else np.zeros((n, 2))
+    b = net.xy[np.maximum(ev, 0)] if net.n_nodes else np.zeros((n, 2))
     d = b - a
     with np.errstate(divide="ignore", invalid="ignore"):
         s = np.einsum("ij,ij->i", pts - a, d) / np.einsum("ij,ij->i", d, d)
-    length = elen[np.maximum(edge, 0)] if elen.size else np.zeros(n)
+    length = net.length[e0] if net.n_edges else np.zeros(n)
     s = np.clip(np.nan_to_num(s, nan=0.0), 0.0, 1.0)
     snap_xy = a + s[:, None] * d
     access = np.hypot(*(pts - snap_xy).T)
@@ -117,11 +232,18 @@ def snap(tree: shapely.STRtree, xy_nodes, u, v, elen, pts: np.ndarray, max_snap:
         u=eu,
         v=ev,
         length=length * nan,
+        status=status,
     )
 
 
+def snap_limit(net, max_snap) -> float:
+    """The snapping limit in metres: ``max_snap`` or the network's."""
+    limit = net.max_snap if max_snap is None else float(max_snap)
+    return positive_number(limit, "max_snap", unit="metres")
+
+
 def snap_frame(net, gdf, what: str, max_snap) -> Snapped:
-    """Snap the points of a GeoDataFrame onto a network; warn about far and island points."""
+    """Snap the points of a GeoDataFrame onto a network; warn about unreachable points."""
     if gdf.crs is None:
         raise CRSError(f"the {what} have no CRS. Set it, e.g. gdf.set_crs('EPSG:25832').")
     if not as_crs(gdf.crs).equals(net.crs):
@@ -129,18 +251,35 @@ def snap_frame(net, gdf, what: str, max_snap) -> Snapped:
             f"the {what} are in {gdf.crs.to_string()} but the street network is in "
             f"{net.crs.to_string()}. Use gdf.to_crs(net.crs)."
         )
-    limit = net.max_snap if max_snap is None else float(max_snap)
-    limit = positive_number(limit, "max_snap", unit="metres")
+    limit = snap_limit(net, max_snap)
     pts = point_coordinates(gdf, what=what)
-    if net._tree is None:
-        net._tree = shapely.STRtree(net._lines())
-    s = snap(net._tree, net.xy, net.u, net.v, net.length, pts, limit)
-    far = ~s.ok
+    s = snap_points(net, pts, limit)
+    far = s.status == FAR
     if far.any():
         warnings.warn(
             f"{int(far.sum())} {what} point(s) are more than {limit:g} m from any street "
             f"(index {format_list(gdf.index[far])}); they are unreachable (missing costs). "
             "Check their coordinates, or raise max_snap=.",
+            QuartierWarning,
+            stacklevel=4,
+        )
+    level = s.status == LEVEL
+    if level.any():
+        warnings.warn(
+            f"{int(level.sum())} {what} point(s) lie nearest to a bridge, under or beside it "
+            f"(index {format_list(gdf.index[level])}); they are unreachable (missing costs), "
+            "not moved to another street. Check their coordinates.",
+            QuartierWarning,
+            stacklevel=4,
+        )
+    cut = s.status == ISLAND
+    if cut.any():
+        warnings.warn(
+            f"{int(cut.sum())} {what} point(s) lie nearest to streets the profile "
+            f"'{net.profile.name}' cannot reach from the network (a dropped island, e.g. "
+            f"behind steps; index {format_list(gdf.index[cut])}); they are unreachable "
+            "(missing costs), not moved to another street. Use islands='keep' to let them "
+            "reach their own island.",
             QuartierWarning,
             stacklevel=4,
         )

@@ -9,11 +9,15 @@ or minutes (``unit="min"``). Every function of quartier that takes
 ``network=`` (:func:`quartier.access.costs.cost_matrix`, :func:`quartier.access.costs.nearest`,
 :func:`quartier.coverage`, :func:`quartier.access.catchments.isochrones`) accepts it.
 
-Points (facilities, address points, grid cells) are snapped onto the nearest
-street *edge*; the straight access leg from the point to the street counts,
-at the profile's speed. Points farther than ``max_snap`` (500 m) from every
-street and pairs without a connection are reported and stay unreachable
-(absent / ``NaN``), never a made-up number.
+Points (facilities, address points, grid cells, the cells of catchment maps)
+are snapped onto the nearest street *edge*; the straight access leg from the
+point to the street counts, at the profile's speed. This one rule of reach
+serves costs, coverage, floating catchments and the catchment maps alike.
+Points farther than ``max_snap`` (500 m) from every street, points whose
+nearest street is a bridge (they lie under or beside it) or belongs to an
+island the profile cannot reach (e.g. behind steps for a wheelchair), and
+pairs without a connection are reported with the reason and stay unreachable
+(absent / ``NaN``), never a made-up number or a point moved to another street.
 """
 
 from __future__ import annotations
@@ -26,8 +30,6 @@ import numpy as np
 import pandas as pd
 
 from quartier._checks import existing_file, positive_number
-from quartier.access.costs import DENSE_LIMIT, CostMatrix
-from quartier.access.network import _search
 from quartier.access.network._graph import (
     adjacency,
     components,
@@ -37,7 +39,7 @@ from quartier.access.network._graph import (
 )
 from quartier.access.network._osm import OSM_SUFFIXES, read_osm_ways
 from quartier.access.network._profiles import Profile, check_unit, get_profile
-from quartier.access.network._snap import Snapped, edge_lines, snap_frame
+from quartier.access.network._queries import NetworkQueries
 from quartier.errors import (
     DataError,
     ParameterError,
@@ -49,7 +51,7 @@ from quartier.io.crs import DEFAULT_CRS, as_crs, require_metric, to_planning_crs
 __all__ = ["StreetNetwork"]
 
 
-class StreetNetwork:
+class StreetNetwork(NetworkQueries):
     """A street network for one travel profile, with costs in metres or minutes.
 
     Usually built with :meth:`from_lines` or :meth:`from_osm`. The
@@ -84,6 +86,12 @@ class StreetNetwork:
         warning says how many nodes and edges lie outside the main network.
     source : str
         Where the network comes from (for messages).
+    level : array-like of int, optional
+        The level of each edge: 0 ground, above 0 bridge, below 0 tunnel
+        (default: all at ground level). Locations (facilities, homes, grid
+        and map cells) snap only onto ground-level edges; a location whose
+        nearest street is a bridge is unreachable (it lies under or beside
+        it), and tunnels are never snapped onto.
 
     Attributes
     ----------
@@ -91,6 +99,8 @@ class StreetNetwork:
         Node coordinates.
     u, v, length : numpy.ndarray
         Edges and their lengths in metres.
+    level : numpy.ndarray
+        Level of each edge (0 ground, above 0 bridge, below 0 tunnel).
     component : numpy.ndarray
         Connected component of each node; 0 is the largest.
     dropped_islands : pandas.DataFrame
@@ -130,6 +140,7 @@ class StreetNetwork:
         max_snap: float = 500.0,
         islands: str = "drop",
         source: str = "edges",
+        level=None,
     ):
         self.crs = require_metric(crs, what=f"the street network ({source})")
         self.profile = get_profile(profile)
@@ -144,7 +155,12 @@ class StreetNetwork:
         v = np.asarray(v, np.int64)
         if length is None:
             length = np.hypot(*(xy[u] - xy[v]).T) if u.size else np.zeros(0)
-        u, v, length = dedupe_edges(u, v, np.asarray(length, float))
+        level = np.zeros(u.size, np.int64) if level is None else np.asarray(level, np.int64)
+        if level.shape != u.shape:
+            raise ParameterError(
+                f"level must give one value per edge ({u.size}), not {level.size} ({source})."
+            )
+        u, v, length, level = dedupe_edges(u, v, np.asarray(length, float), level)
         if u.size == 0:
             raise DataError(
                 f"the street network from {source} is empty: no street the profile "
@@ -158,14 +174,23 @@ class StreetNetwork:
         summary = self.components
         self.dropped_islands = summary.iloc[0:0].drop(columns="main")
         self.dropped = pd.Series(dtype="int64")
+        # edges of dropped islands (not tunnels): points nearest to them stay unreachable
+        self._island_segments = np.zeros((0, 2, 2))
+        self._island_level = np.zeros(0, np.int64)
         if islands == "drop":
             self.dropped_islands = summary[~summary["main"]].drop(columns="main")
             keep_node = comp == 0
             remap = np.cumsum(keep_node) - 1
             keep_edge = keep_node[u]
-            xy, u, v, length = xy[keep_node], remap[u[keep_edge]], remap[v[keep_edge]], length[keep_edge]
+            out = ~keep_edge & (level >= 0)
+            self._island_segments = np.stack([xy[u[out]], xy[v[out]]], axis=1)
+            self._island_level = level[out]
+            xy, u, v = xy[keep_node], remap[u[keep_edge]], remap[v[keep_edge]]
+            length, level = length[keep_edge], level[keep_edge]
             comp = comp[keep_node]
         self.xy, self.u, self.v, self.length, self.component = xy, u, v, length, comp
+        self.level = level
+        self._targets = None
         self._w = 1.0 if unit == "m" else 1.0 / self.profile.metres_per_minute
         self._csr = adjacency(xy.shape[0], u, v, length * self._w)
         m = self._csr.tocoo()
@@ -268,7 +293,7 @@ class StreetNetwork:
         prof = get_profile(profile)
         check_unit(unit)
         gdf = to_planning_crs(lines, crs=crs, what=what)
-        xy, u, v, length, dropped = lines_to_edges(
+        xy, u, v, length, level, dropped = lines_to_edges(
             gdf, prof, what, class_col, bridge_col, tunnel_col, layer_col, tolerance
         )
         if len(dropped):
@@ -280,7 +305,7 @@ class StreetNetwork:
             )
         net = cls(
             xy, u, v, length, crs=gdf.crs, profile=prof, unit=unit, max_snap=max_snap,
-            islands=islands, source=what,
+            islands=islands, source=what, level=level,
         )
         net.dropped = dropped
         return net
@@ -306,7 +331,9 @@ class StreetNetwork:
         ``foot=yes``. The wheelchair profile also leaves out steps and
         ``wheelchair=no``; the bike profile uses the ``bicycle`` tag and
         footways only with ``bicycle=yes``. Ways connect where they share an
-        OSM node, so bridges and tunnels are handled by the data itself.
+        OSM node, so bridges and tunnels are handled by the data itself; their
+        ``layer``, ``bridge`` and ``tunnel`` tags give the edges' ``level``
+        (points do not snap onto tunnels, and not across bridges).
 
         Parameters
         ----------
@@ -350,14 +377,14 @@ class StreetNetwork:
         target = require_metric(crs, what="crs") if crs is not None else as_crs(DEFAULT_CRS)
         prof = get_profile(profile)
         check_unit(unit)
-        node_ids, lon, lat, u, v, report = read_osm_ways(path, prof)
+        node_ids, lon, lat, u, v, level, report = read_osm_ways(path, prof)
         from pyproj import Transformer
 
         tr = Transformer.from_crs("EPSG:4326", target, always_xy=True)
         x, y = tr.transform(lon, lat)
         net = cls(
             np.column_stack([x, y]), u, v, crs=target, profile=prof, unit=unit,
-            max_snap=max_snap, islands=islands, source=f"'{path.name}'",
+            max_snap=max_snap, islands=islands, source=f"'{path.name}'", level=level,
         )
         net.dropped = pd.Series(report["ways_skipped"], dtype="int64")
         return net
@@ -394,13 +421,14 @@ class StreetNetwork:
 
     @property
     def edges(self) -> gpd.GeoDataFrame:
-        """The edges as a GeoDataFrame: ``u``, ``v``, ``length_m``, ``cost``, ``component``."""
+        """The edges as a GeoDataFrame: ``u``, ``v``, ``length_m``, ``cost``, ``level``, ``component``."""
         return gpd.GeoDataFrame(
             {
                 "u": self.u,
                 "v": self.v,
                 "length_m": self.length,
                 "cost": self.length * self._w,
+                "level": self.level,
                 "component": self.component[self.u],
             },
             geometry=self._lines(),
@@ -414,194 +442,4 @@ class StreetNetwork:
             f"nodes={self.n_nodes}, edges={self.n_edges}, "
             f"length={self.length.sum() / 1000:.1f} km, components={len(self.components)} "
             f"(main: {main:.1%} of nodes), crs={self.crs.to_string()})"
-        )
-
-    # ------------------------------------------------------------------ snapping
-    def _lines(self):
-        if self._edge_geoms is None:
-            self._edge_geoms = edge_lines(self.xy, self.u, self.v)
-        return self._edge_geoms
-
-    def _snap(self, gdf: gpd.GeoDataFrame, what: str, max_snap: float | None) -> Snapped:
-        return snap_frame(self, gdf, what, max_snap)
-
-    def snap(self, points: gpd.GeoDataFrame, *, max_snap: float | None = None) -> pd.DataFrame:
-        """Where points join the network: the snap report.
-
-        Parameters
-        ----------
-        points : geopandas.GeoDataFrame
-            Points (polygons count at a point inside) in the network's CRS.
-        max_snap : float, optional
-            Override the network's ``max_snap`` (metres).
-
-        Returns
-        -------
-        pandas.DataFrame
-            Indexed like ``points``: ``snapped`` (bool), ``edge``, ``access_m``
-            (straight distance to the street), ``snap_x``, ``snap_y``,
-            ``component`` (0 = main network, -1 = not snapped).
-
-        Raises
-        ------
-        CRSError
-            Points without a CRS or in another CRS than the network.
-
-        Examples
-        --------
-        >>> import geopandas as gpd
-        >>> from shapely import Point
-        >>> net = StreetNetwork([[0, 0], [100, 0]], [0], [1], crs=25832)
-        >>> pts = gpd.GeoDataFrame(geometry=[Point(30, 40)], crs=25832)
-        >>> net.snap(pts)[["snapped", "access_m", "snap_x", "snap_y"]]
-           snapped  access_m  snap_x  snap_y
-        0     True      40.0    30.0     0.0
-        """
-        s = self._snap(points, "points", max_snap)
-        return pd.DataFrame(
-            {
-                "snapped": s.ok,
-                "edge": s.edge,
-                "access_m": s.access,
-                "snap_x": s.snap_xy[:, 0],
-                "snap_y": s.snap_xy[:, 1],
-                "component": np.where(s.ok, self.component[np.maximum(s.u, 0)], -1),
-            },
-            index=points.index,
-        )
-
-    # ------------------------------------------------------------------ queries
-    @staticmethod
-    def _limit(max_cost) -> float:
-        if max_cost is None:
-            return np.inf
-        max_cost = positive_number(max_cost, "max_cost")
-        return float(max_cost)
-
-    def cost_matrix(
-        self,
-        origins: gpd.GeoDataFrame,
-        destinations: gpd.GeoDataFrame,
-        *,
-        max_cost: float | None = None,
-        max_snap: float | None = None,
-    ) -> CostMatrix:
-        """Costs along the streets from every origin to every destination within ``max_cost``.
-
-        Searches run from the smaller of the two sides with a cut-off on a
-        local part of the network, so memory and time grow with the pairs in
-        reach. Points snap onto edges; costs include both access legs and the
-        partial edges (and, for two points on one edge, the direct way).
-
-        Parameters
-        ----------
-        origins, destinations : geopandas.GeoDataFrame
-            Points (polygons count at a point inside) in the network's CRS.
-        max_cost : float, optional
-            Cut-off in the network's unit; pairs above it are not stored.
-        max_snap : float, optional
-            Override the network's ``max_snap`` (metres).
-
-        Returns
-        -------
-        quartier.access.costs.CostMatrix
-            Reachable pairs only: unreachable pairs (other island, point far
-            from any street, above ``max_cost``) are absent.
-
-        Raises
-        ------
-        CRSError
-            Points in another CRS than the network.
-        ValueError
-            ``max_cost`` of 0 or below; too many pairs without ``max_cost``.
-
-        Examples
-        --------
-        >>> import geopandas as gpd
-        >>> from shapely import Point
-        >>> net = StreetNetwork([[0, 0], [100, 0], [100, 100]], [0, 1], [1, 2], crs=25832)
-        >>> pts = gpd.GeoDataFrame(geometry=[Point(10, 5), Point(95, 80)], crs=25832)
-        >>> net.cost_matrix(pts, pts).to_dense().tolist()
-        [[0.0, 180.0], [180.0, 0.0]]
-        """
-        limit = self._limit(max_cost)
-        a = self._snap(origins, "origin", max_snap)
-        b = self._snap(destinations, "destination", max_snap)
-        if max_cost is None and len(a) * len(b) > DENSE_LIMIT:
-            raise ParameterError(
-                f"{len(a):,} x {len(b):,} pairs are too many without a cut-off; pass max_cost=."
-            )
-        if len(b) < len(a):
-            cols, rows, cost = _search.many_to_many(self, b, a, limit)
-            order = np.lexsort((cols, rows))
-            rows, cols, cost = rows[order], cols[order], cost[order]
-        else:
-            rows, cols, cost = _search.many_to_many(self, a, b, limit)
-        return CostMatrix(
-            origins.index, destinations.index, rows, cols, cost,
-            None if max_cost is None else float(max_cost), self.unit,
-        )
-
-    def nearest(
-        self,
-        origins: gpd.GeoDataFrame,
-        destinations: gpd.GeoDataFrame,
-        *,
-        max_cost: float | None = None,
-        max_snap: float | None = None,
-    ) -> pd.DataFrame:
-        """The nearest destination of every origin along the streets, and its cost.
-
-        One multi-source search from all destinations at once (each a
-        virtual node on its edge) finds the cheapest destination for every
-        node; origins then add their access leg and partial edge.
-
-        Parameters
-        ----------
-        origins, destinations : geopandas.GeoDataFrame
-            Points in the network's CRS.
-        max_cost : float, optional
-            Search no further; origins without a destination in reach get
-            ``nearest=None`` and ``cost=NaN``.
-        max_snap : float, optional
-            Override the network's ``max_snap`` (metres).
-
-        Returns
-        -------
-        pandas.DataFrame
-            Indexed like ``origins``: ``nearest`` (destination label or None)
-            and ``cost`` (NaN when unreachable).
-
-        Raises
-        ------
-        CRSError
-            Points in another CRS than the network.
-        ValueError
-            ``max_cost`` of 0 or below.
-
-        Examples
-        --------
-        >>> import geopandas as gpd
-        >>> from shapely import Point
-        >>> net = StreetNetwork([[0, 0], [100, 0], [100, 100]], [0, 1], [1, 2], crs=25832)
-        >>> homes = gpd.GeoDataFrame(geometry=[Point(10, 5), Point(95, 80)], crs=25832)
-        >>> kitas = gpd.GeoDataFrame(geometry=[Point(0, 0), Point(100, 100)], crs=25832,
-        ...                          index=["West", "Nord"])
-        >>> net.nearest(homes, kitas)
-          nearest  cost
-        0    West  15.0
-        1    Nord  25.0
-        """
-        limit = self._limit(max_cost)
-        a = self._snap(origins, "origin", max_snap)
-        b = self._snap(destinations, "destination", max_snap)
-        arg, best = _search.nearest_from(self, a, b, limit)
-        has = arg >= 0
-        labels = np.empty(len(a), dtype=object)
-        labels[has] = destinations.index.to_numpy()[arg[has]]
-        return pd.DataFrame(
-            {
-                "nearest": pd.Series(labels, index=origins.index, dtype=object),
-                "cost": pd.Series(np.where(has, best, np.nan), index=origins.index),
-            }
         )
