@@ -44,6 +44,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load on first
     from quartier.errors import (
         ColumnError,
         CRSError,
+        DisclosureError,
         DistrictKeyError,
         InputFileError,
         JoinError,
@@ -159,6 +160,7 @@ _LAZY = {
     "JoinError": "quartier.errors",
     "MissingDependencyError": "quartier.errors",
     "OutputError": "quartier.errors",
+    "DisclosureError": "quartier.errors",
     "ParameterError": "quartier.errors",
     "QuartierError": "quartier.errors",
     "QuartierWarning": "quartier.errors",
@@ -323,6 +325,7 @@ __all__ = [
     "JoinError",
     "JoinReport",
     "OutputError",
+    "DisclosureError",
     "ParameterError",
     "MissingDependencyError",
     "QuartierError",

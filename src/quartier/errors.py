@@ -29,6 +29,7 @@ __all__ = [
     "JoinError",
     "ConfigError",
     "OutputError",
+    "DisclosureError",
     "ParameterError",
     "MissingDependencyError",
     "QuartierWarning",
@@ -199,6 +200,22 @@ class OutputError(QuartierError, OSError):
     >>> isinstance(OutputError("x"), OSError)
     True
     """
+
+
+class DisclosureError(QuartierError):
+    """What would be published reveals small counts: the audit of disclosure control failed,
+    so nothing was written. ``cells`` lists the cells (unit, column, the attacker's interval).
+
+    Examples
+    --------
+    >>> err = DisclosureError("01001 covered: exact", cells=None)
+    >>> isinstance(err, QuartierError), err.cells is None
+    (True, True)
+    """
+
+    def __init__(self, message: str, *, cells=None):
+        super().__init__(message)
+        self.cells = cells
 
 
 class QuartierWarning(UserWarning):
