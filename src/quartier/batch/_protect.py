@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from quartier.batch._linked import linked_failures
 from quartier.errors import DisclosureError, QuartierWarning, format_list
 from quartier.reporting.audit import audit_disclosure
 from quartier.reporting.disclosure_control import (
@@ -75,7 +76,14 @@ def protect_run(rows_by_service: dict[str, pd.DataFrame], services: list[dict],
     for members in by_group.values():
         tables = {s["name"]: _table(rows_by_service[s["name"]], parents, levels)
                   for s in members}
-        results = _protect_group(tables, levels, rules)
+        try:
+            results = _protect_group(tables, levels, rules)
+        except _LinkedFailure as linked:
+            failures.append(pd.DataFrame([{
+                "service": f.service or "+".join(tables), "level": f.level, "unit": f.unit,
+                "column": f.column, "value": f.value, "lower": np.nan, "upper": f.upper,
+                "known_by": "", "reason": "linked services"} for f in linked.failures]))
+            continue
         for s in members:
             name = s["name"]
             result = results[name]
@@ -100,6 +108,32 @@ def _protect_group(tables: dict[str, pd.DataFrame], levels: list[str],
     """
     first = next(iter(tables.values()))
     start = {name: pd.DataFrame(False, index=first.index, columns=COUNTS) for name in tables}
+    results = _settle(tables, levels, rules, start)
+    for attempt in range(_MAX_ROUNDS if len(tables) > 1 and rules.min_count else 0):
+        failures = linked_failures(tables, results, levels, rules.min_count)
+        if not failures:
+            break
+        for failure in failures:
+            _widen(tables, start, failure, attempt)
+        results = _settle(tables, levels, rules, start)
+    else:
+        if len(tables) > 1 and rules.min_count:
+            failures = linked_failures(tables, results, levels, rules.min_count)
+            if failures:
+                raise _LinkedFailure(failures)
+    # level totals: the population of a unit hidden for one service is hidden for all
+    for level in {k for r in results.values() for k in r.totals}:
+        hidden = np.logical_or.reduce([results[n].totals[level][TOTAL].isna().to_numpy()
+                                       for n in results if level in results[n].totals])
+        for r in results.values():
+            if level in r.totals:
+                r.totals[level].loc[hidden, TOTAL] = np.nan
+    return results
+
+
+def _settle(tables, levels, rules, start) -> dict[str, DisclosureResult]:
+    """Protect each service from ``start`` (updated in place) until they agree."""
+    first = next(iter(tables.values()))
     results: dict[str, DisclosureResult] = {}
     for _ in range(_MAX_ROUNDS):
         for name, table in tables.items():
@@ -121,7 +155,8 @@ def _protect_group(tables: dict[str, pd.DataFrame], levels: list[str],
             both_shown = hidden[:, 0] & ~hidden[:, 1] & ~hidden[:, 2]
             if both_shown.any():
                 values = tables[name]
-                smaller = values["covered"].to_numpy() <= values["uncovered"].to_numpy()
+                cov, unc = values["covered"].to_numpy(), values["uncovered"].to_numpy()
+                smaller = (cov > 0) & ((cov <= unc) | (unc == 0))  # never a zero
                 hidden[both_shown & smaller, 1] = True
                 hidden[both_shown & ~smaller, 2] = True
             new = pd.DataFrame(hidden, index=first.index, columns=COUNTS)
@@ -136,14 +171,29 @@ def _protect_group(tables: dict[str, pd.DataFrame], levels: list[str],
     results = {name: DisclosureResult(r.table, r.suppressed.assign(
         **{c: start[name][c].to_numpy() for c in COUNTS}), r.totals)
         for name, r in results.items()}
-    # level totals: the population of a unit hidden for one service is hidden for all
-    for level in {k for r in results.values() for k in r.totals}:
-        hidden = np.logical_or.reduce([results[n].totals[level][TOTAL].isna().to_numpy()
-                                       for n in results if level in results[n].totals])
-        for r in results.values():
-            if level in r.totals:
-                r.totals[level].loc[hidden, TOTAL] = np.nan
     return results
+
+
+def _widen(tables, start, failure, attempt: int) -> None:
+    """Hide more published cells around a cell the services give away together: first every
+    positive cell of its districts, then the smallest positive cell of each column of each
+    service in ever more districts of the same unit."""
+    rows = failure.scopes[min(attempt, len(failure.scopes) - 1)]
+    for name, table in tables.items():
+        values = table[COUNTS].to_numpy(dtype=float)
+        hidden = start[name].to_numpy(dtype=bool)
+        for j in range(len(COUNTS)):
+            candidates = [d for d in rows if values[d, j] > 0 and not hidden[d, j]]
+            chosen = (candidates if attempt == 0
+                      else sorted(candidates, key=lambda d: values[d, j])[:1])
+            for d in chosen:
+                start[name].iloc[d, j] = True
+
+
+class _LinkedFailure(Exception):
+    def __init__(self, failures):
+        super().__init__(f"{len(failures)} linked failure(s)")
+        self.failures = failures
 
 
 def _empty_mask(rows: pd.DataFrame) -> pd.DataFrame:

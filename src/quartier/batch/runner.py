@@ -197,7 +197,9 @@ def _run(cfg: AnalysisConfig, stream, stage: Path, out: Path,
          rules: DisclosureRules | None) -> RunResult:
     lang = cfg.project["lang"]
     de = lang == "de"
-    steps = 3 + len(cfg.tables) + len(cfg.services) + bool(cfg.services) + bool(cfg.population)
+    audited = bool(cfg.services) and rules is not None and bool(rules.min_count)
+    steps = (3 + len(cfg.tables) + len(cfg.services) + bool(cfg.services) + bool(cfg.population)
+             + audited)
     step = _Progress(steps, stream)
 
     d = cfg.districts
@@ -261,7 +263,7 @@ def _run(cfg: AnalysisConfig, stream, stage: Path, out: Path,
     # the population cells), audited before anything is written; every file below shows it
     patterns = protect_run(by_service, cfg.services, districts[levels].reset_index(drop=True),
                            levels, rules, lang) if cfg.services else {}
-    if cfg.services and rules is not None and rules.min_count:
+    if audited:
         step(f"Geheimhaltung geprüft (Intervallangriff, Mindestfallzahl {rules.min_count})" if de
              else f"disclosure audit passed (interval attack, minimum count {rules.min_count})")
     for s in cfg.services:

@@ -1,0 +1,411 @@
+"""`quartier run` with `[disclosure] min_count = 3` publishes no small count, in no file and in no
+combination of files (acceptance of #21 for runs).
+
+The run's data has a rare characteristic (1 or 2 people in many districts), two services on
+the same target group, a Bezirk level (`[districts] levels`) with its own layers, and a map per
+Bezirk besides the city map. Every file is read back with independent readers (csv, pyogrio,
+json, a regular expression over the HTML), and an independent interval attacker written here
+(scipy `linprog`) combines every published cell, share, rate, required places and deficit of
+every file with the exact city totals: no count of 1 or 2 may be published, exact, or known to
+be below 3.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+from collections import defaultdict
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+from scipy.optimize import linprog
+
+from quartier.batch.cli import EXIT_BAD_INPUT, main
+from quartier.batch.config import load_config
+from quartier.batch.runner import _slug, run_analysis
+from quartier.errors import DisclosureError
+from quartier.output.spreadsheet import HEADER_LABELS
+
+from conftest import REPO
+from test_batch_outputs import expected_summary
+
+THRESHOLD = 3
+PEOPLE = ("population", "covered", "uncovered")
+GESPERRT = "gesperrt (Geheimhaltung)"
+
+
+def _write_config(folder, *, min_count=3, summary="csv") -> object:
+    """The demo city with a rare characteristic (about 1.5 % of the grid cells hold 1 or 2)."""
+    cells = pd.read_csv(REPO / "data" / "geometries" / "bevoelkerung_100m.csv", sep=";")
+    rng = np.random.default_rng(21)
+    rare = rng.binomial(1, 0.015, len(cells)) * rng.integers(1, 3, len(cells))
+    pd.DataFrame({"x": cells["x"], "y": cells["y"], "selten": rare,
+                  "kinder": cells["unter_6"]}).to_csv(folder / "zellen.csv", sep=";",
+                                                      index=False)
+    gpkg = (REPO / "data" / "geometries" / "musterstadt.gpkg").as_posix()
+    service = ('[[services]]\nname = "{name}"\nfacilities = "' + gpkg + '"\nlayer = '
+               '"einrichtungen"\nfilter = {{ art = "{art}" }}\ncapacity = "plaetze"\n'
+               'target_group = "{group}"\nmax_cost = {reach}\n{extra}\n')
+    text = f'''[project]
+name = "Geheimhaltung"
+output = "ergebnisse"
+
+[districts]
+path = "{gpkg}"
+layer = "stadtteile"
+key = "stadtteil_id"
+name = "name"
+key_width = 5
+levels = ["bezirk_id"]
+
+[population]
+path = "zellen.csv"
+x = "x"
+y = "y"
+source_crs = "EPSG:25832"
+
+[target_groups]
+selten = ["selten"]
+kinder = ["kinder"]
+
+''' + service.format(name="Treffs", art="seniorentreff", group="selten", reach=400,
+                     extra="norm_per_1000 = 300\nmin_share = 0.5") + service.format(
+        name="Pflege", art="pflegeheim", group="selten", reach=800, extra="") + service.format(
+        name="Kitas", art="kita", group="kinder", reach=300, extra="norm_per_1000 = 700") + f'''
+[disclosure]
+min_count = {min_count}
+
+[outputs]
+maps = true
+offline = true
+layers = ["gpkg", "geojson"]
+summary = "{summary}"
+maps_by = "bezirk_id"
+'''
+    path = folder / "run.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _number(text: str) -> float:
+    """A German number as written in CSV cells and map tooltips ("1.234,5", "-40")."""
+    return float(text.replace(".", "").replace(",", "."))
+
+
+# --- independent readers ----------------------------------------------------------------------
+
+def read_csv_summary(path) -> list[dict]:
+    labels = {v: k for k, v in HEADER_LABELS["de"].items() if k not in ("district",
+                                                                         "covered_population",
+                                                                         "uncovered_population",
+                                                                         "required_places",
+                                                                         "deficit")}
+    labels["Anteil versorgt (%)"] = "share_covered"
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh, delimiter=";"))
+    names = [labels[h] for h in rows[0]]
+    out = []
+    for row in rows[1:]:
+        record = dict(zip(names, row, strict=True))
+        cells = {}
+        for name, text in record.items():
+            if name in ("key", "name", "service", "target_group", "gap"):
+                cells[name] = text
+            elif text != "":
+                cells[name] = _number(text) / (100 if name == "share_covered" else 1)
+        out.append(cells)
+    return out
+
+
+def read_layer(path, layer=None) -> list[dict]:
+    frame = pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
+    return [{k: v for k, v in r.items() if not (isinstance(v, float) and math.isnan(v))
+             and v is not None} for r in frame.to_dict("records")]
+
+
+def read_geojson(path) -> list[dict]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return [{k: v for k, v in f["properties"].items() if v is not None}
+            for f in data["features"]]
+
+
+def read_map(path) -> list[dict]:
+    """The tooltip cells of every district of a map (the GeoJSON embedded in the page)."""
+    page = path.read_text(encoding="utf-8")
+    aliases = json.loads(re.search(r"aliases = (\[[^\]]*\])", page).group(1))
+    props = [json.loads(m) for m in re.findall(r'"properties": (\{[^{}]*"_fill"[^{}]*\})',
+                                               page)]
+    by_label = {HEADER_LABELS["de"][c]: c for c in ("population", "covered", "places",
+                                                    "places_deficit")}
+    by_label["Anteil versorgt (%)"] = "share_covered"
+    by_label["Gebiet"] = "name"
+    rows = []
+    for p in props:
+        row = {}
+        for i, alias in enumerate(aliases):
+            text = p[f"t{i}"]
+            column = by_label[alias]
+            if column == "name":
+                row["name"] = text
+            elif text not in (GESPERRT, "keine Angabe", "unbewohnt"):
+                row[column] = _number(text) / (100 if column == "share_covered" else 1)
+        rows.append(row)
+    return rows
+
+
+# --- the attacker -------------------------------------------------------------------------------
+
+class Attacker:
+    """Interval attack on everything published about one target group (scipy linprog).
+
+    Unknowns: per district the group's people and per service the covered and not covered;
+    per Bezirk the same totals. Known: every published value of every file, shares (covered =
+    share x people), places per 1,000 (people = places x 1000 / rate), required places and
+    deficits (people within the norm's step), the district-Bezirk-city sums, the city total
+    exactly, and that hidden cells are at least 1 (zeros are published).
+    """
+
+    def __init__(self):
+        self.index: dict = {}
+        self.eq: list = []
+        self.ub: list = []
+        self.fixed: dict = {}
+
+    def var(self, name) -> int:
+        return self.index.setdefault(name, len(self.index))
+
+    def equal(self, terms: dict, rhs: float) -> None:
+        self.eq.append(({self.var(k): v for k, v in terms.items()}, rhs))
+
+    def at_most(self, terms: dict, rhs: float) -> None:
+        self.ub.append(({self.var(k): v for k, v in terms.items()}, rhs))
+
+    def know(self, name, value: float) -> None:
+        if name in self.fixed:
+            assert abs(self.fixed[name] - value) < 0.6, (name, self.fixed[name], value)
+        self.fixed[name] = value
+
+    def bounds(self, name) -> tuple[float, float]:
+        n = len(self.index)
+        rows_eq = [(t, r) for t, r in self.eq]
+        a_eq = np.zeros((len(rows_eq), n))
+        b_eq = np.zeros(len(rows_eq))
+        for i, (terms, rhs) in enumerate(rows_eq):
+            for j, v in terms.items():
+                a_eq[i, j] += v
+            b_eq[i] = rhs
+        a_ub = np.zeros((len(self.ub), n))
+        b_ub = np.zeros(len(self.ub))
+        for i, (terms, rhs) in enumerate(self.ub):
+            for j, v in terms.items():
+                a_ub[i, j] += v
+            b_ub[i] = rhs
+        bounds = [(1, None)] * n
+        for k, v in self.fixed.items():
+            bounds[self.index[k]] = (v, v)
+        c = np.zeros(n)
+        c[self.index[name]] = 1
+        out = []
+        for sign in (1, -1):
+            res = linprog(sign * c, A_eq=a_eq, b_eq=b_eq, A_ub=a_ub if len(self.ub) else None,
+                          b_ub=b_ub if len(self.ub) else None, bounds=bounds, method="highs")
+            assert res.status == 0, (name, res.message)
+            out.append(sign * res.fun)
+        return out[0], out[1]
+
+
+@pytest.fixture(scope="module")
+def protected_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("geheim")
+    path = _write_config(folder)
+    result = run_analysis(path, progress=None)
+    return path, result, folder / "ergebnisse"
+
+
+def _sources(cfg, out) -> dict[str, dict]:
+    """Every file's view: {file: {(service, level, unit): {column: value}}}."""
+    key = cfg.districts["key"]
+    views: dict[str, dict] = {}
+    views["zusammenfassung.csv"] = {(r["service"], "district", r["key"]): r
+                                    for r in read_csv_summary(out / "zusammenfassung.csv")}
+    names = {}
+    for s in cfg.services:
+        slug = _slug(s["name"])
+        for label, reader in (("gpkg", lambda layer: read_layer(out / "ebenen.gpkg", layer)),
+                              ("geojson", lambda layer, slug=slug: read_geojson(
+                                  out / "ebenen_geojson" / f"{layer}.geojson"))):
+            rows = reader(f"{slug}_gebiete")
+            views[f"{label} {slug}_gebiete"] = {(s["name"], "district", r[key]): r for r in rows}
+            names.update({r["name"]: r[key] for r in rows})
+            rows = reader(f"{slug}_bezirk_id")
+            views[f"{label} {slug}_bezirk_id"] = {(s["name"], "bezirk", r["bezirk_id"]): r
+                                                  for r in rows}
+        for page in sorted(out.glob(f"karte_{slug}*.html")):
+            views[page.name] = {(s["name"], "district", names[r["name"]]): r
+                                for r in read_map(page)}
+    return views
+
+
+def test_no_file_publishes_a_small_count(protected_run):
+    path, result, out = protected_run
+    cfg = load_config(path)
+    views = _sources(cfg, out)
+    assert len([v for v in views if v.endswith(".html")]) == 3 * 11  # city + 10 Bezirke each
+    truth = expected_summary(path)
+    small_truth = ((truth[list(PEOPLE)] > 0) & (truth[list(PEOPLE)] < THRESHOLD)).to_numpy()
+    assert small_truth.sum() > 50  # there is much to protect
+    seen = 0
+    for source, rows in views.items():
+        for (service, level, unit), row in rows.items():
+            for column in PEOPLE:
+                if column in row:
+                    seen += 1
+                    value = float(row[column])
+                    assert not 0 < value < THRESHOLD, (source, service, level, unit, column)
+    assert seen > 1000
+
+
+def test_no_combination_of_files_reveals_a_small_count(protected_run):
+    """The interval attack on all files together (city, Bezirk layers, Bezirk maps, summary)."""
+    path, result, out = protected_run
+    cfg = load_config(path)
+    views = _sources(cfg, out)
+    truth = expected_summary(path)
+    districts = gpd.read_file(cfg.districts["path"], layer="stadtteile")
+    bezirk_of = dict(zip(districts["stadtteil_id"], districts["bezirk_id"], strict=True))
+    services = {s["name"]: s for s in cfg.services}
+    checked = 0
+    for group in dict.fromkeys(s["target_group"] for s in cfg.services):
+        members = [s for s in cfg.services if s["target_group"] == group]
+        attack = Attacker()
+
+        def cell(service, level, unit, column):
+            return ("pop", level, unit) if column == "population" else (
+                column, service, level, unit)
+
+        values = {}
+        for s in members:
+            rows = truth[truth["service"] == s["name"]]
+            for r in rows.itertuples():
+                for c in PEOPLE:
+                    values[cell(s["name"], "district", r.key, c)] = getattr(r, c)
+            by_bezirk = rows.assign(b=rows["key"].map(bezirk_of)).groupby("b")[list(PEOPLE)].sum()
+            for b, r in by_bezirk.iterrows():
+                for c in PEOPLE:
+                    values[cell(s["name"], "bezirk", b, c)] = r[c]
+            for c in PEOPLE:  # the city total: published exactly by the office
+                attack.know(cell(s["name"], "city", "", c), float(rows[c].sum()))
+            # sums: district = covered + uncovered; Bezirk = sum of its districts; city
+            for level, units in (("district", rows["key"]), ("bezirk", by_bezirk.index),
+                                 ("city", [""])):
+                for u in units:
+                    attack.equal({cell(s["name"], level, u, "population"): 1,
+                                  cell(s["name"], level, u, "covered"): -1,
+                                  cell(s["name"], level, u, "uncovered"): -1}, 0)
+            for c in PEOPLE:
+                for b in by_bezirk.index:
+                    terms = {cell(s["name"], "district", k, c): 1
+                             for k in rows["key"] if bezirk_of[k] == b}
+                    terms[cell(s["name"], "bezirk", b, c)] = -1
+                    attack.equal(terms, 0)
+                terms = {cell(s["name"], "bezirk", b, c): 1 for b in by_bezirk.index}
+                terms[cell(s["name"], "city", "", c)] = -1
+                attack.equal(terms, 0)
+        # everything any file publishes about this group
+        for source, rows in views.items():
+            # GIS layers hold shares and rates as computed; CSV and maps round them
+            exact = not source.endswith((".csv", ".html"))
+            for (service, level, unit), row in rows.items():
+                if service not in {s["name"] for s in members}:
+                    continue
+                s = services[service]
+                pop = cell(service, level, unit, "population")
+                cov = cell(service, level, unit, "covered")
+                for c in PEOPLE:
+                    if c in row:
+                        attack.know(cell(service, level, unit, c), float(row[c]))
+                share = row.get("share_covered")
+                if share is not None and exact:
+                    attack.equal({cov: 1, pop: -float(share)}, 0)
+                elif share is not None:  # a rounded share (per cent, one decimal)
+                    half = 0.0005 + 1e-9
+                    attack.at_most({cov: 1, pop: -(float(share) + half)}, 0)
+                    attack.at_most({cov: -1, pop: float(share) - half}, 0)
+                places = row.get("places")
+                rate = row.get("places_per_1000")
+                if rate is not None and places is not None and float(rate) > 0:
+                    low, high = ((float(rate), float(rate)) if exact
+                                 else (float(rate) - 0.05, float(rate) + 0.05))
+                    # places / pop * 1000 in [low, high]
+                    attack.at_most({pop: -1}, -float(places) * 1000 / high)
+                    attack.at_most({pop: 1}, float(places) * 1000 / low)
+                required = row.get("places_required")
+                if required is None and row.get("places_deficit") is not None and places is not None:
+                    required = float(row["places_deficit"]) + float(places)
+                if required is not None and s.get("norm_per_1000"):
+                    step = 1000 / s["norm_per_1000"]
+                    attack.at_most({pop: 1}, float(required) * step + 1e-6)
+                    attack.at_most({pop: -1}, -(float(required) - 1) * step)
+        for name, value in values.items():
+            if not 0 < value < THRESHOLD:
+                continue
+            checked += 1
+            if name in attack.fixed:
+                pytest.fail(f"{name}: a count of {value:g} is published")
+            low, high = attack.bounds(name)
+            assert high >= THRESHOLD - 1e-6, (
+                f"{name}: true {value:g}, the attacker knows it lies in [{low:g}, {high:g}]")
+    assert checked > 50
+
+
+def test_one_pattern_for_the_city_map_the_bezirk_maps_and_every_layer(protected_run):
+    path, result, out = protected_run
+    cfg = load_config(path)
+    views = _sources(cfg, out)
+    shown = defaultdict(set)
+    for source, rows in views.items():
+        for (service, level, unit), row in rows.items():
+            if level != "district":
+                continue
+            for column in ("population", "covered", "share_covered"):
+                shown[(service, unit, column)].add(column in row)
+    # a cell is published in every file that has its column, or in none
+    assert all(len(v) == 1 for v in shown.values()), [k for k, v in shown.items() if len(v) > 1]
+
+
+def test_services_of_one_target_group_hide_the_same_people(protected_run):
+    path, result, out = protected_run
+    published = result.published
+    treffs = published[published["service"] == "Treffs"]["population"].isna().to_numpy()
+    pflege = published[published["service"] == "Pflege"]["population"].isna().to_numpy()
+    assert treffs.any() and (treffs == pflege).all()
+
+
+def test_a_pattern_that_fails_the_audit_is_refused_and_nothing_written(tmp_path, monkeypatch,
+                                                                        capsys):
+    path = _write_config(tmp_path)
+    from quartier.batch import _protect
+
+    def weak(table, min_count, **kwargs):  # primary suppression only
+        from quartier.reporting.disclosure_control import DisclosureResult
+        mask = (table[["population", "covered", "uncovered"]] > 0) & (
+            table[["population", "covered", "uncovered"]] < min_count)
+        mask = mask.reindex(columns=table.columns, fill_value=False)
+        return DisclosureResult(table.mask(mask), mask, {})
+
+    monkeypatch.setattr(_protect, "protect_table", weak)
+    with pytest.raises(DisclosureError) as err:
+        run_analysis(path, progress=None)
+    assert "Nothing was written" in str(err.value) or "nichts geschrieben" in str(err.value)
+    assert "Treffs" in str(err.value) and "min_count" in str(err.value)
+    assert len(err.value.cells) > 0
+    assert not (tmp_path / "ergebnisse").exists()
+    assert main(["run", str(path), "--quiet"]) == EXIT_BAD_INPUT
+    message = capsys.readouterr().err
+    assert message.startswith("Fehler: Geheimhaltung") and "Traceback" not in message
+    assert not (tmp_path / "ergebnisse").exists()
