@@ -409,3 +409,60 @@ def test_a_pattern_that_fails_the_audit_is_refused_and_nothing_written(tmp_path,
     message = capsys.readouterr().err
     assert message.startswith("Fehler: Geheimhaltung") and "Traceback" not in message
     assert not (tmp_path / "ergebnisse").exists()
+
+
+def test_declared_counts_and_rates_of_the_tables_are_protected(tmp_path, recwarn):
+    """[[tables]] joined to the districts (one district has no row, so counts become
+    decimals), a count named like ew_unter_1_jahr declared, its rate declared."""
+    path = _write_config(tmp_path)
+    districts = gpd.read_file(REPO / "data" / "geometries" / "musterstadt.gpkg",
+                              layer="stadtteile")
+    rng = np.random.default_rng(5)
+    keys = districts["stadtteil_id"].tolist()
+    ew = rng.integers(200, 3000, len(keys))
+    u1 = rng.choice([0, 1, 2, 3, 4, 8, 15], len(keys))
+    table = pd.DataFrame({"Stadtteil": keys, "ew": ew, "ew_unter_1_jahr": u1,
+                          "quote_u1": np.round(u1 / ew * 100, 4),
+                          "streuung": rng.random(len(keys))}).iloc[1:]  # the first: no row
+    table.to_csv(tmp_path / "tabelle.csv", sep=";", index=False)
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("[population]", '[[tables]]\npath = "tabelle.csv"\nkey = "Stadtteil"\n'
+                        'key_width = 5\n\n[population]')
+    text = text.replace("min_count = 3", 'min_count = 3\ncount_columns = ["ew_unter_1_jahr", '
+                        '"ew"]\nrate_columns = { quote_u1 = ["ew_unter_1_jahr", "ew"] }')
+    text = text.replace("maps_by", "indicators = true\nmaps_by")
+    path.write_text(text, encoding="utf-8")
+    run_analysis(path, progress=None)
+    assert any("streuung" in str(w.message) for w in recwarn)  # left out, with a note
+    out = tmp_path / "ergebnisse"
+    for rows in (read_layer(out / "ebenen.gpkg", "indikatoren"),
+                 read_geojson(out / "ebenen_geojson" / "indikatoren.geojson")):
+        by_key = {r["stadtteil_id"]: r for r in rows}
+        assert len(by_key) == len(keys) and "streuung" not in rows[0]
+        truth = dict(zip(keys, u1, strict=True))
+        hidden = [k for k in keys[1:] if "ew_unter_1_jahr" not in by_key[k]]
+        assert any(truth[k] in (1, 2) for k in hidden)  # there was something to protect
+        for k in keys[1:]:
+            row = by_key[k]
+            assert not 0 < row.get("ew_unter_1_jahr", 0) < THRESHOLD, k
+            if truth[k] in (1, 2):
+                assert "ew_unter_1_jahr" not in row and "quote_u1" not in row, k
+            if "quote_u1" in row:  # a published rate with its denominator gives the count
+                assert not 0 < row["quote_u1"] * row["ew"] / 100 < THRESHOLD - 0.5, k
+        # the interval attack on that column: Bezirk and city sums exact, hidden cells >= 1
+        attack = Attacker()
+        bezirk = dict(zip(districts["stadtteil_id"], districts["bezirk_id"], strict=True))
+        present = keys[1:]
+        for b in sorted(set(bezirk.values())):
+            members = [k for k in present if bezirk[k] == b]
+            attack.know(("b", b), float(sum(truth[k] for k in members)))
+            attack.equal({**{("d", k): 1 for k in members}, ("b", b): -1}, 0)
+        for k in present:
+            if "ew_unter_1_jahr" in by_key[k]:
+                attack.know(("d", k), float(by_key[k]["ew_unter_1_jahr"]))
+            else:
+                attack.var(("d", k))
+        for k in hidden:
+            if 0 < truth[k] < THRESHOLD:
+                low, high = attack.bounds(("d", k))
+                assert high >= THRESHOLD - 1e-6, (k, truth[k], low, high)

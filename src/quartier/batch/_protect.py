@@ -94,7 +94,7 @@ def protect_run(rows_by_service: dict[str, pd.DataFrame], services: list[dict],
                     failures.append(audit.cells.assign(service=name))
             patterns[name] = _publish(rows_by_service[name], s, result, levels, rules)
     if failures:
-        raise _refusal(pd.concat(failures, ignore_index=True), lang)
+        raise refusal(pd.concat(failures, ignore_index=True), lang)
     return patterns
 
 
@@ -273,7 +273,7 @@ def _level_table(totals: pd.DataFrame, rules: DisclosureRules) -> pd.DataFrame:
     return out
 
 
-def _refusal(cells: pd.DataFrame, lang: str) -> DisclosureError:
+def refusal(cells: pd.DataFrame, lang: str) -> DisclosureError:
     de = lang == "de"
     listed = [f"{r.service}: {r.level} {r.unit} '{r.column}' ({r.reason})"
               for r in cells.itertuples()]

@@ -281,6 +281,10 @@ def load_config(path: str | os.PathLike) -> AnalysisConfig:
     if len(set(levels)) != len(levels) or checked["districts"]["key"] in levels:
         raise locate.error("districts", None, "levels", "levels must name each column once "
                            "and not the key column itself")
+    if outputs.get("indicators") and not checked.get("tables"):
+        raise locate.error("outputs", None, "indicators",
+                           "indicators = true writes the [[tables]] joined to the districts, "
+                           "but there are no [[tables]]; add one or remove the key")
     if "maps_by" in outputs and outputs["maps_by"] not in levels:
         raise locate.error("outputs", None, "maps_by",
                            f"maps_by = '{outputs['maps_by']}' must be one of the [districts] "

@@ -35,7 +35,8 @@ import numpy as np
 import pandas as pd
 
 from quartier.access.services import service_table
-from quartier.batch._protect import protect_run
+from quartier.batch._indicators import protect_indicators
+from quartier.batch._protect import protect_run, refusal
 from quartier.batch.config import AnalysisConfig, load_config
 from quartier.errors import ColumnError, format_list
 from quartier.io.districts import read_districts
@@ -256,6 +257,13 @@ def _run(cfg: AnalysisConfig, stream, stage: Path, out: Path,
              else f"coverage computed for {len(cfg.services)} service(s)")
     levels = list(d.get("levels", []))
     _require_levels(districts, levels, cfg)
+    if cfg.outputs.get("indicators"):
+        layer, mask, failures = protect_indicators(
+            districts, key, [name_col] if name_col else [], levels, rules, cfg.disclosure)
+        if len(failures):
+            raise refusal(failures, lang)
+        layers["indikatoren"] = gpd.GeoDataFrame(layer, crs=districts.crs)
+        layer_masks["indikatoren"] = mask
     by_service = {s["name"]: _summary_rows(tidy[tidy["service"] == s["name"]], districts, s,
                                            key, name_col)
                   for s in cfg.services}
