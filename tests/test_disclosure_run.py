@@ -466,3 +466,53 @@ def test_declared_counts_and_rates_of_the_tables_are_protected(tmp_path, recwarn
             if 0 < truth[k] < THRESHOLD:
                 low, high = attack.bounds(("d", k))
                 assert high >= THRESHOLD - 1e-6, (k, truth[k], low, high)
+
+
+# --- the command line sets the rules -----------------------------------------------------------
+
+def _small_people(rows, columns, below) -> list:
+    return [(r.get("stadtteil_id"), c, r[c]) for r in rows for c in columns
+            if c in r and 0 < float(r[c]) < below]
+
+
+def test_command_line_rules_apply_to_coverage_map_and_run(tmp_path, capsys):
+    gpkg = str(REPO / "data" / "geometries" / "musterstadt.gpkg")
+    cells = str(REPO / "data" / "geometries" / "bevoelkerung_100m.csv")
+    common = ["coverage", "--districts", gpkg, "--layer", "stadtteile", "--key", "stadtteil_id",
+              "--population", cells, "--x", "x", "--y", "y", "--source-crs", "EPSG:25832",
+              "--demand-col", "unter_6", "--facilities", gpkg, "--facilities-layer",
+              "einrichtungen", "--max-cost", "150"]
+    people = ("population", "covered_population", "uncovered_population")
+    assert main([*common, "--out", str(tmp_path / "offen.gpkg")]) == 0
+    open_rows = read_layer(tmp_path / "offen.gpkg", "coverage")
+    assert _small_people(open_rows, people, 10)  # without rules: small counts in the file
+    assert main([*common, "--min-count", "10", "--out", str(tmp_path / "geheim.gpkg")]) == 0
+    rows = read_layer(tmp_path / "geheim.gpkg", "coverage")
+    assert not _small_people(rows, people, 10)
+    by_key = {r["stadtteil_id"]: r for r in rows}
+    for r in open_rows:  # the share goes with its counts
+        if any(0 < r.get(c, 0) < 10 for c in people):
+            assert "share_covered" not in by_key[r["stadtteil_id"]], r["stadtteil_id"]
+    # a declared count of decimals on a map: no small value in the page
+    districts = gpd.read_file(gpkg, layer="stadtteile")
+    districts["ew_unter_1_jahr"] = np.resize([1.0, 2.0, 40.0, 55.0, 0.0, 70.0], len(districts))
+    source = tmp_path / "u1.gpkg"
+    districts.to_file(source, layer="u1")
+    capsys.readouterr()
+    assert main(["map", str(source), "ew_unter_1_jahr", "--key", "stadtteil_id", "--name",
+                 "name", "--min-count", "3", "--count-column", "ew_unter_1_jahr", "--out",
+                 str(tmp_path / "u1.html")]) == 0
+    page = (tmp_path / "u1.html").read_text(encoding="utf-8")
+    props = [json.loads(m) for m in re.findall(r'"properties": (\{[^{}]*"_fill"[^{}]*\})', page)]
+    texts = [v for p in props for k, v in p.items() if k.startswith("t")]
+    assert len(props) == len(districts) and GESPERRT in texts
+    assert not {"1", "2", "1,0", "2,0"} & set(texts)
+    # a bad --rate: exit 2, one line naming the fix
+    assert main(["map", str(source), "ew_unter_1_jahr", "--key", "stadtteil_id", "--rate",
+                 "quote", "--out", str(tmp_path / "x.html")]) == EXIT_BAD_INPUT
+    assert "RATE=" in capsys.readouterr().err
+    # run: --min-count wins over the configuration's [disclosure]
+    path = _write_config(tmp_path, min_count=3)
+    assert main(["run", str(path), "--quiet", "--min-count", "10"]) == 0
+    summary = read_csv_summary(tmp_path / "ergebnisse" / "zusammenfassung.csv")
+    assert not [r for r in summary for c in PEOPLE if 0 < r.get(c, 0) < 10]
