@@ -12,8 +12,14 @@ How the files are written:
 - **Disclosure control** (``[disclosure]`` in the configuration, else
   ``rules=``/:func:`quartier.set_disclosure`) applies to every file: quartier knows which of
   its columns count people and which rates derive from them
-  (:func:`quartier.output_rules`), so counts stored as floats are protected too. Each
-  service is protected once; its layer, map and summary rows show the same cells.
+  (:func:`quartier.output_rules`), so counts stored as floats are protected too; the
+  configuration declares the counts and rates of its tables. **One pattern per run**: each
+  service is protected once (:func:`quartier.protect_table` with the ``[districts] levels``
+  as hierarchy; services of one target group share their population cells), and its summary
+  rows, layers, city map and maps per level unit show the same cells. What would be
+  published is audited first (:func:`quartier.reporting.audit.audit_disclosure`); when a
+  small count could be recovered the run raises :class:`quartier.errors.DisclosureError` and
+  writes nothing.
 - **All or nothing**: a lock beside the output folder keeps a second run out; everything is
   written into a staging folder that replaces the output folder only when complete
   (:func:`quartier.output.files.staged_folder`), so a failed run leaves the previous outputs
@@ -134,6 +140,8 @@ def run_analysis(config: AnalysisConfig | str | Path, *, dry_run: bool = False,
     ------
     ConfigError
         An invalid configuration (before any work is done).
+    DisclosureError
+        The audit finds a small count that the outputs would reveal; nothing is written.
     OutputError
         The output folder cannot be written (read-only, a file, holds other files) or
         another run is writing to it. The previous outputs are then unchanged.
