@@ -516,3 +516,23 @@ def test_command_line_rules_apply_to_coverage_map_and_run(tmp_path, capsys):
     assert main(["run", str(path), "--quiet", "--min-count", "10"]) == 0
     summary = read_csv_summary(tmp_path / "ergebnisse" / "zusammenfassung.csv")
     assert not [r for r in summary for c in PEOPLE if 0 < r.get(c, 0) < 10]
+
+
+def test_nested_target_groups_whose_difference_is_small_are_refused(tmp_path):
+    """Children, and children plus the rare characteristic: two large published populations
+    whose difference per district is the rare count."""
+    path = _write_config(tmp_path)
+    text = path.read_text(encoding="utf-8")
+    text = text.replace('kinder = ["kinder"]\n', 'kinder = ["kinder"]\nkinder_plus = ["kinder", '
+                        '"selten"]\n')
+    text = text.replace("[disclosure]", '[[services]]\nname = "Spiel"\nfacilities = "'
+                        + (REPO / "data" / "geometries" / "musterstadt.gpkg").as_posix()
+                        + '"\nlayer = "einrichtungen"\nfilter = { art = "kita" }\n'
+                        'target_group = "kinder_plus"\nmax_cost = 300\n\n[disclosure]')
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DisclosureError) as err:
+        run_analysis(path, progress=None)
+    cells = err.value.cells
+    assert (cells["reason"] == "difference of nested target groups").any()
+    assert "Spiel - Kitas" in str(err.value)
+    assert not (tmp_path / "ergebnisse").exists()

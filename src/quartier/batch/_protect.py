@@ -60,17 +60,23 @@ def _table(rows: pd.DataFrame, parents: pd.DataFrame, levels: list[str]) -> pd.D
 
 def protect_run(rows_by_service: dict[str, pd.DataFrame], services: list[dict],
                 parents: pd.DataFrame, levels: list[str], rules: DisclosureRules | None,
-                lang: str) -> dict[str, Pattern]:
+                lang: str, groups: dict[str, list[str]] | None = None) -> dict[str, Pattern]:
     """The pattern of every service; raises DisclosureError when the audit fails.
 
-    ``parents`` holds the level columns in the order of the summary rows.
+    ``parents`` holds the level columns in the order of the summary rows; ``groups`` the
+    population columns of each target group (groups of the same columns are the same people).
     """
     if rules is None:
         return {name: Pattern(rows.copy(), _empty_mask(rows)) for name, rows in
                 rows_by_service.items()}
-    by_group: dict[str, list[dict]] = {}
+    groups = groups or {}
+
+    def people(s) -> tuple:
+        return tuple(sorted(groups.get(s["target_group"], [s["target_group"]])))
+
+    by_group: dict[tuple, list[dict]] = {}
     for s in services:
-        by_group.setdefault(s["target_group"], []).append(s)
+        by_group.setdefault(people(s), []).append(s)
     patterns: dict[str, Pattern] = {}
     failures: list[pd.DataFrame] = []
     for members in by_group.values():
@@ -93,9 +99,34 @@ def protect_run(rows_by_service: dict[str, pd.DataFrame], services: list[dict],
                 if not audit.passed:
                     failures.append(audit.cells.assign(service=name))
             patterns[name] = _publish(rows_by_service[name], s, result, levels, rules)
+    if rules.min_count:
+        failures += _differences(by_group, patterns, rows_by_service, rules.min_count)
     if failures:
         raise refusal(pd.concat(failures, ignore_index=True), lang)
     return patterns
+
+
+def _differences(by_group, patterns, rows_by_service, min_count) -> list[pd.DataFrame]:
+    """Nested target groups (80+ inside 65+) publish their difference per district: exact
+    subtraction of two published populations must not give a small count."""
+    found = []
+    for outer, outer_services in by_group.items():
+        for inner, inner_services in by_group.items():
+            if not (set(inner) < set(outer)):
+                continue
+            a, b = outer_services[0]["name"], inner_services[0]["name"]
+            big = rows_by_service[a][TOTAL].to_numpy(dtype=float, na_value=np.nan)
+            small = rows_by_service[b][TOTAL].to_numpy(dtype=float, na_value=np.nan)
+            shown = ~patterns[a].mask[TOTAL].to_numpy() & ~patterns[b].mask[TOTAL].to_numpy()
+            difference = big - small
+            bad = shown & (difference > 0) & (difference < min_count)
+            for i in np.flatnonzero(bad):
+                found.append({"service": f"{a} - {b}", "level": "table",
+                              "unit": str(rows_by_service[a]["key"].iloc[i]),
+                              "column": "population", "value": difference[i],
+                              "lower": difference[i], "upper": difference[i], "known_by": "",
+                              "reason": "difference of nested target groups"})
+    return [pd.DataFrame(found)] if found else []
 
 
 def _protect_group(tables: dict[str, pd.DataFrame], levels: list[str],

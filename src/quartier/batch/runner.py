@@ -278,7 +278,7 @@ def _run(cfg: AnalysisConfig, stream, stage: Path, out: Path,
     # one pattern per run: every service protected once (services of one target group share
     # the population cells), audited before anything is written; every file below shows it
     patterns = protect_run(by_service, cfg.services, districts[levels].reset_index(drop=True),
-                           levels, rules, lang) if cfg.services else {}
+                           levels, rules, lang, cfg.target_groups) if cfg.services else {}
     if audited:
         step(f"Geheimhaltung geprüft (Intervallangriff, Mindestfallzahl {rules.min_count})" if de
              else f"disclosure audit passed (interval attack, minimum count {rules.min_count})")
