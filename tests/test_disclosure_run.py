@@ -536,3 +536,29 @@ def test_nested_target_groups_whose_difference_is_small_are_refused(tmp_path):
     assert (cells["reason"] == "difference of nested target groups").any()
     assert "Spiel - Kitas" in str(err.value)
     assert not (tmp_path / "ergebnisse").exists()
+
+
+def test_rounding_rates_follow_the_rounded_counts(tmp_path):
+    path = _write_config(tmp_path)
+    path.write_text(path.read_text(encoding="utf-8").replace("min_count = 3",
+                                                             "min_count = 3\nround_to = 5"),
+                    encoding="utf-8")
+    run_analysis(path, progress=None)
+    cfg = load_config(path)
+    shown = 0
+    for s in cfg.services:
+        slug = _slug(s["name"])
+        for row in read_layer(tmp_path / "ergebnisse" / "ebenen.gpkg", f"{slug}_gebiete"):
+            for c in PEOPLE:
+                if c in row:
+                    assert row[c] % 5 == 0, (slug, c, row[c])
+            if "share_covered" in row:  # from the published (rounded) counts, nothing finer
+                shown += 1
+                assert row["share_covered"] == pytest.approx(row["covered"] / row["population"])
+            if "places_per_1000" in row:
+                assert row["places_per_1000"] == pytest.approx(
+                    row["places"] / row["population"] * 1000)
+            if "places_required" in row:
+                assert row["places_required"] == math.ceil(
+                    round(row["population"] * s["norm_per_1000"] / 1000, 6))
+    assert shown > 20
