@@ -30,9 +30,9 @@ from quartier.batch.config import load_config
 from quartier.batch.runner import _slug, run_analysis
 from quartier.errors import DisclosureError
 from quartier.output.spreadsheet import HEADER_LABELS
+from test_batch_outputs import expected_summary
 
 from conftest import REPO
-from test_batch_outputs import expected_summary
 
 THRESHOLD = 3
 PEOPLE = ("population", "covered", "uncovered")
@@ -368,7 +368,7 @@ def test_one_pattern_for_the_city_map_the_bezirk_maps_and_every_layer(protected_
     cfg = load_config(path)
     views = _sources(cfg, out)
     shown = defaultdict(set)
-    for source, rows in views.items():
+    for rows in views.values():
         for (service, level, unit), row in rows.items():
             if level != "district":
                 continue

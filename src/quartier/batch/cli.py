@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import re
-from contextlib import contextmanager
 import sys
 import traceback
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 from quartier import __version__
