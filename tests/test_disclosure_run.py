@@ -39,8 +39,9 @@ PEOPLE = ("population", "covered", "uncovered")
 GESPERRT = "gesperrt (Geheimhaltung)"
 
 
-def _write_config(folder, *, min_count=3, summary="csv") -> object:
-    """The demo city with a rare characteristic (about 1.5 % of the grid cells hold 1 or 2)."""
+def _write_config(folder, *, min_count=3, summary="csv", maps=True) -> object:
+    """The demo city with a rare characteristic (about 1.5 % of the grid cells hold 1 or 2);
+    ``maps=False`` for tests of the tables and layers only (a map per Bezirk takes time)."""
     cells = pd.read_csv(REPO / "data" / "geometries" / "bevoelkerung_100m.csv", sep=";")
     rng = np.random.default_rng(21)
     rare = rng.binomial(1, 0.015, len(cells)) * rng.integers(1, 3, len(cells))
@@ -81,7 +82,7 @@ kinder = ["kinder"]
 min_count = {min_count}
 
 [outputs]
-maps = true
+maps = {"true" if maps else "false"}
 offline = true
 layers = ["gpkg", "geojson"]
 summary = "{summary}"
@@ -391,14 +392,15 @@ def test_a_pattern_that_fails_the_audit_is_refused_and_nothing_written(tmp_path,
     path = _write_config(tmp_path)
     from quartier.batch import _protect
 
-    def weak(table, min_count, **kwargs):  # primary suppression only
+    def weak(table, min_count, *, suppressed, **kwargs):  # primary suppression only
         from quartier.reporting.disclosure_control import DisclosureResult
         mask = (table[["population", "covered", "uncovered"]] > 0) & (
-            table[["population", "covered", "uncovered"]] < min_count)
+            table[["population", "covered", "uncovered"]] < min_count) | suppressed
         mask = mask.reindex(columns=table.columns, fill_value=False)
         return DisclosureResult(table.mask(mask), mask, {})
 
     monkeypatch.setattr(_protect, "protect_table", weak)
+    monkeypatch.setattr(_protect, "linked_failures", lambda *args: [])  # the audit decides
     with pytest.raises(DisclosureError) as err:
         run_analysis(path, progress=None)
     assert "Nothing was written" in str(err.value) or "nichts geschrieben" in str(err.value)
@@ -414,7 +416,7 @@ def test_a_pattern_that_fails_the_audit_is_refused_and_nothing_written(tmp_path,
 def test_declared_counts_and_rates_of_the_tables_are_protected(tmp_path, recwarn):
     """[[tables]] joined to the districts (one district has no row, so counts become
     decimals), a count named like ew_unter_1_jahr declared, its rate declared."""
-    path = _write_config(tmp_path)
+    path = _write_config(tmp_path, maps=False)
     districts = gpd.read_file(REPO / "data" / "geometries" / "musterstadt.gpkg",
                               layer="stadtteile")
     rng = np.random.default_rng(5)
@@ -512,7 +514,7 @@ def test_command_line_rules_apply_to_coverage_map_and_run(tmp_path, capsys):
                  "quote", "--out", str(tmp_path / "x.html")]) == EXIT_BAD_INPUT
     assert "RATE=" in capsys.readouterr().err
     # run: --min-count wins over the configuration's [disclosure]
-    path = _write_config(tmp_path, min_count=3)
+    path = _write_config(tmp_path, min_count=3, maps=False)
     assert main(["run", str(path), "--quiet", "--min-count", "10"]) == 0
     summary = read_csv_summary(tmp_path / "ergebnisse" / "zusammenfassung.csv")
     assert not [r for r in summary for c in PEOPLE if 0 < r.get(c, 0) < 10]
@@ -521,7 +523,7 @@ def test_command_line_rules_apply_to_coverage_map_and_run(tmp_path, capsys):
 def test_nested_target_groups_whose_difference_is_small_are_refused(tmp_path):
     """Children, and children plus the rare characteristic: two large published populations
     whose difference per district is the rare count."""
-    path = _write_config(tmp_path)
+    path = _write_config(tmp_path, maps=False)
     text = path.read_text(encoding="utf-8")
     text = text.replace('kinder = ["kinder"]\n', 'kinder = ["kinder"]\nkinder_plus = ["kinder", '
                         '"selten"]\n')
@@ -539,7 +541,7 @@ def test_nested_target_groups_whose_difference_is_small_are_refused(tmp_path):
 
 
 def test_rounding_rates_follow_the_rounded_counts(tmp_path):
-    path = _write_config(tmp_path)
+    path = _write_config(tmp_path, maps=False)
     path.write_text(path.read_text(encoding="utf-8").replace("min_count = 3",
                                                              "min_count = 3\nround_to = 5"),
                     encoding="utf-8")
@@ -562,3 +564,30 @@ def test_rounding_rates_follow_the_rounded_counts(tmp_path):
                 assert row["places_required"] == math.ceil(
                     round(row["population"] * s["norm_per_1000"] / 1000, 6))
     assert shown > 20
+
+
+def test_the_excel_summary_publishes_no_small_count(tmp_path):
+    """The same run with `summary = "xlsx"`, read back with openpyxl: no count of 1 or 2, and
+    every cell hidden exactly where the GIS layer hides it (one pattern)."""
+    from openpyxl import load_workbook
+
+    path = _write_config(tmp_path, summary="xlsx", maps=False)
+    run_analysis(path, progress=None)
+    out = tmp_path / "ergebnisse"
+    sheet = load_workbook(out / "zusammenfassung.xlsx", read_only=True).active
+    rows = list(sheet.iter_rows(values_only=True))
+    labels = {HEADER_LABELS["de"][c]: c for c in (*PEOPLE, "key", "service")}
+    labels["Anteil versorgt (%)"] = "share_covered"
+    header = [labels.get(h, h) for h in rows[0]]
+    records = [dict(zip(header, r, strict=True)) for r in rows[1:]]
+    assert len(records) == 3 * 53
+    for r in records:
+        for c in PEOPLE:
+            assert r[c] is None or not 0 < r[c] < THRESHOLD, (r["service"], r["key"], c)
+    cfg = load_config(path)
+    for s in cfg.services:
+        layer = {r["stadtteil_id"]: r for r in read_layer(out / "ebenen.gpkg",
+                                                          f"{_slug(s['name'])}_gebiete")}
+        for r in (r for r in records if r["service"] == s["name"]):
+            for c in (*PEOPLE, "share_covered"):
+                assert (r[c] is None) == (c not in layer[r["key"]]), (s["name"], r["key"], c)
