@@ -98,7 +98,8 @@ def test_example_configs_validate(shared):
 @pytest.mark.parametrize("bad", ["inf", "nan", "1e300", "-1", "0"])
 def test_reach_and_norm_are_finite_positive_numbers(folder, bad):
     """TOML knows inf and nan: they fail in the configuration, before any work (--dry-run)."""
-    with pytest.raises(ConfigError, match=r"line 18: max_cost must be greater than 0 \(metres\)"):
+    with pytest.raises(ConfigError, match=r"line 18: max_cost( must be greater than 0 metres and "
+                       r"finite, not |=1e\+300 is implausibly large)"):
         load_config(_write(folder, GOOD.replace("max_cost = 500", f"max_cost = {bad}")))
 
 

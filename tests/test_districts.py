@@ -17,6 +17,9 @@ def plr(shared):
     )
 
 
+#: synthetic districts lie where EPSG:25832/25833 coordinates of a German city do
+X0, Y0 = 500_000, 5_800_000
+
 def test_berlin_planungsraeume_keep_their_metric_crs_and_string_keys(plr):
     assert len(plr) == 542
     assert plr.crs.to_epsg() == 25833  # the file's own metric CRS is kept
@@ -99,7 +102,7 @@ def test_duplicate_keys_are_listed(tmp_path):
 
 def test_key_width_repairs_numeric_keys_and_rejects_too_long(tmp_path):
     gdf = gpd.GeoDataFrame(
-        {"nr": [101, 2202, 11000]}, geometry=[box(i, 0, i + 1, 1) for i in range(3)],
+        {"nr": [101, 2202, 11000]}, geometry=[box(X0 + i, Y0, X0 + i + 1, Y0 + 1) for i in range(3)],
         crs="EPSG:25832",
     )
     path = tmp_path / "numeric_keys.geojson"
@@ -112,9 +115,10 @@ def test_key_width_repairs_numeric_keys_and_rejects_too_long(tmp_path):
 
 
 def test_invalid_geometry_is_repaired_and_reported(tmp_path):
-    bowtie = Polygon([(0, 0), (10, 10), (10, 0), (0, 10), (0, 0)])
+    bowtie = Polygon([(X0, Y0), (X0 + 10, Y0 + 10), (X0 + 10, Y0), (X0, Y0 + 10), (X0, Y0)])
     gdf = gpd.GeoDataFrame(
-        {"id": ["A", "B"]}, geometry=[bowtie, box(20, 0, 30, 10)], crs="EPSG:25832"
+        {"id": ["A", "B"]}, geometry=[bowtie, box(X0 + 20, Y0, X0 + 30, Y0 + 10)],
+        crs="EPSG:25832"
     )
     path = tmp_path / "bowtie.gpkg"
     gdf.to_file(path)
@@ -128,7 +132,7 @@ def test_invalid_geometry_is_repaired_and_reported(tmp_path):
 
 
 def test_shapefile_without_prj_needs_source_crs(tmp_path):
-    gdf = gpd.GeoDataFrame({"id": ["1"]}, geometry=[box(0, 0, 1, 1)], crs=None)
+    gdf = gpd.GeoDataFrame({"id": ["1"]}, geometry=[box(X0, Y0, X0 + 1, Y0 + 1)], crs=None)
     path = tmp_path / "noprj.shp"
     with pytest.warns(UserWarning, match="crs"):  # pyogrio warns when writing without a CRS
         gdf.to_file(path)
@@ -141,7 +145,7 @@ def test_shapefile_without_prj_needs_source_crs(tmp_path):
 def test_multilayer_file_needs_layer(tmp_path):
     path = tmp_path / "two.gpkg"
     for name in ("bezirke", "stadtteile"):
-        gpd.GeoDataFrame({"id": ["1"]}, geometry=[box(0, 0, 1, 1)], crs="EPSG:25832").to_file(
+        gpd.GeoDataFrame({"id": ["1"]}, geometry=[box(X0, Y0, X0 + 1, Y0 + 1)], crs="EPSG:25832").to_file(
             path, layer=name
         )
     with pytest.raises(InputFileError, match=r"2 layers: 'bezirke', 'stadtteile'.*layer="):

@@ -23,8 +23,8 @@ from quartier.errors import ColumnError, QuartierWarning
 CRS = "EPSG:25833"
 
 
-def _facility_table(xs, places):
-    return pd.DataFrame({"x": xs, "y": [0.0] * len(xs), "plaetze": places})
+def _facility_table(xs, places, y=0.0):
+    return pd.DataFrame({"x": xs, "y": [y] * len(xs), "plaetze": places})
 
 
 def _line_demand():
@@ -40,12 +40,16 @@ def _districts():
 def test_fca_on_concatenated_read_facilities_frames():
     # two facility files read with capacity, then concatenated: the capacity is passed
     # explicitly, so the scores are the hand-calculated ones (R1 = 0.2, R2 = 0.12)
-    a = quartier.read_facilities(_facility_table([300.0], [60]), x="x", y="y", crs=CRS,
-                                 source_crs=CRS, capacity="plaetze")
-    b = quartier.read_facilities(_facility_table([1200.0], [30]), x="x", y="y", crs=CRS,
-                                 source_crs=CRS, capacity="plaetze")
+    # (read where Berlin's EPSG:25833 coordinates are: readers refuse numbers outside the CRS)
+    x0, y0 = 390_000.0, 5_820_000.0
+    a = quartier.read_facilities(_facility_table([x0 + 300.0], [60], y0), x="x", y="y",
+                                 crs=CRS, source_crs=CRS, capacity="plaetze")
+    b = quartier.read_facilities(_facility_table([x0 + 1200.0], [30], y0), x="x", y="y",
+                                 crs=CRS, source_crs=CRS, capacity="plaetze")
     both = pd.concat([a, b], ignore_index=True)
-    res = quartier.fca(_line_demand(), both, max_cost=1000, demand_col="P", capacity="plaetze")
+    demand = _line_demand()
+    demand = demand.set_geometry(demand.translate(x0, y0))
+    res = quartier.fca(demand, both, max_cost=1000, demand_col="P", capacity="plaetze")
     assert isinstance(res, quartier.FCAResult)
     assert np.allclose(res.scores, [0.2, 0.32, 0.12], rtol=1e-12)
     assert res.scores.name == "2sfca" and res.scores.index.tolist() == ["i1", "i2", "i3"]
@@ -53,7 +57,7 @@ def test_fca_on_concatenated_read_facilities_frames():
     assert res.report.capacity == "plaetze" and res.report.n_pairs == 4
     # capacity=None: every facility is one place (R1 = 1/300, R2 = 1/250), whatever
     # read_facilities may have recorded; there is no fallback to a recorded capacity
-    ones = quartier.fca(_line_demand(), both, max_cost=1000, demand_col="P", capacity=None)
+    ones = quartier.fca(demand, both, max_cost=1000, demand_col="P", capacity=None)
     assert np.allclose(ones.scores, [1 / 300, 1 / 300 + 1 / 250, 1 / 250], rtol=1e-12)
     assert not res.scores.attrs and not ones.scores.attrs
 

@@ -14,7 +14,6 @@ import pytest
 import rasterio
 
 import quartier
-from quartier.errors import InputFileError
 
 
 @pytest.fixture(scope="module")
@@ -160,13 +159,13 @@ def test_disclosure_applies_to_exported_layers(plr, tmp_path):
 
 def test_bad_requests(plr, tmp_path):
     clash = plr[["PLR_ID", "geometry"]].assign(name="a", Name="b")
-    with pytest.raises(InputFileError, match="'name' and 'Name'"):
+    with pytest.raises(quartier.ColumnError, match="'name' and 'Name'"):
         quartier.export_layers({"x": clash}, tmp_path / "x.gpkg")
-    with pytest.raises(InputFileError, match="one layer only"):
+    with pytest.raises(quartier.ParameterError, match="one layer only"):
         quartier.export_layers({"a": plr, "b": plr}, tmp_path / "x.geojson")
-    with pytest.raises(InputFileError, match="unknown file type '.xyz'"):
+    with pytest.raises(quartier.ParameterError, match="unknown file type '.xyz'"):
         quartier.export_layers({"a": plr}, tmp_path / "x.xyz")
-    with pytest.raises(InputFileError, match="format="):
+    with pytest.raises(quartier.ParameterError, match="format="):
         quartier.export_layers({"a": plr}, tmp_path / "ordner")
 
 
@@ -205,7 +204,7 @@ def test_suppressed_flag_points_and_sidecar_styles(tmp_path):
     assert back["share"].isna().tolist() == [False, True, False]  # never the value itself
     again = quartier.export_layers({"areas": back}, tmp_path / "again.geojson")[0]
     assert gpd.read_file(again)["share_suppressed"].tolist() == [0, 1, 0]  # re-export keeps it
-    with pytest.raises(quartier.ColumnError, match="suppressed= names layer 'x'"):
+    with pytest.raises(quartier.ParameterError, match="suppressed= names layer 'x'"):
         quartier.export_layers({"areas": areas}, tmp_path / "y.gpkg", suppressed={"x": office})
 
     kitas = gpd.GeoDataFrame({"kita_id": ["a", "b"], "gc_xwert": [1.0, 2.0],

@@ -100,13 +100,14 @@ def test_geographic_planning_crs_and_missing_file(tmp_path, shared):
 
 def test_polygons_become_points_inside(tmp_path):
     gdf = gpd.GeoDataFrame(
-        {"name": ["Haus"]}, geometry=[box(0, 0, 100, 50)], crs="EPSG:25832"
+        {"name": ["Haus"]}, geometry=[box(500_000, 5_800_000, 500_100, 5_800_050)],
+        crs="EPSG:25832"
     )
     path = tmp_path / "gebaeude.gpkg"
     gdf.to_file(path)
     with pytest.warns(quartier.QuartierWarning, match="polygons"):
         pts = quartier.read_facilities(path)
-    assert pts.geometry.iloc[0].within(box(0, 0, 100, 50))
+    assert pts.geometry.iloc[0].within(box(500_000, 5_800_000, 500_100, 5_800_050))
 
 
 def test_read_points_zensus_cells_in_3035(shared):

@@ -117,7 +117,7 @@ def test_raster_errors(tmp_path):
     path = write_raster(tmp_path / "g.tif", np.array([[1]], dtype="int32"))
     with pytest.raises(InputFileError, match="does not exist"):
         raster_sums(tmp_path / "nope.tif", d)
-    with pytest.raises(InputFileError, match="1 band.*band=2"):
+    with pytest.raises(quartier.ParameterError, match="1 band.*band=2"):
         raster_sums(path, d, band=2)
     with pytest.raises(ColumnError, match="key column 'ID' not found.*'id'"):
         raster_sums(path, d, key="ID")

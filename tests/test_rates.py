@@ -119,7 +119,7 @@ def test_aggregate_missing_cells_warn_and_stay_missing():
 
 def test_aggregate_argument_errors():
     table = pd.DataFrame({"plr": ["0101", "1"], "n": [1, 2]})
-    with pytest.raises(ColumnError, match="exactly one of by_prefix"):
+    with pytest.raises(quartier.ParameterError, match="exactly one of by_prefix"):
         aggregate(table, to="bez", key="plr")
     with pytest.raises(DistrictKeyError, match="shorter than by_prefix=2: '1'.*key_width"):
         aggregate(table, to="bez", key="plr", by_prefix=2)

@@ -90,3 +90,16 @@ def test_bad_arguments(tmp_path):
         write_table(_summary(), tmp_path / "s.csv", kinds={"population": "money"})
     with pytest.raises(ColumnError, match="holds text"):
         write_table(pd.DataFrame({"population": ["viele"]}), tmp_path / "s.csv")
+
+
+def test_rules_false_writes_without_disclosure_control_even_when_rules_are_in_force(tmp_path):
+    import quartier
+
+    frame = pd.DataFrame({"key": ["01", "02"], "covered": [2, 40]})
+    with quartier.disclosure(3):
+        write_table(frame, tmp_path / "off.csv", rules=False)
+        write_table(frame, tmp_path / "on.csv")
+    off = _read_csv_like_excel(tmp_path / "off.csv")
+    on = _read_csv_like_excel(tmp_path / "on.csv")
+    assert [row[1] for row in off[1:]] == ["2", "40"]
+    assert on[1][1] == "" and on[2][1] != "2"

@@ -50,7 +50,13 @@ def test_each_verdict_by_hand():
     none = _one(places=60, today=50, xy=((5000, 100),))  # nothing within 500 m
     assert none["verdict"] == "keine Einrichtung erreichbar"
     assert none["facilities_in_reach"] == 0
-    assert none["additional_places"] == 13  # 18 * 0.7 = 12.6 -> 13 new places
+    # issue #14: the 50 children 400 m from the site count although no Kita is in reach:
+    # (50 + 18) * 0.7 = 47.6 -> 48 places missing, of which the development's own 12.6
+    assert none["target_group_near_site"] == 50
+    assert none["own_need"] == pytest.approx(12.6)
+    assert none["required_places_before"] == pytest.approx(35.0)
+    assert none["additional_places"] == 48
+    assert none["nearest_facility"] == "0" and none["nearest_cost"] == pytest.approx(4900.0)
 
 
 def test_bad_inputs():
@@ -87,7 +93,25 @@ def test_demo_city_plan_area_against_brute_force():
     reach = np.zeros(len(cells), bool)
     for q in near.geometry:
         reach |= np.hypot(cx - q.x, cy - q.y) <= 1000
-    assert row["target_group_today"] == cells.loc[reach, "unter_6"].sum()
+    # the "everyone" rule (the one before issue #14): all people in reach of those Kitas
+    every = development_statement(
+        plan, housing_units=int(plan["wohneinheiten"].iloc[0]), persons_per_unit=2.1,
+        population=cells, allocation="everyone",
+        services=[ServiceCheck("Kitas", kitas, ["unter_6"], 1000, "plaetze", 700)],
+    ).table.iloc[0]
+    assert every["target_group_today"] == cells.loc[reach, "unter_6"].sum()
+    # capacity-weighted (default): each cell shares its children among ALL Kitas in its reach
+    # by places (dense distances to every Kita); the Kitas near the site carry their shares
+    kx, ky = kitas.geometry.x.to_numpy(), kitas.geometry.y.to_numpy()
+    within = np.hypot(cx[:, None] - kx[None, :], cy[:, None] - ky[None, :]) <= 1000
+    w = within * kitas["plaetze"].to_numpy(float)[None, :]
+    has = w.sum(axis=1) > 0
+    share = np.zeros_like(w)
+    share[has] = w[has] / w[has].sum(axis=1, keepdims=True)
+    carried = (cells["unter_6"].to_numpy(float)[:, None] * share)[:, d.to_numpy() <= 1000].sum()
+    assert row["target_group_today"] == pytest.approx(carried)
+    assert 0 < row["target_group_today"] < every["target_group_today"]
+    assert row["load_before"] == pytest.approx(carried * 0.7 / near["plaetze"].sum())
     assert row["new_target_group"] == pytest.approx(450 * 2.1 * 0.09, abs=0.05)
     assert set(s.facilities["service"]) == {"Kitas"}
 
@@ -122,8 +146,13 @@ def test_statement_package_for_the_demo_plan(tmp_path):
     table = files[2].read_text(encoding="utf-8-sig")
     assert table.splitlines()[0].startswith("leistung;zielgruppe;") and "Kitas" in table
     page = files[3].read_text(encoding="utf-8")
-    assert "Das Vorhaben lässt rund 85 zusätzliche Personen" in page  # 450 * 2.1 * 0.09 = 85.05
+    # issue #14: own demand and own need on one line (450 * 2.1 * 0.09 = 85.05; x 0.7 = 59.5)
+    assert ("Eigener Bedarf des Vorhabens: rund 85 Personen der Zielgruppe „Kinder unter 6 "
+            "Jahren“, nach Richtwert (700 Plätze je 1.000) 59,5 Plätze.") in page
     assert "Zielgruppe „Kinder unter 6 Jahren“" in page
     for verdict in s.table["verdict"]:
         assert verdict in page
     assert '<img src="stellungnahme_karte.png"' in page
+    # no Seniorentreff within 500 m: the people 65+ around the site count, the nearest is named
+    assert "Nächste Einrichtung: Begegnungsstätte Müllersruh, 2.028\xa0m." in page
+    assert "Im Umkreis von 500\xa0m Luftlinie um das Plangebiet leben heute 110 Personen" in page

@@ -49,7 +49,7 @@ def test_change_errors():
     with pytest.raises(DistrictKeyError, match="duplicate key.*'1'"):
         change(a, a, "n", key="k")
     b = pd.DataFrame({"k": ["1"], "n": [1]})
-    with pytest.raises(ColumnError, match="unknown kind 'ratio'"):
+    with pytest.raises(quartier.ParameterError, match="unknown kind 'ratio'"):
         change(b, b, "n", key="k", kind="ratio")
     with pytest.raises(ColumnError, match="'m' not found"):
         change(b, b, "m", key="k")
@@ -81,9 +81,9 @@ def test_shared_breaks_pool_all_years():
     assert shared_breaks({"2020": y1, "2024": y2["q"]}, k=3) == class_breaks(pooled, k=3)
     assert shared_breaks([y2, y2.assign(q=y1.iloc[:3].to_numpy())], "q", scheme="equal_interval",
                          k=2) == class_breaks(pooled, scheme="equal_interval", k=2)
-    with pytest.raises(ColumnError, match="name the column"):
+    with pytest.raises(quartier.ParameterError, match="name the column"):
         shared_breaks([y2])
-    with pytest.raises(ColumnError, match="at least one year"):
+    with pytest.raises(quartier.ParameterError, match="at least one year"):
         shared_breaks([])
 
 

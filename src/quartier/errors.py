@@ -3,7 +3,26 @@
 Every error names what is wrong (the file, column, key or row) and says how to
 fix it, because most users of quartier are analysts who read the message, not
 the traceback. All errors derive from :class:`QuartierError`, so one
-``except QuartierError`` catches everything the library raises on bad input.
+``except QuartierError`` catches everything the library raises on bad input:
+
+- :class:`InputFileError`: a file that exists cannot be read (empty, wrong format, several
+  layers); :class:`MissingFileError` (also a ``FileNotFoundError``): it does not exist.
+- :class:`ColumnError`: a column is missing or cannot serve its role.
+- :class:`DataError` (also a ``ValueError``): values are impossible (``inf``, ``NaN``,
+  negative capacities, coordinates outside their CRS); :class:`ValueParseError`, a subclass,
+  for cells that are not numbers.
+- :class:`DistrictKeyError`, :class:`JoinError`: keys and joins.
+- :class:`CRSError`: a coordinate reference system missing, geographic where metres are
+  needed, or not matching the coordinates.
+- :class:`ParameterError` (also a ``ValueError``): an argument out of range;
+  :class:`ParameterTypeError` (also a ``TypeError``): an argument of the wrong kind.
+- :class:`ConfigError`: an analysis configuration file; :class:`OutputError` (also an
+  ``OSError``): an output that cannot be written; :class:`MissingDependencyError`.
+- :class:`DisclosureError`: what would be published reveals a small count (the disclosure
+  audit failed); nothing was written.
+
+Causes are chained: ``err.__cause__`` holds the GDAL, pyogrio or operating-system error
+behind an :class:`InputFileError` or :class:`OutputError`.
 
 Examples
 --------
@@ -22,7 +41,9 @@ from collections.abc import Iterable
 __all__ = [
     "QuartierError",
     "InputFileError",
+    "MissingFileError",
     "ColumnError",
+    "DataError",
     "DistrictKeyError",
     "CRSError",
     "ValueParseError",
@@ -31,6 +52,7 @@ __all__ = [
     "OutputError",
     "DisclosureError",
     "ParameterError",
+    "ParameterTypeError",
     "MissingDependencyError",
     "QuartierWarning",
     "format_list",
@@ -75,20 +97,40 @@ class QuartierError(Exception):
     """
 
 
-class InputFileError(QuartierError, FileNotFoundError):
-    """A file is missing, unreadable, empty or not in a format quartier reads.
+class InputFileError(QuartierError):
+    """A file cannot be read: empty, unreadable, not in a format quartier reads, or with
+    several layers and none chosen. A file that does not exist raises the subclass
+    :class:`MissingFileError`.
 
     Examples
     --------
-    >>> raise InputFileError("file 'x.csv' does not exist. Check the path.")
+    >>> raise InputFileError("file 'x.csv' is empty (0 bytes). Export it again.")
     Traceback (most recent call last):
     ...
-    quartier.errors.InputFileError: file 'x.csv' does not exist. Check the path.
+    quartier.errors.InputFileError: file 'x.csv' is empty (0 bytes). Export it again.
+    >>> isinstance(InputFileError("x"), FileNotFoundError)
+    False
     """
 
 
+class MissingFileError(InputFileError, FileNotFoundError):
+    """A file or folder does not exist (an :class:`InputFileError` and a
+    ``FileNotFoundError``).
+
+    Examples
+    --------
+    >>> err = MissingFileError("file 'x.csv' does not exist. Check the path.")
+    >>> isinstance(err, FileNotFoundError), str(err)
+    (True, "file 'x.csv' does not exist. Check the path.")
+    """
+
+    def __str__(self) -> str:  # OSError would format (errno, strerror) pairs
+        return str(self.args[0]) if self.args else ""
+
+
 class ColumnError(QuartierError, KeyError):
-    """A column that is needed is missing, or a column has the wrong content.
+    """A column that is needed is missing, or cannot serve its role (e.g. two columns whose
+    names differ only in case). Impossible values in a column are a :class:`DataError`.
 
     Examples
     --------
@@ -120,8 +162,20 @@ class CRSError(QuartierError, ValueError):
     """
 
 
-class ValueParseError(QuartierError, ValueError):
-    """A cell of a table cannot be read as a number.
+class DataError(QuartierError, ValueError):
+    """Values in a table, layer or array are impossible: infinite, missing where a number is
+    needed, negative capacities or populations, coordinates that cannot lie in their CRS.
+    The message names the column and the rows.
+
+    Examples
+    --------
+    >>> str(DataError("column 'plaetze' has infinite values in row(s) '3'."))
+    "column 'plaetze' has infinite values in row(s) '3'."
+    """
+
+
+class ValueParseError(DataError):
+    """A cell of a table cannot be read as a number (a :class:`DataError`).
 
     Examples
     --------
@@ -168,6 +222,18 @@ class ParameterError(QuartierError, ValueError):
     "lang must be one of 'de', 'en', not 'fr'."
     >>> issubclass(ParameterError, ValueError)
     True
+    """
+
+
+class ParameterTypeError(ParameterError, TypeError):
+    """An argument is of the wrong kind (a table where a GeoDataFrame is needed, a string
+    where a number is needed); a :class:`ParameterError` and a ``TypeError``.
+
+    Examples
+    --------
+    >>> err = ParameterTypeError("capacity must be a column name or numbers, not a dict.")
+    >>> isinstance(err, TypeError), isinstance(err, ValueError)
+    (True, True)
     """
 
 class MissingDependencyError(QuartierError, ImportError):

@@ -25,7 +25,13 @@ import numpy as np
 import shapely
 
 from quartier._checks import existing_file, population_values, positive_number
-from quartier.errors import QuartierWarning, ValueParseError, format_list
+from quartier.errors import (
+    CRSError,
+    ParameterTypeError,
+    QuartierWarning,
+    ValueParseError,
+    format_list,
+)
 from quartier.io.crs import require_metric
 
 
@@ -95,10 +101,10 @@ def population_points(population, population_col, crs) -> tuple[np.ndarray, np.n
         rows, cols = np.nonzero(data > 0)
         xs, ys = xy(transform, rows, cols, offset="center")
         if src_crs is None:
-            raise ValueParseError(f"the raster '{path}' has no CRS; set one in a GIS first.")
+            raise CRSError(f"the raster '{path}' has no CRS; set one in a GIS first.")
         pts = gpd.GeoSeries(shapely.points(np.asarray(xs), np.asarray(ys)), crs=src_crs)
         return pts.to_crs(crs).to_numpy(), data[rows, cols]
-    raise TypeError(
+    raise ParameterTypeError(
         "population= must be a GeoDataFrame of grid cells (with population_col=) or the path "
         f"of a population raster (GeoTIFF), not {type(population).__name__}."
     )

@@ -13,6 +13,7 @@ import geopandas as gpd
 import numpy as np
 
 from quartier.access.costs import CostMatrix, cost_matrix, point_coordinates, straight_line_pairs
+from quartier.errors import ParameterError
 from quartier.io.crs import require_same_metric_crs
 
 #: Demand points per batch; bounds the working memory of one batch.
@@ -70,7 +71,7 @@ def reachable_chunks(demand: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *,
         cm = reachable(demand, facilities, max_cost=max_cost, network=network, costs=costs)
         return [[cm.rows, cm.cols, cm.cost]]
     if not max_cost > 0:
-        raise ValueError(f"max_cost must be greater than 0, not {max_cost!r}.")
+        raise ParameterError(f"max_cost must be greater than 0, not {max_cost!r}.")
     same_metric_crs(demand, facilities)
     a = point_coordinates(demand, what="demand")
     b = point_coordinates(facilities, what="facility")
@@ -85,16 +86,16 @@ def reachable(demand: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *, max_cos
     at ``max_cost``; otherwise straight lines (``network=None``) or the network.
     """
     if not max_cost > 0:
-        raise ValueError(f"max_cost must be greater than 0, not {max_cost!r}.")
+        raise ParameterError(f"max_cost must be greater than 0, not {max_cost!r}.")
     if costs is not None:
         if not (costs.origins.equals(demand.index) and costs.destinations.equals(facilities.index)):
-            raise ValueError(
+            raise ParameterError(
                 "costs= was computed for other origins or destinations: its origins must be "
                 "demand.index and its destinations facilities.index. Compute it with "
                 "quartier.access.costs.cost_matrix(demand, facilities, max_cost=...)."
             )
         if costs.max_cost is not None and costs.max_cost < max_cost:
-            raise ValueError(
+            raise ParameterError(
                 f"costs= was cut at {costs.max_cost:g}, below max_cost={max_cost:g}: pairs "
                 "between the two are missing. Compute it again with the larger max_cost."
             )

@@ -26,7 +26,7 @@ import shapely
 from quartier._checks import positive_number
 from quartier.access.costs import point_coordinates
 from quartier.access.network import _search
-from quartier.errors import QuartierError
+from quartier.errors import ParameterError, QuartierError
 from quartier.io.crs import require_metric
 
 __all__ = ["isochrones", "service_areas"]
@@ -35,10 +35,10 @@ __all__ = ["isochrones", "service_areas"]
 def _cutoffs(max_cost) -> np.ndarray:
     values = np.atleast_1d(np.asarray(max_cost, dtype=float))
     if values.size == 0:
-        raise ValueError("give at least one cut-off, e.g. max_cost=[5, 10, 15].")
+        raise ParameterError("give at least one cut-off, e.g. max_cost=[5, 10, 15].")
     bad = ~(np.isfinite(values) & (values > 0))
     if bad.any():
-        raise ValueError(
+        raise ParameterError(
             f"max_cost must be greater than 0 (and finite), not {values[bad].tolist()}. "
             "Give e.g. max_cost=[5, 10, 15] (minutes) or max_cost=[500, 1000] (metres)."
         )

@@ -20,8 +20,8 @@ import shapely
 from scipy import sparse
 from scipy.spatial import cKDTree
 
-from quartier._checks import positive_number
-from quartier.errors import QuartierError
+from quartier._checks import check_coordinates, positive_number
+from quartier.errors import DataError, ParameterError
 from quartier.io.crs import require_same_metric_crs
 
 __all__ = ["CostMatrix", "cost_matrix", "nearest", "point_coordinates", "straight_line_pairs"]
@@ -249,13 +249,16 @@ def point_coordinates(gdf: gpd.GeoDataFrame, *, what: str) -> np.ndarray:
     bad = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if bad.any():
         labels = gdf.index[bad]
-        raise QuartierError(
+        raise DataError(
             f"{len(labels)} {what} row(s) have no geometry (index {list(labels[:10])}). "
             "Give them a location or remove them."
         )
     if not (shapely.get_type_id(geoms) == 0).all():  # polygons count at a point inside
         geoms = shapely.point_on_surface(geoms)
-    return np.column_stack([shapely.get_x(geoms), shapely.get_y(geoms)])
+    xy = np.column_stack([shapely.get_x(geoms), shapely.get_y(geoms)])
+    if not np.isfinite(xy).all():
+        check_coordinates(geoms, None, what=f"the {what} locations", rows=gdf.index)
+    return xy
 
 
 def cost_matrix(
@@ -307,7 +310,7 @@ def cost_matrix(
     b = point_coordinates(destinations, what="destination")
     if max_cost is None:
         if len(a) * len(b) > DENSE_LIMIT:
-            raise ValueError(
+            raise ParameterError(
                 f"{len(a):,} x {len(b):,} pairs are too many without a cut-off; pass max_cost=."
             )
         d = np.hypot(a[:, None, 0] - b[None, :, 0], a[:, None, 1] - b[None, :, 1])

@@ -30,7 +30,7 @@ from quartier.access._disagg import disaggregate
 from quartier.access._reach import same_metric_crs
 from quartier.access.costs import nearest
 from quartier.access.floating import _demand_values
-from quartier.errors import QuartierError, format_list
+from quartier.errors import ParameterError, QuartierError, format_list
 from quartier.io.crs import require_same_crs
 from quartier.settings import get_language
 
@@ -360,7 +360,7 @@ def coverage(
 
 def _demand_kind(demand, demand_kind, population):
     if demand_kind not in DEMAND_KINDS:
-        raise ValueError(f"demand_kind must be one of {DEMAND_KINDS}, not {demand_kind!r}.")
+        raise ParameterError(f"demand_kind must be one of {DEMAND_KINDS}, not {demand_kind!r}.")
     types = set(demand.geom_type.dropna())
     polygonal = bool(types) and types <= {"Polygon", "MultiPolygon"}
     if demand_kind == "districts" and not polygonal:

@@ -54,11 +54,16 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from quartier._checks import population_values, positive_number, require_column
+from quartier._checks import (
+    capacity_values,
+    nonnegative_number,
+    population_values,
+    positive_number,
+)
 from quartier._report import Report, Result
 from quartier.access._reach import chunked_pairs, reachable_chunks, same_metric_crs
 from quartier.access.costs import CostMatrix, point_coordinates
-from quartier.errors import QuartierWarning, ValueParseError, format_list
+from quartier.errors import ParameterError, QuartierWarning, format_list
 from quartier.settings import get_language
 
 __all__ = ["fca", "fca_weights", "FCAResult", "FCAReport", "METHODS"]
@@ -127,7 +132,7 @@ def fca_weights(
     def w(d):
         d = np.asarray(d, dtype=float)
         if spec[0] == POWER and (np.maximum(d, spec[4]) <= 0).any():
-            raise ValueError(ZERO_COST_POWER)
+            raise ParameterError(ZERO_COST_POWER)
         return weight(spec[0], d, *spec[1:])
 
     return w
@@ -154,7 +159,7 @@ def _weight_spec(method: str, *, max_cost: float, weights: Mapping[float, float]
     uppers, values = np.zeros(0), np.zeros(1)
     if method == "2sfca":
         if weights is not None or decay is not None:
-            raise ValueError("method='2sfca' takes no weights= or decay=; use 'e2sfca', "
+            raise ParameterError("method='2sfca' takes no weights= or decay=; use 'e2sfca', "
                              "'gravity' or 'g2sfca' for weighted catchments.")
         return TWO_STEP, uppers, values, 0.0, 0.0, 1.0, 1.0
     if method == "e2sfca":
@@ -162,28 +167,27 @@ def _weight_spec(method: str, *, max_cost: float, weights: Mapping[float, float]
             weights = dict(zip(np.array([1, 2, 3]) * max_cost / 3, E2SFCA_DEFAULT_STEPS,
                                strict=True))
         if not isinstance(weights, Mapping) or not weights:
-            raise ValueError("weights= must be a dict {upper_cost: weight}, e.g. "
+            raise ParameterError("weights= must be a dict {upper_cost: weight}, e.g. "
                              "{500: 1.0, 1000: 0.68, 1500: 0.22}.")
-        items = sorted((float(k), float(v)) for k, v in weights.items())
+        items = sorted((positive_number(k, "each upper cost of weights="),
+                        nonnegative_number(v, f"the E2SFCA weight of {k!r}", upper=1e6))
+                       for k, v in weights.items())
         uppers = np.array([k for k, _ in items])
         values = np.array([v for _, v in items] + [0.0])
         if (values < 0).any() or not np.isfinite(values).all():
-            raise ValueError(f"E2SFCA weights must be 0 or more, got {dict(items)}.")
+            raise ParameterError(f"E2SFCA weights must be 0 or more, got {dict(items)}.")
         return STEP, uppers, values, 0.0, 0.0, 1.0, 1.0
     if weights is not None:
-        raise ValueError(f"method='{method}' takes decay=, not weights= (steps are 'e2sfca').")
+        raise ParameterError(f"method='{method}' takes decay=, not weights= (steps are 'e2sfca').")
     if method == "gravity":
-        beta = 1.0 if decay is None else float(decay)
-        if not beta > 0:
-            raise ValueError(f"gravity decay (beta) must be greater than 0, not {decay!r}.")
+        beta = 1.0 if decay is None else positive_number(decay, "gravity decay (beta)", upper=1e3)
         if decay_kind == "exponential":
             return EXPONENTIAL, uppers, values, beta, 0.0, 1.0, 1.0
         if decay_kind != "power":
-            raise ValueError(f"decay_kind must be 'power' or 'exponential', not {decay_kind!r}.")
+            raise ParameterError(
+                f"decay_kind must be 'power' or 'exponential', not {decay_kind!r}.")
         return POWER, uppers, values, beta, float(min_cost), float(max_cost), 1.0
-    sigma = max_cost / 2 if decay is None else float(decay)
-    if not sigma > 0:
-        raise ValueError(f"g2sfca decay (sigma) must be greater than 0, not {decay!r}.")
+    sigma = max_cost / 2 if decay is None else positive_number(decay, "g2sfca decay (sigma)")
     return GAUSSIAN, uppers, values, 0.0, 0.0, 1.0, 2 * sigma**2
 
 
@@ -417,7 +421,7 @@ def fca(
     method = _check_method(method)
     if max_cost is None:
         if method != "e2sfca" or not weights:
-            raise ValueError(f"method='{method}' needs max_cost= (the catchment size).")
+            raise ParameterError(f"method='{method}' needs max_cost= (the catchment size).")
         max_cost = max(float(k) for k in weights)
     max_cost = positive_number(max_cost, "max_cost")
     spec = _weight_spec(method, max_cost=max_cost, weights=weights, decay=decay,
@@ -515,28 +519,7 @@ def _supply_values(supply: pd.DataFrame, col: str | None) -> np.ndarray:
     """Places per facility as float64: the ``capacity`` column, or 1 each when it is None."""
     if col is None:
         return np.ones(len(supply))
-    require_column(supply, col, source="facilities", role="capacity column")
-    series = supply[col]
-    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        fast = series.to_numpy(dtype=float, na_value=np.nan)
-        if (fast >= 0).all():  # NaN compares False: the checks below name the rows
-            return fast
-    values = pd.to_numeric(series, errors="coerce")
-    if (values < 0).any():
-        bad = supply.index[(values < 0).to_numpy()]
-        raise ValueParseError(
-            f"places column '{col}' has negative values (index {format_list(bad)}). "
-            "Places are zero or more."
-        )
-    if values.isna().any():
-        bad = supply.index[values.isna().to_numpy()]
-        warnings.warn(
-            f"{len(bad)} facilities have no places in column '{col}' (index "
-            f"{format_list(bad)}); they count with 0 places.",
-            QuartierWarning,
-            stacklevel=3,
-        )
-    return values.fillna(0).to_numpy(dtype=float)
+    return capacity_values(supply, col, source="facilities", stacklevel=4)
 
 
 def _straight_line_numba(a: np.ndarray, b: np.ndarray, population: np.ndarray,
@@ -566,12 +549,12 @@ def _straight_line_numba(a: np.ndarray, b: np.ndarray, population: np.ndarray,
                                  stacklevel=4)
         return None
     if n_zero:
-        raise ValueError(ZERO_COST_POWER)
+        raise ParameterError(ZERO_COST_POWER)
     return access, ratios, weighted, reached, n_pairs
 
 
 def _check_method(method: str) -> str:
     m = str(method).lower().replace("-", "").replace("_", "")
     if m not in METHODS:
-        raise ValueError(f"method must be one of {format_list(METHODS)}, not {method!r}.")
+        raise ParameterError(f"method must be one of {format_list(METHODS)}, not {method!r}.")
     return m

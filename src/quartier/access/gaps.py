@@ -14,7 +14,7 @@ import pandas as pd
 
 from quartier.access.covering import CoverageResult
 from quartier.access.provision import SupplyResult
-from quartier.errors import ColumnError
+from quartier.errors import ColumnError, ParameterError
 from quartier.settings import resolve_language
 
 __all__ = ["coverage_gaps", "supply_gaps", "label_columns", "LABELS"]
@@ -143,7 +143,8 @@ def coverage_gaps(
     """
     if level == "districts":
         if result.districts is None:
-            raise ValueError("the coverage has no districts: run quartier.coverage(..., by=...) "
+            raise ParameterError("the coverage has no districts: run "
+                                 "quartier.coverage(..., by=...) "
                              "or use level='units'.")
         frame = result.districts.copy()
         frame["gap"] = frame["uncovered_population"]
@@ -155,13 +156,13 @@ def coverage_gaps(
         share, pop = frame["share_covered"], frame["population"]
     elif level == "samples":
         if result.samples is None:
-            raise ValueError("only district demand has samples; use level='units'.")
+            raise ParameterError("only district demand has samples; use level='units'.")
         frame = result.samples.copy()
         frame["gap"] = np.where(frame["covered"], 0.0, frame["population"])
         share = frame["covered"].astype(float)
         pop = frame["population"]
     else:
-        raise ValueError(f"level must be 'districts', 'units' or 'samples', not {level!r}.")
+        raise ParameterError(f"level must be 'districts', 'units' or 'samples', not {level!r}.")
     keep = (share < min_share) & (pop > min_population) & (frame["gap"] > 0)
     return _ranked(frame[keep.to_numpy()], "gap", lang)
 
@@ -216,7 +217,7 @@ def supply_gaps(
     frame = result.table if isinstance(result, SupplyResult) else result
     col = {"located": "places", "in_reach": "places_in_reach"}.get(view)
     if col is None:
-        raise ValueError(f"view must be 'located' or 'in_reach', not {view!r}.")
+        raise ParameterError(f"view must be 'located' or 'in_reach', not {view!r}.")
     if col not in frame:
         raise ColumnError(
             f"the supply table has no '{col}' column: "

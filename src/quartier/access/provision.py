@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 
-from quartier._checks import district_key
+from quartier._checks import district_key, nonnegative_number
 from quartier._overlay import locate_points
 from quartier._report import Report, Result
 from quartier.access._reach import reachable_chunks, same_metric_crs
@@ -216,8 +216,9 @@ def supply(
     0  W    50.0            500.0             25.0      0.0              15.0
     1  O     0.0              0.0             25.0     40.0              15.0
     """
-    if norm_per_1000 is not None and not norm_per_1000 >= 0:
-        raise ValueError(f"norm_per_1000 must be 0 or more, not {norm_per_1000!r}.")
+    if norm_per_1000 is not None:
+        norm_per_1000 = nonnegative_number(norm_per_1000, "norm_per_1000",
+                                           unit="places per 1,000 persons", upper=1000)
     same_metric_crs(demand, facilities)
     values = _demand_values(demand, demand_col)
     places = _supply_values(facilities, capacity)

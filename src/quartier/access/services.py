@@ -23,10 +23,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from quartier._checks import district_key
+from quartier._checks import district_key, positive_number
 from quartier.access.covering import coverage
 from quartier.access.provision import supply
-from quartier.errors import ColumnError, QuartierError, format_list
+from quartier.errors import ColumnError, ParameterError, format_list
 
 __all__ = ["service_table", "SPEC_KEYS", "TABLE_COLUMNS"]
 
@@ -122,7 +122,7 @@ def service_table(
         demand = _source(demand_sources, entry, n)
         service = entry["service"]
         if service not in facilities_by_service:
-            raise QuartierError(
+            raise ParameterError(
                 f"spec entry {n} names the service '{service}', but facilities_by_service has "
                 f"{format_list(facilities_by_service)}."
             )
@@ -137,18 +137,19 @@ def service_table(
         if districts is None:
             types = set(demand.geom_type.dropna())
             if not types or not types <= {"Polygon", "MultiPolygon"}:
-                raise QuartierError(
+                raise ParameterError(
                     "point or cell demand needs districts for the table: pass by= (and by_key=)."
                 )
             districts = demand
         key = district_key(districts, by_key,
                            source="by" if by is not None else "demand_sources")
-        max_cost = float(entry["max_cost"])
+        max_cost = positive_number(entry["max_cost"], f"spec entry {n} ({service}): max_cost")
         kind = "districts" if districts is demand else "auto"
         cov = coverage(demand, fac, max_cost=max_cost, demand_col=target, by=districts,
                        by_key=key, network=network, population=entry.get("population"),
                        population_col=entry.get("population_col"),
-                       spacing=float(entry.get("spacing", 100.0)), demand_kind=kind)
+                       spacing=positive_number(entry.get("spacing", 100.0), f"spec entry {n}: spacing",
+                                               unit="metres", upper=1e4), demand_kind=kind)
         sup = supply(demand, fac, demand_col=target, capacity=entry.get("capacity"),
                      by=districts, by_key=key, max_cost=max_cost,
                      norm_per_1000=entry.get("norm_per_1000"),
@@ -171,22 +172,25 @@ def service_table(
 
 
 def _entries(spec) -> list[dict]:
-    if isinstance(spec, pd.DataFrame):
+    # an empty cell of a DataFrame spec means "not given"; a NaN written in a dict is a value
+    # (and refused where it is checked: norm_per_1000=nan would make every gap disappear)
+    table = isinstance(spec, pd.DataFrame)
+    if table:
         spec = spec.to_dict("records")
     entries = []
     for n, raw in enumerate(spec):
-        entry = {k: v for k, v in dict(raw).items() if not _missing(v)}
+        entry = {k: v for k, v in dict(raw).items() if not (_missing(v) if table else v is None)}
         unknown = sorted(set(entry) - set(SPEC_KEYS))
         if unknown:
-            raise QuartierError(f"spec entry {n} has unknown key(s) {format_list(unknown)}; "
+            raise ParameterError(f"spec entry {n} has unknown key(s) {format_list(unknown)}; "
                                 f"known are {format_list(SPEC_KEYS)}.")
         need = [k for k in ("service", "target", "max_cost") if k not in entry]
         if need:
-            raise QuartierError(f"spec entry {n} lacks {format_list(need)}: every entry needs "
+            raise ParameterError(f"spec entry {n} lacks {format_list(need)}: every entry needs "
                                 "service, target and max_cost.")
         entries.append(entry)
     if not entries:
-        raise QuartierError("the spec is empty: give at least one service entry.")
+        raise ParameterError("the spec is empty: give at least one service entry.")
     return entries
 
 
@@ -201,8 +205,8 @@ def _source(demand_sources, entry, n):
     if name is None:
         if len(demand_sources) == 1:
             return next(iter(demand_sources.values()))
-        raise QuartierError(f"spec entry {n} needs source= (one of {format_list(demand_sources)}).")
+        raise ParameterError(f"spec entry {n} needs source= (one of {format_list(demand_sources)}).")
     if name not in demand_sources:
-        raise QuartierError(f"spec entry {n}: unknown source '{name}'; there are "
+        raise ParameterError(f"spec entry {n}: unknown source '{name}'; there are "
                             f"{format_list(demand_sources)}.")
     return demand_sources[name]

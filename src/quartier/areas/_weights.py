@@ -13,7 +13,7 @@ from scipy import sparse
 
 from quartier._checks import require_column
 from quartier._overlay import assign_points, intersection_areas
-from quartier.errors import ColumnError, CRSError, InputFileError, format_list
+from quartier.errors import ColumnError, CRSError, DataError, ParameterTypeError, format_list
 from quartier.io.crs import crs_label, require_metric
 from quartier.io.keys import normalize_keys
 
@@ -73,7 +73,7 @@ def check_frames(source, target) -> None:
     """Both are polygon GeoDataFrames in the same metric CRS."""
     for what, gdf in (("source", source), ("target", target)):
         if not isinstance(gdf, gpd.GeoDataFrame):
-            raise TypeError(
+            raise ParameterTypeError(
                 f"{what} must be a geopandas.GeoDataFrame of district polygons, not "
                 f"{type(gdf).__name__}. Read it with quartier.read_districts(...)."
             )
@@ -90,12 +90,12 @@ def check_frames(source, target) -> None:
         types = set(shapely.get_type_id(geoms[present]).tolist())
         if not types <= {3, 6}:
             kinds = sorted(set(gdf.geometry[present].geom_type))
-            raise ColumnError(
+            raise DataError(
                 f"{what} holds {format_list(kinds)} geometries; interpolation needs polygons."
             )
         invalid = present & ~shapely.is_valid(geoms)
         if invalid.any():
-            raise ColumnError(
+            raise DataError(
                 f"{int(invalid.sum())} invalid polygon(s) in {what}, at row(s) "
                 f"{format_list(np.flatnonzero(invalid) + 1)}. Repair them first, e.g. with "
                 "quartier.read_districts(gdf, key=...) or gdf.geometry.make_valid()."
@@ -128,7 +128,7 @@ def numeric_column(df, column: str, *, what: str, role: str, keys: list[str],
     if bad.any():
         shown = [f"{keys[i]}: {arr[i]:g}" for i in np.flatnonzero(bad)]
         kind = "negative or infinite" if counts else "infinite"
-        raise ColumnError(
+        raise DataError(
             f"{role} '{column}' of {what} has {int(bad.sum())} {kind} value(s) "
             f"({format_list(shown)}). Counts must be 0 or more: correct the values or, "
             "if it is a rate or an index, pass the column as intensive=."
@@ -193,7 +193,7 @@ def population_points(population, column, band, crs) -> tuple[np.ndarray, np.nda
                                 role="population column", keys=labels, counts=True)
         if np.isnan(values).any():
             rows = np.flatnonzero(np.isnan(values)) + 1
-            raise ColumnError(
+            raise DataError(
                 f"population column '{column}' has {len(rows)} empty value(s), at row(s) "
                 f"{format_list(rows)}. Fill them (e.g. .fillna(0) if empty means nobody) "
                 "or drop those rows."
@@ -209,7 +209,7 @@ def population_points(population, column, band, crs) -> tuple[np.ndarray, np.nda
 
         cells = raster_cells(population, band=band, crs=crs)
         return np.asarray(cells.geometry.values), cells["value"].to_numpy(dtype=float)
-    raise InputFileError(
+    raise ParameterTypeError(
         f"population must be a GeoDataFrame of points/cells or the path of a raster "
         f"(GeoTIFF), not {type(population).__name__}."
     )

@@ -37,7 +37,13 @@ from quartier.areas._weights import (
     numeric_column,
     population_weights,
 )
-from quartier.errors import ColumnError, QuartierWarning, format_list
+from quartier.errors import (
+    ColumnError,
+    ParameterError,
+    ParameterTypeError,
+    QuartierWarning,
+    format_list,
+)
 from quartier.output.formatting import format_number
 from quartier.settings import resolve_language
 
@@ -451,7 +457,7 @@ def dasymetric_interpolate(
     [600.0, 300.0]
     """
     if population is None and weights is None:
-        raise ColumnError(
+        raise ParameterError(
             "dasymetric_interpolate needs population=: points or grid cells with a population "
             "column (and population_col=...), or the path of a population raster. "
             "For plain area weights use area_interpolate."
@@ -469,7 +475,7 @@ def _interpolate(source, target, extensive, intensive, weights, source_key, targ
     ext = _as_list(extensive, "extensive")
     inten = _as_mapping(intensive)
     if not ext and not inten:
-        raise ColumnError(
+        raise ParameterError(
             "nothing to interpolate: name the count columns with extensive=[...] and/or the "
             "rate columns with intensive=[...] or intensive={'rate': 'denominator'}."
         )
@@ -574,14 +580,14 @@ def _report(weights, values, ext, inten, result, skeys, tkeys, method, no_value)
 
 def _check_weights(weights, skeys, tkeys, method):
     if not isinstance(weights, InterpolationWeights):
-        raise TypeError("weights= must come from quartier.interpolation_weights(...).")
+        raise ParameterTypeError("weights= must come from quartier.interpolation_weights(...).")
     if weights.method != method:
         fix = ("pass population= to interpolation_weights" if method == "population"
                else "use dasymetric_interpolate for population weights")
-        raise ColumnError(f"weights= holds {weights.method} weights, but {method} weights are "
+        raise ParameterError(f"weights= holds {weights.method} weights, but {method} weights are "
                           f"needed here: {fix}.")
     if list(weights.source_keys) != list(skeys) or list(weights.target_keys) != list(tkeys):
-        raise ColumnError(
+        raise ParameterError(
             "weights= were computed for other districts (keys or order differ). Compute them "
             "again with interpolation_weights(source, target, ...) for these two frames."
         )
@@ -593,7 +599,7 @@ def _as_list(value, what) -> list[str]:
     if isinstance(value, str):
         return [value]
     if isinstance(value, Mapping):
-        raise ColumnError(f"{what}= takes a column name or a list of names, not a dict.")
+        raise ParameterTypeError(f"{what}= takes a column name or a list of names, not a dict.")
     return list(value)
 
 

@@ -25,7 +25,14 @@ from rasterio.errors import RasterioIOError
 
 from quartier._checks import existing_file
 from quartier._report import Report, Result
-from quartier.errors import ColumnError, CRSError, InputFileError, QuartierWarning
+from quartier.errors import (
+    ColumnError,
+    CRSError,
+    InputFileError,
+    ParameterError,
+    ParameterTypeError,
+    QuartierWarning,
+)
 from quartier.io.crs import to_planning_crs
 from quartier.settings import resolve_language
 
@@ -200,7 +207,8 @@ def raster_sums(
     (6.0, 1)
     """
     if not isinstance(districts, gpd.GeoDataFrame):
-        raise TypeError("districts must be a GeoDataFrame of polygons (quartier.read_districts).")
+        raise ParameterTypeError("districts must be a GeoDataFrame of polygons "
+                                 f"(quartier.read_districts), not {type(districts).__name__}.")
     if key is not None and key not in districts.columns:
         from quartier._checks import require_column
 
@@ -340,7 +348,7 @@ def _quiet():
 
 def _open(raster):
     if isinstance(raster, rasterio.io.DatasetReaderBase):
-        raise TypeError("pass the raster's path, not an open dataset.")
+        raise ParameterTypeError("pass the raster's path, not an open dataset.")
     path = existing_file(raster)
     try:
         return rasterio.open(path)
@@ -348,12 +356,12 @@ def _open(raster):
         raise InputFileError(
             f"file '{path}' cannot be read as a raster ({err}). Give a GeoTIFF or another "
             "raster format GDAL reads; for Zensus CSV cells use quartier.read_points."
-        ) from None
+        ) from err
 
 
 def _check_band(src, band, label):
     if not isinstance(band, int) or not 1 <= band <= src.count:
-        raise InputFileError(f"raster '{label}' has {src.count} band(s); band={band!r} does not "
+        raise ParameterError(f"raster '{label}' has {src.count} band(s); band={band!r} does not "
                              f"exist. Bands are numbered from 1.")
 
 

@@ -240,15 +240,23 @@ def load_config(path: str | os.PathLike) -> AnalysisConfig:
             raise locate.error("services", i, "target_group",
                                f"target group '{service['target_group']}' is not defined in "
                                f"[target_groups]" + _did_you_mean(service["target_group"], list(groups)))
-        for key, unit in (("max_cost", " (metres)"), ("norm_per_1000", "")):
+        for key, unit, upper in (("max_cost", "metres", 1e7),
+                                 ("norm_per_1000", "places per 1,000 persons", 1000)):
             if key in service:
                 try:
-                    positive_number(service[key], key)
+                    positive_number(service[key], key, unit=unit, upper=upper)
                 except ParameterError as exc:
-                    raise locate.error("services", i, key, f"{key} must be greater than 0{unit} "
-                                       f"and finite: {exc}") from None
+                    raise locate.error("services", i, key, str(exc).rstrip(".")) from exc
         if "min_share" in service and not 0 <= service["min_share"] <= 1:
             raise locate.error("services", i, "min_share", "min_share is a share between 0 and 1")
+        for column, wanted in (service.get("filter") or {}).items():
+            values = wanted if isinstance(wanted, list) else [wanted]
+            if not values or not all(isinstance(v, str | int | float) for v in values):
+                raise locate.error("services", i, "filter",
+                                   f"filter value of '{column}' must be a text or number, or a "
+                                   f'list of them (e.g. {{ {column} = ["kita", "hort"] }}), '
+                                   f"not {wanted!r}")
+    _check_unique_services(checked.get("services", []), locate)
     if checked.get("services") and "population" not in checked:
         raise ConfigError(f"{path.name}: [[services]] need a [population] section with the "
                           "demand units (grid cells or address points).")
@@ -359,13 +367,40 @@ def _check_table(item, keys, section, index, locate, base):
             raise locate.error(section, index, key,
                                f"'{key}' must be a {kind}, not {value!r}")
         if kind == _PATH:
-            resolved = (base / value).resolve()
-            if not resolved.exists():
+            try:
+                resolved = (base / value).resolve()
+                exists = resolved.exists()
+            except (OSError, ValueError) as err:  # a NUL byte, a name too long
+                raise locate.error(section, index, key,
+                                   f"'{value!r}' is not a usable path ({err})") from err
+            if not exists:
                 raise locate.error(section, index, key,
                                    f"file '{value}' does not exist (looked for '{resolved}'). "
                                    "Paths are relative to the configuration file")
             out[key] = resolved
     return out
+
+
+def _check_unique_services(services, locate) -> None:
+    """Two services with one name or one file name (slug) would overwrite each other's
+    layers, maps and summary rows: refused, naming both."""
+    from quartier.batch.runner import _slug
+
+    seen: dict[str, tuple[int, str]] = {}
+    for i, service in enumerate(services):
+        name = service["name"]
+        slug = _slug(name)
+        for key, what in ((name.strip().casefold(), "name"), ("slug:" + slug, "file name")):
+            if key in seen:
+                j, other = seen[key]
+                same = ("the same name" if what == "name" else
+                        f"the same file name '{slug}' (karte_{slug}.html, {slug}_gebiete)")
+                raise locate.error(
+                    "services", i, "name",
+                    f"services '{other}' (service {j + 1}) and '{name}' (service {i + 1}) have "
+                    f"{same}; one would overwrite the other's results. Give each service a "
+                    "name of its own")
+            seen[key] = (i, name)
 
 
 def _did_you_mean(word: str, options: list[str]) -> str:

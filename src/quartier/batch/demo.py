@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from quartier.access.covering import coverage
-from quartier.errors import InputFileError
+from quartier.errors import MissingFileError
 from quartier.io.districts import read_districts
 from quartier.io.facilities import read_facilities, read_points
 from quartier.io.joins import JoinReport, join_indicators
@@ -63,9 +63,9 @@ def demo_path(name: str = "") -> Path:
             path = folder / name if name else folder
             if name and not path.exists():
                 files = sorted(p.name for p in folder.iterdir())
-                raise InputFileError(f"the demo city has no file '{name}'. It has: {files}.")
+                raise MissingFileError(f"the demo city has no file '{name}'. It has: {files}.")
             return path
-    raise InputFileError(
+    raise MissingFileError(
         "the demo city data is not installed. Run 'make demo' in the quartier checkout, or "
         "regenerate it with 'python scripts/make_demo_city.py'."
     )

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from quartier.access.services import service_table
+from quartier.batch._facility_filter import filter_facilities
 from quartier.batch._indicators import protect_indicators
 from quartier.batch._protect import protect_run, refusal
 from quartier.batch.config import AnalysisConfig, load_config
@@ -361,16 +362,7 @@ def _facilities(s, crs):
     fac = read_facilities(s["facilities"], x=s.get("x"), y=s.get("y"), crs=crs,
                           capacity=s.get("capacity"), layer=s.get("layer"),
                           source_crs=s.get("source_crs"))
-    for column, wanted in (s.get("filter") or {}).items():
-        if column not in fac.columns:
-            raise ColumnError(
-                f"filter of service '{s['name']}' names column '{column}', which "
-                f"'{s['facilities'].name}' does not have. Columns are: "
-                f"{format_list([c for c in fac.columns if c != 'geometry'], 30)}."
-            )
-        allowed = wanted if isinstance(wanted, list) else [wanted]
-        fac = fac[fac[column].isin(allowed)]
-    return fac
+    return filter_facilities(fac, s, source=s["facilities"].name)
 
 
 def _summary_rows(rows, districts, s, key, name_col):

@@ -62,7 +62,7 @@ def as_crs(value: object, *, what: str = "crs") -> CRS:
         raise CRSError(
             f"{what}={value!r} is not a coordinate reference system quartier can read ({err}). "
             "Give it as 'EPSG:25832', 25833 or a WKT string."
-        ) from None
+        ) from err
 
 
 def is_metric(crs: object) -> bool:
@@ -227,6 +227,7 @@ def to_planning_crs(
     Raises
     ------
     CRSError
+        No CRS and no ``source_crs``, or a ``source_crs`` that differs from the declared one.
 
     Examples
     --------

@@ -9,7 +9,7 @@ import geopandas as gpd
 import pyogrio
 import shapely
 
-from quartier._checks import existing_file, require_column
+from quartier._checks import check_coordinates, existing_file, require_column
 from quartier.errors import DistrictKeyError, InputFileError, QuartierWarning, format_list
 from quartier.io.crs import to_planning_crs
 from quartier.io.keys import normalize_keys
@@ -104,6 +104,11 @@ def read_districts(
         path = existing_file(source)
         label = str(path)
         gdf = _read_layer(path, layer)
+    if len(gdf) == 0:
+        raise InputFileError(
+            f"'{label}'{'' if layer is None else f' (layer {layer!r})'} holds no districts "
+            "(0 features). Check that the file was exported completely and that you read the "
+            "district layer (layer=...).")
 
     require_column(gdf, key, source=label, role="key column")
     if name is not None:
@@ -120,6 +125,9 @@ def read_districts(
         )
     gdf[key] = gdf[key].astype(str)
 
+    # finite and inside the CRS's area of use, checked before GEOS repairs (or empties) them
+    check_coordinates(gdf.geometry.values, gdf.crs if gdf.crs is not None else source_crs,
+                      what=label if label.startswith("the ") else f"'{label}'")
     gdf = _repair_geometries(gdf, key, label)
     gdf = to_planning_crs(gdf, crs=crs, source_crs=source_crs, what=label)
     return gdf.reset_index(drop=True)
@@ -133,7 +141,7 @@ def _read_layer(path, layer) -> gpd.GeoDataFrame:
             f"file '{path}' cannot be read as a GIS layer ({err}). Supported are GeoPackage, "
             "Shapefile (with .shx/.dbf/.prj beside it), GeoJSON, FlatGeobuf, GeoParquet and "
             "other formats GDAL reads."
-        ) from None
+        ) from err
     names = [str(row[0]) for row in layers]
     if layer is None and len(names) > 1:
         raise InputFileError(
@@ -147,7 +155,7 @@ def _read_layer(path, layer) -> gpd.GeoDataFrame:
     try:
         return gpd.read_file(path, layer=layer, engine="pyogrio")
     except Exception as err:
-        raise InputFileError(f"file '{path}' cannot be read ({err}).") from None
+        raise InputFileError(f"file '{path}' cannot be read ({err}).") from err
 
 
 def _repair_geometries(gdf: gpd.GeoDataFrame, key: str, label: str):

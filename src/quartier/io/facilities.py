@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from quartier._checks import existing_file, require_column
+from quartier._checks import check_coordinates, existing_file, require_column
 from quartier.errors import ColumnError, CRSError, QuartierWarning, ValueParseError, format_list
 from quartier.io.crs import as_crs, to_planning_crs
 from quartier.io.districts import GIS_SUFFIXES, _read_layer
@@ -162,6 +162,8 @@ def _read_points(source, *, x, y, crs, layer, source_crs) -> tuple[gpd.GeoDataFr
                 source_crs = None
 
     gdf = _as_points(gdf, label)
+    check_coordinates(gdf.geometry.values, gdf.crs if gdf.crs is not None else source_crs,
+                      what=label if label.startswith("the ") else f"'{label}'")
     gdf = to_planning_crs(gdf, crs=crs, source_crs=source_crs, what=label)
     return gdf.reset_index(drop=True), label
 
@@ -285,6 +287,12 @@ def _check_capacity(gdf, capacity, label):
     if not pd.api.types.is_numeric_dtype(values):
         values = _numeric(gdf, capacity, label)
         gdf[capacity] = values
+    infinite = np.isinf(values.to_numpy(dtype=float, na_value=np.nan))
+    if infinite.any():
+        raise ValueParseError(
+            f"capacity column '{capacity}' of '{label}' has infinite values in rows "
+            f"{format_list(np.flatnonzero(infinite) + 1)}. Capacities are places: finite "
+            "numbers, 0 or more.")
     negative = values < 0
     if negative.any():
         raise ValueParseError(

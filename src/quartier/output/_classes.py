@@ -191,7 +191,7 @@ def colours(palette: str, n: int) -> list[str]:
     More classes than the palette has colours are interpolated (in RGB).
     """
     if palette not in PALETTES:
-        raise ValueError(f"unknown palette {palette!r}; use one of {sorted(PALETTES)}.")
+        raise ParameterError(f"unknown palette {palette!r}; use one of {sorted(PALETTES)}.")
     full = PALETTES[palette]
     if n <= 0:
         return []

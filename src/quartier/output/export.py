@@ -25,10 +25,21 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from quartier._checks import check_coordinates, positive_number
 from quartier._optional import import_optional
-from quartier.errors import ColumnError, InputFileError, format_list
+from quartier.errors import (
+    ColumnError,
+    CRSError,
+    DataError,
+    OutputError,
+    ParameterError,
+    ParameterTypeError,
+    QuartierError,
+    format_list,
+)
 from quartier.io.crs import WEB_CRS, require_metric
 from quartier.output import _qml
+from quartier.output.files import _gdal_errors, _writable_folder
 from quartier.output.spreadsheet import COLUMN_KINDS
 from quartier.reporting.disclosure_control import DisclosureRules, apply_disclosure
 from quartier.settings import resolve_language
@@ -118,12 +129,15 @@ def export_layers(
 
     Raises
     ------
-    InputFileError
-        Unknown format, several layers for a single-layer format, or columns
-        a format cannot tell apart.
+    ParameterError
+        Unknown format, several layers for a single-layer format, ``styles`` or
+        ``suppressed`` naming a layer that is not given.
     ColumnError
-        ``styles`` or ``suppressed`` names a layer that is not given, or
-        ``styles`` a column the layer lacks.
+        Columns a format cannot tell apart, or ``styles`` naming a column the layer lacks.
+    CRSError
+        A layer without a CRS (its coordinates would be written without meaning).
+    OutputError
+        The file cannot be written (read-only folder, full disk); a previous file is kept.
     MissingDependencyError
         ``format="parquet"`` without pyarrow (``pip install "quartier[parquet]"``).
 
@@ -158,10 +172,10 @@ def export_layers(
     path = Path(path)
     fmt = _format_of(path, format, layers)
     if not layers:
-        raise InputFileError(f"no layers given to write to '{path}'.")
+        raise ParameterError(f"no layers given to write to '{path}'.")
     suffix, driver, multi = FORMATS[fmt]
     if not multi and path.suffix.lower() == suffix and len(layers) > 1:
-        raise InputFileError(
+        raise ParameterError(
             f"'{path}' can hold one layer only, but {len(layers)} were given. Give a folder "
             f"and format='{fmt}' to write one file per layer, or use a .gpkg."
         )
@@ -184,59 +198,73 @@ def export_layers(
     else:
         folder = path
         targets = {name: path / f"{_file_stem(name)}{suffix}" for name in prepared}
-    folder.mkdir(parents=True, exist_ok=True)
+    _writable_folder(folder, path)
     tmpdir = Path(tempfile.mkdtemp(prefix=".quartier-export-", dir=folder))
     try:
-        written: dict[Path, Path] = {}
-        styled: dict[Path, dict[str, _qml.LayerStyle]] = {}
-        for name, gdf in prepared.items():
-            target = targets[name]
-            tmp = tmpdir / target.name
-            fields = (_short_names([c for c in gdf.columns if c != gdf.geometry.name])
-                      if fmt == "shp" else {})
-            style = None
-            if styles is not False:
-                style = _qml.layer_style(gdf, columns[name], suppressed=masks[name],
-                                         fields=fields, lang=lang)
-            meta = {**base_meta, **per_layer.get(name, {}), "layer": name}
-            if style is not None and columns[name] is not None:
-                meta.setdefault("column", columns[name])
-                meta.setdefault("style", style.description)
-            extra = _write_one(gdf, tmp, name, fmt, driver, meta, fields)
-            written[tmp] = target
-            for part in extra:
-                written[part] = target.parent / part.name
-            if fmt != "gpkg":  # QGIS loads <name>.qmd beside a file as the layer's metadata
-                title, description = _title(name, meta)
-                qmd = tmp.with_name(f"{tmp.stem}.qmd")
-                qmd.write_text(_qml.metadata_qmd(title, description, identifier=name, lang=lang),
-                               encoding="utf-8")
-                written[qmd] = target.parent / qmd.name
-            if style is None:
-                continue
-            if fmt == "gpkg":
-                styled.setdefault(tmp, {})[name] = style
-            else:  # QGIS loads <name>.qml beside a file as its default style
-                qml = tmp.with_name(f"{tmp.stem}.qml")
-                qml.write_text(style.qml, encoding="utf-8")
-                written[qml] = target.parent / qml.name
-        for tmp, target in list(written.items()):
-            if tmp.suffix.lower() not in (suffix, ".gpkg"):
-                continue
-            if tmp in styled:
-                _qml.write_styles(str(tmp), styled[tmp])
-            in_file = [n for n, t in targets.items() if t == target]
-            meta = {**base_meta, "layers": in_file} if multi else {
-                **base_meta, **per_layer.get(in_file[0], {}), "layer": in_file[0]}
-            side = tmpdir / f"{target.name}.metadata.json"
-            side.write_text(json.dumps(meta, ensure_ascii=False, indent=2, default=str),
-                            encoding="utf-8")
-            written[side] = target.parent / side.name
-        for tmp, target in written.items():
-            os.chmod(tmp, _FILE_MODE)  # readable by everyone, like GDAL's own files
-            os.replace(tmp, target)
+        return _write_layers(prepared, targets, tmpdir, fmt=fmt, suffix=suffix, driver=driver,
+                             multi=multi, styles=styles, columns=columns, masks=masks,
+                             lang=lang, base_meta=base_meta, per_layer=per_layer)
+    except QuartierError:
+        raise
+    except (OSError, *_gdal_errors()) as exc:  # a full disk, a folder that went away
+        reason = getattr(exc, "strerror", None) or exc
+        raise OutputError(f"could not write '{path}': {reason}. Files written before are "
+                          "unchanged. Free disk space or choose another folder.") from exc
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def _write_layers(prepared, targets, tmpdir, *, fmt, suffix, driver, multi, styles, columns,
+                  masks, lang, base_meta, per_layer) -> list[Path]:
+    """Write every layer into ``tmpdir``, then move the files into place."""
+    written: dict[Path, Path] = {}
+    styled: dict[Path, dict[str, _qml.LayerStyle]] = {}
+    for name, gdf in prepared.items():
+        target = targets[name]
+        tmp = tmpdir / target.name
+        fields = (_short_names([c for c in gdf.columns if c != gdf.geometry.name])
+                  if fmt == "shp" else {})
+        style = None
+        if styles is not False:
+            style = _qml.layer_style(gdf, columns[name], suppressed=masks[name],
+                                     fields=fields, lang=lang)
+        meta = {**base_meta, **per_layer.get(name, {}), "layer": name}
+        if style is not None and columns[name] is not None:
+            meta.setdefault("column", columns[name])
+            meta.setdefault("style", style.description)
+        extra = _write_one(gdf, tmp, name, fmt, driver, meta, fields)
+        written[tmp] = target
+        for part in extra:
+            written[part] = target.parent / part.name
+        if fmt != "gpkg":  # QGIS loads <name>.qmd beside a file as the layer's metadata
+            title, description = _title(name, meta)
+            qmd = tmp.with_name(f"{tmp.stem}.qmd")
+            qmd.write_text(_qml.metadata_qmd(title, description, identifier=name, lang=lang),
+                           encoding="utf-8")
+            written[qmd] = target.parent / qmd.name
+        if style is None:
+            continue
+        if fmt == "gpkg":
+            styled.setdefault(tmp, {})[name] = style
+        else:  # QGIS loads <name>.qml beside a file as its default style
+            qml = tmp.with_name(f"{tmp.stem}.qml")
+            qml.write_text(style.qml, encoding="utf-8")
+            written[qml] = target.parent / qml.name
+    for tmp, target in list(written.items()):
+        if tmp.suffix.lower() not in (suffix, ".gpkg"):
+            continue
+        if tmp in styled:
+            _qml.write_styles(str(tmp), styled[tmp])
+        in_file = [n for n, t in targets.items() if t == target]
+        meta = {**base_meta, "layers": in_file} if multi else {
+            **base_meta, **per_layer.get(in_file[0], {}), "layer": in_file[0]}
+        side = tmpdir / f"{target.name}.metadata.json"
+        side.write_text(json.dumps(meta, ensure_ascii=False, indent=2, default=str),
+                        encoding="utf-8")
+        written[side] = target.parent / side.name
+    for tmp, target in written.items():
+        os.chmod(tmp, _FILE_MODE)  # readable by everyone, like GDAL's own files
+        os.replace(tmp, target)
     return sorted(set(targets.values()))
 
 
@@ -306,16 +334,12 @@ def export_raster(
     if column not in points.columns:
         raise ColumnError(f"column '{column}' not found in the points; columns are "
                           f"{format_list([c for c in points.columns if c != 'geometry'])}.")
+    if cell_size is not None:
+        cell_size = positive_number(cell_size, "cell_size", unit="metres", upper=1e5)
     integral = _integral(points[column])
     points = apply_disclosure(points, rules=rules).table
-    x, y = points.geometry.x.to_numpy(), points.geometry.y.to_numpy()
-    if cell_size is None:
-        steps = np.diff(np.unique(np.concatenate([x, y])))
-        steps = steps[steps > 1e-6]
-        cell_size = float(steps.min()) if steps.size else 100.0
+    x, y, cols, rows, cell_size = _grid_cells(points, cell_size)
     west, north = x.min() - cell_size / 2, y.max() + cell_size / 2
-    cols = np.rint((x - west - cell_size / 2) / cell_size).astype(int)
-    rows = np.rint((north - cell_size / 2 - y) / cell_size).astype(int)
     values = pd.to_numeric(points[column], errors="coerce").to_numpy(dtype=float)
     present = values[~np.isnan(values)]
     # counts stay whole numbers: Int32 when the column is integral and fits
@@ -351,17 +375,70 @@ def _integral(series: pd.Series) -> bool:
 def _format_of(path: Path, format: str | None, layers) -> str:
     if format is not None:
         if format not in FORMATS:
-            raise InputFileError(f"unknown format '{format}'; use one of {format_list(FORMATS)}.")
+            raise ParameterError(f"unknown format '{format}'; use one of {format_list(FORMATS)}.")
         return format
     suffix = path.suffix.lower()
     if suffix in _BY_SUFFIX:
         return _BY_SUFFIX[suffix]
     if suffix:
-        raise InputFileError(
+        raise ParameterError(
             f"'{path}': unknown file type '{suffix}'. Use .gpkg, .geojson, .fgb, .parquet or "
             ".shp, or give a folder and format=."
         )
-    raise InputFileError(f"'{path}' is a folder: say which format with format='gpkg', 'geojson', ...")
+    raise ParameterError(f"'{path}' is a folder: say which format with format='gpkg', 'geojson', ...")
+
+
+#: Cells a raster from export_raster may have (200 million: 800 MB as Float32): more means
+#: points spread far apart for their cell size, not a planning grid.
+MAX_RASTER_CELLS = 200_000_000
+
+
+def _grid_cells(points, cell_size):
+    """(x, y, column, row, cell size) of points on a regular grid, checked before any raster
+    is allocated: points off the grid, two points in one cell, or a grid too large to be a
+    planning grid are refused (DataError), naming the spacing found."""
+    if len(points) == 0:
+        raise DataError("export_raster got no points: there are no cells to write.")
+    check_coordinates(points.geometry.values, None, what="the points", rows=points.index)
+    if not (points.geom_type == "Point").all():
+        raise DataError("export_raster writes grid cell centres: give points (e.g. "
+                        "cells.set_geometry(cells.centroid)), not "
+                        f"{format_list(sorted(set(points.geom_type)))} geometries.")
+    x, y = points.geometry.x.to_numpy(), points.geometry.y.to_numpy()
+    found = None
+    if cell_size is None:
+        steps = np.diff(np.unique(np.concatenate([x, y])))
+        steps = steps[steps > 1e-6]
+        cell_size = found = float(steps.min()) if steps.size else 100.0
+    west, north = x.min() - cell_size / 2, y.max() + cell_size / 2
+    fx = (x - west - cell_size / 2) / cell_size
+    fy = (north - cell_size / 2 - y) / cell_size
+    cols, rows = np.rint(fx), np.rint(fy)
+    off = np.maximum(np.abs(fx - cols), np.abs(fy - rows)) > 0.01
+    spacing = (f"the smallest spacing between the points' coordinates, {found:.6g} m"
+               if found is not None else f"cell_size={cell_size:g} m")
+    if off.any():
+        raise DataError(
+            f"the points do not lie on a regular grid of {spacing}: {int(off.sum())} of "
+            f"{len(x)} points are off the grid (index {format_list(points.index[off])}). "
+            "export_raster writes the centres of grid cells (e.g. Zensus 100 m cells); give "
+            "the grid's cell_size=, or write scattered points with export_layers.")
+    height, width = int(rows.max()) + 1, int(cols.max()) + 1
+    if height * width > MAX_RASTER_CELLS:
+        raise DataError(
+            f"a raster of {height:,} x {width:,} cells at {spacing} would take "
+            f"{height * width * 4 / 2**30:.1f} GiB for {len(x):,} points: they are spread too "
+            "far apart for that cell size. Give a larger cell_size=, or write the points with "
+            "export_layers.")
+    flat = rows.astype(np.int64) * width + cols.astype(np.int64)
+    unique, counts = np.unique(flat, return_counts=True)
+    if (counts > 1).any():
+        twice = np.isin(flat, unique[counts > 1])
+        raise DataError(
+            f"{int(twice.sum())} points fall into the same {cell_size:g} m cells as others "
+            f"(index {format_list(points.index[twice])}): one value per cell only. Aggregate "
+            "them first, or give the grid's cell_size=.")
+    return x, y, cols.astype(int), rows.astype(int), cell_size
 
 
 def _split_metadata(metadata, layers) -> tuple[dict, dict[str, dict]]:
@@ -380,7 +457,7 @@ def _check_styles(styles, layers) -> None:
         return
     for name, column in styles.items():
         if name not in layers:
-            raise ColumnError(f"styles= names layer '{name}', which is not among the layers "
+            raise ParameterError(f"styles= names layer '{name}', which is not among the layers "
                               f"given ({format_list(layers)}).")
         if column is not None and column not in layers[name].columns:
             raise ColumnError(
@@ -391,10 +468,10 @@ def _check_styles(styles, layers) -> None:
 def _check_suppressed(suppressed, layers) -> None:
     for name, mask in (suppressed or {}).items():
         if name not in layers:
-            raise ColumnError(f"suppressed= names layer '{name}', which is not among the layers "
+            raise ParameterError(f"suppressed= names layer '{name}', which is not among the layers "
                               f"given ({format_list(layers)}).")
         if not isinstance(mask, (pd.DataFrame, pd.Series)):
-            raise ColumnError(
+            raise ParameterTypeError(
                 f"suppressed= for layer '{name}' must be a boolean pandas DataFrame (one column "
                 "per column, e.g. DisclosureResult.suppressed) or Series (rows of the styled "
                 f"column), aligned on the layer's index, not {type(mask).__name__}.")
@@ -418,12 +495,20 @@ def _prepare(name: str, gdf: gpd.GeoDataFrame, fmt: str, rates=None, rules=None,
              suppressed=None, column: str | None = None):
     """(the layer as written, bool Series of suppressed cells of ``column`` or None)."""
     if not isinstance(gdf, gpd.GeoDataFrame):
-        raise InputFileError(f"layer '{name}' is not a GeoDataFrame; export tables with to_csv.")
+        raise ParameterTypeError(f"layer '{name}' is not a GeoDataFrame; export tables with to_csv.")
+    if gdf.crs is None and len(gdf):
+        # GeoJSON would take the numbers as longitude/latitude, other formats would carry
+        # coordinates nobody can place: refused instead of writing a file without meaning
+        raise CRSError(
+            f"layer '{name}' has no coordinate reference system, so its coordinates cannot be "
+            f"written to a {fmt} file. Set the CRS the coordinates are in first, e.g. "
+            "layer.set_crs('EPSG:25832') (or read the data with quartier.read_districts / "
+            "read_facilities, which set it).")
     seen: dict[str, str] = {}
     for c in gdf.columns:
         other = seen.setdefault(str(c).lower(), str(c))
         if other != str(c):
-            raise InputFileError(
+            raise ColumnError(
                 f"layer '{name}' has columns '{other}' and '{c}', which GIS formats cannot "
                 "tell apart (field names ignore case). Rename one of them."
             )

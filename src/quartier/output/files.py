@@ -98,14 +98,34 @@ def write_atomic(path: str | os.PathLike, write: Callable[[Path], object], *,
         os.chmod(tmp, _FILE_MODE)
         _fsync(tmp)  # the new content is on disk before the name points to it (power cuts)
         os.replace(tmp, target)  # replaces a symlink itself, never its target
-    except OSError as exc:
-        raise OutputError(f"could not write '{target}': {exc.strerror or exc}. The previous "
+    except (OSError, *_gdal_errors()) as exc:  # GDAL reports a full disk in its own classes
+        reason = getattr(exc, "strerror", None) or exc
+        raise OutputError(f"could not write '{target}': {reason}. The previous "
                           "file (if any) is unchanged. Free disk space or choose another "
                           "folder.") from exc
     finally:
         if tmp.exists():
             tmp.unlink()
     return target
+
+
+def _gdal_errors() -> tuple[type[BaseException], ...]:
+    """The error classes pyogrio and rasterio raise when GDAL cannot write a file."""
+    found: list[type[BaseException]] = []
+    try:
+        from pyogrio.errors import DataLayerError, DataSourceError
+
+        found += [DataLayerError, DataSourceError]
+    except ImportError:  # pragma: no cover - pyogrio is a core dependency
+        pass
+    try:
+        from rasterio._err import CPLE_BaseError
+        from rasterio.errors import RasterioError
+
+        found += [CPLE_BaseError, RasterioError]
+    except ImportError:  # pragma: no cover - rasterio is a core dependency
+        pass
+    return tuple(found)
 
 
 def _fsync(path: Path) -> None:

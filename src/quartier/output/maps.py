@@ -654,7 +654,8 @@ def _per_column(value, columns: list[str], what: str) -> list[str | None]:
         return [value.get(c) for c in columns]
     value = list(value)
     if len(value) != len(columns):
-        raise ValueError(f"{what} has {len(value)} entries for {len(columns)} columns {columns}.")
+        raise ParameterError(
+            f"{what} has {len(value)} entries for {len(columns)} columns {columns}.")
     return value
 
 

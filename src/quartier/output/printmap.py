@@ -17,10 +17,12 @@ from typing import Literal
 
 import geopandas as gpd
 import numpy as np
+import shapely
 from pyproj import Transformer
 
 from quartier._checks import require_column
 from quartier._optional import import_optional
+from quartier.errors import ParameterError
 from quartier.io.crs import to_planning_crs
 from quartier.output._classes import SUPPRESSED_COLOUR, SUPPRESSED_EDGE, classify, shown_in_percent
 from quartier.output._geom import core_mask, map_extent
@@ -68,6 +70,7 @@ def print_map(
     percent: bool | None = None,
     population_col: str | None = None,
     outline: gpd.GeoDataFrame | None = None,
+    notes: str | Sequence[str] | None = None,
 ) -> list[Path]:
     """Draw a print-ready choropleth map and save it as PNG and/or PDF.
 
@@ -117,7 +120,8 @@ def print_map(
         Further layers drawn on top and named in the legend, e.g. facilities
         and a plan area: ``{"data": gdf, "label": "Kitas", "color": "#d95f02"}``;
         optional keys ``facecolor`` (polygons, default none), ``linestyle``,
-        ``linewidth``, ``marker``, ``markersize``.
+        ``linewidth``, ``marker``, ``markersize``, ``zorder`` and ``labels``
+        (points: a text per row, written beside each point).
     extent : None, "all", geopandas.GeoDataFrame or (minx, miny, maxx, maxy), optional
         The area shown (with a small margin). Default: every district except
         far outliers (such as Hamburg's Neuwerk), as on the web map; ``"all"``
@@ -136,6 +140,10 @@ def print_map(
         colours, shares in per cent, "unbewohnt" districts.
     outline : geopandas.GeoDataFrame, optional
         Outlines of the next higher level drawn on top (e.g. Bezirke).
+    notes : str or list of str, optional
+        A block of small text (e.g. the assumptions of a statement), one
+        paragraph per item, wrapped to the width of the legend column and set
+        at its foot (landscape) or at the right of the legend band (portrait).
 
     Returns
     -------
@@ -172,11 +180,12 @@ def print_map(
     paths = [Path(path)] if isinstance(path, str | os.PathLike) else [Path(p) for p in path]
     for p in paths:
         if p.suffix.lower() not in (".png", ".pdf"):
-            raise ValueError(f"print_map writes .png or .pdf files, not {p.name!r}.")
+            raise ParameterError(f"print_map writes .png or .pdf files, not {p.name!r}.")
     if paper not in PAPER_SIZES:
-        raise ValueError(f"paper must be one of {sorted(PAPER_SIZES)}, not {paper!r}.")
+        raise ParameterError(f"paper must be one of {sorted(PAPER_SIZES)}, not {paper!r}.")
     if orientation not in ("landscape", "portrait"):
-        raise ValueError(f"orientation must be 'landscape' or 'portrait', not {orientation!r}.")
+        raise ParameterError(
+            f"orientation must be 'landscape' or 'portrait', not {orientation!r}.")
 
     as_percent = percent if percent is not None else shown_in_percent(gdf, column)
     if population_col is not None:
@@ -193,6 +202,8 @@ def print_map(
     width, height = (long_, short) if orientation == "landscape" else (short, long_)
     s = short / 210.0  # scale texts and margins with the paper
     fig = Figure(figsize=(width * _MM, height * _MM), dpi=dpi)
+    # an Agg canvas measures texts (the footer and notes are fitted to the space they have)
+    import_optional("matplotlib.backends.backend_agg", purpose="print_map").FigureCanvasAgg(fig)
 
     margin, footer, head = 10 * s, 12 * s, (24 if subtitle else 17) * s
     if orientation == "landscape":
@@ -209,8 +220,22 @@ def print_map(
         spine.set_linewidth(0.6)
         spine.set_color("#777777")
 
+    frame = (box[2] - box[0]) / (box[3] - box[1])
+    window = None
+    if extent is None:  # every district but far outliers (e.g. Neuwerk), as on the web map
+        extent = "all" if core_mask(shapes).all() else "core"
+    if not (isinstance(extent, str) and extent == "all"):
+        window = _window(shapes, extent, frame)
     fills = np.asarray(c.fill, dtype=object)
-    plain = c.status != "suppressed"
+    plain = np.asarray(c.status != "suppressed")
+    if window is not None:  # only what is seen goes into the file (a PDF of a city district
+        # stays small although the districts cover the whole city); classes are unchanged
+        grow = 0.02 * max(window[2] - window[0], window[3] - window[1])
+        seen = np.asarray(shapes.intersects(shapely.box(*window)))
+        shapes = shapes[seen].copy()
+        shapes[shapes.geometry.name] = shapes.geometry.clip_by_rect(
+            window[0] - grow, window[1] - grow, window[2] + grow, window[3] + grow)
+        fills, plain = fills[seen], plain[seen]
     if plain.any():
         shapes[plain].plot(ax=ax, color=list(fills[plain]), edgecolor=_EDGE, linewidth=0.25)
     if (~plain).any():
@@ -225,24 +250,8 @@ def print_map(
     ax.set_ylabel("")
     ax.margins(0.03)
     ax.autoscale(enable=True)
-    if extent is None:  # every district but far outliers (e.g. Neuwerk), as on the web map
-        extent = "all" if core_mask(shapes).all() else "core"
-    if not (isinstance(extent, str) and extent == "all"):
-        if isinstance(extent, tuple | list):
-            minx, miny, maxx, maxy = (float(v) for v in extent)
-        else:
-            core = isinstance(extent, str) and extent == "core"
-            minx, miny, maxx, maxy = map_extent(shapes, None if core else extent,
-                                                crs=shapes.crs)
-        pad = 0.05 * max(maxx - minx, maxy - miny)
-        minx, miny, maxx, maxy = minx - pad, miny - pad, maxx + pad, maxy + pad
-        # widen the extent to the frame's proportions, so the scale is the same both ways
-        frame = (box[2] - box[0]) / (box[3] - box[1])
-        w, h = maxx - minx, maxy - miny
-        if w / h < frame:
-            minx, maxx = minx - (h * frame - w) / 2, maxx + (h * frame - w) / 2
-        else:
-            miny, maxy = miny - (w / frame - h) / 2, maxy + (w / frame - h) / 2
+    if window is not None:
+        minx, miny, maxx, maxy = window
         ax.set_xlim(minx, maxx)
         ax.set_ylim(miny, maxy)
         ax.set_autoscale_on(False)
@@ -252,6 +261,7 @@ def print_map(
     ax.apply_aspect()
 
     fs = 9 * s
+    _declutter(ax, fig.canvas.get_renderer())
     _scale_bar(ax, lang=lang, fontsize=fs)
     _north_arrow(ax, shapes.crs, fontsize=fs * 1.3)
 
@@ -279,11 +289,26 @@ def print_map(
     credit = f"{'Quelle' if de else 'Source'}: {source}"
     if licence:
         credit += f" · {'Lizenz' if de else 'Licence'}: {licence}"
-    fig.text(margin / width, margin / height, credit, fontsize=fs * 0.9, va="bottom",
-             ha="left", color="#333333", wrap=True)
-    fig.text((width - margin) / width, margin / height,
-             f"{'Stand' if de else 'Date'}: {when}", fontsize=fs * 0.9, va="bottom",
-             ha="right", color="#333333")
+    stand = fig.text((width - margin) / width, margin / height,
+                     f"{'Stand' if de else 'Date'}: {when}", fontsize=fs * 0.9, va="bottom",
+                     ha="right", color="#333333")
+    credit_text = fig.text(margin / width, margin / height, credit, fontsize=fs * 0.9,
+                           va="bottom", ha="left", color="#333333")
+    # the source is wrapped to end 5 mm before "Stand", measured, so that the two never
+    # overprint, whatever the dpi
+    renderer = fig.canvas.get_renderer()
+    room = stand.get_window_extent(renderer).x0 - 5 * s * _MM * fig.dpi - (
+        credit_text.get_window_extent(renderer).x0)
+    wrap_text(credit_text, room, renderer)
+    if notes:
+        paragraphs = [notes] if isinstance(notes, str) else list(notes)
+        if orientation == "landscape":
+            left, right, bottom = box[2] + 6 * s, width - margin, box[1]
+        else:
+            left, right, bottom = width / 2, width - margin, margin + footer
+        note = fig.text(left / width, bottom / height, "", fontsize=fs * 0.8, va="bottom",
+                        ha="left", color="#222222", linespacing=1.3, gid="quartier-notes")
+        wrap_text(note, (right - left) * _MM * fig.dpi, renderer, paragraphs)
 
     written = []
     for p in paths:
@@ -298,6 +323,50 @@ def print_map(
     return written
 
 
+def _window(shapes, extent, frame: float) -> tuple[float, float, float, float]:
+    """The visible window of a map with an extent, padded and widened to the frame's shape."""
+    if isinstance(extent, tuple | list):
+        minx, miny, maxx, maxy = (float(v) for v in extent)
+    else:
+        core = isinstance(extent, str) and extent == "core"
+        minx, miny, maxx, maxy = map_extent(shapes, None if core else extent, crs=shapes.crs)
+    pad = 0.05 * max(maxx - minx, maxy - miny)
+    minx, miny, maxx, maxy = minx - pad, miny - pad, maxx + pad, maxy + pad
+    # widen the extent to the frame's proportions, so the scale is the same both ways
+    w, h = maxx - minx, maxy - miny
+    if w / h < frame:
+        minx, maxx = minx - (h * frame - w) / 2, maxx + (h * frame - w) / 2
+    else:
+        miny, maxy = miny - (w / frame - h) / 2, maxy + (w / frame - h) / 2
+    return minx, miny, maxx, maxy
+
+
+def wrap_text(text, width_px: float, renderer, paragraphs: Sequence[str] | None = None) -> None:
+    """Break a matplotlib text into lines no wider than ``width_px`` (measured, word by word).
+
+    ``paragraphs``: the texts to set (one or more lines each); default the text's own.
+    """
+    paragraphs = [text.get_text()] if paragraphs is None else list(paragraphs)
+    # measured by Agg, whose hinted glyphs are narrower than those of a PDF by up to about
+    # 3 %: keep 4 % spare, so that the PDF too stays within the width
+    width_px = 0.96 * width_px
+    lines = []
+    for paragraph in paragraphs:
+        line = ""
+        for word in str(paragraph).split(" "):  # no break at a no-break space ("9,0\xa0%")
+            if not word:
+                continue
+            candidate = f"{line} {word}" if line else word
+            text.set_text(candidate)
+            if line and text.get_window_extent(renderer).width > width_px:
+                lines.append(line)
+                line = word
+            else:
+                line = candidate
+        lines.append(line)
+    text.set_text("\n".join(lines))
+
+
 def _draw_overlays(ax, overlays, crs) -> list:
     """Draw overlay layers; return their legend handles."""
     from matplotlib.lines import Line2D
@@ -310,8 +379,10 @@ def _draw_overlays(ax, overlays, crs) -> list:
         label = overlay.get("label")
         if len(data) and set(data.geom_type) <= {"Point", "MultiPoint"}:
             marker = overlay.get("marker", "o")
+            zorder = overlay.get("zorder", 5)
             data.plot(ax=ax, color=colour, marker=marker, markersize=overlay.get("markersize", 22),
-                      edgecolor="white", linewidth=0.5, zorder=5)
+                      edgecolor="white", linewidth=0.5, zorder=zorder)
+            _point_labels(ax, data, overlay.get("labels"), zorder)
             handle = Line2D([], [], marker=marker, linestyle="none", markerfacecolor=colour,
                             markeredgecolor="white", markersize=7, label=label)
         else:
@@ -326,6 +397,45 @@ def _draw_overlays(ax, overlays, crs) -> list:
         if label:
             handles.append(handle)
     return handles
+
+
+def _point_labels(ax, data, labels, zorder) -> None:
+    """A small text beside each point on a light box (kept as text in a PDF, searchable);
+    outside the frame it is clipped."""
+    if labels is None:
+        return
+    for geom, label in zip(data.geometry, labels, strict=True):
+        if label is None or geom is None or geom.is_empty:
+            continue
+        pt = geom if geom.geom_type == "Point" else geom.representative_point()
+        ax.annotate(str(label), (pt.x, pt.y), xytext=(4, 3), textcoords="offset points",
+                    fontsize=6.5, color="#222222", zorder=zorder + 0.5, annotation_clip=True,
+                    clip_on=True, gid="quartier-point-label",
+                    bbox={"boxstyle": "square,pad=0.1", "facecolor": "white",
+                          "edgecolor": "none", "alpha": 0.75})
+
+
+def _declutter(ax, renderer) -> None:
+    """Move point labels that would overprint an earlier one to another side of their point
+    (right above, right below, left above, left below); the first free side wins."""
+    placed = []
+    sides = [((4, 3), "left", "baseline"), ((4, -3), "left", "top"),
+             ((-4, 3), "right", "baseline"), ((-4, -3), "right", "top")]
+    for label in [t for t in ax.texts if t.get_gid() == "quartier-point-label"]:
+        for offset, ha, va in sides:
+            label.set_position(offset)
+            label.set_ha(ha)
+            label.set_va(va)
+            box = label.get_window_extent(renderer)
+            if not any(box.overlaps(other) for other in placed):
+                break
+        else:  # no free side: back to the first
+            (offset, ha, va) = sides[0]
+            label.set_position(offset)
+            label.set_ha(ha)
+            label.set_va(va)
+            box = label.get_window_extent(renderer)
+        placed.append(box)
 
 
 def _format_date(day: dt.date, de: bool) -> str:

@@ -322,7 +322,8 @@ def write_table(
         raise ParameterError(f"cannot write a table to '{target.name}': use a .csv or .xlsx "
                              "file name.")
     table = frame.drop(columns=["geometry"], errors="ignore")
-    table = apply_disclosure(table, rules=output_rules(rules, table), rates=rates).table
+    table = apply_disclosure(table, rules=output_rules(rules, table) or False,
+                             rates=rates).table
     kinds, labels = dict(kinds or {}), dict(labels or {})
     names = [str(c) for c in table.columns]
     col_kinds = [_kind_of(n, table[c], kinds) for n, c in zip(names, table.columns, strict=True)]

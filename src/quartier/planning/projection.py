@@ -25,8 +25,16 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from quartier._checks import require_column
-from quartier.errors import ColumnError, QuartierWarning, ValueParseError, format_list
+from quartier._checks import nonnegative_number, require_column
+from quartier.errors import (
+    ColumnError,
+    DataError,
+    DistrictKeyError,
+    ParameterError,
+    QuartierWarning,
+    ValueParseError,
+    format_list,
+)
 from quartier.io.keys import normalize_keys
 
 __all__ = ["project_population", "required_places", "place_deficit", "future_demand"]
@@ -89,7 +97,7 @@ def _from_table(table, *, key, years, groups, group, year_col, group_col, value_
     if group_col is not None:
         present = sorted(long[group_col].astype(str).unique())
         if groups is None:
-            raise ValueError(
+            raise ParameterError(
                 f"the projection table has age groups in '{group_col}': {format_list(present)}. "
                 "Say which make up the target group with groups=[...] (a total row such as "
                 "'insgesamt' would otherwise be counted twice)."
@@ -97,7 +105,7 @@ def _from_table(table, *, key, years, groups, group, year_col, group_col, value_
         groups = [groups] if isinstance(groups, str) else list(groups)
         missing = [g for g in groups if str(g) not in present]
         if missing:
-            raise ValueError(
+            raise ParameterError(
                 f"age group(s) {format_list(missing)} not found in column '{group_col}'. "
                 f"The table has: {format_list(present, limit=30)}."
             )
@@ -116,7 +124,7 @@ def _select_years(long, years):
         have = set(long["year"])
         missing = [y for y in years if y not in have]
         if missing:
-            raise ValueError(
+            raise ParameterError(
                 f"year(s) {format_list(missing)} are not in the projection; it has "
                 f"{format_list(sorted(have), limit=30)}."
             )
@@ -133,7 +141,7 @@ def _select_years(long, years):
 
 def _from_growth(base, *, key, value, base_year, years, growth, annual_growth, group, key_width):
     if base is None or key is None or value is None or base_year is None:
-        raise ValueError(
+        raise ParameterError(
             "growth factors need the base population: base=<table>, key=<district column>, "
             "value=<population column> and base_year=<year of the base>."
         )
@@ -143,7 +151,8 @@ def _from_growth(base, *, key, value, base_year, years, growth, annual_growth, g
     pop = pd.Series(_numbers(base[value], f"base column '{value}'").to_numpy(),
                     index=districts.to_numpy())
     if pop.index.duplicated().any():
-        raise ValueError(f"district key(s) {format_list(pop.index[pop.index.duplicated()])} occur "
+        raise DistrictKeyError(
+                         f"district key(s) {format_list(pop.index[pop.index.duplicated()])} occur "
                          f"more than once in base column '{key}'.")
     if growth is not None:
         if isinstance(growth, Mapping):  # {year: factor} for the whole city
@@ -155,24 +164,25 @@ def _from_growth(base, *, key, value, base_year, years, growth, annual_growth, g
             factors = growth[list(ycols)].set_axis(g_keys.to_numpy()).rename(columns=ycols)
             missing = sorted(set(pop.index) - set(factors.index))
             if missing:
-                raise ValueError(f"growth has no factors for district(s) {format_list(missing)}.")
+                raise ParameterError(
+                    f"growth has no factors for district(s) {format_list(missing)}.")
             factors = factors.reindex(pop.index).astype(float)
         factors[int(base_year)] = 1.0
         if years is None:
             years = sorted(factors.columns)
         missing = [y for y in years if int(y) not in factors.columns]
         if missing:
-            raise ValueError(f"growth has no factors for year(s) {format_list(missing)}.")
+            raise ParameterError(f"growth has no factors for year(s) {format_list(missing)}.")
         values = {int(y): pop * factors[int(y)] for y in years}
     else:
         if years is None:
-            raise ValueError("annual_growth= needs years=[...] to project to.")
+            raise ParameterError("annual_growth= needs years=[...] to project to.")
         if isinstance(annual_growth, pd.Series):
             rate = annual_growth.copy()
             rate.index = normalize_keys(pd.Series(rate.index), key_width=key_width).to_numpy()
             missing = sorted(set(pop.index) - set(rate.index))
             if missing:
-                raise ValueError(f"annual_growth has no rate for district(s) "
+                raise ParameterError(f"annual_growth has no rate for district(s) "
                                  f"{format_list(missing)}.")
             rate = rate.reindex(pop.index).astype(float)
         else:
@@ -181,6 +191,15 @@ def _from_growth(base, *, key, value, base_year, years, growth, annual_growth, g
     long = pd.concat(
         [pd.DataFrame({"district": v.index, "year": y, "population": v.to_numpy()})
          for y, v in values.items()], ignore_index=True)
+    bad = ~(np.isfinite(long["population"].to_numpy(dtype=float))
+            & (long["population"].to_numpy(dtype=float) >= 0))
+    if bad.any():
+        where = [f"{d} {y}" for d, y in zip(long["district"][bad], long["year"][bad],
+                                             strict=True)]
+        raise DataError(
+            f"the growth factors or rates give impossible populations (NaN, infinite or "
+            f"negative) for {format_list(where)}. Growth factors must be finite numbers of 0 "
+            "or more (1.0 = no change), annual rates finite and above -1 (0.01 = +1 %).")
     long["group"] = group or value
     return long.sort_values(["district", "year"]).reset_index(drop=True)[_COLUMNS]
 
@@ -284,12 +303,12 @@ def project_population(
     """
     sources = sum(x is not None for x in (table, growth, annual_growth))
     if sources != 1:
-        raise ValueError(
+        raise ParameterError(
             "give exactly one source of the projection: table= (a projection table), growth= "
             "(factors relative to base_year) or annual_growth= (a yearly rate)."
         )
     if key is None:
-        raise ValueError("say which column holds the district key: key=...")
+        raise ParameterError("say which column holds the district key: key=...")
     if table is not None:
         return _from_table(table, key=key, years=years, groups=groups, group=group,
                            year_col=year_col, group_col=group_col, value_col=value_col,
@@ -345,19 +364,21 @@ def required_places(
     [41, 21]
     """
     require_column(population, "population", source="population", role="population column")
-    if not reserve >= 0:
-        raise ValueError(f"reserve must be 0 or more (0.05 = +5 %), not {reserve!r}.")
+    if not isinstance(reserve, bool) and isinstance(reserve, int | float) and reserve < 0:
+        raise ParameterError(f"reserve must be 0 or more (0.05 = +5 %), not {reserve!r}.")
+    reserve = nonnegative_number(reserve, "reserve", unit="(0.05 = +5 %)", upper=10)
     out = population.copy()
     if isinstance(norm_per_1000, Mapping):
         require_column(out, "group", source="population", role="group column")
         missing = sorted(set(out["group"].astype(str)) - {str(k) for k in norm_per_1000})
         if missing:
-            raise ValueError(f"norm_per_1000 has no norm for group(s) {format_list(missing)}.")
-        norm = out["group"].astype(str).map({str(k): float(v) for k, v in norm_per_1000.items()})
+            raise ParameterError(f"norm_per_1000 has no norm for group(s) {format_list(missing)}.")
+        norm = out["group"].astype(str).map(
+            {str(k): nonnegative_number(v, f"norm_per_1000['{k}']", unit="places per 1,000 "
+                                        "persons", upper=1000) for k, v in norm_per_1000.items()})
     else:
-        norm = pd.Series(float(norm_per_1000), index=out.index)
-    if (norm < 0).any():
-        raise ValueError("norm_per_1000 must be 0 or more places per 1,000 persons.")
+        norm = pd.Series(nonnegative_number(norm_per_1000, "norm_per_1000", unit="places per "
+                                            "1,000 persons", upper=1000), index=out.index)
     exact = out["population"].astype(float) * norm / 1000.0 * (1.0 + reserve)
     out["places_exact"] = exact
     out["required_places"] = np.ceil(exact.round(6)).astype("int64")

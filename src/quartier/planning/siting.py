@@ -23,9 +23,19 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from quartier._checks import population_values, positive_number, require_column
+from quartier._checks import (
+    capacity_values,
+    population_values,
+    positive_number,
+)
 from quartier.access.costs import cost_matrix
-from quartier.errors import QuartierError, QuartierWarning, ValueParseError, format_list
+from quartier.errors import (
+    ParameterError,
+    QuartierError,
+    QuartierWarning,
+    ValueParseError,
+    format_list,
+)
 from quartier.io.crs import require_metric, require_same_crs
 from quartier.planning import _siting_model as model
 from quartier.planning._siting_result import Coverage, SitingResult, build_result
@@ -55,9 +65,9 @@ class _Inputs:
 
 def _check_p(p, candidates):
     if isinstance(p, bool) or not isinstance(p, (int, np.integer)) or p < 0:
-        raise ValueError(f"p must be a whole number of new sites (0 or more), not {p!r}.")
+        raise ParameterError(f"p must be a whole number of new sites (0 or more), not {p!r}.")
     if p > len(candidates):
-        raise ValueError(
+        raise ParameterError(
             f"p={p} new sites were asked for, but there are only {len(candidates)} candidate "
             f"sites. Choose p <= {len(candidates)} (p={len(candidates)} opens every candidate), "
             "or add candidate sites."
@@ -75,20 +85,7 @@ def _population(demand, demand_col):
 
 
 def _capacity(frame, column, what):
-    require_column(frame, column, source=what, role="capacity column")
-    values = pd.to_numeric(frame[column], errors="coerce")
-    if (values < 0).any():
-        raise ValueParseError(
-            f"capacity column '{column}' of the {what} has negative values (index "
-            f"{format_list(frame.index[(values < 0).to_numpy()])}). Capacities are places, 0 or more."
-        )
-    if values.isna().any():
-        warnings.warn(
-            f"{int(values.isna().sum())} {what} have no capacity in '{column}' (index "
-            f"{format_list(frame.index[values.isna().to_numpy()])}); they count with 0 places.",
-            QuartierWarning, stacklevel=4,
-        )
-    return values.fillna(0.0).to_numpy(dtype=float)
+    return capacity_values(frame, column, source=what, stacklevel=5)
 
 
 def _prepare(demand, candidates, existing, *, demand_col, max_cost, network, capacity,
@@ -109,7 +106,7 @@ def _prepare(demand, candidates, existing, *, demand_col, max_cost, network, cap
             _capacity(existing, ex_col, "existing") if len(existing) else np.zeros(0),
         ])
     elif existing_capacity is not None:
-        raise ValueError("existing_capacity= needs capacity= for the candidate sites as well.")
+        raise ParameterError("existing_capacity= needs capacity= for the candidate sites as well.")
     geoms = pd.concat([candidates.geometry, existing.geometry], ignore_index=True)
     sites = gpd.GeoDataFrame(geometry=geoms.values, crs=demand.crs)
     cm = cost_matrix(demand, sites, max_cost=max_cost, network=network)
@@ -134,9 +131,9 @@ def _exclude_unreachable(inp, messages, outcome="are left out"):
 
 def _solve_kwargs(time_limit, mip_gap):
     if not time_limit > 0:
-        raise ValueError(f"time_limit must be more than 0 seconds, not {time_limit!r}.")
+        raise ParameterError(f"time_limit must be more than 0 seconds, not {time_limit!r}.")
     if not 0 <= mip_gap < 1:
-        raise ValueError(f"mip_gap must be between 0 and 1, not {mip_gap!r}.")
+        raise ParameterError(f"mip_gap must be between 0 and 1, not {mip_gap!r}.")
     return {"time_limit": time_limit, "mip_gap": mip_gap}
 
 

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from quartier._report import Report
-from quartier.errors import ColumnError, format_list
+from quartier.errors import DataError, DistrictKeyError, ParameterError, format_list
 from quartier.io.keys import normalize_keys
 from quartier.reporting._social import key_column, numeric_column
 from quartier.settings import resolve_language
@@ -273,10 +273,12 @@ def composite_index(table: pd.DataFrame, indicators: Sequence[str] | Mapping[str
     cut = tuple(float(c) for c in (class_bounds if class_bounds is not None else rule.class_bounds))
     names = tuple(class_labels) if class_labels is not None else (
         rule.class_labels_en if lang == "en" and rule.class_labels_en else rule.class_labels)
+    if not np.isfinite(cut).all():
+        raise ParameterError(f"class_bounds must be finite numbers, not {list(cut)}.")
     if list(cut) != sorted(cut) or len(set(cut)) != len(cut):
-        raise ColumnError(f"class_bounds must be strictly ascending, not {list(cut)}.")
+        raise ParameterError(f"class_bounds must be strictly ascending, not {list(cut)}.")
     if len(names) != len(cut) + 1:
-        raise ColumnError(
+        raise ParameterError(
             f"{len(cut)} cut-off(s) make {len(cut) + 1} classes, but {len(names)} label(s) were "
             f"given ({format_list(names)}). Give one class label more than cut-offs "
             "(class_labels=).")
@@ -294,7 +296,7 @@ def composite_index(table: pd.DataFrame, indicators: Sequence[str] | Mapping[str
             n = int(limit) if float(limit).is_integer() else limit
             reason[reason.isna() & (pop < limit)] = words["population"].format(n=n)
     elif min_population:
-        raise ColumnError("min_population needs population_col='<column of inhabitants>'.")
+        raise ParameterError("min_population needs population_col='<column of inhabitants>'.")
     if exclude is not None:
         keys = normalize_keys(table[key], column=key, source=source)
         excl = dict(exclude) if isinstance(exclude, Mapping) else dict.fromkeys(
@@ -302,20 +304,20 @@ def composite_index(table: pd.DataFrame, indicators: Sequence[str] | Mapping[str
         excl = {str(k): v for k, v in excl.items()}
         unknown = [k for k in excl if k not in set(keys)]
         if unknown:
-            raise ColumnError(f"exclude lists key(s) not in column '{key}': {format_list(unknown)}."
+            raise DistrictKeyError(f"exclude lists key(s) not in column '{key}': {format_list(unknown)}."
                               " Check the keys (they are text, with leading zeros).")
         hit = keys.isin(list(excl)) & reason.isna()
         reason[hit] = [words["excluded"].format(reason=excl[k]) for k in keys[hit]]
     reason[reason.isna() & values.isna().any(axis=1)] = words["missing"]
     rated = reason.isna()
     if rated.sum() < 2:
-        raise ColumnError(f"only {int(rated.sum())} district(s) can be rated; an index needs at "
+        raise DataError(f"only {int(rated.sum())} district(s) can be rated; an index needs at "
                           "least two. Check the indicator and population columns.")
     ref = values[rated]
     means, sds = ref.mean(), ref.std(ddof=rule.ddof)
     flat = [c for c in cols if not sds[c] > 0]
     if flat:
-        raise ColumnError(f"indicator(s) {format_list(flat)} have the same value in every rated "
+        raise DataError(f"indicator(s) {format_list(flat)} have the same value in every rated "
                           "district, so they cannot be standardised. Leave them out.")
     z = (values - means) / sds
     z[~rated] = np.nan
@@ -350,12 +352,12 @@ def _preset(preset, class_bounds, class_labels) -> IndexPreset:
         return preset
     if preset is None:
         if class_bounds is None or class_labels is None:
-            raise ColumnError("preset=None needs class_bounds=[...] and class_labels=[...] for the "
+            raise ParameterError("preset=None needs class_bounds=[...] and class_labels=[...] for the "
                               "classes.")
         return IndexPreset(class_bounds=tuple(class_bounds), class_labels=tuple(class_labels),
                            min_population=None)
     if preset not in PRESETS:
-        raise ColumnError(f"unknown preset {preset!r}; use one of {format_list(PRESETS)} or an "
+        raise ParameterError(f"unknown preset {preset!r}; use one of {format_list(PRESETS)} or an "
                           "IndexPreset(class_bounds=..., class_labels=...).")
     return PRESETS[preset]
 
@@ -363,9 +365,9 @@ def _preset(preset, class_bounds, class_labels) -> IndexPreset:
 def _weights(indicators, weights) -> tuple[list[str], list[float]]:
     if isinstance(indicators, Mapping):
         if weights is not None:
-            raise ColumnError("give weights either in indicators={column: weight} or in "
+            raise ParameterError("give weights either in indicators={column: weight} or in "
                               "weights=, not both.")
-        cols, w = list(indicators), [float(v) for v in indicators.values()]
+        cols, w = list(indicators), list(indicators.values())
     else:
         cols = [indicators] if isinstance(indicators, str) else list(indicators)
         if weights is None:
@@ -373,18 +375,23 @@ def _weights(indicators, weights) -> tuple[list[str], list[float]]:
         elif isinstance(weights, Mapping):
             missing = [c for c in cols if c not in weights]
             if missing:
-                raise ColumnError(f"weights has no weight for indicator(s) {format_list(missing)}.")
-            w = [float(weights[c]) for c in cols]
+                raise ParameterError(f"weights has no weight for indicator(s) {format_list(missing)}.")
+            w = [weights[c] for c in cols]
         else:
-            w = [float(v) for v in weights]
+            w = list(weights)
     if not cols:
-        raise ColumnError("no indicators given. Pass indicators=['S1', 'S3', 'S4'] or similar.")
+        raise ParameterError("no indicators given. Pass indicators=['S1', 'S3', 'S4'] or similar.")
     if len(w) != len(cols):
-        raise ColumnError(f"{len(w)} weight(s) for {len(cols)} indicator(s) "
+        raise ParameterError(f"{len(w)} weight(s) for {len(cols)} indicator(s) "
                           f"({format_list(cols)}). Give one weight per indicator.")
     if len(set(cols)) != len(cols):
-        raise ColumnError(f"indicators repeat: {format_list(cols)}. Use a weight instead.")
-    return cols, w
+        raise ParameterError(f"indicators repeat: {format_list(cols)}. Use a weight instead.")
+    bad = [f"{c}={v!r}" for c, v in zip(cols, w, strict=True)
+           if isinstance(v, bool) or not isinstance(v, int | float | np.integer | np.floating)
+           or not np.isfinite(float(v))]
+    if bad:
+        raise ParameterError(f"weights must be finite numbers; not {', '.join(bad)}.")
+    return cols, [float(v) for v in w]
 
 
 def _classify(index: np.ndarray, class_bounds: tuple[float, ...], labels: tuple[str, ...]) -> list:

@@ -15,8 +15,15 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
-from quartier._checks import require_column
-from quartier.errors import ColumnError, DistrictKeyError, QuartierWarning, format_list
+from quartier._checks import positive_number, require_column
+from quartier.errors import (
+    ColumnError,
+    DistrictKeyError,
+    ParameterError,
+    ParameterTypeError,
+    QuartierWarning,
+    format_list,
+)
 from quartier.io.keys import normalize_keys
 from quartier.reporting._social import key_column, numeric_column, unique_keys
 
@@ -162,7 +169,7 @@ def aggregate(table: pd.DataFrame, *, to: str, key: str | None = None,
     key = key_column(table, key, source=source)
     keys = unique_keys(table, key, source=source)
     if (by_prefix is None) == (lookup is None):
-        raise ColumnError(
+        raise ParameterError(
             "aggregate needs exactly one of by_prefix=<length of the higher key> (e.g. 6 for "
             "Berlin Bezirksregionen) and lookup=<low key -> high key>."
         )
@@ -204,7 +211,7 @@ def aggregate(table: pd.DataFrame, *, to: str, key: str | None = None,
 
 def _prefix_keys(keys: pd.Series, length: int, key: str) -> pd.Series:
     if not isinstance(length, int | np.integer) or length < 1:
-        raise ColumnError(f"by_prefix must be a positive whole number, not {length!r}.")
+        raise ParameterError(f"by_prefix must be a positive whole number, not {length!r}.")
     short = keys[keys.str.len() < length]
     if len(short):
         raise DistrictKeyError(
@@ -231,7 +238,7 @@ def _lookup_keys(keys: pd.Series, lookup, to: str, key: str, lookup_key) -> pd.S
     elif isinstance(lookup, Mapping):
         mapping = pd.Series(dict(lookup), dtype=object)
     else:
-        raise ColumnError("lookup must be a dict, a pandas Series (low key -> high key) or a "
+        raise ParameterTypeError("lookup must be a dict, a pandas Series (low key -> high key) or a "
                           f"DataFrame, not {type(lookup).__name__}.")
     low_keys = normalize_keys(pd.Series(mapping.index), column="lookup keys")
     high_keys = normalize_keys(pd.Series(mapping.to_numpy()), column="lookup values",
@@ -269,10 +276,12 @@ def _rate_specs(table: pd.DataFrame, rates) -> dict[str, tuple[str, str, float]]
     specs: dict[str, tuple[str, str, float]] = {}
     for name, spec in (rates or {}).items():
         if not isinstance(spec, tuple | list) or len(spec) not in (2, 3):
-            raise ColumnError(
+            raise ParameterError(
                 f"rates['{name}'] must be (numerator, denominator) or (numerator, denominator, "
                 f"per), not {spec!r}.")
-        specs[name] = (spec[0], spec[1], spec[2] if len(spec) == 3 else 100)
+        per = positive_number(spec[2], f"per of rates['{name}']", upper=1e9) \
+            if len(spec) == 3 else 100
+        specs[name] = (spec[0], spec[1], per)
     for name, (num, den, _) in specs.items():
         for col in (num, den):
             require_column(table, col, source="the table", role=f"count column of rate '{name}'")

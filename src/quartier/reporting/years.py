@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from quartier._report import Report
-from quartier.errors import ColumnError, QuartierWarning, format_list
+from quartier.errors import ParameterError, QuartierWarning, format_list
 from quartier.reporting._social import key_column, numeric_column, unique_keys
 from quartier.settings import get_language
 
@@ -160,11 +160,11 @@ def change(table_a: pd.DataFrame, table_b: pd.DataFrame, columns: str | Sequence
     ('04',)
     """
     if kind not in _KINDS:
-        raise ColumnError(f"unknown kind {kind!r}; use one of {format_list(_KINDS)}.")
+        raise ParameterError(f"unknown kind {kind!r}; use one of {format_list(_KINDS)}.")
     columns = [columns] if isinstance(columns, str) else list(columns)
     suffixes = tuple(suffixes)
     if len(suffixes) != 2 or suffixes[0] == suffixes[1]:
-        raise ColumnError(f"suffixes must be two different suffixes, not {suffixes!r}.")
+        raise ParameterError(f"suffixes must be two different suffixes, not {suffixes!r}.")
     key = key_column(table_a, key, source="the first table (table_a)")
     key_column(table_b, key, source="the second table (table_b)")
     parts = []
@@ -237,12 +237,12 @@ def shared_breaks(frames_or_series, column: str | None = None, *, scheme: str = 
         [frames_or_series] if isinstance(frames_or_series, pd.DataFrame | pd.Series)
         else list(frames_or_series))
     if not items:
-        raise ColumnError("shared_breaks needs the tables (or series) of at least one year.")
+        raise ParameterError("shared_breaks needs the tables (or series) of at least one year.")
     pooled = []
     for i, item in enumerate(items):
         if isinstance(item, pd.DataFrame):
             if column is None:
-                raise ColumnError("shared_breaks got tables: name the column to classify, "
+                raise ParameterError("shared_breaks got tables: name the column to classify, "
                                   "e.g. shared_breaks([df22, df24], 'quote').")
             pooled.append(numeric_column(item, column, source=f"table {i + 1}"))
         else:

@@ -67,7 +67,7 @@ def read_osm_ways(path: Path, profile):
         raise InputFileError(
             f"OpenStreetMap file '{path}' could not be read ({err}). Give an .osm, .osm.gz or "
             ".osm.pbf file, e.g. an extract from download.geofabrik.de or the OSM API."
-        ) from None
+        ) from err
     refs_a = np.asarray(refs, np.int64)
     breaks = np.zeros(refs_a.size + 1, bool)
     if way_break:

@@ -38,7 +38,12 @@ from quartier.access.network._graph import (
 from quartier.access.network._osm import OSM_SUFFIXES, read_osm_ways
 from quartier.access.network._profiles import Profile, check_unit, get_profile
 from quartier.access.network._snap import Snapped, edge_lines, snap_frame
-from quartier.errors import QuartierError, QuartierWarning
+from quartier.errors import (
+    DataError,
+    ParameterError,
+    ParameterTypeError,
+    QuartierWarning,
+)
 from quartier.io.crs import DEFAULT_CRS, as_crs, require_metric, to_planning_crs
 
 __all__ = ["StreetNetwork"]
@@ -132,7 +137,7 @@ class StreetNetwork:
         max_snap = positive_number(max_snap, "max_snap", unit="metres")
         self.max_snap = float(max_snap)
         if islands not in ("keep", "drop"):
-            raise QuartierError(f"islands={islands!r}: use 'keep' or 'drop'.")
+            raise ParameterError(f"islands={islands!r}: use 'keep' or 'drop'.")
         self.source = source
         xy = np.asarray(xy, float).reshape(-1, 2)
         u = np.asarray(u, np.int64)
@@ -141,12 +146,12 @@ class StreetNetwork:
             length = np.hypot(*(xy[u] - xy[v]).T) if u.size else np.zeros(0)
         u, v, length = dedupe_edges(u, v, np.asarray(length, float))
         if u.size == 0:
-            raise QuartierError(
+            raise DataError(
                 f"the street network from {source} is empty: no street the profile "
                 f"'{self.profile.name}' may use. Check the file, the area and the profile."
             )
         if (length < 0).any() or not np.isfinite(length).all():
-            raise QuartierError(f"edge lengths in {source} must be finite and not negative.")
+            raise DataError(f"edge lengths in {source} must be finite and not negative.")
         comp = components(xy.shape[0], u, v)
         island_warning(self.source, xy, u, length, comp, islands)
         self.xy, self.u, self.length, self.component = xy, u, length, comp
@@ -257,7 +262,7 @@ class StreetNetwork:
         """
         what = "the street lines"
         if not isinstance(lines, gpd.GeoDataFrame):
-            raise QuartierError("from_lines needs a GeoDataFrame of street lines.")
+            raise ParameterTypeError("from_lines needs a GeoDataFrame of street lines.")
         if crs is not None:
             require_metric(crs, what="crs")
         prof = get_profile(profile)
@@ -523,7 +528,7 @@ class StreetNetwork:
         a = self._snap(origins, "origin", max_snap)
         b = self._snap(destinations, "destination", max_snap)
         if max_cost is None and len(a) * len(b) > DENSE_LIMIT:
-            raise ValueError(
+            raise ParameterError(
                 f"{len(a):,} x {len(b):,} pairs are too many without a cut-off; pass max_cost=."
             )
         if len(b) < len(a):

@@ -1,0 +1,288 @@
+"""Controlled rounding: every count and every total rounded to a base, the parts still adding up.
+
+An alternative to cell suppression (:func:`quartier.protect_table`): nothing is hidden, every
+published count is a multiple of the base (e.g. 5), and the rounded parts add up *exactly* to
+the rounded totals at every level, so no reader can compare a sum of parts with a total and
+learn from the difference. Plain rounding of each cell on its own (``round_to=`` of the
+disclosure rules) does not do this: on Berlin's 542 Planungsräume x age groups, the rounded age
+groups of 310 rows do not add up to the rounded row total.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from pandas.api import types as ptypes
+
+from quartier._checks import require_column
+from quartier.errors import ColumnError, ParameterError, QuartierWarning, format_list
+from quartier.reporting import _rounding
+from quartier.reporting.disclosure_control import DisclosureResult, default_count_columns
+
+__all__ = ["round_table", "RoundingResult"]
+
+
+@dataclass(frozen=True, eq=False)
+class RoundingResult(DisclosureResult):
+    """A table after controlled rounding (a :class:`DisclosureResult` with nothing suppressed).
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        A copy of the table with every count column rounded to a multiple of ``base``.
+    suppressed : pandas.DataFrame
+        All False (rounding hides no cell), the same index and columns as ``table``.
+    totals : dict of str to pandas.DataFrame
+        The rounded totals of every level, ``{level: table}`` indexed by the level's units:
+        the parent column's name, or ``prefix<k>`` for key prefixes, and ``"total"`` for the
+        city (one row).
+    base : int
+        The rounding base.
+    zero_restricted : bool
+        True when every cell is one of the two multiples of ``base`` next to its true value
+        (multiples unchanged). False when no such rounding adds up (not possible for a
+        hierarchy with a total column; see :func:`round_table`) and some cells moved by a
+        further base.
+    relaxed : int
+        How many cells (all levels, totals included) moved by ``base`` or more.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> out = round_table(pd.DataFrame({"n": [3, 8]}, index=["a", "b"]), 5)
+    >>> out
+    RoundingResult(2 rows rounded to base 5, zero-restricted)
+    >>> int(out.table["n"].sum()) == int(out.totals["total"]["n"].iloc[0])
+    True
+    """
+
+    base: int = 1
+    zero_restricted: bool = True
+    relaxed: int = 0
+
+    def __repr__(self) -> str:
+        how = ("zero-restricted" if self.zero_restricted
+               else f"{self.relaxed} cell(s) moved by a further base")
+        return f"RoundingResult({len(self.table)} rows rounded to base {self.base}, {how})"
+
+
+def _whole_base(base) -> int:
+    ok = (not isinstance(base, bool) and isinstance(base, int | float | np.integer | np.floating)
+          and np.isfinite(base) and float(base).is_integer() and base >= 1)
+    if not ok:
+        raise ParameterError(f"base must be a positive whole number such as 3 or 5, not "
+                             f"{base!r}.")
+    return int(base)
+
+
+def _level_names(hierarchy) -> list[str]:
+    return [h if isinstance(h, str) else f"prefix{int(h)}" for h in hierarchy] + ["total"]
+
+
+def _counts(table: pd.DataFrame, cols: list[str]) -> np.ndarray:
+    """The count columns as an int64 matrix; every value finite, >= 0 and whole."""
+    out = np.zeros((len(table), len(cols)), dtype=np.int64)
+    for j, c in enumerate(cols):
+        s = table[c]
+        if ptypes.is_bool_dtype(s) or not ptypes.is_numeric_dtype(s):
+            raise ColumnError(f"count column '{c}' is not numeric (dtype {s.dtype}); controlled "
+                              "rounding needs counts. Convert it, or leave it out of columns=.")
+        v = s.to_numpy(dtype=float, na_value=np.nan)
+        checks = [(~np.isfinite(v), "missing or infinite values",
+                   "fill in the true counts (round before cells are suppressed)"),
+                  (v < 0, "negative values", "counts are at least 0"),
+                  (np.isfinite(v) & (v != np.round(v)), "values that are not whole numbers",
+                   "controlled rounding needs whole counts (e.g. before interpolation)")]
+        for bad, what, fix in checks:
+            if bad.any():
+                rows = format_list(table.index[bad][:5].astype(str))
+                raise ColumnError(f"count column '{c}' has {what} in {int(bad.sum())} row(s), "
+                                  f"e.g. {rows}; {fix}.")
+        out[:, j] = v.astype(np.int64)
+    return out
+
+
+def _parents(table: pd.DataFrame, hierarchy) -> list[np.ndarray]:
+    if isinstance(hierarchy, str | int | np.integer):
+        raise ParameterError("hierarchy must be a list of parent columns or key prefix lengths, "
+                             f"lowest level first, e.g. ['BZR_ID'] or [6, 4, 2], not "
+                             f"{hierarchy!r}.")
+    keys = table.index.astype(str)
+    parents = []
+    for h in hierarchy:
+        if isinstance(h, str):
+            require_column(table, h, source="the table", role="hierarchy column")
+            col = table[h]
+            if col.isna().any():
+                rows = format_list(table.index[col.isna().to_numpy()][:5].astype(str))
+                raise ColumnError(f"hierarchy column '{h}' has missing parents in row(s) {rows}; "
+                                  "every unit needs its parent.")
+            parents.append(col.astype(str).to_numpy())
+        elif isinstance(h, int | np.integer) and not isinstance(h, bool) and h >= 1:
+            parents.append(np.asarray(keys.str[:int(h)]))
+        else:
+            raise ParameterError(f"hierarchy entries are column names or key prefix lengths "
+                                 f"(whole numbers from 1), not {h!r}.")
+    return parents
+
+
+def round_table(table: pd.DataFrame, base: int, *, columns: Sequence[str] | None = None,
+                total_column: str | None = None, hierarchy: Sequence[str | int] | None = None,
+                seed: int | None = 0) -> RoundingResult:
+    """Controlled rounding of a district x group table: every cell and total to a multiple of
+    ``base``, the rounded parts adding up exactly to the rounded totals.
+
+    Every cell of the table, every total of every level of ``hierarchy`` up to the city, and
+    the ``total_column`` of every unit is rounded to one of the two multiples of ``base`` next
+    to its true value; multiples (zeros included) stay as they are (*zero-restricted*
+    controlled rounding, as in tau-Argus). Which way each cell goes is chosen jointly (a binary
+    programme solved with HiGHS through :func:`scipy.optimize.milp`) so that every published
+    sum holds for the rounded values: each column of a unit is the sum of its child units'
+    rounded cells, and ``total_column`` is the sum of the other rounded columns, at every
+    level. Among such roundings, the one with the least total absolute deviation is taken,
+    ties broken at random (``seed``).
+
+    For a hierarchy of units with a total column, such a rounding always exists (the sums form
+    two nested families, whose constraint matrix is totally unimodular). If the solver finds
+    none, cells are allowed to move by one more base, as few as possible: a
+    :class:`~quartier.errors.QuartierWarning` says so and ``.zero_restricted`` is False. The
+    parts always add up.
+
+    **What rounding protects, and what not.** Every published value is a multiple of
+    ``base``, and so is every difference of published values (a total minus its other parts),
+    so no count 1 or 2 can be read off or derived exactly from the rounded tables alone: a
+    published 0 stands for a true 0 (zero-restricted: zeros stay), a published 5 for 1 to 9
+    with base 5. Rounding does not hide that a cell is 0, nor that a cell rounded to 0 holds
+    fewer than ``base``. It does not protect against exact values published elsewhere: an
+    exact total (e.g. the office's Bezirk totals) next to rounded parts narrows their ranges,
+    and a rate or share computed from the true counts gives them back; publish rates from the
+    rounded counts, and the rounded totals only. Round one table once and use it for every
+    output of a run: two different roundings of the same counts narrow the ranges too.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Rows: the lowest units (e.g. Planungsräume), index: their keys (strings; with key
+        prefixes in ``hierarchy`` the prefixes of the key name the parents); columns: counts
+        (groups and optionally a total column), plus key, name or parent columns, which are
+        left as they are. No total row: the totals come from ``hierarchy``.
+    base : int
+        The rounding base, a positive whole number (e.g. 3 or 5).
+    columns : list of str, optional
+        The count columns (groups and total column). Default: the integer columns that are
+        not key-like (:func:`quartier.default_count_columns`), except the hierarchy columns.
+        Name them when counts are stored as floats.
+    total_column : str, optional
+        The column holding each row's total (the sum of the other count columns).
+    hierarchy : list of str or int, optional
+        The levels above the table's rows, lowest first: columns holding each row's parent
+        (e.g. ``["BZR_ID", "PGR_ID", "BEZ_ID"]``) or key prefix lengths of the index (``[6,
+        4, 2]`` for Berlin's 8-digit Planungsraum keys). Default ``[]``: the city totals
+        only (one total per column).
+    seed : int or None, default 0
+        Seed of the random tie-break among roundings of equal deviation; None for fresh
+        randomness. The same seed gives the same rounding.
+
+    Returns
+    -------
+    RoundingResult
+        A :class:`DisclosureResult`: ``.table`` with rounded counts (integer columns stay
+        integer), ``.suppressed`` all False, ``.totals`` the rounded totals of every level
+        (``{"prefix6": ..., "prefix4": ..., "prefix2": ..., "total": ...}``); and ``.base``,
+        ``.zero_restricted``, ``.relaxed``.
+
+    Raises
+    ------
+    quartier.errors.ParameterError
+        If ``base`` is not a positive whole number, or ``hierarchy`` is not a list of parent
+        columns or prefix lengths.
+    quartier.errors.ColumnError
+        If a count, total or hierarchy column is missing or not numeric; a count is missing,
+        infinite, negative or not whole; the total column is not the sum of the other
+        columns; the row labels repeat; or the hierarchy does not nest.
+
+    Warns
+    -----
+    QuartierWarning
+        If no zero-restricted rounding adds up and some cells moved by a further base.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"u6": [1, 4, 6, 5], "ab6": [6, 8, 5, 7]},
+    ...                  index=["0101", "0102", "0201", "0202"])
+    >>> t["ges"] = t["u6"] + t["ab6"]
+    >>> out = round_table(t, 5, total_column="ges", hierarchy=[2])
+    >>> out.table.to_dict("list")
+    {'u6': [0, 5, 5, 5], 'ab6': [5, 10, 5, 5], 'ges': [5, 15, 10, 10]}
+    >>> out.totals["prefix2"].to_dict("list")
+    {'u6': [5, 10], 'ab6': [15, 10], 'ges': [20, 20]}
+    >>> out.totals["total"].to_dict("list")
+    {'u6': [15], 'ab6': [25], 'ges': [40]}
+    >>> out.zero_restricted, bool(out.suppressed.to_numpy().any())
+    (True, False)
+    """
+    if not isinstance(table, pd.DataFrame):
+        raise ParameterError(f"table must be a pandas DataFrame, not {type(table).__name__}.")
+    base = _whole_base(base)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):
+        raise ParameterError(f"seed must be a whole number or None, not {seed!r}.")
+    hierarchy = [] if hierarchy is None else hierarchy
+    parents = _parents(table, hierarchy)
+    if columns is None:
+        skip = {h for h in hierarchy if isinstance(h, str)}
+        cols = [c for c in default_count_columns(table) if c not in skip]
+    else:
+        if isinstance(columns, str):
+            raise ParameterError(f"columns must be a list of column names, e.g. [{columns!r}], "
+                                 f"not the string {columns!r}.")
+        cols = list(dict.fromkeys(columns))
+    if total_column is not None and total_column not in cols:
+        cols.append(total_column)
+    if not cols:
+        raise ColumnError("round_table found no count column (integer, not key-like); name "
+                          "them with columns=[...].")
+    for c in cols:
+        require_column(table, c, source="the table", role="count column")
+    if not table.index.is_unique:
+        dup = format_list(table.index[table.index.duplicated()][:5].astype(str))
+        raise ColumnError(f"the table's row labels repeat ({dup}); each row must be one unit: "
+                          "aggregate the rows first or set a unique index.")
+    values = _counts(table, cols)
+    total = None
+    if total_column is not None:
+        total = cols.index(total_column)
+        parts = np.delete(values, total, axis=1).sum(axis=1)
+        bad = parts != values[:, total]
+        if bad.any():
+            rows = format_list(table.index[bad][:5].astype(str))
+            raise ColumnError(f"total column '{total_column}' is not the sum of the other count "
+                              f"columns {format_list(c for c in cols if c != total_column)} in "
+                              f"{int(bad.sum())} row(s), e.g. {rows}; pass columns= with "
+                              "exactly the parts of the total, or leave total_column out.")
+    try:
+        system = _rounding.build(values, parents, table.index, total)
+    except ValueError as exc:
+        raise ColumnError(f"{exc}; check hierarchy=.") from None
+    rounded = _rounding.solve(system.values, system.A, base, seed)
+    if not rounded.zero_restricted:
+        warnings.warn(f"controlled rounding: no rounding to the neighbouring multiples of {base} "
+                      f"adds up; {int(rounded.relaxed.sum())} cell(s) moved by a further base "
+                      "(RoundingResult.zero_restricted is False).", QuartierWarning,
+                      stacklevel=2)
+    n, m = values.shape
+    out = table.copy()
+    low = rounded.values[:n * m].reshape(n, m)
+    for j, c in enumerate(cols):
+        out[c] = low[:, j] if ptypes.is_integer_dtype(table[c]) else low[:, j].astype(float)
+    totals = {}
+    for k, name in enumerate(_level_names(hierarchy), start=1):
+        cells = rounded.values[system.offsets[k]:system.offsets[k + 1]].reshape(-1, m)
+        totals[name] = pd.DataFrame(cells, index=system.units[k], columns=cols)
+    mask = pd.DataFrame(False, index=table.index, columns=table.columns, dtype=bool)
+    return RoundingResult(out, mask, totals, base, rounded.zero_restricted,
+                          int(rounded.relaxed.sum()))
