@@ -144,8 +144,9 @@ def read_summary_csv(path, lang="de") -> pd.DataFrame:
             out[name] = np.array(values) / (100 if name == "share_covered" else 1)
         elif name == "gap":
             yes, no = ("ja", "nein") if lang == "de" else ("yes", "no")
-            assert set(cells) <= {yes, no}, set(cells)
-            out[name] = np.array([c == yes for c in cells])
+            # empty where disclosure control hides the counts the flag rests on
+            assert set(cells) <= {yes, no, ""}, set(cells)
+            out[name] = np.array([None if c == "" else c == yes for c in cells], dtype=object)
         else:
             out[name] = cells
     return pd.DataFrame(out)

@@ -101,3 +101,49 @@ def test_reach_and_norm_are_finite_positive_numbers(folder, bad):
     with pytest.raises(ConfigError, match=r"line 18: max_cost( must be greater than 0 metres and "
                        r"finite, not |=1e\+300 is implausibly large)"):
         load_config(_write(folder, GOOD.replace("max_cost = 500", f"max_cost = {bad}")))
+
+
+DISCLOSURE = GOOD.replace('key = "id"\n', 'key = "id"\nlevels = ["bezirk"]\n') + '''
+[disclosure]
+min_count = 3
+count_columns = ["ew_unter_1_jahr", "sgb2"]
+rate_columns = { sgb2_quote = ["sgb2", "ew"] }
+row_totals = { ew = ["ew_u18", "ew_18plus"] }
+
+[outputs]
+maps_by = "bezirk"
+'''
+
+
+def test_disclosure_declares_counts_rates_totals_and_levels(folder):
+    cfg = load_config(_write(folder, DISCLOSURE))
+    assert cfg.districts["levels"] == ["bezirk"]
+    assert cfg.disclosure["count_columns"] == ["ew_unter_1_jahr", "sgb2"]
+    assert cfg.disclosure["rate_columns"] == {"sgb2_quote": ["sgb2", "ew"]}
+    assert cfg.disclosure["row_totals"] == {"ew": ["ew_u18", "ew_18plus"]}
+    assert cfg.outputs["maps_by"] == "bezirk"
+
+
+@pytest.mark.parametrize("old, new, line, words", [
+    ('count_columns = ["ew_unter_1_jahr", "sgb2"]', 'count_columns = "sgb2"', 23,
+     "'count_columns' must be a list"),
+    ('count_columns = ["ew_unter_1_jahr", "sgb2"]', 'count_columns = [1, 2]', 23,
+     "count_columns must be a list of column names"),
+    ('rate_columns = { sgb2_quote = ["sgb2", "ew"] }', 'rate_columns = { sgb2_quote = "sgb2" }',
+     24, "'sgb2_quote' must be [numerator, denominator]"),
+    ('rate_columns = { sgb2_quote = ["sgb2", "ew"] }', 'rate_columns = { sgb2 = ["a", "ew"] }',
+     24, "'sgb2' is in count_columns and in rate_columns"),
+    ('row_totals = { ew = ["ew_u18", "ew_18plus"] }', 'row_totals = { ew = ["ew"] }', 25,
+     "'ew' must be a list of two or more other columns"),
+    ('maps_by = "bezirk"', 'maps_by = "stadtteil"', 28, "must be one of the [districts] levels"),
+    ('levels = ["bezirk"]', 'levels = ["id"]', 7, "not the key column itself"),
+    ('min_count = 3', 'min_cont = 3', 22, "Did you mean 'min_count'?"),
+])
+def test_disclosure_errors_name_line_and_fix(folder, old, new, line, words):
+    text = DISCLOSURE.replace(old, new)
+    if "levels" in old:
+        text = text.replace('maps_by = "bezirk"', "")
+    with pytest.raises(ConfigError) as err:
+        load_config(_write(folder, text))
+    assert err.value.line == line, str(err.value)
+    assert words in str(err.value)

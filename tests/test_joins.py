@@ -6,6 +6,7 @@ import csv
 import warnings
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 from shapely import box
@@ -134,3 +135,27 @@ def test_integer_keys_are_compared_as_strings_after_padding():
     joined, report = quartier.join_indicators(_districts(), table, on="id", key_width=2)
     assert report.complete and joined["ew"].tolist() == [1.5, 2.5, 3.5]
     assert joined["id"].tolist() == ["01", "02", "03"]
+
+
+def test_rate_links_survive_the_join_under_the_joined_names():
+    import geopandas as gpd
+    from shapely import box
+
+    import quartier
+    from quartier.errors import ColumnError
+
+    d = gpd.GeoDataFrame({"id": ["01", "02", "03"], "ew": [10, 20, 30]},
+                         geometry=[box(i, 0, i + 1, 1) for i in range(3)], crs="EPSG:25832")
+    t = pd.DataFrame({"id": ["01", "02", "03"], "EW": [900.0, 800.0, 700.0],
+                      "u1": [1.0, 40.0, 50.0], "quote": [1 / 900, 40 / 800, 50 / 700]})
+    joined, report = quartier.join_indicators(d, t, on="id", rates={"quote": ("u1", "EW")})
+    assert report.renamed == {"EW": "EW_table"}          # "EW" clashes with "ew" in GIS files
+    assert report.rates == {"quote": ("u1", "EW_table")}
+    assert "attrs" not in repr(report) and joined.attrs == {}
+    out = quartier.apply_disclosure(joined, rules=quartier.DisclosureRules(
+        min_count=3, count_columns=("u1", "EW_table")), rates=report.rates)
+    # 1 person under one year: the count and its rate are suppressed (and a complement)
+    assert np.isnan(out.table.loc[0, "u1"]) and np.isnan(out.table.loc[0, "quote"])
+    assert out.suppressed.loc[0, "quote"]
+    with pytest.raises(ColumnError, match="'nenner'"):
+        quartier.join_indicators(d, t, on="id", rates={"quote": ("u1", "nenner")})

@@ -18,6 +18,8 @@ the traceback. All errors derive from :class:`QuartierError`, so one
   :class:`ParameterTypeError` (also a ``TypeError``): an argument of the wrong kind.
 - :class:`ConfigError`: an analysis configuration file; :class:`OutputError` (also an
   ``OSError``): an output that cannot be written; :class:`MissingDependencyError`.
+- :class:`DisclosureError`: what would be published reveals a small count (the disclosure
+  audit failed); nothing was written.
 
 Causes are chained: ``err.__cause__`` holds the GDAL, pyogrio or operating-system error
 behind an :class:`InputFileError` or :class:`OutputError`.
@@ -48,6 +50,7 @@ __all__ = [
     "JoinError",
     "ConfigError",
     "OutputError",
+    "DisclosureError",
     "ParameterError",
     "ParameterTypeError",
     "MissingDependencyError",
@@ -263,6 +266,22 @@ class OutputError(QuartierError, OSError):
     >>> isinstance(OutputError("x"), OSError)
     True
     """
+
+
+class DisclosureError(QuartierError):
+    """What would be published reveals small counts: the audit of disclosure control failed,
+    so nothing was written. ``cells`` lists the cells (unit, column, the attacker's interval).
+
+    Examples
+    --------
+    >>> err = DisclosureError("01001 covered: exact", cells=None)
+    >>> isinstance(err, QuartierError), err.cells is None
+    (True, True)
+    """
+
+    def __init__(self, message: str, *, cells=None):
+        super().__init__(message)
+        self.cells = cells
 
 
 class QuartierWarning(UserWarning):

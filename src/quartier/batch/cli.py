@@ -7,6 +7,7 @@ import re
 import sys
 import traceback
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 from quartier import __version__
@@ -80,8 +81,44 @@ def _positive(what: str, example: str):
     return check
 
 
+def _whole(flag: str):
+    def check(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = 0
+        if value < 1:
+            raise argparse.ArgumentTypeError(
+                f"{text} ist keine ganze Zahl ab 1; z. B. {flag} 3" if _Parser.lang == "de"
+                else f"{text} is not a whole number of 1 or more; e.g. {flag} 3")
+        return value
+    check.__name__ = "whole number"
+    return check
+
+
+def _disclosure_options() -> argparse.ArgumentParser:
+    """Disclosure options of every command that writes tables, layers or maps."""
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group(
+        "disclosure control (statistische Geheimhaltung)",
+        "for this command only; `run` takes them over the configuration's [disclosure]")
+    group.add_argument("--min-count", type=_whole("--min-count"),
+                       help="suppress counts of people from 1 to this minus 1, e.g. 3 "
+                            "(default: the rules in force, else none)")
+    group.add_argument("--round-to", type=_whole("--round-to"),
+                       help="round published counts to this base, e.g. 5")
+    group.add_argument("--count-column", action="append", metavar="COLUMN",
+                       help="a column that counts people, whatever its type (repeat for more); "
+                            "integer columns count anyway")
+    group.add_argument("--rate", action="append", metavar="RATE=NUMERATOR/DENOMINATOR",
+                       help="a rate column and its counts, suppressed with them, e.g. "
+                            "--rate quote=sgb2/ew (repeat for more)")
+    return parent
+
+
 def _parser(lang: str = "de") -> argparse.ArgumentParser:
     _Parser.lang = lang
+    protect = _disclosure_options()
     parser = _Parser(
         prog="quartier",
         description="quartier: Sozialplanung mit Gebieten, Indikatoren und Erreichbarkeit.",
@@ -97,17 +134,18 @@ def _parser(lang: str = "de") -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=_Parser,
                                 help="the task; `quartier <task> --help` describes its options")
 
-    demo = sub.add_parser("demo", help="run the main job on the demo city Musterstadt")
+    demo = sub.add_parser("demo", help="run the main job on the demo city Musterstadt",
+                          parents=[protect])
     demo.add_argument("--out", default="quartier-demo", help="output folder (default: %(default)s)")
     demo.add_argument("--radius", type=_positive("distance", "--radius 500"), default=500.0,
                       help="reach in metres, more than 0 (default: 500)")
 
-    run = sub.add_parser("run", help="run a whole analysis from a configuration file")
+    run = sub.add_parser("run", help="run a whole analysis from a configuration file", parents=[protect])
     run.add_argument("config", help="the analysis.toml file")
     run.add_argument("--dry-run", action="store_true", help="only validate the configuration")
     run.add_argument("--quiet", action="store_true", help="no progress lines")
 
-    join = sub.add_parser("join", help="join a table to districts and report what did not match")
+    join = sub.add_parser("join", help="join a table to districts and report what did not match", parents=[protect])
     join.add_argument("districts", help="GIS file with the districts")
     join.add_argument("table", help="CSV or XLSX table")
     join.add_argument("--key", required=True, help="key column of the districts")
@@ -116,7 +154,7 @@ def _parser(lang: str = "de") -> argparse.ArgumentParser:
     join.add_argument("--key-width", type=int, help="pad keys with zeros to this width")
     join.add_argument("--out", help="write the joined layer here (.gpkg, .geojson, ...)")
 
-    cov = sub.add_parser("coverage", help="share of a target group within reach, per district")
+    cov = sub.add_parser("coverage", help="share of a target group within reach, per district", parents=[protect])
     cov.add_argument("--districts", required=True, help="GIS file with the districts")
     cov.add_argument("--key", required=True, help="key column of the districts")
     cov.add_argument("--layer", help="layer of the districts file (needed when it has several)")
@@ -133,7 +171,7 @@ def _parser(lang: str = "de") -> argparse.ArgumentParser:
                      help="reach in metres, more than 0")
     cov.add_argument("--out", required=True, help="output layer file (.gpkg, .geojson, ...)")
 
-    mp = sub.add_parser("map", help="an interactive choropleth map of one column (offline)")
+    mp = sub.add_parser("map", help="an interactive choropleth map of one column (offline)", parents=[protect])
     mp.add_argument("layer_file", help="GIS file with districts and the column")
     mp.add_argument("column", help="the column to map")
     mp.add_argument("--layer", help="layer of the file (needed when it has several)")
@@ -156,7 +194,7 @@ def _parser(lang: str = "de") -> argparse.ArgumentParser:
                     help="no tiles at all (the default; kept for older scripts)")
     mp.add_argument("--out", required=True, help="the .html file")
 
-    ex = sub.add_parser("export", help="convert layers between GIS formats")
+    ex = sub.add_parser("export", help="convert layers between GIS formats", parents=[protect])
     ex.add_argument("source", help="GIS file")
     ex.add_argument("target", help=".gpkg, .geojson, .fgb, .parquet, .shp, or a folder")
     ex.add_argument("--layer", action="append", help="layer(s) to export (default: all)")
@@ -242,8 +280,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     helpcmd = f"quartier {args.command} --help"
     try:
-        # --lang applies to this command only: the caller's language comes back afterwards
-        with language(lang), warnings.catch_warnings(record=True) as caught:
+        # --lang and the disclosure options apply to this command only: the caller's language
+        # and rules come back afterwards
+        with language(lang), _disclosure_block(args), \
+                warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", QuartierWarning)
             code = _COMMANDS[args.command](args)
         for w in caught:
@@ -273,6 +313,41 @@ def main(argv: list[str] | None = None) -> int:
                 "the details to report.")
         sys.stderr.write(_error_line(text, lang))
         return EXIT_FAILURE
+
+
+@contextmanager
+def _disclosure_block(args):
+    """The rules of --min-count, --round-to, --count-column, --rate for this command: on top
+    of the rules in force (their threshold unless --min-count is given)."""
+    from quartier.reporting.disclosure_control import disclosure, get_disclosure
+
+    given = [getattr(args, f, None) for f in ("min_count", "round_to", "count_column", "rate")]
+    if not any(v is not None for v in given):
+        yield
+        return
+    base = get_disclosure()
+    rates = {r: (a, b) for r, a, b in base.rate_columns} if base else {}
+    for text in args.rate or []:
+        found = re.fullmatch(r"\s*([^=]+?)\s*=\s*([^/]+?)\s*/\s*(.+?)\s*", text)
+        if not found:
+            raise _BadInput(
+                f"--rate {text!r}: schreiben Sie RATE=ZÄHLER/NENNER, z. B. --rate quote=sgb2/ew."
+                if _de() else
+                f"--rate {text!r}: write RATE=NUMERATOR/DENOMINATOR, e.g. --rate quote=sgb2/ew.")
+        rates[found[1]] = (found[2], found[3])
+    min_count = args.min_count or (base.min_count if base else None)
+    round_to = args.round_to or (base.round_to if base else None)
+    if min_count is None and round_to is None:
+        raise _BadInput(
+            "--count-column und --rate brauchen eine Regel: --min-count 3 (oder --round-to 5)."
+            if _de() else
+            "--count-column and --rate need a rule: --min-count 3 (or --round-to 5).")
+    known = list(base.count_columns or ()) if base else []
+    counts = [*known, *(args.count_column or [])] or None
+    with disclosure(min_count, round_to=round_to, secondary=base.secondary if base else True,
+                    count_columns=counts, rate_columns=rates,
+                    row_totals={t: list(p) for t, p in base.row_totals} if base else None):
+        yield
 
 
 class _BadInput(Exception):
@@ -339,13 +414,16 @@ def _run(args) -> int:
     from quartier.batch.config import load_config
     from quartier.batch.runner import run_analysis
     from quartier.output.formatting import format_percent
+    from quartier.reporting.disclosure_control import get_disclosure
 
     cfg = load_config(args.config)
     de = cfg.project["lang"] == "de"
     if args.dry_run:
         print(f"{args.config}: " + ("Konfiguration ist gültig." if de else "configuration is valid."))
         return EXIT_OK
-    result = run_analysis(cfg, progress=None if args.quiet else sys.stderr)
+    flags = args.min_count or args.round_to or args.count_column or args.rate
+    result = run_analysis(cfg, progress=None if args.quiet else sys.stderr,
+                          rules=get_disclosure() if flags else None)
     gaps = result.summary[result.summary["gap"]]
     print(f"{cfg.project['name']}")
     for service, rows in result.summary.groupby("service", sort=False):
@@ -383,6 +461,7 @@ def _coverage(args) -> int:
     from quartier.io.districts import read_districts
     from quartier.io.facilities import read_facilities, read_points
     from quartier.output.export import export_layers
+    from quartier.output.spreadsheet import output_rules
 
     districts = read_districts(args.districts, args.key,
                                layer=_layer(args.districts, args.layer, "--layer", "--districts"))
@@ -395,8 +474,10 @@ def _coverage(args) -> int:
                                               "--facilities-layer", "--facilities"))
     result = coverage(population, facilities, max_cost=args.max_cost, demand_col=args.demand_col,
                       by=districts, by_key=args.key)
+    # quartier's own people counts and shares are known, also as decimals
     for path in export_layers({"coverage": result.districts}, args.out,
-                              styles={"coverage": "share_covered"}):
+                              styles={"coverage": "share_covered"},
+                              rules=output_rules(None, result.districts) or False):
         print(path)
     print(result)
     return EXIT_OK
@@ -408,6 +489,7 @@ def _map(args) -> int:
     from quartier.io.districts import read_districts
     from quartier.output.maps import choropleth
     from quartier.output.offline import save_map
+    from quartier.output.spreadsheet import output_rules
 
     de = _de()
     layer = _layer(args.layer_file, args.layer, "--layer", "layer_file")
@@ -439,7 +521,8 @@ def _map(args) -> int:
     m = choropleth(districts, args.column, kind=args.kind, scheme=args.scheme, k=args.k,
                    name_col=args.name, labels={args.column: args.label} if args.label else None,
                    source=args.source, licence=args.licence, date=args.date,
-                   tiles="OpenStreetMap" if args.online and not args.offline else None)
+                   tiles="OpenStreetMap" if args.online and not args.offline else None,
+                   rules=output_rules(None, districts) or False)
     print(save_map(m, args.out))
     return EXIT_OK
 

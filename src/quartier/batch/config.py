@@ -22,6 +22,9 @@ The file format, with every key::
     name = "name"
     key_width = 5
     source_crs = "EPSG:25832"        # only for files without a CRS
+    levels = ["bezirk_id"]           # columns naming the larger areas each district lies in,
+                                     # lowest first: the run writes a layer per level and
+                                     # protects small counts against their totals
 
     [[tables]]                       # any number of indicator tables
     path = "indikatoren.csv"
@@ -57,12 +60,19 @@ The file format, with every key::
     min_count = 3                    # counts of people from 1 to 2 are suppressed
     round_to = 5
     secondary = true
+    count_columns = ["ew_unter_1_jahr"]          # table columns that count people (integer
+                                                 # columns count anyway)
+    rate_columns = { sgb2_quote = ["sgb2", "ew"] }  # rate = [numerator, denominator]
+    row_totals = { ew = ["ew_u18", "ew_18plus"] }   # total = sum of the parts, per row
 
     [outputs]
     maps = true
     offline = true
     layers = ["gpkg"]                # gpkg, geojson, fgb, parquet, shp
     summary = "csv"                  # csv or xlsx
+    maps_by = "bezirk_id"            # also one map per value of this [districts] level
+    indicators = true                # also a layer "indikatoren": the districts with the
+                                     # [[tables]] joined, protected as declared above
 """
 
 from __future__ import annotations
@@ -88,7 +98,8 @@ SCHEMA: dict[str, dict[str, tuple[str, bool]]] = {
     "project": {"name": (_STR, True), "output": (_STR, False), "lang": (_STR, False),
                 "crs": (_CRS, False)},
     "districts": {"path": (_PATH, True), "layer": (_STR, False), "key": (_STR, True),
-                  "name": (_STR, False), "key_width": (_INT, False), "source_crs": (_CRS, False)},
+                  "name": (_STR, False), "key_width": (_INT, False), "source_crs": (_CRS, False),
+                  "levels": (_LIST, False)},
     "tables": {"path": (_PATH, True), "key": (_STR, True), "key_width": (_INT, False),
                "sheet": (_STR, False), "sep": (_STR, False), "decimal": (_STR, False),
                "encoding": (_STR, False)},
@@ -100,9 +111,11 @@ SCHEMA: dict[str, dict[str, tuple[str, bool]]] = {
                  "target_group": (_STR, True), "max_cost": (_NUM, True),
                  "norm_per_1000": (_NUM, False), "min_share": (_NUM, False)},
     "disclosure": {"min_count": (_INT, False), "round_to": (_INT, False),
-                   "secondary": (_BOOL, False)},
+                   "secondary": (_BOOL, False), "count_columns": (_LIST, False),
+                   "rate_columns": (_TABLE, False), "row_totals": (_TABLE, False)},
     "outputs": {"maps": (_BOOL, False), "offline": (_BOOL, False), "layers": (_LIST, False),
-                "summary": (_STR, False)},
+                "summary": (_STR, False), "maps_by": (_STR, False),
+                "indicators": (_BOOL, False)},
 }
 _ARRAYS = {"tables", "services"}  # [[tables]], [[services]]
 _REQUIRED_SECTIONS = ("project", "districts")
@@ -306,6 +319,23 @@ def load_config(path: str | os.PathLike) -> AnalysisConfig:
     for key in ("min_count", "round_to"):
         if key in disclosure and disclosure[key] < 1:
             raise locate.error("disclosure", None, key, f"{key} must be 1 or more")
+    _check_disclosure(disclosure, locate)
+    levels = checked["districts"].get("levels", [])
+    if not all(isinstance(c, str) and c for c in levels):
+        raise locate.error("districts", None, "levels", "levels must be a list of column names "
+                           'of the districts file, lowest first, e.g. ["bezirk_id"]')
+    if len(set(levels)) != len(levels) or checked["districts"]["key"] in levels:
+        raise locate.error("districts", None, "levels", "levels must name each column once "
+                           "and not the key column itself")
+    if outputs.get("indicators") and not checked.get("tables"):
+        raise locate.error("outputs", None, "indicators",
+                           "indicators = true writes the [[tables]] joined to the districts, "
+                           "but there are no [[tables]]; add one or remove the key")
+    if "maps_by" in outputs and outputs["maps_by"] not in levels:
+        raise locate.error("outputs", None, "maps_by",
+                           f"maps_by = '{outputs['maps_by']}' must be one of the [districts] "
+                           "levels (so that its totals are protected too); add it there, e.g. "
+                           f'levels = ["{outputs["maps_by"]}"]')
     return AnalysisConfig(
         path=path,
         project={"output": "ergebnisse", "lang": "de", **project},
@@ -317,6 +347,35 @@ def load_config(path: str | os.PathLike) -> AnalysisConfig:
         disclosure=disclosure,
         outputs=outputs,
     )
+
+
+def _check_disclosure(disclosure: dict, locate) -> None:
+    """count_columns: a list of names; rate_columns: {rate = [numerator, denominator]};
+    row_totals: {total = [parts]}; no column both a count and a rate."""
+    counts = disclosure.get("count_columns", [])
+    if not all(isinstance(c, str) and c for c in counts):
+        raise locate.error("disclosure", None, "count_columns",
+                           'count_columns must be a list of column names, e.g. '
+                           '["ew_unter_1_jahr", "sgb2"]')
+    rates = disclosure.get("rate_columns", {})
+    for rate, spec in rates.items():
+        if (not isinstance(spec, list) or len(spec) != 2
+                or not all(isinstance(c, str) and c for c in spec)):
+            raise locate.error("disclosure", None, "rate_columns",
+                               f"rate_columns: '{rate}' must be [numerator, denominator], two "
+                               f'column names, e.g. {{ {rate} = ["sgb2", "ew"] }}, not {spec!r}')
+    both = sorted(set(counts) & set(rates))
+    if both:
+        raise locate.error("disclosure", None, "rate_columns",
+                           f"'{both[0]}' is in count_columns and in rate_columns; a column is "
+                           "either a count or a rate")
+    for total, parts in disclosure.get("row_totals", {}).items():
+        if (not isinstance(parts, list) or len(parts) < 2
+                or not all(isinstance(c, str) and c for c in parts) or total in parts):
+            raise locate.error("disclosure", None, "row_totals",
+                               f"row_totals: '{total}' must be a list of two or more other "
+                               f'columns that add up to it, e.g. {{ {total} = ["ew_u18", '
+                               f'"ew_18plus"] }}, not {parts!r}')
 
 
 def _check_table(item, keys, section, index, locate, base):

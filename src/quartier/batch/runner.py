@@ -12,8 +12,14 @@ How the files are written:
 - **Disclosure control** (``[disclosure]`` in the configuration, else
   ``rules=``/:func:`quartier.set_disclosure`) applies to every file: quartier knows which of
   its columns count people and which rates derive from them
-  (:func:`quartier.output_rules`), so counts stored as floats are protected too. Each
-  service is protected once; its layer, map and summary rows show the same cells.
+  (:func:`quartier.output_rules`), so counts stored as floats are protected too; the
+  configuration declares the counts and rates of its tables. **One pattern per run**: each
+  service is protected once (:func:`quartier.protect_table` with the ``[districts] levels``
+  as hierarchy; services of one target group share their population cells), and its summary
+  rows, layers, city map and maps per level unit show the same cells. What would be
+  published is audited first (:func:`quartier.reporting.audit.audit_disclosure`); when a
+  small count could be recovered the run raises :class:`quartier.errors.DisclosureError` and
+  writes nothing.
 - **All or nothing**: a lock beside the output folder keeps a second run out; everything is
   written into a staging folder that replaces the output folder only when complete
   (:func:`quartier.output.files.staged_folder`), so a failed run leaves the previous outputs
@@ -36,6 +42,8 @@ import pandas as pd
 
 from quartier.access.services import service_table
 from quartier.batch._facility_filter import filter_facilities
+from quartier.batch._indicators import protect_indicators
+from quartier.batch._protect import protect_run, refusal
 from quartier.batch.config import AnalysisConfig, load_config
 from quartier.errors import ColumnError, format_list
 from quartier.io.districts import read_districts
@@ -133,6 +141,8 @@ def run_analysis(config: AnalysisConfig | str | Path, *, dry_run: bool = False,
     ------
     ConfigError
         An invalid configuration (before any work is done).
+    DisclosureError
+        The audit finds a small count that the outputs would reveal; nothing is written.
     OutputError
         The output folder cannot be written (read-only, a file, holds other files) or
         another run is writing to it. The previous outputs are then unchanged.
@@ -169,23 +179,37 @@ def run_analysis(config: AnalysisConfig | str | Path, *, dry_run: bool = False,
 
 def _run_rules(cfg: AnalysisConfig, rules) -> DisclosureRules | None:
     """``rules=``, else the configuration's [disclosure], else the rules in force; with
-    quartier's own people counts and rates known."""
+    quartier's own people counts and rates known, and the columns the configuration declares
+    (``count_columns``, ``rate_columns``, ``row_totals``: facts about the data, added to
+    whichever rules apply)."""
+    d = cfg.disclosure
     if rules is not None:
         base = resolve_rules(rules)
-    elif cfg.disclosure.get("min_count") or cfg.disclosure.get("round_to"):
-        d = cfg.disclosure
+    elif d.get("min_count") or d.get("round_to"):
         base = DisclosureRules(min_count=d.get("min_count"), round_to=d.get("round_to"),
                                secondary=d.get("secondary", True))
     else:
         base = get_disclosure()
-    return output_rules(base if base is not None else False)
+    if base is None:
+        return None
+    declared = list(d.get("count_columns", []))
+    counts = (None if base.count_columns is None and not declared
+              else tuple(dict.fromkeys([*(base.count_columns or ()), *declared])))
+    rates = tuple(dict.fromkeys([*base.rate_columns, *((r, a, b) for r, (a, b) in
+                                                       d.get("rate_columns", {}).items())]))
+    totals = tuple(dict.fromkeys([*base.row_totals, *((t, tuple(p)) for t, p in
+                                                      d.get("row_totals", {}).items())]))
+    return output_rules(DisclosureRules(base.min_count, base.round_to, base.secondary, counts,
+                                        rates, totals))
 
 
 def _run(cfg: AnalysisConfig, stream, stage: Path, out: Path,
          rules: DisclosureRules | None) -> RunResult:
     lang = cfg.project["lang"]
     de = lang == "de"
-    steps = 3 + len(cfg.tables) + len(cfg.services) + bool(cfg.services) + bool(cfg.population)
+    audited = bool(cfg.services) and rules is not None and bool(rules.min_count)
+    steps = (3 + len(cfg.tables) + len(cfg.services) + bool(cfg.services) + bool(cfg.population)
+             + audited)
     step = _Progress(steps, stream)
 
     d = cfg.districts
@@ -227,7 +251,7 @@ def _run(cfg: AnalysisConfig, stream, stage: Path, out: Path,
         step(f"{len(population):,} Bevölkerungspunkte gelesen".replace(",", ".") if de
              else f"read {len(population):,} population points")
 
-    rows, published, masks, layers, maps, styles = [], [], [], {}, [], {}
+    rows, published, masks, layers, maps, styles, layer_masks = [], [], [], {}, [], {}, {}
     if cfg.services:
         facilities_by_service = {sv["name"]: _facilities(sv, districts.crs) for sv in cfg.services}
         spec = [
@@ -240,27 +264,64 @@ def _run(cfg: AnalysisConfig, stream, stage: Path, out: Path,
         tidy = service_table(population, facilities_by_service, spec, by=districts, by_key=key)
         step(f"Versorgung für {len(cfg.services)} Leistung(en) berechnet" if de
              else f"coverage computed for {len(cfg.services)} service(s)")
+    levels = list(d.get("levels", []))
+    _require_levels(districts, levels, cfg)
+    if cfg.outputs.get("indicators"):
+        layer, mask, failures = protect_indicators(
+            districts, key, [name_col] if name_col else [], levels, rules, cfg.disclosure)
+        if len(failures):
+            raise refusal(failures, lang)
+        layers["indikatoren"] = gpd.GeoDataFrame(layer, crs=districts.crs)
+        layer_masks["indikatoren"] = mask
+    by_service = {s["name"]: _summary_rows(tidy[tidy["service"] == s["name"]], districts, s,
+                                           key, name_col)
+                  for s in cfg.services}
+    # one pattern per run: every service protected once (services of one target group share
+    # the population cells), audited before anything is written; every file below shows it
+    patterns = protect_run(by_service, cfg.services, districts[levels].reset_index(drop=True),
+                           levels, rules, lang, cfg.target_groups) if cfg.services else {}
+    if audited:
+        step(f"Geheimhaltung geprüft (Intervallangriff, Mindestfallzahl {rules.min_count})" if de
+             else f"disclosure audit passed (interval attack, minimum count {rules.min_count})")
     for s in cfg.services:
         facilities = facilities_by_service[s["name"]]
-        table = _summary_rows(tidy[tidy["service"] == s["name"]], districts, s, key, name_col)
-        rows.append(table)
-        # disclosure control once per service: its layer, map and summary rows hide the same
-        # cells (applied per service, as each layer is published on its own)
-        protected = apply_disclosure(table, rules=rules if rules is not None else False)
-        published.append(protected.table)
-        masks.append(protected.suppressed)
-        layer = districts[[key, *([name_col] if name_col else []), "geometry"]].merge(
-            _whole(protected.table.drop(columns=["name"])), left_on=key, right_on="key",
+        if rules is not None:
+            facilities = apply_disclosure(facilities, rules=rules).table
+        pattern = patterns[s["name"]]
+        rows.append(by_service[s["name"]])
+        published.append(pattern.published)
+        masks.append(pattern.mask)
+        layer = districts[[key, *([name_col] if name_col else []), *levels, "geometry"]].merge(
+            _whole(pattern.published.drop(columns=["name"])), left_on=key, right_on="key",
             how="left"
         ).drop(columns=["key"])
+        mask = pattern.mask.drop(columns=["name"]).set_axis(layer.index)
         slug = _slug(s["name"])
         layers[f"{slug}_gebiete"] = gpd.GeoDataFrame(layer, crs=districts.crs)
+        layer_masks[f"{slug}_gebiete"] = mask.reindex(columns=layer.columns, fill_value=False)
         styles[f"{slug}_gebiete"] = "share_covered"
+        for level, totals in pattern.levels.items():
+            shapes = districts[[level, "geometry"]].dissolve(by=level, as_index=False)
+            shapes[level] = shapes[level].astype(str)
+            level_layer = shapes.merge(_whole(totals.rename_axis(level).reset_index().assign(
+                **{level: lambda t, lv=level: t[lv].astype(str)})), on=level, how="left")
+            layers[f"{slug}_{_slug(level)}"] = gpd.GeoDataFrame(level_layer, crs=districts.crs)
+            layer_masks[f"{slug}_{_slug(level)}"] = level_layer.drop(
+                columns="geometry").isna().reindex(columns=level_layer.columns,
+                                                   fill_value=False)
+            styles[f"{slug}_{_slug(level)}"] = "share_covered"
         layers[f"{slug}_einrichtungen"] = facilities
         if cfg.outputs["maps"]:
-            mask = protected.suppressed.set_axis(layer.index)
             maps.append(_write_map(layer, mask, facilities, s, stage / f"karte_{slug}.html",
-                                   cfg.outputs["offline"], lang, name_col or key, rules))
+                                   cfg.outputs["offline"], lang, name_col or key))
+            by = cfg.outputs.get("maps_by")
+            if by:
+                for unit in sorted(layer[by].astype(str).unique()):
+                    part = (layer[by].astype(str) == unit).to_numpy()
+                    maps.append(_write_map(layer[part], mask[part], facilities, s,
+                                           stage / f"karte_{slug}_{_slug(unit)}.html",
+                                           cfg.outputs["offline"], lang, name_col or key,
+                                           unit=f"{by} {unit}"))
         step(f"{s['name']}: Karte geschrieben" if de else f"{s['name']}: map written")
 
     summary = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=SUMMARY_COLUMNS)
@@ -272,16 +333,29 @@ def _run(cfg: AnalysisConfig, stream, stage: Path, out: Path,
     if layers:
         for fmt in cfg.outputs["layers"]:
             target = stage / "ebenen.gpkg" if fmt == "gpkg" else stage / f"ebenen_{fmt}"
+            # protected above (one pattern): the writers add no pattern of their own
             files += export_layers(layers, target, format=fmt, styles=styles, lang=lang,
-                                   rules=rules if rules is not None else False,
+                                   rules=False, suppressed=layer_masks,
                                    metadata={"source": cfg.project["name"],
                                              "configuration": str(cfg.path.name)})
     step("Ebenen geschrieben" if de else "layers written")
     name = "zusammenfassung.xlsx" if cfg.outputs["summary"] == "xlsx" else "zusammenfassung.csv"
-    files.append(write_table(public, stage / name, lang=lang,
-                             rules=rules if rules is not None else False))
+    files.append(write_table(public, stage / name, lang=lang, rules=False))
     step(f"Zusammenfassung geschrieben: {out}" if de else f"summary written: {out}")
     return RunResult(summary, reports, files, public, mask, rules)
+
+
+def _require_levels(districts, levels, cfg) -> None:
+    missing = [c for c in levels if c not in districts.columns]
+    if missing:
+        raise ColumnError(
+            f"[districts] levels in '{cfg.path.name}' names column(s) {format_list(missing)} "
+            f"that '{cfg.districts['path'].name}' does not have. Columns are: "
+            f"{format_list([c for c in districts.columns if c != 'geometry'], 30)}.")
+    for level in levels:
+        if districts[level].isna().any():
+            raise ColumnError(f"level column '{level}' of '{cfg.districts['path'].name}' is "
+                              "empty in some districts; every district needs its larger area.")
 
 
 def _facilities(s, crs):
@@ -341,12 +415,12 @@ def _whole(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _write_map(layer, mask, facilities, s, path, offline, lang, name_col, rules):
+def _write_map(layer, mask, facilities, s, path, offline, lang, name_col, unit=None):
     """The map of one service: coverage in per cent, tooltips with the people and places.
 
-    ``layer`` is already protected and ``mask`` says which cells are suppressed; the map
-    shows them as "gesperrt". Columns carry readable labels (they are the tooltip headers),
-    and the run's rules are relabelled to match, so the map applies the same protection.
+    ``layer`` is already protected (the run's one pattern) and ``mask`` says which cells are
+    suppressed; the map shows them as "gesperrt" and adds no pattern of its own. Columns carry
+    readable labels (they are the tooltip headers). ``unit``: the level unit of a part map.
     """
     from quartier.output.maps import add_facilities, choropleth
     from quartier.output.offline import save_map
@@ -368,26 +442,14 @@ def _write_map(layer, mask, facilities, s, path, offline, lang, name_col, rules)
     column = labels["share_covered"]
     title = (f"{s['name']}: Anteil der Zielgruppe im Umkreis von {s['max_cost']:g} m (%)" if de
              else f"{s['name']}: share of the target group within {s['max_cost']:g} m (%)")
+    if unit is not None:
+        title += f" – {unit}"
     m = choropleth(shown, column, title=title, name=title, lang=lang,
                    tiles=None if offline else "OpenStreetMap", name_col=labels[name_col],
                    tooltip=[labels[name_col], *(labels[c] for c in shown_cols)],
-                   suppressed=suppressed, rules=_relabel(rules, labels))
-    add_facilities(m, facilities, name=s["name"], lang=lang,
-                   rules=_relabel(rules, labels))
+                   suppressed=suppressed, rules=False)
+    add_facilities(m, facilities, name=s["name"], lang=lang, rules=False)
     return save_map(m, path, offline=offline, title=title)
-
-
-def _relabel(rules: DisclosureRules | None, labels: dict) -> DisclosureRules | bool:
-    """The run's rules for a frame whose columns are renamed by ``labels``."""
-    if rules is None:
-        return False
-    def name(c):
-        return labels.get(c, c)
-    return DisclosureRules(
-        rules.min_count, rules.round_to, rules.secondary,
-        tuple(name(c) for c in rules.count_columns or ()),
-        tuple((name(r), name(a), name(b)) for r, a, b in rules.rate_columns),
-        tuple((name(t), tuple(name(p) for p in parts)) for t, parts in rules.row_totals))
 
 
 def _slug(name: str) -> str:

@@ -36,6 +36,14 @@ class JoinReport(Report):
         Number of districts and of table rows.
     hint : str or None
         A likely cause and fix, e.g. keys that lost their leading zeros.
+    renamed : dict of str to str
+        Table columns renamed in the joined frame (``{"Name": "Name_table"}``).
+    rates : dict of str to tuple
+        The ``rates=`` given to :func:`join_indicators`, ``{rate: (numerator, denominator)}``,
+        under the joined column names: pass it on as ``rates=`` to the outputs
+        (:func:`quartier.apply_disclosure`, :func:`quartier.choropleth`,
+        :func:`quartier.export_layers`, :func:`quartier.write_table`) or to
+        :func:`quartier.set_disclosure` as ``rate_columns=``.
 
     Examples
     --------
@@ -56,6 +64,8 @@ class JoinReport(Report):
     n_districts: int = 0
     n_rows: int = 0
     hint: str | None = None
+    renamed: dict[str, str] = field(default_factory=dict)
+    rates: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -113,6 +123,7 @@ def join_indicators(
     right_on: str | None = None,
     key_width: int | None = None,
     strict: bool = False,
+    rates: dict[str, tuple[str, str]] | None = None,
 ) -> tuple[gpd.GeoDataFrame, JoinReport]:
     """Join an indicator table to district geometries on their official keys.
 
@@ -136,6 +147,11 @@ def join_indicators(
         comparing: repairs keys that were stored as numbers.
     strict : bool, default False
         Raise :class:`~quartier.errors.JoinError` unless everything matched.
+    rates : dict, optional
+        ``{rate: (numerator, denominator)}``: rate columns of the table and the counts they
+        derive from (disclosure control suppresses a rate with its counts). The join checks
+        them and hands them back as ``report.rates`` under the joined names (a renamed
+        column keeps its link), to pass on to every output; nothing is stored on the frame.
 
     Returns
     -------
@@ -152,6 +168,8 @@ def join_indicators(
     JoinError
         ``on`` is given together with ``left_on``/``right_on``, or
         ``strict=True`` and something did not match.
+    ColumnError
+        A column named in ``rates`` is in neither the table nor the districts.
 
     Warns
     -----
@@ -168,6 +186,14 @@ def join_indicators(
     >>> joined, report = join_indicators(d, t, on="id", key_width=2)
     >>> joined["einwohner"].tolist(), report.matched
     ([120, 80], 2)
+
+    Rate links come back under the joined names, for the outputs:
+
+    >>> t["quote"] = [0.1, 0.2]
+    >>> joined, report = join_indicators(d, t, on="id", key_width=2,
+    ...                                  rates={"quote": ("einwohner", "einwohner")})
+    >>> report.rates
+    {'quote': ('einwohner', 'einwohner')}
     """
     left_key, right_key = _key_columns(districts, table, on, left_on, right_on)
     require_column(districts, left_key, source="districts", role="key column")
@@ -201,6 +227,11 @@ def join_indicators(
     if empty_rows:
         extra = f"{empty_rows} table row(s) have an empty key and were not joined."
         hint = f"{hint} {extra}" if hint else extra
+    # GIS formats compare field names without case: "Name" and "name" clash there
+    taken_names = {str(c).lower() for c in districts.columns}
+    renamed = {str(c): f"{c}_table" for c in table.columns
+               if c != right_key and str(c).lower() in taken_names}
+    links = _rate_links(rates, table, districts, renamed)
     report = JoinReport(
         matched=matched,
         unmatched_districts=unmatched_districts,
@@ -209,6 +240,8 @@ def join_indicators(
         n_districts=len(districts),
         n_rows=len(table),
         hint=hint,
+        renamed=renamed,
+        rates=links,
     )
     if strict and (not report.complete or empty_rows):
         raise JoinError(
@@ -248,3 +281,23 @@ def _key_columns(districts, table, on, left_on, right_on):
             "left_on='PLR_ID', right_on='Planungsraum')."
         )
     return left_on, right_on
+
+
+def _rate_links(rates, table, districts, renamed) -> dict[str, tuple[str, str]]:
+    """``rates`` under the joined names; every column must exist on one side."""
+    links = {}
+    for rate, spec in (rates or {}).items():
+        if not isinstance(spec, tuple | list) or len(spec) != 2:
+            raise ColumnError(f"rates['{rate}'] must be (numerator, denominator), not {spec!r}.")
+        names = []
+        for c in (rate, *spec):
+            if c in table.columns:
+                names.append(renamed.get(str(c), str(c)))
+            elif c in districts.columns:
+                names.append(str(c))
+            else:
+                raise ColumnError(
+                    f"rates names column '{c}', which neither the table nor the districts "
+                    f"have. Table columns: {format_list(list(table.columns), 20)}.")
+        links[names[0]] = (names[1], names[2])
+    return links

@@ -1,0 +1,319 @@
+"""One disclosure pattern per run: protect every service's people counts once, audit, refuse.
+
+Every output of a run (summary, district layers, level layers, the city map and the maps per
+level unit) shows the cells of one pattern per target group, so no two files hide different
+cells of the same numbers. The pattern is made by :func:`quartier.protect_table` with the
+run's hierarchy (``[districts] levels``; the city total always counts as published) and
+checked by :func:`quartier.reporting.audit.audit_disclosure` before anything is written.
+Figures computed from people (shares, places per 1,000, required places, deficits, gaps) are
+recomputed from the published counts, so they are empty where a count is suppressed and
+follow the rounding.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from quartier.batch._linked import linked_failures
+from quartier.errors import DisclosureError, QuartierWarning, format_list
+from quartier.reporting.audit import audit_disclosure
+from quartier.reporting.disclosure_control import (
+    DisclosureResult,
+    DisclosureRules,
+    protect_table,
+)
+
+PARTS = ["covered", "uncovered"]
+TOTAL = "population"
+COUNTS = [TOTAL, *PARTS]
+_MAX_ROUNDS = 10
+
+
+@dataclass
+class Pattern:
+    """The published summary rows of one service, their mask and the level totals."""
+
+    published: pd.DataFrame
+    mask: pd.DataFrame
+    levels: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+def round_half_up(values: np.ndarray, base: int) -> np.ndarray:
+    return np.floor(values / base + 0.5) * base
+
+
+def _table(rows: pd.DataFrame, parents: pd.DataFrame, levels: list[str]) -> pd.DataFrame:
+    """The counts of one service indexed by district key, with the parent columns."""
+    counts = rows[COUNTS].to_numpy(dtype=float, na_value=np.nan)
+    # a district without any demand unit has no count: 0 people there (its share stays empty)
+    counts = np.where(np.isfinite(counts), counts, 0.0)
+    table = pd.DataFrame(counts, columns=COUNTS, index=pd.Index(rows["key"].astype(str),
+                                                                  name="key"))
+    for level in levels:
+        table[level] = parents[level].to_numpy()
+    return table
+
+
+def protect_run(rows_by_service: dict[str, pd.DataFrame], services: list[dict],
+                parents: pd.DataFrame, levels: list[str], rules: DisclosureRules | None,
+                lang: str, groups: dict[str, list[str]] | None = None) -> dict[str, Pattern]:
+    """The pattern of every service; raises DisclosureError when the audit fails.
+
+    ``parents`` holds the level columns in the order of the summary rows; ``groups`` the
+    population columns of each target group (groups of the same columns are the same people).
+    """
+    if rules is None:
+        return {name: Pattern(rows.copy(), _empty_mask(rows)) for name, rows in
+                rows_by_service.items()}
+    groups = groups or {}
+
+    def people(s) -> tuple:
+        return tuple(sorted(groups.get(s["target_group"], [s["target_group"]])))
+
+    by_group: dict[tuple, list[dict]] = {}
+    for s in services:
+        by_group.setdefault(people(s), []).append(s)
+    patterns: dict[str, Pattern] = {}
+    failures: list[pd.DataFrame] = []
+    for members in by_group.values():
+        tables = {s["name"]: _table(rows_by_service[s["name"]], parents, levels)
+                  for s in members}
+        try:
+            results = _protect_group(tables, levels, rules)
+        except _LinkedFailure as linked:
+            failures.append(pd.DataFrame([{
+                "service": f.service or "+".join(tables), "level": f.level, "unit": f.unit,
+                "column": f.column, "value": f.value, "lower": np.nan, "upper": f.upper,
+                "known_by": "", "reason": "linked services"} for f in linked.failures]))
+            continue
+        for s in members:
+            name = s["name"]
+            result = results[name]
+            if rules.min_count:
+                audit = audit_disclosure(tables[name], result, min_count=rules.min_count,
+                                         columns=PARTS, total_column=TOTAL, hierarchy=levels)
+                if not audit.passed:
+                    failures.append(audit.cells.assign(service=name))
+            patterns[name] = _publish(rows_by_service[name], s, result, levels, rules)
+    if rules.min_count:
+        failures += _differences(by_group, patterns, rows_by_service, rules.min_count)
+    if failures:
+        raise refusal(pd.concat(failures, ignore_index=True), lang)
+    return patterns
+
+
+def _differences(by_group, patterns, rows_by_service, min_count) -> list[pd.DataFrame]:
+    """Nested target groups (80+ inside 65+) publish their difference per district: exact
+    subtraction of two published populations must not give a small count."""
+    found = []
+    for outer, outer_services in by_group.items():
+        for inner, inner_services in by_group.items():
+            if not (set(inner) < set(outer)):
+                continue
+            a, b = outer_services[0]["name"], inner_services[0]["name"]
+            big = rows_by_service[a][TOTAL].to_numpy(dtype=float, na_value=np.nan)
+            small = rows_by_service[b][TOTAL].to_numpy(dtype=float, na_value=np.nan)
+            shown = ~patterns[a].mask[TOTAL].to_numpy() & ~patterns[b].mask[TOTAL].to_numpy()
+            difference = big - small
+            bad = shown & (difference > 0) & (difference < min_count)
+            for i in np.flatnonzero(bad):
+                found.append({"service": f"{a} - {b}", "level": "table",
+                              "unit": str(rows_by_service[a]["key"].iloc[i]),
+                              "column": "population", "value": difference[i],
+                              "lower": difference[i], "upper": difference[i], "known_by": "",
+                              "reason": "difference of nested target groups"})
+    return [pd.DataFrame(found)] if found else []
+
+
+def _protect_group(tables: dict[str, pd.DataFrame], levels: list[str],
+                   rules: DisclosureRules) -> dict[str, DisclosureResult]:
+    """Services of one target group share their population pattern (the same numbers).
+
+    Each service is protected with the population cells hidden so far as given; their union
+    becomes the next start, and a row whose population is hidden while a service publishes
+    both of its parts (which add up to it) hides the smaller part too; until nothing changes.
+    """
+    first = next(iter(tables.values()))
+    start = {name: pd.DataFrame(False, index=first.index, columns=COUNTS) for name in tables}
+    results = _settle(tables, levels, rules, start)
+    for attempt in range(_MAX_ROUNDS if len(tables) > 1 and rules.min_count else 0):
+        failures = linked_failures(tables, results, levels, rules.min_count)
+        if not failures:
+            break
+        for failure in failures:
+            _widen(tables, start, failure, attempt)
+        results = _settle(tables, levels, rules, start)
+    else:
+        if len(tables) > 1 and rules.min_count:
+            failures = linked_failures(tables, results, levels, rules.min_count)
+            if failures:
+                raise _LinkedFailure(failures)
+    # level totals: the population of a unit hidden for one service is hidden for all
+    for level in {k for r in results.values() for k in r.totals}:
+        hidden = np.logical_or.reduce([results[n].totals[level][TOTAL].isna().to_numpy()
+                                       for n in results if level in results[n].totals])
+        for r in results.values():
+            if level in r.totals:
+                r.totals[level].loc[hidden, TOTAL] = np.nan
+    return results
+
+
+def _settle(tables, levels, rules, start) -> dict[str, DisclosureResult]:
+    """Protect each service from ``start`` (updated in place) until they agree."""
+    first = next(iter(tables.values()))
+    results: dict[str, DisclosureResult] = {}
+    for _ in range(_MAX_ROUNDS):
+        for name, table in tables.items():
+            if rules.min_count:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", QuartierWarning)  # the audit says it
+                    results[name] = protect_table(table, rules.min_count, columns=PARTS,
+                                                  total_column=TOTAL, hierarchy=levels,
+                                                  rules=False, suppressed=start[name])
+            else:
+                results[name] = DisclosureResult(table, start[name].reindex(
+                    columns=table.columns, fill_value=False))
+        population = np.logical_or.reduce([r.suppressed[TOTAL].to_numpy(dtype=bool)
+                                           for r in results.values()])
+        changed = False
+        for name, result in results.items():
+            hidden = result.suppressed[COUNTS].to_numpy(dtype=bool) | start[name].to_numpy()
+            hidden[:, 0] |= population
+            both_shown = hidden[:, 0] & ~hidden[:, 1] & ~hidden[:, 2]
+            if both_shown.any():
+                values = tables[name]
+                cov, unc = values["covered"].to_numpy(), values["uncovered"].to_numpy()
+                smaller = (cov > 0) & ((cov <= unc) | (unc == 0))  # never a zero
+                hidden[both_shown & smaller, 1] = True
+                hidden[both_shown & ~smaller, 2] = True
+            new = pd.DataFrame(hidden, index=first.index, columns=COUNTS)
+            if not new.equals(result.suppressed[COUNTS].astype(bool)):
+                changed = True
+            start[name] = new
+        if not changed:
+            break
+    else:
+        warnings.warn("disclosure control: the services of one target group did not settle "
+                      "on one pattern; the audit decides.", QuartierWarning, stacklevel=3)
+    results = {name: DisclosureResult(r.table, r.suppressed.assign(
+        **{c: start[name][c].to_numpy() for c in COUNTS}), r.totals)
+        for name, r in results.items()}
+    return results
+
+
+def _widen(tables, start, failure, attempt: int) -> None:
+    """Hide more published cells around a cell the services give away together: first every
+    positive cell of its districts, then the smallest positive cell of each column of each
+    service in ever more districts of the same unit."""
+    rows = failure.scopes[min(attempt, len(failure.scopes) - 1)]
+    for name, table in tables.items():
+        values = table[COUNTS].to_numpy(dtype=float)
+        hidden = start[name].to_numpy(dtype=bool)
+        for j in range(len(COUNTS)):
+            candidates = [d for d in rows if values[d, j] > 0 and not hidden[d, j]]
+            chosen = (candidates if attempt == 0
+                      else sorted(candidates, key=lambda d: values[d, j])[:1])
+            for d in chosen:
+                start[name].iloc[d, j] = True
+
+
+class _LinkedFailure(Exception):
+    def __init__(self, failures):
+        super().__init__(f"{len(failures)} linked failure(s)")
+        self.failures = failures
+
+
+def _empty_mask(rows: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(False, index=rows.index, columns=rows.columns)
+
+
+def _derived(frame: pd.DataFrame, service: dict, hidden_inputs: np.ndarray) -> pd.DataFrame:
+    """Shares, places per 1,000, required places, deficit and gap from published counts."""
+    population = frame[TOTAL].to_numpy(dtype=float, na_value=np.nan)
+    covered = frame["covered"].to_numpy(dtype=float, na_value=np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(population > 0, covered / population, np.nan)
+        share = np.where(np.isnan(population) | np.isnan(covered), np.nan, share)
+        cap, norm = service.get("capacity"), service.get("norm_per_1000")
+        out = frame.copy()
+        out["share_covered"] = share
+        if cap:
+            places = frame["places"].to_numpy(dtype=float, na_value=np.nan)
+            out["places_per_1000"] = np.where(population > 0, places / population * 1000,
+                                              np.nan)
+        if norm:
+            out["places_required"] = np.ceil(np.round(population * norm / 1000, 6))
+            if cap:
+                out["places_deficit"] = out["places_required"].to_numpy() - frame[
+                    "places"].to_numpy(dtype=float, na_value=np.nan)
+    gap = np.zeros(len(out), dtype=bool)
+    if "min_share" in service:
+        gap |= np.nan_to_num(share, nan=np.inf) < service["min_share"]
+    if service.get("capacity") and service.get("norm_per_1000"):
+        gap |= out["places_deficit"].to_numpy(dtype=float, na_value=np.nan) > 0
+    out["gap"] = pd.array(np.where(hidden_inputs, None, gap), dtype="boolean")
+    return out
+
+
+def _publish(rows: pd.DataFrame, service: dict, result: DisclosureResult, levels: list[str],
+             rules: DisclosureRules) -> Pattern:
+    hidden = result.suppressed[COUNTS].to_numpy(dtype=bool)
+    published = rows.copy()
+    for j, c in enumerate(COUNTS):
+        values = rows[c].to_numpy(dtype=float, na_value=np.nan).copy()
+        values[hidden[:, j]] = np.nan
+        if rules.round_to:
+            values = round_half_up(values, rules.round_to)
+        published[c] = values
+    # the gap flag is a bound on the people: empty wherever a count it rests on is hidden
+    uses_share = "min_share" in service
+    uses_population = bool(service.get("capacity") and service.get("norm_per_1000"))
+    hidden_inputs = np.zeros(len(rows), dtype=bool)
+    if uses_share:
+        hidden_inputs |= hidden[:, 0] | hidden[:, 1]
+    if uses_population:
+        hidden_inputs |= hidden[:, 0]
+    published = _derived(published, service, hidden_inputs)
+    mask = _empty_mask(rows)
+    for c in published.columns:
+        if c in COUNTS:
+            mask[c] = hidden[:, COUNTS.index(c)]
+        elif c not in ("key", "name", "service", "target_group", "norm_per_1000"):
+            derived = published[c].isna().to_numpy() & ~pd.isna(rows[c]).to_numpy()
+            mask[c] = derived
+    level_tables = {}
+    for level in levels:
+        totals = result.totals.get(level)
+        if totals is None:
+            continue
+        level_tables[level] = _level_table(totals, rules)
+    return Pattern(published, mask, level_tables)
+
+
+def _level_table(totals: pd.DataFrame, rules: DisclosureRules) -> pd.DataFrame:
+    out = pd.DataFrame(index=totals.index)
+    for c in COUNTS:
+        values = totals[c].to_numpy(dtype=float, na_value=np.nan)
+        out[c] = round_half_up(values, rules.round_to) if rules.round_to else values
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["share_covered"] = np.where(out[TOTAL] > 0, out["covered"] / out[TOTAL], np.nan)
+    return out
+
+
+def refusal(cells: pd.DataFrame, lang: str) -> DisclosureError:
+    de = lang == "de"
+    listed = [f"{r.service}: {r.level} {r.unit} '{r.column}' ({r.reason})"
+              for r in cells.itertuples()]
+    text = (f"Geheimhaltung: die Prüfung (Intervallangriff) findet {len(cells)} kleine Zahl(en) "
+            f"aufdeckbar: {format_list(listed, 10)}. Es wurde nichts geschrieben. Abhilfe: "
+            "min_count oder round_to in [disclosure] anpassen, Gebiete zusammenfassen, oder die "
+            "Ebenen ([districts] levels) prüfen." if de else
+            f"disclosure control: the audit (interval attack) finds {len(cells)} small "
+            f"count(s) revealed: {format_list(listed, 10)}. Nothing was written. Fix: change "
+            "min_count or round_to in [disclosure], merge districts, or check the levels "
+            "([districts] levels).")
+    return DisclosureError(text, cells=cells)
