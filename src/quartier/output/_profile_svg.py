@@ -41,7 +41,7 @@ class Frame:
         """SVG path data of a (multi)polygon, simplified to about half a pixel."""
         if geom is None or geom.is_empty:
             return ""
-        geom = shapely.simplify(geom, self.tolerance, preserve_topology=True)
+        geom = shapely.simplify(geom, self.tolerance, preserve_topology=False)
         parts = []
         for poly in getattr(geom, "geoms", [geom]):
             if poly.geom_type != "Polygon":
