@@ -63,10 +63,9 @@ def write_pdf(ctx, path: Path, keys: list[str]) -> Path:
 
 def _write_pdf(ctx, path: Path, keys: list[str]) -> Path:
     from matplotlib.backends.backend_pdf import PdfPages
-    from matplotlib.collections import PathCollection
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
-    from matplotlib.patches import Rectangle
+    from matplotlib.patches import PathPatch, Rectangle
     from matplotlib.path import Path as MPath
     from matplotlib.transforms import Affine2D
 
@@ -101,14 +100,13 @@ def _write_pdf(ctx, path: Path, keys: list[str]) -> Path:
     to_page = Affine2D().translate(-minx, -miny).scale(k).translate(x0, y0) \
         + fig.dpi_scale_trans
     if parts:
-        fig.add_artist(PathCollection([_path(p, MPath) for p in parts], facecolor="#eeeeee",
-                                      edgecolor="#ffffff", linewidth=0.6,
-                                      transform=to_page, offset_transform=to_page))
-    fig.add_artist(PathCollection([_path(city, MPath)], facecolor="none" if parts
-                                  else "#eeeeee", edgecolor="#636363", linewidth=0.8,
-                                  transform=to_page, offset_transform=to_page))
-    hl = PathCollection([], facecolor=svg.DISTRICT, edgecolor=svg.DISTRICT, linewidth=0.6,
-                        transform=to_page, offset_transform=to_page)
+        fig.add_artist(PathPatch(MPath.make_compound_path(*[_path(p, MPath) for p in parts]),
+                                 facecolor="#eeeeee", edgecolor="#ffffff", linewidth=0.6,
+                                 transform=to_page))
+    fig.add_artist(PathPatch(_path(city, MPath), facecolor="none" if parts else "#eeeeee",
+                             edgecolor="#636363", linewidth=0.8, transform=to_page))
+    hl = PathPatch(MPath(np.zeros((1, 2))), facecolor=svg.DISTRICT, edgecolor=svg.DISTRICT,
+                   linewidth=0.6, transform=to_page)
     fig.add_artist(hl)
     ring = Line2D([], [], marker="o", markersize=16, markerfacecolor="none", linestyle="none",
                   markeredgecolor=svg.DISTRICT, markeredgewidth=1.4, transform=to_page)
@@ -141,17 +139,17 @@ def _write_pdf(ctx, path: Path, keys: list[str]) -> Path:
     head = [t["indicator"], f"{t['value']} {ctx.report_year or ''}".strip(), t["city"]]
     if ctx.groups is not None:
         head.append(t["group"])
-    head += [t["rank"], (f"{t['change']} {t['since']} {ctx.previous_year}"
+    head += [t["rank"], (f"{t['change']}\n{t['since']} {ctx.previous_year}"
                          if ctx.previous_year is not None else t["change"])]
-    xs = [0.06, 0.44, 0.56, 0.68, 0.80, 0.945] if ctx.groups is not None else \
+    xs = [0.06, 0.45, 0.56, 0.67, 0.80, 0.945] if ctx.groups is not None else \
         [0.06, 0.48, 0.63, 0.78, 0.945]
     top = 0.55
     for x, h in zip(xs, head, strict=True):
         fig.text(x, top, h, fontsize=FONT, weight="bold", ha="left" if x == xs[0] else "right",
                  va="center")
-    fig.add_artist(Line2D([0.06, 0.945], [top - 0.012] * 2, color="#999999", linewidth=0.5,
+    fig.add_artist(Line2D([0.06, 0.945], [top - 0.016] * 2, color="#999999", linewidth=0.5,
                           transform=fig.transFigure))
-    columns = [fig.text(x, top - 0.02, "", fontsize=FONT, va="top", linespacing=1.9,
+    columns = [fig.text(x, top - 0.022, "", fontsize=FONT, va="top", linespacing=1.9,
                         ha="left" if x == xs[0] else "right",
                         multialignment="left" if x == xs[0] else "right") for x in xs]
     table_bottom = top - 0.02 - len(inds) * 0.0225
@@ -193,7 +191,7 @@ def _write_pdf(ctx, path: Path, keys: list[str]) -> Path:
         gname = ctx.group_name(k)
         meta.set_text(_plain(" · ".join(p for p in [ctx.title, f"{t['group']}: {gname}"
                                                    if gname else ""] if p)))
-        hl.set_paths([_path(shapely.simplify(geoms[k], tol / 4), MPath)])
+        hl.set_path(_path(shapely.simplify(geoms[k], tol / 4), MPath))
         c = centroids[k]
         ring.set_data([c.x], [c.y])
         i = 0
@@ -224,6 +222,8 @@ def _write_pdf(ctx, path: Path, keys: list[str]) -> Path:
             texts += ["–"] * (len(xs) - 1) if r is None else \
                 [text for text, _ in _cells(ctx, r, ind)]
             for j, text in enumerate(texts):
+                if text == t["uninhabited"]:
+                    text = t["uninhabited_legend"]
                 lines[j].append(_short(text, 48 if j == 0 else 30))
         for artist, col in zip(columns, lines, strict=True):
             artist.set_text(_plain("\n".join(col)))

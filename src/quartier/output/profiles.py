@@ -259,7 +259,7 @@ def district_profiles(
     table_key = table_key or key
     gdf = to_planning_crs(districts, what="districts").copy()
     gdf[key] = normalize_keys(gdf[key], column=key)
-    gdf = gdf.drop_duplicates(subset=key)
+    gdf = gdf.drop_duplicates(subset=key).sort_values(key, kind="stable")
     keys = pd.Index(gdf[key].to_numpy())
     names = pd.Series((gdf[name] if name else gdf[key]).astype(str).to_numpy(), index=keys)
     groups = _groups(gdf, key, by)
