@@ -76,7 +76,9 @@ def _cells(ctx: Context, r: dict, ind) -> list[tuple[str, bool]]:
     lang, t = ctx.lang, TEXT[ctx.lang]
     sup = bool(r["suppressed"])
     if ind.kind == "class":
-        value = r["text"] if r["text"] is not None else ("–" if not sup else t["suppressed"])
+        text = r["text"]
+        missing = text is None or (isinstance(text, float) and np.isnan(text))
+        value = str(text) if not missing else ("–" if not sup else t["suppressed"])
         return [(value, sup), ("–", False)] + ([("–", False)] if ctx.groups is not None
                                                else []) + [("–", False), ("–", False)]
     value = t["suppressed"] if sup else value_text(r["value"], ind.kind, ind.unit, lang)
@@ -134,7 +136,8 @@ def html(ctx: Context) -> str:
             if r is None:
                 cells.append(("–", ""))
             elif ind.kind == "class":
-                cells.append((r["text"] or "–", r["text"] or ""))
+                text = r["text"] if isinstance(r["text"], str) else ""
+                cells.append((text or "–", text))
             elif r["suppressed"]:
                 cells.append((t["suppressed"], ""))
             else:
