@@ -13,10 +13,10 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from test_offline_browser import Browser, _chromium_or_skip
 
 import quartier
 from quartier.errors import ColumnError, ParameterError
+from test_offline_browser import Browser, _chromium_or_skip
 
 BERLIN_TOTAL_2024 = 3_897_145  # sum of the 542 Planungsräume, t2 planning areas 31.12.2024
 UNINHABITED = ["03400831", "06200418"]

@@ -46,9 +46,9 @@ def write_pdf(ctx, path: Path, keys: list[str]) -> Path:
     """Write the pages of ``keys``; text in the PDF core font Helvetica (not embedded: small
     pages, and about ten times faster than embedding a font)."""
     import_optional("matplotlib", purpose="the PDF of district_profiles")
-    from matplotlib import rc_context
-
     import logging
+
+    from matplotlib import rc_context
 
     quiet = logging.getLogger("matplotlib.font_manager")
     level = quiet.level

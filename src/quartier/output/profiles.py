@@ -15,18 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from quartier._report import Report, Result
 from quartier.errors import ColumnError, ParameterError, format_list
 from quartier.io.crs import to_planning_crs
-from quartier.io.joins import JoinReport, join_indicators
+from quartier.io.joins import join_indicators
 from quartier.io.keys import normalize_keys
 from quartier.output import _profile_data as data
-from quartier.output import _profile_html as page
-from quartier.output import _profile_svg as svg
-from quartier.output._profile_text import TEXT, change_text, label_with_unit, rank_text, value_text
+from quartier.output._profile_text import TEXT
 from quartier.output.files import write_text_atomic
 from quartier.output.spreadsheet import write_table
 from quartier.reporting.disclosure_control import DisclosureRules, resolve_rules
@@ -238,10 +235,15 @@ def district_profiles(
     ...                         key="Stadtteil")
     >>> res = quartier.district_profiles(
     ...     st, t, key="stadtteil_id", name="name", table_key="Stadtteil",
-    ...     indicators=[{"column": "einwohner", "label": "Einwohner"}],
+    ...     indicators=[{"column": "Einwohner insgesamt", "label": "Einwohner"},
+    ...                 {"column": "Einwohner 65 und älter", "label": "65 und älter",
+    ...                  "kind": "share", "denominator": "Einwohner insgesamt"}],
     ...     out=tempfile.mkdtemp(), formats=["html", "csv"])
     >>> sorted(res.paths), res.report.districts == len(st)
     (['csv', 'html'], True)
+    >>> city = res.figures.query("indicator == 'Einwohner insgesamt'")["city"].iloc[0]
+    >>> int(city) == int(t["Einwohner insgesamt"].sum())
+    True
     """
     lang = resolve_language(lang)
     rules = resolve_rules(rules)
@@ -394,7 +396,7 @@ def profiles_from_config(section: Mapping, *, base: str | os.PathLike = ".",
     ...     "key": "stadtteil_id", "name": "name",
     ...     "tables": str(quartier.demo_path("indikatoren_stadtteile.csv")),
     ...     "table_key": "Stadtteil", "formats": ["csv"],
-    ...     "indicators": [{"column": "einwohner", "label": "Einwohner"}]},
+    ...     "indicators": [{"column": "Einwohner insgesamt", "label": "Einwohner"}]},
     ...     out=tempfile.mkdtemp())
     >>> list(res.paths)
     ['csv']
