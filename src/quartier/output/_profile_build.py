@@ -192,7 +192,13 @@ def _section(ctx: Context, k: str, frame, path: str, centre) -> str:
             series.append((t["city"], r["city"], value_text(r["city"], ind.kind, ind.unit,
                                                             lang), svg.CITY))
         bars.append((label_with_unit(ind.label, ind.unit), series))
-    chart = svg.bars(bars) if bars else ""
+    keys = [(svg.DISTRICT, ctx.names[k])]
+    if ctx.groups is not None and gname:
+        keys.append((svg.GROUP, f"{t['group']} {gname}"))
+    keys.append((svg.CITY, t["city"]))
+    legend = "".join(f'<span class="legend-key" style="background:{c}"></span>{page.esc(n)}'
+                     for c, n in keys)
+    chart = f'<div><p class="notes">{legend}</p>{svg.bars(bars)}</div>' if bars else ""
     years = []
     if len(ctx.years) > 1:
         for ind in ctx.inds:
