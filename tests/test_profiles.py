@@ -295,6 +295,34 @@ def test_hamburg_city_and_bezirk_equal_the_published_totals(hamburg):
     assert html.count('<section class="district"') == 100
 
 
+@pytest.mark.parametrize("rules", [None, quartier.DisclosureRules(min_count=3)])
+def test_cells_the_office_suppressed_are_shown_suppressed(shared, hamburg, rules, tmp_path):
+    res, _ = hamburg
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", quartier.QuartierWarning)
+        table, rep = quartier.read_table(shared / "hamburg_stadtteilprofile_2014"
+                                         / "Daten_fuer_die_Stadtteilprofile_2014.csv",
+                                         report=True)
+        geo = quartier.read_districts(shared / "hamburg_geometries"
+                                      / "hamburg-district-regions.geojson", key="id",
+                                      name="name")
+    price = "Preise für Grundstücke in EUR/m² (Jan 2014)"
+    out = quartier.district_profiles(
+        geo, table.iloc[:99], key="name", table_key="Stadtgebiet", out=tmp_path,
+        formats=["html"], suppressed=rep.suppressed.iloc[:99], rules=rules,
+        indicators=[{"column": "Bevölkerung", "label": "Bevölkerung"},
+                    {"column": price, "label": "Grundstückspreise", "kind": "value"}])
+    f = out.figures.query("indicator == @price").set_index("key")
+    office = rep.suppressed.iloc[:99].set_axis(table["Stadtgebiet"].iloc[:99])[price]
+    hidden = office[office].index.intersection(f.index)
+    assert "HafenCity" in hidden
+    assert f.loc[hidden, "suppressed"].all() and f.loc[hidden, "value"].isna().all()
+    assert not f.drop(hidden)["suppressed"].any()
+    html = out.paths["html"].read_text(encoding="utf-8")
+    section = html[html.index('id="d-HafenCity"'):]
+    assert "gesperrt" in section[:section.index("</section>")]
+
+
 def test_pdf_pages_render_and_are_not_blank(berlin, hamburg, tmp_path):
     pymupdf = pytest.importorskip("pymupdf")
     for res, pages in ((berlin, 3), (hamburg[0], 100)):

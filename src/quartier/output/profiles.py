@@ -296,10 +296,14 @@ def district_profiles(
             if rules is not None else raw, counts if rules is not None else list(raw.columns),
             [lk for lk in links if lk[1] in raw.columns and lk[2] in raw.columns],
             groups, rules, office)
-        if rules is not None:
+        if rules is not None:  # values that are not counts: only the office's mask applies
             rest = [c for c in raw.columns if c not in counts]
-            shown = pd.concat([shown, raw[rest]], axis=1)
-            hidden = hidden.reindex(columns=raw.columns, fill_value=False)
+            extra = (office.reindex(index=raw.index, columns=rest, fill_value=False)
+                     .astype(bool) if office is not None
+                     else pd.DataFrame(False, index=raw.index, columns=rest))
+            shown = pd.concat([shown, raw[rest].mask(extra)], axis=1)
+            hidden = pd.concat([hidden.reindex(columns=counts, fill_value=False), extra],
+                               axis=1).reindex(columns=raw.columns, fill_value=False)
         system = (systems or {}).get(year) if systems else frozenset(
             normalize_keys(table[table_key], column=table_key).dropna())
         years.append(data.YearData(year, system, raw, shown, hidden, group_hidden))
