@@ -382,6 +382,12 @@ def test_html_offline_search_and_print_one_district(browser, berlin):
                                         paperHeight=11.69, timeout=120)["data"])
     pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
     assert pages == 1
+    # after printing the whole report is back, in its order
+    browser.evaluate("window.quartierPrintAll()")
+    keys = browser.evaluate("Array.from(document.querySelectorAll('section.district'))"
+                            ".map(s => s.dataset.key)")
+    assert len(keys) == 542 and keys == sorted(keys)
+    assert browser.evaluate("document.querySelector('main').firstElementChild.id") == "overview"
     # nothing left the page
     urls = browser.requested_urls()
     assert urls and all(u.startswith(("file:", "data:")) for u in urls), urls

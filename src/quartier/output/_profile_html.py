@@ -91,16 +91,30 @@ JS = r"""
   document.getElementById('q-find').addEventListener('change', function(ev){
     window.quartierFind(ev.target.value);
   });
-  window.quartierPrintOnly = function(key){
-    var s = document.getElementById('d-' + key); if(!s) return false;
-    document.body.classList.add('print-one');
-    sections.forEach(function(e){e.classList.toggle('print-target', e===s);});
-    return true;
-  };
-  window.addEventListener('afterprint', function(){
+  // printing one district: the other sections leave the document until the print is done,
+  // so the browser lays out one page, not the whole report
+  var parked = null;
+  function restore(){
+    if(parked){
+      var main = document.querySelector('main');
+      parked.forEach(function(e){main.appendChild(e);});
+      parked = null;
+    }
     document.body.classList.remove('print-one');
     sections.forEach(function(e){e.classList.remove('print-target');});
-  });
+  }
+  window.quartierPrintOnly = function(key){
+    var s = document.getElementById('d-' + key); if(!s) return false;
+    restore();
+    var main = document.querySelector('main');
+    parked = Array.prototype.slice.call(main.children);
+    parked.forEach(function(e){ if(e !== s) main.removeChild(e); });
+    document.body.classList.add('print-one');
+    s.classList.add('print-target');
+    return true;
+  };
+  window.quartierPrintAll = restore;
+  window.addEventListener('afterprint', restore);
   document.querySelectorAll('button.print-one').forEach(function(b){
     b.addEventListener('click', function(){
       if(window.quartierPrintOnly(b.dataset.key)) window.print();
