@@ -152,9 +152,24 @@ def html(ctx: Context) -> str:
     over = page.overview(lang=lang, map_svg=map_svg, map_title=label_with_unit(
         mind.label, mind.unit), head=head, rows=table_rows, notes=notes)
     sections = [_section(ctx, k, frame, paths[k], centres[k]) for k in ctx.keys]
-    symbol = svg.city_symbol(frame, [paths[k] for k in ctx.keys], outline)
+    # the locator maps draw the city as one shared symbol: its outline and the Bezirke only
+    # (every <use> copies the symbol, so 500 districts in it would make 250,000 elements)
+    symbol = svg.city_symbol(frame, _group_paths(ctx, frame), outline)
     return page.page(title=ctx.title, lang=lang, city_symbol=symbol, overview=over,
                      sections=sections, names=[(k, ctx.names[k]) for k in ctx.keys])
+
+
+def _group_paths(ctx: Context, frame) -> list[str]:
+    if ctx.groups is None:
+        return []
+    geoms = shapely.simplify(ctx.gdf.geometry.to_numpy(), frame.tolerance,
+                             preserve_topology=False)
+    by = ctx.groups.reindex(ctx.gdf[ctx.key].to_numpy()).to_numpy()
+    out = []
+    for g in pd.unique(by[pd.notna(by)]):
+        part = shapely.union_all(shapely.buffer(geoms[by == g], frame.tolerance))
+        out.append(frame.path(part))
+    return out
 
 
 def _year(year) -> str:
