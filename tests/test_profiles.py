@@ -392,3 +392,29 @@ def test_html_offline_search_and_print_one_district(browser, berlin):
     urls = browser.requested_urls()
     assert urls and all(u.startswith(("file:", "data:")) for u in urls), urls
     assert browser.blocked == []
+
+
+def test_profiles_from_config_reads_years_and_renames(tmp_path):
+    """The function a `[report]` section of `quartier run` calls (demo city, two "years")."""
+    demo = quartier.demo_path("indikatoren_stadtteile.csv")
+    old = tmp_path / "alt.csv"
+    text = demo.read_text(encoding="cp1252").replace("Einwohner insgesamt", "EW")
+    old.write_text(text.replace("Stadtteil;", "Gebiet;", 1), encoding="cp1252")
+    res = quartier.profiles_from_config({
+        "districts": str(quartier.demo_path("musterstadt.gpkg")), "layer": "stadtteile",
+        "key": "stadtteil_id", "name": "name", "table_key": "Stadtteil",
+        "tables": [{"year": 2023, "path": str(old), "key": "Gebiet",
+                    "rename": {"EW": "Einwohner insgesamt"}},
+                   {"year": 2024, "path": str(demo)}],
+        "indicators": [{"column": "Einwohner insgesamt", "label": "Einwohner"},
+                       {"column": "Einwohner unter 6", "label": "unter 6", "kind": "share",
+                        "denominator": "Einwohner insgesamt"}],
+        "formats": ["csv"]}, out=tmp_path / "out")
+    assert res.report.years == [2023, 2024] and not res.report.not_comparable
+    f = res.figures.query("year == 2024")
+    assert (f["change"].dropna() == 0).all() and f["change"].notna().sum() > 0
+    table = quartier.read_table(demo, key="Stadtteil")
+    assert f.query("indicator == 'Einwohner insgesamt'")["city"].iloc[0] == \
+        table["Einwohner insgesamt"].sum()
+    with pytest.raises(ParameterError, match="unknown"):
+        quartier.profiles_from_config({"districts": "x", "colour": 1}, out=tmp_path)
