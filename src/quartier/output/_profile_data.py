@@ -150,8 +150,8 @@ def protect_year(raw: pd.DataFrame, counts: list[str], links, groups: pd.Series 
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", QuartierWarning)
             result = apply_disclosure(frame, rules=rules, suppressed=sup)
-        for w in caught:
-            if not issubclass(w.category, QuartierWarning):
+        for w in caught:  # within a Bezirk an unprotectable cell hides the Bezirk total
+            if groups is None or not issubclass(w.category, QuartierWarning):
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         if groups is not None and caught and len(block):
             g = groups.loc[block[0]]
@@ -202,7 +202,7 @@ def _ranks(values: pd.Series, rankable: pd.Series, descending: bool) -> pd.Serie
 
 
 def figures(years: list[YearData], indicators: list[Indicator], *, names: pd.Series,
-            groups: pd.Series | None, population: str | None, lang: str) -> pd.DataFrame:
+            groups: pd.Series | None, population: str | None) -> pd.DataFrame:
     """The long table of figures: one row per district, indicator and year."""
     rows = []
     report = years[-1]

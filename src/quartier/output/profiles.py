@@ -307,8 +307,7 @@ def district_profiles(
         system = (systems or {}).get(year) if systems else frozenset(
             normalize_keys(table[table_key], column=table_key).dropna())
         years.append(data.YearData(year, system, raw, shown, hidden, group_hidden))
-    figures = data.figures(years, inds, names=names, groups=groups, population=population,
-                           lang=lang)
+    figures = data.figures(years, inds, names=names, groups=groups, population=population)
     not_comparable = [y.year for i, y in enumerate(years[:-1]) if y.system != years[i + 1].system]
     report_year = years[-1].year
     current = figures[figures["year"].eq(report_year) if report_year is not None
