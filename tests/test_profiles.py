@@ -220,6 +220,8 @@ def test_english(berlin_inputs, tmp_path):
     html = res.paths["html"].read_text(encoding="utf-8")
     assert "District profiles" in html and "3,897,145" in html and 'lang="en"' in html
     assert "Gebiet" not in html
+    # one table: no previous year, no change
+    assert res.report.years == [None] and res.figures["change"].isna().all()
 
 
 def test_bad_input_is_named(berlin_inputs, tmp_path):

@@ -217,8 +217,9 @@ def figures(years: list[YearData], indicators: list[Indicator], *, names: pd.Ser
         else:
             inhabited = pd.Series(True, index=keys)
             uninhabited = pd.Series(False, index=keys)
-        prev_year = order[order.index(y.year) - 1] if order.index(y.year) > 0 else None
-        prev = by_year.get(prev_year)
+        position = order.index(y.year)
+        prev_year = order[position - 1] if position > 0 else None
+        prev = by_year[prev_year] if position > 0 else None  # (one table: its year is None)
         comparable = prev is not None and prev.system == y.system
         raw_sums = y.raw[[c for c in y.raw.columns if c in {k for i in indicators
                                                              for k in i.counts}]]

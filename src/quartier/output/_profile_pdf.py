@@ -97,6 +97,8 @@ def _write_pdf(ctx, path: Path, keys: list[str]) -> Path:
     # locator map: map metres -> inches on the page, no Axes (drawn fast)
     box_w, box_h, x0, y0 = 0.38 * W, 0.30 * H, 0.06 * W, 0.60 * H
     k = min(box_w / (maxx - minx), box_h / (maxy - miny))
+    x0 += (box_w - k * (maxx - minx)) / 2  # centred in its box
+    y0 += (box_h - k * (maxy - miny)) / 2
     to_page = Affine2D().translate(-minx, -miny).scale(k).translate(x0, y0) \
         + fig.dpi_scale_trans
     if parts:

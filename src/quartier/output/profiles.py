@@ -63,12 +63,12 @@ class ProfileReport(Report):
 
     def text(self, lang: str | None = None) -> str:
         de = resolve_language(lang) == "de"
-        years = ", ".join(str(y) for y in self.years)
+        years = ", ".join(str(y) for y in self.years if y is not None)
         lines = [f"{'Gebietsprofile' if de else 'District profiles'}: {self.districts} "
-                 f"{'Gebiete' if de else 'districts'}; "
-                 f"{'Jahre' if de else 'years'}: {years}"]
+                 f"{'Gebiete' if de else 'districts'}"
+                 + (f"; {'Jahre' if de else 'years'}: {years}" if years else "")]
         for year, join in self.joins.items():
-            lines.append(f"  {year}: {join.matched} / {join.n_districts} "
+            lines.append(f"  {'' if year is None else f'{year}: '}{join.matched} / {join.n_districts} "
                          f"{'Gebiete mit Daten' if de else 'districts with data'}"
                          + (f", {len(join.unmatched_rows)} "
                             f"{'Zeilen ohne Gebiet' if de else 'rows without district'}"
