@@ -60,10 +60,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("topics", nargs="*")
     parser.add_argument("--quick", action="store_true", help="small sizes only")
+    parser.add_argument("--assemble", action="store_true",
+                        help="run nothing; rebuild docs/performance.md from the recorded results")
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-    for topic, path in discover(args.topics).items():
+    for topic, path in ({} if args.assemble else discover(args.topics)).items():
         spec = importlib.util.spec_from_file_location(f"bench_{topic}", path)
         module = importlib.util.module_from_spec(spec)
         sys.path.insert(0, str(HERE))

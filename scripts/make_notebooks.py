@@ -162,6 +162,95 @@ stellungnahme.table'''),
     column="SGB-II-Quote in %", legend_title="SGB-II-Quote (%)")
 [f.name for f in dateien]'''),
     ],
+    "05_district_profiles.ipynb": [
+        ("md", """# Gebietsprofile: one page per district (Berlin and Hamburg)
+
+District profiles as social reports publish them: each district's indicators next to the city
+and its Bezirk, its rank, its change since the last report, a locator map and charts. One
+offline HTML report (overview map, sortable table, search box, one printed page per
+district), a PDF with one A4 page per district and a table. City and Bezirk values come from
+the sums of the counts, never from averaged rates."""),
+        ("code", SETUP),
+        ("md", "## Berlin: 542 Planungsräume, population register 2022 and 2024, MSS 2021"),
+        ("code", '''plr = quartier.read_districts(SHARED / "berlin_lor" / "lor_planungsraeume_2021.shp",
+                              key="PLR_ID", name="PLR_NAME")
+ew24 = quartier.read_table(SHARED / "berlin_population" /
+                           "berlin-lor-population-2024-02-t2-planning-areas.csv", key="id")
+ew22 = quartier.read_table(SHARED / "berlin_population" / "einwohnerbestand_06-2022_plr.csv",
+                           key="PLR-ID")
+# 2022 has German column names: give them the names of 2024 (same district system, LOR 2021)
+ew22 = ew22.rename(columns={"PLR-ID": "id", "Gesamt": "inhabitants",
+                            "unter6": "inhabitants_age_below_6",
+                            "65undmehr": "inhabitants_age_above_65",
+                            "ausländer": "inhabitants_foreigners"})
+mss = quartier.read_table(SHARED / "berlin_mss_2021" / "mss_2021.csv", key="PLR_ID")
+ew24 = ew24.merge(mss[["PLR_ID", "SI_N", "SI_V"]], left_on="id", right_on="PLR_ID",
+                  how="left").drop(columns="PLR_ID")
+bezirke = {"01": "Mitte", "02": "Friedrichshain-Kreuzberg", "03": "Pankow",
+           "04": "Charlottenburg-Wilmersdorf", "05": "Spandau", "06": "Steglitz-Zehlendorf",
+           "07": "Tempelhof-Schöneberg", "08": "Neukölln", "09": "Treptow-Köpenick",
+           "10": "Marzahn-Hellersdorf", "11": "Lichtenberg", "12": "Reinickendorf"}
+indikatoren = [
+    {"column": "inhabitants", "label": "Einwohnerinnen und Einwohner"},
+    {"column": "inhabitants_age_below_6", "label": "Kinder unter 6", "kind": "share",
+     "denominator": "inhabitants"},
+    {"column": "inhabitants_age_above_65", "label": "65 Jahre und älter", "kind": "share",
+     "denominator": "inhabitants"},
+    {"column": "inhabitants_foreigners", "label": "Ausländerinnen und Ausländer",
+     "kind": "share", "denominator": "inhabitants"},
+    {"column": "SI_N", "label": "Status-Index MSS 2021 (1 = hoch)", "kind": "index",
+     "rank": "asc"},
+    {"column": "SI_V", "label": "Status MSS 2021", "kind": "class"},
+]
+berlin = quartier.district_profiles(
+    plr, {2022: ew22, 2024: ew24}, indicators=indikatoren, key="PLR_ID", name="PLR_NAME",
+    table_key="id", by="BEZ", by_names=bezirke, population="inhabitants",
+    map_indicator="inhabitants_age_below_6", out=OUT / "profile_berlin",
+    select=["01100101", "08100102", "11501341"],      # PDF pages for three districts
+    title="Gebietsprofile Berlin 2024", source="Amt für Statistik Berlin-Brandenburg; SenStadt",
+    rules=quartier.DisclosureRules(min_count=5))
+print(berlin.report)
+berlin.paths'''),
+        ("code", '''f = berlin.figures
+f[(f.key == "01100101") & (f.year == 2024)][["label", "value", "city", "group_value", "rank",
+                                              "ranked", "change"]]'''),
+        ("md", """## Hamburg: the Stadtteil-Profile 2014 as delivered
+
+The profile table merges eight Stadtteile into four ("Kleiner Grasbrook und Steinwerder", ...)
+and adds rows for the Bezirke and the city. The geometries are merged alike; the table's
+Stadtteil rows (the first 99) are keyed by name."""),
+        ("code", '''stadtteile = quartier.read_districts(SHARED / "hamburg_geometries" /
+                                    "hamburg-district-regions.geojson", key="id", name="name")
+profil = quartier.read_table(SHARED / "hamburg_stadtteilprofile_2014" /
+                             "Daten_fuer_die_Stadtteilprofile_2014.csv")
+zusammen = {"Kleiner Grasbrook": "Kleiner Grasbrook und Steinwerder",
+            "Steinwerder": "Kleiner Grasbrook und Steinwerder",
+            "Waltershof": "Waltershof und Finkenwerder",
+            "Finkenwerder": "Waltershof und Finkenwerder",
+            "Neuland": "Neuland und Gut Moor", "Gut Moor": "Neuland und Gut Moor",
+            "Moorburg": "Moorburg und Altenwerder", "Altenwerder": "Moorburg und Altenwerder"}
+stadtteile["stadtteil"] = stadtteile["name"].replace(zusammen)
+stadtteile = stadtteile.dissolve(by="stadtteil", as_index=False, aggfunc="first")
+hamburg = quartier.district_profiles(
+    stadtteile, profil.iloc[:99], key="stadtteil", table_key="Stadtgebiet",
+    by="district_name", population="Bevölkerung", out=OUT / "profile_hamburg",
+    formats=["html", "pdf", "xlsx"], select=["HafenCity", "Billstedt", "Blankenese"],
+    title="Stadtteilprofile Hamburg 2014", source="Statistikamt Nord",
+    indicators=[
+        {"column": "Bevölkerung", "label": "Bevölkerung"},
+        {"column": "Unter 18-Jährige", "label": "Unter 18-Jährige", "kind": "share",
+         "denominator": "Bevölkerung"},
+        {"column": "65-Jährige und Ältere", "label": "65-Jährige und Ältere",
+         "kind": "share", "denominator": "Bevölkerung"},
+        {"column": "Arbeitslose (Dez 2013)", "label": "Arbeitslose (Dez 2013)"},
+        {"column": "Durchschnitt-liches Einkommen je Steuerpflichtigen in EUR (2010)",
+         "label": "Einkommen je Steuerpflichtigen 2010", "kind": "value", "unit": "EUR"},
+    ])
+print(hamburg.report)'''),
+        ("md", """Open `ergebnisse/profile_berlin/profile.html` in any browser (it needs no
+internet): search a Planungsraum by name or key, sort the table, print a district with
+"Dieses Gebiet drucken"."""),
+    ],
 }
 
 

@@ -74,6 +74,12 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load on first
     )
     from quartier.output.offline import save_map
     from quartier.output.printmap import print_map
+    from quartier.output.profiles import (
+        DistrictProfiles,
+        ProfileReport,
+        district_profiles,
+        profiles_from_config,
+    )
     from quartier.output.spreadsheet import output_rules, write_table
     from quartier.planning.projection import (
         future_demand,
@@ -194,6 +200,10 @@ _LAZY = {
     "QuartierMap": "quartier.output.maps",
     "save_map": "quartier.output.offline",
     "print_map": "quartier.output.printmap",
+    "DistrictProfiles": "quartier.output.profiles",
+    "ProfileReport": "quartier.output.profiles",
+    "district_profiles": "quartier.output.profiles",
+    "profiles_from_config": "quartier.output.profiles",
     "future_demand": "quartier.planning.projection",
     "place_deficit": "quartier.planning.projection",
     "project_population": "quartier.planning.projection",
@@ -351,6 +361,10 @@ __all__ = [
     "choropleth",
     "QuartierMap",
     "print_map",
+    "DistrictProfiles",
+    "ProfileReport",
+    "district_profiles",
+    "profiles_from_config",
     "save_map",
     "write_table",
     "output_rules",
