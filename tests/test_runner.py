@@ -143,3 +143,32 @@ def test_coverage_map_and_export_subcommands(tmp_path, capsys):
 
 def test_example_config_is_loadable():
     assert load_config(REPO / "examples" / "musterstadt.toml").project["lang"] == "de"
+
+
+def test_report_section_writes_district_profiles(demo_config):
+    """[report] in the configuration: the profiles of every Stadtteil, protected by the run's
+    rules, and figures equal to the indicator table."""
+    text = demo_config.read_text(encoding="utf-8")
+    text = re.sub(r"\[outputs\].*?(?=\n\[|\Z)", "", text, flags=re.S)
+    text += ('\n[outputs]\nmaps = false\nlayers = []\n\n[report]\nformats = ["html", "csv"]\n'
+             'population = "Einwohner insgesamt"\n'
+             '[[report.indicators]]\ncolumn = "Einwohner insgesamt"\nlabel = "Einwohner"\n'
+             'kind = "count"\n'
+             '[[report.indicators]]\ncolumn = "Einwohner 65 und älter"\nlabel = "65+"\n'
+             'kind = "count"\n')
+    demo_config.write_text(text, encoding="utf-8")
+    cfg = load_config(demo_config)
+    assert cfg.report["formats"] == ["html", "csv"]
+    result = run_analysis(cfg, progress=None)
+    out = demo_config.parent / "ergebnisse" / "profile"
+    written = sorted(p.name for p in out.iterdir())
+    assert any(n.endswith(".html") for n in written) and any(n.endswith(".csv") for n in written)
+    html = next(out.glob("*.html")).read_text(encoding="utf-8")
+    table = quartier.read_table(quartier.demo_path("indikatoren_stadtteile.csv"),
+                                key="Stadtteil", key_width=5)
+    assert len(table) == 53
+    for key in table["Stadtteil"]:
+        assert key in html
+    city = int(table["Einwohner insgesamt"].sum())  # the city value: summed counts
+    assert f"{city:,}".replace(",", ".") in html
+    assert any(str(p).endswith(".html") for p in result.files)

@@ -116,6 +116,11 @@ SCHEMA: dict[str, dict[str, tuple[str, bool]]] = {
     "outputs": {"maps": (_BOOL, False), "offline": (_BOOL, False), "layers": (_LIST, False),
                 "summary": (_STR, False), "maps_by": (_STR, False),
                 "indicators": (_BOOL, False)},
+    "report": {"tables": (_LIST, False), "indicators": (_LIST, True), "by": (_STR, False),
+               "by_names": (_TABLE, False), "population": (_STR, False),
+               "map_indicator": (_STR, False), "formats": (_LIST, False),
+               "select": (_LIST, False), "title": (_STR, False), "source": (_STR, False),
+               "systems": (_TABLE, False)},
 }
 _ARRAYS = {"tables", "services"}  # [[tables]], [[services]]
 _REQUIRED_SECTIONS = ("project", "districts")
@@ -130,9 +135,10 @@ class AnalysisConfig:
     ----------
     path : pathlib.Path
         The configuration file.
-    project, districts, population, disclosure, outputs : dict
-        The sections, with defaults filled in (``population`` and
-        ``disclosure`` may be empty).
+    project, districts, population, disclosure, outputs, report : dict
+        The sections, with defaults filled in (``population``, ``disclosure`` and
+        ``report`` may be empty). ``report`` writes district profiles
+        (:func:`quartier.district_profiles`); its paths stay relative to the configuration.
     tables, services : list of dict
     target_groups : dict of str to list of str
     """
@@ -146,6 +152,7 @@ class AnalysisConfig:
     services: list[dict[str, Any]] = field(default_factory=list)
     disclosure: dict[str, Any] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
+    report: dict[str, Any] = field(default_factory=dict)
 
     @property
     def output_dir(self) -> Path:
@@ -346,7 +353,25 @@ def load_config(path: str | os.PathLike) -> AnalysisConfig:
         services=checked.get("services", []),
         disclosure=disclosure,
         outputs=outputs,
+        report=_check_report(checked.get("report", {}), checked, locate),
     )
+
+
+def _check_report(report: dict, checked: dict, locate) -> dict:
+    """[report]: district profiles from the districts and the [[tables]] (or its own)."""
+    if not report:
+        return {}
+    if not report.get("tables") and not checked.get("tables"):
+        raise locate.error("report", None, None,
+                           "[report] needs indicator tables: add [[tables]] or a list "
+                           'tables = [{ year = 2024, path = "...", key = "..." }]')
+    for i, item in enumerate(report["indicators"]):
+        if not (isinstance(item, str) or (isinstance(item, dict) and "column" in item)):
+            raise locate.error("report", None, "indicators",
+                               f"indicator {i + 1} must be a column name or a table with "
+                               f'column = "...", e.g. {{ column = "ew", label = "Einwohner" }}, '
+                               f"not {item!r}")
+    return report
 
 
 def _check_disclosure(disclosure: dict, locate) -> None:

@@ -209,7 +209,7 @@ def _run(cfg: AnalysisConfig, stream, stage: Path, out: Path,
     de = lang == "de"
     audited = bool(cfg.services) and rules is not None and bool(rules.min_count)
     steps = (3 + len(cfg.tables) + len(cfg.services) + bool(cfg.services) + bool(cfg.population)
-             + audited)
+             + audited + bool(cfg.report))
     step = _Progress(steps, stream)
 
     d = cfg.districts
@@ -342,7 +342,29 @@ def _run(cfg: AnalysisConfig, stream, stage: Path, out: Path,
     name = "zusammenfassung.xlsx" if cfg.outputs["summary"] == "xlsx" else "zusammenfassung.csv"
     files.append(write_table(public, stage / name, lang=lang, rules=False))
     step(f"Zusammenfassung geschrieben: {out}" if de else f"summary written: {out}")
+    if cfg.report:
+        files += _write_profiles(cfg, stage, lang, rules)
+        step("Gebietsprofile geschrieben" if de else "district profiles written")
     return RunResult(summary, reports, files, public, mask, rules)
+
+
+def _write_profiles(cfg: AnalysisConfig, stage: Path, lang: str,
+                    rules: DisclosureRules | None) -> list[Path]:
+    """The [report] section: district profiles, protected by the run's rules."""
+    from quartier.output.profiles import profiles_from_config
+
+    d = cfg.districts
+    tables = cfg.report.get("tables") or [
+        {"path": str(t["path"]), "key": t["key"], "key_width": t.get("key_width")}
+        for t in cfg.tables]
+    section = {"districts": str(d["path"]), "key": d["key"], "table_key": d["key"],
+               "tables": tables, **{k: v for k, v in cfg.report.items() if k != "tables"}}
+    for optional in ("name", "layer", "key_width"):
+        if d.get(optional):
+            section[optional] = d[optional]
+    result = profiles_from_config(section, base=cfg.path.parent, out=stage / "profile",
+                                  lang=lang, rules=rules if rules is not None else False)
+    return list(result.paths.values())
 
 
 def _require_levels(districts, levels, cfg) -> None:

@@ -288,7 +288,8 @@ def district_profiles(
         joined, report = join_indicators(gdf[[key, "geometry"]], table[[table_key, *(
             c for c in wanted if c in table.columns)]], left_on=key, right_on=table_key)
         joins[year] = report
-        raw = pd.DataFrame(joined.drop(columns=["geometry", table_key], errors="ignore"))
+        drop = ["geometry"] + ([table_key] if table_key != key else [])
+        raw = pd.DataFrame(joined.drop(columns=drop, errors="ignore"))
         raw = raw.set_index(key).reindex(keys)
         office = _office_mask(suppressed, year, table, table_key)
         shown, hidden, group_hidden = data.protect_year(
@@ -372,7 +373,8 @@ def profiles_from_config(section: Mapping, *, base: str | os.PathLike = ".",
     section : mapping
         ``districts`` (path), ``key``, optional ``name``, ``layer``; ``tables``: a path, or
         a list of ``{year, path, key, rename}`` (``rename``: ``{column in file: column}``);
-        ``table_key``; ``indicators`` (list of dicts as in :func:`district_profiles`);
+        ``table_key``; ``key_width`` (repairs keys that lost their leading zeros, in the
+        districts and every table; a table's own ``key_width`` wins); ``indicators`` (list of dicts as in :func:`district_profiles`);
         optional ``by``, ``by_names``, ``population``, ``map_indicator``, ``formats``,
         ``title``, ``source``, ``select``.
     base : path-like
@@ -409,7 +411,7 @@ def profiles_from_config(section: Mapping, *, base: str | os.PathLike = ".",
 
     allowed = {"districts", "layer", "key", "name", "tables", "table_key", "indicators", "by",
                "by_names", "population", "map_indicator", "formats", "title", "source",
-               "select", "systems"}
+               "select", "systems", "key_width"}
     unknown = set(section) - allowed
     if unknown:
         raise ParameterError(f"[report] has unknown key(s) {format_list(unknown)}; allowed: "
@@ -419,7 +421,8 @@ def profiles_from_config(section: Mapping, *, base: str | os.PathLike = ".",
             raise ParameterError(f"[report] needs '{needed}'.")
     root = Path(base)
     districts = read_districts(root / section["districts"], key=section["key"],
-                               name=section.get("name"), layer=section.get("layer"))
+                               name=section.get("name"), layer=section.get("layer"),
+                               key_width=section.get("key_width"))
     specs = section["tables"]
     if isinstance(specs, str | os.PathLike):
         specs = [{"path": specs}]
@@ -428,7 +431,8 @@ def profiles_from_config(section: Mapping, *, base: str | os.PathLike = ".",
         if "path" not in spec:
             raise ParameterError(f"[report] tables[{i}] needs a 'path'.")
         k = spec.get("key", table_key)
-        t = read_table(root / spec["path"], key=k)
+        t = read_table(root / spec["path"], key=k,
+                       key_width=spec.get("key_width", section.get("key_width")))
         t = t.rename(columns={**dict(spec.get("rename") or {}), k: table_key})
         tables[spec.get("year", i)] = t
     one = len(tables) == 1 and "year" not in specs[0]
