@@ -29,7 +29,8 @@ def browser():
 
 
 def _city(n=24):
-    cells = [box(x * 1000, y * 1000, x * 1000 + 1000, y * 1000 + 1000)
+    x0, y0 = 560_000, 5_930_000  # plausible UTM 32N metres (northern Germany)
+    cells = [box(x0 + x * 1000, y0 + y * 1000, x0 + x * 1000 + 1000, y0 + y * 1000 + 1000)
              for x in range(6) for y in range(n // 6)]
     gdf = gpd.GeoDataFrame({
         "id": [f"{i:02d}" for i in range(n)],

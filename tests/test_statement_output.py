@@ -196,7 +196,10 @@ def test_network_statement_says_walking(tmp_path, captured):
     row = s.table.iloc[0]
     assert row["measure"] == "Fußweg (Profil: zu Fuß (4,5 km/h))"
     reach = s.reach.geometry.iloc[0]
-    assert reach.area < 0.5 * np.pi * 500**2  # a band along the street, not a circle
+    # along the street plus the straight access leg (the rule of reach): at most a diamond of
+    # 2 r^2 around the site, never the circle of pi r^2
+    assert reach.area <= 2 * 500**2 * 1.01
+    assert reach.area < 0.7 * np.pi * 500**2
     page = files[3].read_text(encoding="utf-8")
     assert "500\xa0m Fußweg (Profil: zu Fuß (4,5 km/h))" in page and "Luftlinie" not in page
     entries = [t.get_text() for t in captured[0].legends[0].get_texts()]
