@@ -33,6 +33,8 @@ from scipy.optimize import linprog
 
 from quartier.reporting._audit import EPS, Failure, System
 
+CHUNK = 4000   # variables per stacked LP
+
 
 @dataclass
 class Blocks:
@@ -178,6 +180,19 @@ def _stack(parts: list[_Part], stats: dict, kind: str, *, strict: bool = True) -
     Should the stacked LP fail, each part is solved alone (again without presolve, which
     now and then declares a problem infeasible at a bound within its tolerance); a part that
     still fails raises (``strict``) or gives None."""
+    size = np.cumsum([p.c.size for p in parts])
+    if size[-1] > CHUNK:      # simplex time grows faster than the size: cut into chunks
+        cuts = np.searchsorted(size, np.arange(CHUNK, size[-1], CHUNK))
+        out, start = [], 0
+        for stop in [*np.unique(cuts[cuts > 0]), len(parts)]:
+            if stop > start:
+                out += _stack_one(parts[start:stop], stats, kind, strict)
+                start = stop
+        return out
+    return _stack_one(parts, stats, kind, strict)
+
+
+def _stack_one(parts: list[_Part], stats: dict, kind: str, strict: bool) -> list:
     res, col0 = _solve(parts, stats, kind)
     if res.status == 0:
         return [res.x[col0[i]:col0[i + 1]] for i in range(len(parts))]
@@ -421,7 +436,9 @@ def protect(B: Blocks, hidden: np.ndarray, min_count: float, *, single_person: b
         queue = defaultdict(list)
         for f in failures:
             queue[int(B.block_of[f.cell])].append(f)
+        only = {(f.known, f.cell) for f in failures}   # hiding more never narrows
         solutions: dict[int, list[np.ndarray]] = defaultdict(list)
+        before = int(hidden.sum())
         while queue:
             parts, meta = [], []
             for blk in list(queue):
@@ -449,6 +466,10 @@ def protect(B: Blocks, hidden: np.ndarray, min_count: float, *, single_person: b
                 full[mov] = vals[mov] + up - down
                 hidden[mov[up + down > EPS]] = True
                 solutions[blk].append(full)
+        if int(hidden.sum()) == before:     # what is left is safe, or cannot be helped
+            failures = attack(B, hidden, primary, thr, single_person=single_person,
+                              only=only, stats=stats)
+            break
     else:
         failures = attack(B, hidden, primary, thr, single_person=single_person, only=only,
                           stats=stats)
