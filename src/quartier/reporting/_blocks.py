@@ -154,15 +154,15 @@ def _solve(parts: list[_Part], stats: dict, kind: str, presolve: bool = True):
     row0 = np.cumsum([0] + [p.n_eq for p in parts])
     N = int(col0[-1])
     A_eq = sp.csc_matrix((np.concatenate([p.eq[2] for p in parts]),
-                          (np.concatenate([p.eq[0] + r for p, r in zip(parts, row0)]),
-                           np.concatenate([p.eq[1] + c for p, c in zip(parts, col0)]))),
+                          (np.concatenate([p.eq[0] + r for p, r in zip(parts, row0[:-1], strict=True)]),
+                           np.concatenate([p.eq[1] + c for p, c in zip(parts, col0[:-1], strict=True)]))),
                          shape=(int(row0[-1]), N))
     A_ub = b_ub = None
-    ups = [(p, c) for p, c in zip(parts, col0) if p.le is not None]
+    ups = [(p, c) for p, c in zip(parts, col0[:-1], strict=True) if p.le is not None]
     if ups:
         lrow0 = np.cumsum([0] + [p.n_le for p, _ in ups])
         A_ub = sp.csc_matrix((np.concatenate([p.le[2] for p, _ in ups]),
-                              (np.concatenate([p.le[0] + r for (p, _), r in zip(ups, lrow0)]),
+                              (np.concatenate([p.le[0] + r for (p, _), r in zip(ups, lrow0[:-1], strict=True)]),
                                np.concatenate([p.le[1] + c for p, c in ups]))),
                              shape=(int(lrow0[-1]), N))
         b_ub = np.zeros(int(lrow0[-1]))

@@ -448,8 +448,9 @@ class DisclosureResult:
     totals : dict of str to pandas.DataFrame
         With a ``hierarchy`` (:func:`protect_table`): the published totals of every level
         above the table, ``{level: table}`` (a level is named after its parent column, or
-        ``prefix<k>`` for key prefixes, and ``"total"`` for the city), suppressed totals
-        NaN; empty otherwise.
+        ``prefix<k>`` for key prefixes, and ``"total"`` for the city): exact, as the office
+        publishes them (with ``totals_published=False`` suppressed totals are NaN); empty
+        otherwise.
 
     Examples
     --------
