@@ -638,9 +638,9 @@ def protect_table(table: pd.DataFrame, min_count: int | None = None, *,
         (``[6, 4, 2]`` for Berlin's 8-digit ``PLR_ID``). ``[]``: the city totals only. The
         table's rows are then the lowest units only (no ``total_row``), and ``.totals``
         holds the totals of every level, exact (published). Berlin's 542 Planungsräume x 9
-        columns with ``[6, 4, 2]`` take about 2 s, 5 s with ``single_person`` (see
-        docs/performance.md); a block is one unit of the lowest parent level, so ``[]`` on
-        a large table is much slower. Check every pattern with :func:`audit_disclosure`
+        columns with ``[6, 4, 2]`` take 0.3-2 s, 1.5-7 s with ``single_person`` (rare to
+        commoner characteristic, docs/performance.md); a block is one unit of the lowest
+        parent level, so ``[]`` on a large table is much slower. Check every pattern with :func:`audit_disclosure`
         before it is published.
     single_person : bool, default True
         With ``hierarchy``: also protect against a person alone in a hidden cell of 1 who
