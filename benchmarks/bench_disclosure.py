@@ -52,6 +52,7 @@ def tau_argus(t: pd.DataFrame):
         from pytauargus import protect
     except ImportError:
         return None
+    import contextlib
     import tempfile
 
     ages = [c for c in t.columns if c != "total"]
@@ -60,7 +61,7 @@ def tau_argus(t: pd.DataFrame):
     reps = values[rows, cols]
     micro = pd.DataFrame({"PLR": np.repeat(t.index.to_numpy()[rows], reps),
                           "AGE": np.repeat((cols + 1).astype(str), reps), "one": 1.0})
-    with tempfile.TemporaryDirectory() as work:
+    with tempfile.TemporaryDirectory() as work, contextlib.chdir(work):  # its log files
         start = time.perf_counter()
         res = protect(micro, ["PLR", "AGE"], response="one", safety_rules="FREQ(3,0)",
                       suppress="MOD(1)", hrc={"PLR": "2 2 2 2"}, workdir=work)
