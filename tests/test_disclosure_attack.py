@@ -282,7 +282,7 @@ def tables(draw):
     return table, hierarchy, with_total, draw(st.booleans())
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tables())
 def test_random_tables_withstand_the_attack(case):
     table, hierarchy, with_total, single_person = case
