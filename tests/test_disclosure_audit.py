@@ -109,7 +109,9 @@ def test_audit_finds_what_the_old_rule_leaves(berlin_rare):
     audit = quartier.audit_disclosure(table, old, min_count=MIN, total_column="total",
                                       hierarchy=[6, 4, 2], single_person=False)
     assert not audit.passed
-    assert set(audit.cells["reason"]) <= {"exact", "upper bound below threshold", "published"}
+    assert set(audit.cells["reason"]) <= {"exact", "upper bound below threshold", "published",
+                                          "published totals"}
+    assert (audit.cells["reason"] != "published totals").sum() > 0
     assert (audit.cells["upper"] < MIN).all()
 
 

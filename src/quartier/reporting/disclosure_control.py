@@ -66,7 +66,7 @@ from pandas.api import types as ptypes
 
 from quartier._checks import require_column
 from quartier.errors import ColumnError, ParameterError, QuartierWarning, format_list
-from quartier.reporting import _audit, _suppress
+from quartier.reporting import _audit, _blocks, _suppress
 
 __all__ = ["DisclosureRules", "DisclosureResult", "set_disclosure", "get_disclosure",
            "apply_disclosure", "disclosure", "protect_table", "resolve_rules",
@@ -448,8 +448,9 @@ class DisclosureResult:
     totals : dict of str to pandas.DataFrame
         With a ``hierarchy`` (:func:`protect_table`): the published totals of every level
         above the table, ``{level: table}`` (a level is named after its parent column, or
-        ``prefix<k>`` for key prefixes, and ``"total"`` for the city), suppressed totals
-        NaN; empty otherwise.
+        ``prefix<k>`` for key prefixes, and ``"total"`` for the city): exact, as the office
+        publishes them (with ``totals_published=False`` suppressed totals are NaN); empty
+        otherwise.
 
     Examples
     --------
@@ -578,18 +579,24 @@ def protect_table(table: pd.DataFrame, min_count: int | None = None, *,
                   rates: Mapping[str, tuple[str, str]] | None = None,
                   suppressed: pd.DataFrame | None = None,
                   hierarchy: Sequence[str | int] | None = None,
-                  single_person: bool = True) -> DisclosureResult:
+                  single_person: bool = True,
+                  totals_published: bool = True) -> DisclosureResult:
     """Protect a district x group table with margins (row and column totals).
 
     With ``hierarchy`` (recommended), suppression withstands the interval attack of
-    :func:`audit_disclosure`: the totals of every level (e.g. Bezirksregion, Prognoseraum,
-    Bezirk, city) are taken as published exactly, hidden cells as known to be at least 1
-    (zeros are published and never complements), and a person alone in a hidden cell as
-    knowing it; primary cells are suppressed at every level, then complements are added by
-    linear programming (the cheapest published cells to hide so that each small count can be
-    3 or more) until the audit passes. Without ``hierarchy`` the older quick rule applies
-    (no row or column with exactly one hidden cell), which an attacker combining equations
-    can break.
+    :func:`audit_disclosure` under the statistics office's premise: every total above the
+    table (e.g. Bezirksregion, Prognoseraum, Bezirk, city; every column and the total column)
+    is published exactly, zeros are published (so a hidden cell is known to be at least 1),
+    and a person alone in a hidden cell of 1 knows that cell (``single_person``). Hiding a
+    total then protects nothing: only the table's own cells are hidden, never a zero. Small
+    counts are hidden, then complements are added by linear programming (the cheapest
+    published cells to hide so that each small count can be 3 or more, solved for every
+    Bezirksregion at once) until the attack finds nothing. A small count that the published
+    totals alone narrow (a Bezirksregion of one Planungsraum, or a column whose Bezirksregion
+    total is 1 or 2) keeps the widest interval any suppression can give it: hiding every
+    cell would not protect it better, and the office publishes that total anyway.
+    Without ``hierarchy`` the older quick rule applies (no row or column with exactly one
+    hidden cell), which an attacker combining equations can break.
 
     Primary suppression hides counts ``0 < n < min_count``, margins
     included. Then every row and every column is treated as a published sum
@@ -629,13 +636,21 @@ def protect_table(table: pd.DataFrame, min_count: int | None = None, *,
         The levels above the table's rows, lowest first: column names holding each row's
         parent (e.g. ``["BZR_ID", "PGR_ID", "BEZ_ID"]``) or key prefix lengths of the index
         (``[6, 4, 2]`` for Berlin's 8-digit ``PLR_ID``). ``[]``: the city totals only. The
-        table's rows are then the lowest units only (no ``total_row``), and
-        ``.totals`` holds the protected totals of every level. New and slow (about 30 s for
-        Berlin's 542 Planungsräume without ``single_person``): check every pattern with
-        :func:`audit_disclosure` before it is published.
+        table's rows are then the lowest units only (no ``total_row``), and ``.totals``
+        holds the totals of every level, exact (published). Berlin's 542 Planungsräume x 9
+        columns with ``[6, 4, 2]`` take 0.3-2 s, 1.5-7 s with ``single_person`` (rare to
+        commoner characteristic, docs/performance.md); a block is one unit of the lowest
+        parent level, so ``[]`` on a large table is much slower. Check every pattern with :func:`audit_disclosure`
+        before it is published.
     single_person : bool, default True
-        With ``hierarchy``: also protect against a person alone in a hidden cell of 1
-        who knows that cell (slow on large blocks: about 100 s for one Berlin Bezirk).
+        With ``hierarchy``: also protect against a person alone in a hidden cell of 1 who
+        knows that cell.
+    totals_published : bool, default True
+        With ``hierarchy``: the office publishes every total above the table, as above.
+        ``False`` lets the totals be hidden too (small totals first, then complements at
+        every level); only for releases where the office suppresses its own totals, and
+        much slower (about 30 s for Berlin without ``single_person``). ``.totals`` then
+        has the hidden totals as NaN.
 
     Returns
     -------
@@ -710,8 +725,13 @@ def protect_table(table: pd.DataFrame, min_count: int | None = None, *,
         system = _audit.hier_system(table, cols, total_column, hierarchy)
         hidden = np.zeros(system.values.size, dtype=bool)
         hidden[:n * m] = prior.ravel()
-        hidden, failures = _audit.protect(system, hidden, min_count,
-                                          single_person=single_person)
+        if totals_published:   # only the table's own cells are hidden, block by block
+            low, failures, _ = _blocks.protect(_blocks.make_blocks(system), hidden[:n * m],
+                                               min_count, single_person=single_person)
+            hidden[:n * m] = low
+        else:
+            hidden, failures = _audit.protect(system, hidden, min_count,
+                                              single_person=single_person)
         if failures:
             warnings.warn(f"disclosure control could not protect {len(failures)} cell(s) "
                           "against the interval attack; check with audit_disclosure().",
