@@ -8,6 +8,11 @@ checked by :func:`quartier.reporting.audit.audit_disclosure` before anything is 
 Figures computed from people (shares, places per 1,000, required places, deficits, gaps) are
 recomputed from the published counts, so they are empty where a count is suppressed and
 follow the rounding.
+
+The covered and uncovered people are quartier's own figures: no statistics office publishes
+their level totals, so the run may hide a level total (``totals_published=False``); the
+indicator tables of the office (:mod:`quartier.batch._indicators`) keep the office's premise
+that every total above the table is published.
 """
 
 from __future__ import annotations
@@ -95,7 +100,8 @@ def protect_run(rows_by_service: dict[str, pd.DataFrame], services: list[dict],
             result = results[name]
             if rules.min_count:
                 audit = audit_disclosure(tables[name], result, min_count=rules.min_count,
-                                         columns=PARTS, total_column=TOTAL, hierarchy=levels)
+                                         columns=PARTS, total_column=TOTAL, hierarchy=levels,
+                                         totals_published=False)
                 if not audit.passed:
                     failures.append(audit.cells.assign(service=name))
             patterns[name] = _publish(rows_by_service[name], s, result, levels, rules)
@@ -173,7 +179,8 @@ def _settle(tables, levels, rules, start) -> dict[str, DisclosureResult]:
                     warnings.simplefilter("ignore", QuartierWarning)  # the audit says it
                     results[name] = protect_table(table, rules.min_count, columns=PARTS,
                                                   total_column=TOTAL, hierarchy=levels,
-                                                  rules=False, suppressed=start[name])
+                                                  rules=False, suppressed=start[name],
+                                                  totals_published=False)
             else:
                 results[name] = DisclosureResult(table, start[name].reindex(
                     columns=table.columns, fill_value=False))
