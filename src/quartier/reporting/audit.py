@@ -19,12 +19,8 @@ from quartier._checks import require_column
 from quartier._report import Report
 from quartier.errors import ParameterError
 from quartier.reporting import _audit, _blocks
-from quartier.reporting.disclosure_control import (
-    _KEY_LIKE,
-    DisclosureResult,
-    _align_mask,
-    _positive_int,
-)
+from quartier.reporting._masks import _KEY_LIKE, _align_mask, _positive_int
+from quartier.reporting.disclosure_control import DisclosureResult
 
 __all__ = ["audit_disclosure", "DisclosureAudit"]
 
