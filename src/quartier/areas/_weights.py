@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -213,3 +214,23 @@ def population_points(population, column, band, crs) -> tuple[np.ndarray, np.nda
         f"population must be a GeoDataFrame of points/cells or the path of a raster "
         f"(GeoTIFF), not {type(population).__name__}."
     )
+
+
+def _as_list(value, what) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        raise ParameterTypeError(f"{what}= takes a column name or a list of names, not a dict.")
+    return list(value)
+
+
+def _as_mapping(value) -> dict[str, str | None]:
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        return {value: None}
+    if isinstance(value, Mapping):
+        return dict(value)
+    return {v: None for v in value}

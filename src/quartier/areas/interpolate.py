@@ -31,6 +31,8 @@ import pandas as pd
 from quartier._report import Report, Result
 from quartier.areas._weights import (
     InterpolationWeights,
+    _as_list,
+    _as_mapping,
     area_weights,
     check_frames,
     keys_of,
@@ -591,23 +593,3 @@ def _check_weights(weights, skeys, tkeys, method):
             "weights= were computed for other districts (keys or order differ). Compute them "
             "again with interpolation_weights(source, target, ...) for these two frames."
         )
-
-
-def _as_list(value, what) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, Mapping):
-        raise ParameterTypeError(f"{what}= takes a column name or a list of names, not a dict.")
-    return list(value)
-
-
-def _as_mapping(value) -> dict[str, str | None]:
-    if value is None:
-        return {}
-    if isinstance(value, str):
-        return {value: None}
-    if isinstance(value, Mapping):
-        return dict(value)
-    return {v: None for v in value}
