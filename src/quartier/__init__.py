@@ -65,14 +65,9 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load on first
     from quartier.io.tables import TableReport, read_table
     from quartier.output.export import export_layers, export_raster
     from quartier.output.formatting import format_number, format_percent
-    from quartier.output.maps import (
-        QuartierMap,
-        add_catchments,
-        add_facilities,
-        add_layer,
-        choropleth,
-    )
+    from quartier.output.maps import QuartierMap, add_layer, choropleth
     from quartier.output.offline import save_map
+    from quartier.output.overlays import add_catchments, add_facilities
     from quartier.output.printmap import print_map
     from quartier.output.profiles import (
         DistrictProfiles,
@@ -191,8 +186,8 @@ _LAZY = {
     "export_raster": "quartier.output.export",
     "format_number": "quartier.output.formatting",
     "format_percent": "quartier.output.formatting",
-    "add_catchments": "quartier.output.maps",
-    "add_facilities": "quartier.output.maps",
+    "add_catchments": "quartier.output.overlays",
+    "add_facilities": "quartier.output.overlays",
     "add_layer": "quartier.output.maps",
     "choropleth": "quartier.output.maps",
     "output_rules": "quartier.output.spreadsheet",

@@ -21,40 +21,36 @@ import geopandas as gpd
 import numpy as np
 
 from quartier._checks import require_column
-from quartier.errors import ParameterError, QuartierError
+from quartier.errors import ParameterError
 from quartier.output._classes import (
     MISSING_COLOUR,
     PALETTES,
     SUPPRESSED_COLOUR,
-    SUPPRESSED_EDGE,
     UNINHABITED_COLOUR,
-    as_mask,
-    cell_text,
     class_breaks,
-    classify,
     legend_labels,
-    protect,
-    shown_in_percent,
 )
 from quartier.output._elements import (
     _Attribution,
     _controlled,
-    _ensure_layer_control,
-    _Legend,
     _Names,
     _Scale,
 )
 from quartier.output._geom import map_extent, web_geometry
+from quartier.output._maplayers import (
+    _add_indicator,
+    _add_outline,
+    _per_column,
+)
 from quartier.output.formatting import credit_line, display_labels
 from quartier.output.offline import map_page, save_map
+from quartier.output.overlays import add_catchments, add_facilities  # noqa: F401 (old path)
 from quartier.reporting.disclosure_control import DisclosureRules
 from quartier.settings import resolve_language
 
 __all__ = [
     "choropleth",
     "add_layer",
-    "add_facilities",
-    "add_catchments",
     "QuartierMap",
     "class_breaks",
     "legend_labels",
@@ -63,8 +59,6 @@ __all__ = [
     "SUPPRESSED_COLOUR",
     "UNINHABITED_COLOUR",
 ]
-
-_EDGE = "#555555"
 
 
 class QuartierMap(folium.Map):
@@ -447,353 +441,6 @@ def add_layer(
     return m
 
 
-def add_facilities(
-    m: folium.Map,
-    points: gpd.GeoDataFrame,
-    *,
-    name: str | None = None,
-    popup: str | list[str] | None = None,
-    tooltip: str | list[str] | None = None,
-    colour: str = "#d95f02",
-    radius: float = 5,
-    lang: str | None = None,
-    rules: DisclosureRules | Literal[False] | None = None,
-    decimals: int = 1,
-    show: bool = True,
-    labels: Mapping[str, str] | None = None,
-) -> folium.Map:
-    r"""Add facilities (points) as a toggleable overlay of circle markers.
-
-    Circle markers are drawn by Leaflet itself, so they need no icon fonts or
-    images and work in offline maps. Popup and tooltip texts are formatted
-    like the choropleth tooltips and HTML-escaped; disclosure control applies.
-
-    Parameters
-    ----------
-    m : folium.Map
-        The map.
-    points : geopandas.GeoDataFrame
-        Facilities with point geometries (e.g. from :func:`quartier.read_facilities`).
-    name : str, optional
-        Layer name; default "Einrichtungen" ("Facilities" in English).
-    popup : str or list of str, optional
-        Column(s) shown when a marker is clicked.
-    tooltip : str or list of str, optional
-        Column(s) shown on hover; default the first popup column.
-    colour : str, default "#d95f02"
-        Marker colour (dark orange: stands out from the blue/green palettes).
-    radius : float, default 5
-        Marker radius in pixels.
-    lang : {"de", "en"}, optional
-        Language of texts.
-    rules : DisclosureRules or False, optional
-        Disclosure rules for this call instead of those in force
-        (:func:`quartier.get_disclosure`); ``False`` for none.
-    decimals : int, default 1
-        Decimals of numbers in popups.
-    show : bool, default True
-        Whether the overlay is switched on when the map opens.
-    labels : dict, optional
-        Display labels ``{column: label}`` for popups and tooltips.
-
-    Returns
-    -------
-    folium.Map
-        ``m``, for chaining.
-
-    Raises
-    ------
-    quartier.errors.QuartierError
-        If the geometries are not points.
-    quartier.errors.ColumnError
-        If a popup/tooltip column is missing.
-
-    Examples
-    --------
-    >>> import geopandas as gpd
-    >>> from shapely import Point, box
-    >>> d = gpd.GeoDataFrame({"v": [1.0, 2.0]}, geometry=[box(0, 0, 9, 9), box(9, 0, 18, 9)],
-    ...     crs="EPSG:25832")
-    >>> kitas = gpd.GeoDataFrame({"name": ["Kita <Sonne>"], "plaetze": [40]},
-    ...     geometry=[Point(4, 4)], crs="EPSG:25832")
-    >>> m = add_facilities(choropleth(d, "v", k=2), kitas, popup=["name", "plaetze"],
-    ...                    labels={"plaetze": "Plätze"})
-    >>> page = m.get_root().render()
-    >>> "Kita <Sonne>" in page, "Kita \\u0026lt;Sonne\\u0026gt;" in page  # escaped text
-    (False, True)
-    """
-    lang = resolve_language(lang if lang is not None else getattr(m, "lang", None))
-    kinds = set(points.geom_type.dropna())
-    if not kinds <= {"Point", "MultiPoint"}:
-        raise QuartierError(
-            f"add_facilities needs point geometries, but the layer has {sorted(kinds)}. "
-            "Draw areas (catchments, districts) with add_catchments instead."
-        )
-    name = name or ("Einrichtungen" if lang == "de" else "Facilities")
-    popup_cols = [popup] if isinstance(popup, str) else list(popup or [])
-    tooltip_cols = [tooltip] if isinstance(tooltip, str) else list(tooltip or popup_cols[:1])
-    data = _text_features(points, [*popup_cols, *tooltip_cols], lang=lang, decimals=decimals,
-                          rules=rules, geometry=web_geometry(points, simplify=None, what=name))
-    fields = {c: f"t{i}" for i, c in enumerate(dict.fromkeys([*popup_cols, *tooltip_cols]))}
-    folium.GeoJson(
-        data,
-        name=html.escape(name),
-        overlay=True,
-        show=show,
-        marker=folium.CircleMarker(radius=radius, color="#ffffff", weight=1, fill=True,
-                                   fill_color=colour, fill_opacity=0.95),
-        popup=_detail(folium.GeoJsonPopup, popup_cols, fields, labels, lang),
-        tooltip=_detail(folium.GeoJsonTooltip, tooltip_cols, fields, labels, lang),
-    ).add_to(m)
-    _controlled(m).append(name)
-    _ensure_layer_control(m)
-    return m
-
-
-def add_catchments(
-    m: folium.Map,
-    polygons: gpd.GeoDataFrame,
-    *,
-    name: str | None = None,
-    tooltip: str | list[str] | None = None,
-    colour: str = "#7570b3",
-    fill_opacity: float = 0.12,
-    simplify: float | None = 5.0,
-    lang: str | None = None,
-    rules: DisclosureRules | Literal[False] | None = None,
-    decimals: int = 1,
-    show: bool = True,
-    labels: Mapping[str, str] | None = None,
-) -> folium.Map:
-    """Add catchment areas (polygons) as a toggleable overlay of outlines.
-
-    Catchments are drawn as dashed outlines with a light fill above the
-    choropleth, so the district colours stay readable.
-
-    Parameters
-    ----------
-    m : folium.Map
-        The map.
-    polygons : geopandas.GeoDataFrame
-        Catchment polygons (they may overlap).
-    name : str, optional
-        Layer name; default "Einzugsbereiche" ("Catchments").
-    tooltip : str or list of str, optional
-        Column(s) shown on hover.
-    colour : str, default "#7570b3"
-        Outline and fill colour.
-    fill_opacity : float, default 0.12
-        Opacity of the fill.
-    simplify : float or None, default 5.0
-        Simplify each outline by this many metres (catchments may overlap, so
-        each is simplified on its own).
-    lang : {"de", "en"}, optional
-        Language of texts.
-    rules : DisclosureRules or False, optional
-        Disclosure rules for this call instead of those in force
-        (:func:`quartier.get_disclosure`); ``False`` for none.
-    decimals : int, default 1
-        Decimals of numbers in tooltips.
-    show : bool, default True
-        Whether the overlay is switched on when the map opens.
-    labels : dict, optional
-        Display labels ``{column: label}`` for popups and tooltips.
-
-    Returns
-    -------
-    folium.Map
-        ``m``, for chaining.
-
-    Raises
-    ------
-    quartier.errors.ColumnError
-        If a tooltip column is missing.
-
-    Examples
-    --------
-    >>> import geopandas as gpd
-    >>> from shapely import Point, box
-    >>> d = gpd.GeoDataFrame({"v": [1.0, 2.0]}, geometry=[box(0, 0, 900, 900),
-    ...     box(900, 0, 1800, 900)], crs="EPSG:25832")
-    >>> ring = gpd.GeoDataFrame({"einrichtung": ["Treff"]}, geometry=[Point(450, 450).buffer(300)],
-    ...     crs="EPSG:25832")
-    >>> m = add_catchments(choropleth(d, "v", k=2), ring, tooltip="einrichtung")
-    >>> "Einzugsbereiche" in m.get_root().render()
-    True
-    """
-    lang = resolve_language(lang if lang is not None else getattr(m, "lang", None))
-    name = name or ("Einzugsbereiche" if lang == "de" else "Catchments")
-    cols = [tooltip] if isinstance(tooltip, str) else list(tooltip or [])
-    geometry = web_geometry(polygons, simplify=simplify, coverage=False, what=name)
-    data = _text_features(polygons, cols, lang=lang, decimals=decimals, rules=rules,
-                          geometry=geometry)
-    fields = {c: f"t{i}" for i, c in enumerate(dict.fromkeys(cols))}
-    folium.GeoJson(
-        data,
-        name=html.escape(name),
-        overlay=True,
-        show=show,
-        style_function=lambda f: {"color": colour, "weight": 2, "dashArray": "6 4",
-                                  "fillColor": colour, "fillOpacity": fill_opacity},
-        tooltip=_detail(folium.GeoJsonTooltip, cols, fields, labels, lang),
-    ).add_to(m)
-    _controlled(m).append(name)
-    _ensure_layer_control(m)
-    return m
-
-
 # --- internals ---------------------------------------------------------------------------------
 
 
-def _per_column(value, columns: list[str], what: str) -> list[str | None]:
-    if value is None:
-        return [None] * len(columns)
-    if isinstance(value, str):
-        return [value] + [None] * (len(columns) - 1)
-    if isinstance(value, Mapping):
-        return [value.get(c) for c in columns]
-    value = list(value)
-    if len(value) != len(columns):
-        raise ParameterError(
-            f"{what} has {len(value)} entries for {len(columns)} columns {columns}.")
-    return value
-
-
-def _percent_columns(percent, frame, columns) -> set[str]:
-    if percent is True:
-        return set(columns)
-    if percent is False:
-        return set()
-    if percent is not None:
-        return set(percent)
-    return {col for col in columns if shown_in_percent(frame, col)}
-
-
-def _profile_columns(gdf, column, name_col, labels, lang) -> list[str]:
-    """The columns of a district's profile: its name, the mapped column, every labelled one."""
-    from quartier.access.gaps import LABELS  # display labels of quartier's own columns
-
-    known = {**LABELS.get(lang, {}), **LABELS["de"], **labels}
-    geometry = gdf.geometry.name
-    cols = [c for c in (name_col, column) if c]
-    cols += [c for c in gdf.columns if c in known and c != geometry]
-    return list(dict.fromkeys(cols))
-
-
-def _add_indicator(m, gdf, column, web, *, kind, scheme, k, bins, colours, class_labels, lang,
-                   labels, tooltip, popup, name, title, decimals, palette, percent,
-                   population_col, name_col, suppressed, rates, rules=None) -> None:
-    if name_col is not None:
-        require_column(gdf, name_col, source="the districts", role="name column (name_col)")
-    if population_col is not None:
-        require_column(gdf, population_col, source="the districts",
-                       role="population column (population_col)")
-    fields = list(dict.fromkeys(tooltip or [col for col in (name_col, column) if col]))
-    if popup is True:
-        details = _profile_columns(gdf, column, name_col, labels, lang)
-    else:
-        details = list(popup or [])
-    for col in [*fields, *details]:
-        require_column(gdf, col, source="the districts", role="tooltip or popup column")
-    as_percent = _percent_columns(percent, gdf, [column, *fields, *details])
-    c = classify(gdf, column, kind=kind, scheme=scheme, k=k, bins=bins, palette=palette,
-                 colours=dict(colours) if colours else None,
-                 class_labels=dict(class_labels) if class_labels else None,
-                 decimals=decimals, lang=lang, suppressed=suppressed, rates=rates, rules=rules,
-                 zero_class=True, percent=column in as_percent,
-                 population=gdf[population_col] if population_col else None)
-    # every shown column goes through disclosure control, with the mapped column's mask merged
-    shown_cols = list(dict.fromkeys([*fields, *details]))
-    protected, blocked = protect(gdf, shown_cols, suppressed=as_mask(gdf, suppressed, [column]),
-                                 rates=rates, rules=rules)
-    if column in blocked.columns:
-        blocked[column] = blocked[column].to_numpy(dtype=bool) | c.suppressed[column].to_numpy(
-            dtype=bool)
-    protected = protected.copy()
-    if column in protected.columns:
-        protected[column] = protected[column].mask(blocked[column])
-    texts = {col: [html.escape(t) for t in cell_text(protected, col, blocked, decimals=decimals,
-                                                     lang=lang, percent=col in as_percent)]
-             for col in shown_cols}
-    props = {f"t{i}": texts[col] for i, col in enumerate(fields)}
-    props.update({f"p{i}": texts[col] for i, col in enumerate(details)})
-    props["_fill"] = c.fill
-    props["_s"] = [1 if s == "suppressed" else 0 for s in c.status]
-    shown = gpd.GeoDataFrame(props, geometry=list(web), crs="EPSG:4326")
-    aliases = display_labels(shown_cols, labels, lang=lang)
-
-    layers = m.__dict__.setdefault("_quartier_layers", [])
-    first = not layers
-    layer = folium.GeoJson(
-        shown.to_geo_dict(show_bbox=False),
-        name=html.escape(name),
-        overlay=False,
-        show=first,
-        style_function=_district_style,
-        highlight_function=lambda f: {"weight": 2.5, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(
-            fields=[f"t{i}" for i in range(len(fields))],
-            aliases=[html.escape(aliases[col]) for col in fields],
-        ) if fields else None,
-        popup=folium.GeoJsonPopup(
-            fields=[f"p{i}" for i in range(len(details))],
-            aliases=[html.escape(aliases[col]) for col in details],
-        ) if details else None,
-    )
-    layer.add_to(m)
-    layers.append(layer)
-    _controlled(m).append(name)
-    _Legend(html.escape(title), c.legend(), map_name=m.get_name(), layer=layer,
-            visible=first, lang=lang).add_to(m)
-    _ensure_layer_control(m)
-
-
-def _district_style(feature):
-    p = feature["properties"]
-    if p["_s"]:
-        return {"fillColor": p["_fill"], "color": SUPPRESSED_EDGE, "weight": 1.2,
-                "dashArray": "4 3", "fillOpacity": 0.9}
-    return {"fillColor": p["_fill"], "color": _EDGE, "weight": 0.6, "fillOpacity": 0.8}
-
-
-def _add_outline(m, outline: gpd.GeoDataFrame, *, simplify) -> None:
-    """Outlines of the next higher level, above the districts, not clickable, always shown."""
-    if not isinstance(outline, gpd.GeoDataFrame):
-        raise ParameterError("outline= must be a GeoDataFrame of areas (e.g. the Bezirke), not "
-                             f"{type(outline).__name__}.")
-    folium.map.CustomPane("quartier-outline", z_index=450, pointer_events=False).add_to(m)
-    geometry = web_geometry(outline, simplify=simplify, coverage=False, what="the outline")
-    data = gpd.GeoDataFrame({"_": [0] * len(outline)}, geometry=list(geometry), crs="EPSG:4326")
-    folium.GeoJson(
-        data.to_geo_dict(show_bbox=False),
-        name="outline",
-        control=False,
-        style_function=lambda f: {"color": "#1a1a1a", "weight": 2.2, "fill": False,
-                                  "fillOpacity": 0},
-        pane="quartier-outline",
-        interactive=False,
-    ).add_to(m)
-
-
-def _text_features(frame, columns, *, lang, decimals, geometry, rules=None) -> dict:
-    """GeoJSON with only display texts (formatted, escaped, disclosure applied) as properties."""
-    for col in columns:
-        require_column(frame, col, source="the layer", role="column")
-    protected, blocked = protect(frame, columns, rules=rules)
-    as_percent = _percent_columns(None, frame, columns)
-    props = {
-        f"t{i}": [html.escape(t) for t in cell_text(protected, col, blocked, decimals=decimals,
-                                                    lang=lang, percent=col in as_percent)]
-        for i, col in enumerate(dict.fromkeys(columns))
-    }
-    out = gpd.GeoDataFrame(props or {"_": [0] * len(frame)}, geometry=list(geometry),
-                           crs="EPSG:4326")
-    return out.to_geo_dict(show_bbox=False)
-
-
-def _detail(cls, columns, fields, labels=None, lang="de"):
-    if not columns:
-        return None
-    shown = display_labels(columns, labels or {}, lang=lang)
-    return cls(fields=[fields[c] for c in columns],
-               aliases=[html.escape(str(shown[c])) for c in columns])
