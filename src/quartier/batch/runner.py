@@ -46,6 +46,7 @@ from quartier.batch._facility_filter import filter_facilities
 from quartier.batch._indicators import protect_indicators
 from quartier.batch._protect import protect_run, refusal
 from quartier.batch.config import AnalysisConfig, load_config
+from quartier._optional import import_optional
 from quartier.errors import ColumnError, ConfigError, format_list
 from quartier.io.districts import read_districts
 from quartier.io.facilities import read_facilities, read_points
@@ -192,6 +193,8 @@ def run_analysis(config: AnalysisConfig | str | Path, *, dry_run: bool = False,
         raise ConfigError(f"{cfg.path.name}: --workers/--scheduler compute the areas of an "
                           '[areas] section in parallel; add one, e.g. [areas] column = '
                           '"bezirk_id" (a district column naming the larger area).')
+    if workers is not None or scheduler:  # before any work: the extra is there
+        import_optional("distributed", purpose="[areas] with --workers/--scheduler")
     run_rules = _run_rules(cfg, rules)
     out = cfg.output_dir
     info = {"configuration": str(cfg.path), "project": cfg.project["name"]}
