@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from quartier.errors import ConfigError, MissingDependencyError
 from quartier.batch.cli import EXIT_AREAS_FAILED, EXIT_BAD_INPUT, EXIT_OK, main
 from quartier.batch.config import load_config
 from quartier.batch.runner import run_analysis
+from quartier.errors import ConfigError, MissingDependencyError
 from quartier.io.districts import read_districts
 from quartier.output.spreadsheet import HEADER_LABELS
 

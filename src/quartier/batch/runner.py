@@ -40,13 +40,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from quartier._optional import import_optional
 from quartier.access.services import service_table
 from quartier.batch._areas import compute_areas, write_area_folders
 from quartier.batch._facility_filter import filter_facilities
 from quartier.batch._indicators import protect_indicators
 from quartier.batch._protect import protect_run, refusal
 from quartier.batch.config import AnalysisConfig, load_config
-from quartier._optional import import_optional
 from quartier.errors import ColumnError, ConfigError, format_list
 from quartier.io.districts import read_districts
 from quartier.io.facilities import read_facilities, read_points
