@@ -212,3 +212,15 @@ def test_workers_without_dask_name_the_extra(tmp_path, monkeypatch, capsys):
     assert "quartier[areas]" in capsys.readouterr().err
     # without --workers the areas run one after another, with no dask at all
     assert run_analysis(path, progress=None).failed_areas == []
+
+
+def test_every_area_failing_writes_nothing(tmp_path, capsys):
+    table = pd.read_csv(REPO / "data" / "geometries" / "bevoelkerung_100m.csv", sep=";",
+                        dtype={"gitter_id": str})
+    table["unter_6"] = -1
+    population = tmp_path / "alle_negativ.csv"
+    table.to_csv(population, sep=";", index=False)
+    path = _config(tmp_path, extra=AREAS, population=population)
+    assert main(["run", str(path), "--quiet"]) == EXIT_BAD_INPUT
+    assert "every area of [areas] column 'bezirk_id' failed (10)" in capsys.readouterr().err
+    assert not (tmp_path / "ergebnisse").exists()
