@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import geopandas as gpd
 import numpy as np
 import pytest
@@ -78,3 +80,49 @@ def test_partitions_on_a_local_cluster(city):
         parts = partitioned_coverage(demand, facilities, max_cost=500, demand_col="ew",
                                      size=1000, client=client)
     assert parts["covered"].tolist() == whole["covered"].tolist()
+
+
+@pytest.fixture(scope="module")
+def streets():
+    """A street grid of 150 m blocks over the city, in metres (and the same in minutes)."""
+    from quartier import StreetNetwork
+
+    n = 43
+    gx, gy = np.meshgrid(np.arange(n) * 150.0 - 150, np.arange(n) * 150.0 - 150)
+    xy = np.c_[gx.ravel() + 560000, gy.ravel() + 5930000]
+    ids = np.arange(n * n).reshape(n, n)
+    u = np.r_[ids[:, :-1].ravel(), ids[:-1, :].ravel()]
+    v = np.r_[ids[:, 1:].ravel(), ids[1:, :].ravel()]
+    return (StreetNetwork(xy, u, v, crs=25832),
+            StreetNetwork(xy, u, v, crs=25832, unit="min"))
+
+
+@pytest.mark.parametrize("unit, reach", [("m", 600.0), ("min", 8.0)])
+def test_partitioned_network_coverage_and_fca_equal_the_whole(city, streets, unit, reach):
+    demand, facilities = city
+    network = streets[0] if unit == "m" else streets[1]
+    with pytest.warns(QuartierWarning, match="more than 500 m from any street"):
+        whole = coverage(demand, facilities, max_cost=reach, demand_col="ew",
+                         network=network).units  # a few points of the clusters lie outside
+    parts = partitioned_coverage(demand, facilities, max_cost=reach, demand_col="ew",
+                                 size=400, network=network)
+    assert parts["covered"].tolist() == whole["covered"].tolist()
+    inside = whole["covered"].to_numpy()
+    assert 0 < inside.sum() < len(demand)
+    assert np.allclose(parts["cost"].to_numpy()[inside], whole["cost"].to_numpy()[inside],
+                       rtol=0, atol=1e-9)
+    # along the streets (the access legs count) is never shorter than the straight line
+    d, _ = cKDTree(np.c_[facilities.geometry.x, facilities.geometry.y]).query(
+        np.c_[demand.geometry.x, demand.geometry.y])
+    metres = whole["cost"].to_numpy() * (1 if unit == "m" else
+                                         network.profile.metres_per_minute)
+    assert (metres[inside] >= d[inside] - 1e-6).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", QuartierWarning)  # far-out facilities reach no one
+        scores = fca(demand, facilities, max_cost=reach, demand_col="ew",
+                     capacity="plaetze", network=network).scores
+    tiled = partitioned_fca(demand, facilities, max_cost=reach, demand_col="ew",
+                            capacity="plaetze", size=400, network=network)
+    assert np.allclose(tiled.to_numpy(), scores.to_numpy(), rtol=1e-12, atol=1e-12,
+                       equal_nan=True)
+    assert (scores > 0).sum() > len(demand) // 4

@@ -7,8 +7,9 @@ catchment of every facility in reach); only the tile's own units are kept. Any l
 gives the same figures, so the results equal the unpartitioned run. Tiles can run one after
 another or on a dask.distributed client (``client.map``).
 
-Costs are straight lines, or a street network whose costs are metres (never shorter than the
-straight line, so the straight-line halo holds); a network in minutes needs its own halo.
+Costs are straight lines, or a street network: its costs count the access legs, so metres
+along the streets are never shorter than the straight line and the straight-line halo holds;
+for a network in minutes the halo is ``max_cost`` times the profile's metres per minute.
 """
 
 from __future__ import annotations
@@ -38,6 +39,13 @@ def tiles(demand, size: float) -> list[np.ndarray]:
     order = np.argsort(group, kind="stable")
     bounds = np.flatnonzero(np.diff(group[order])) + 1
     return np.split(order, bounds)
+
+
+def _halo(max_cost: float, network) -> float:
+    """The straight-line distance that every unit within ``max_cost`` lies within."""
+    if network is None or getattr(network, "unit", "m") == "m":
+        return float(max_cost)
+    return float(max_cost) * float(network.profile.metres_per_minute)
 
 
 def _within(tree, shapes, distance) -> np.ndarray:
@@ -73,7 +81,7 @@ def partitioned_coverage(demand, facilities, *, max_cost: float, demand_col: str
     jobs = []
     for rows in tiles(demand, size):
         part = demand.iloc[rows]
-        near = _within(fac_tree, part.geometry.to_numpy(), max_cost)
+        near = _within(fac_tree, part.geometry.to_numpy(), _halo(max_cost, network))
         jobs.append((part, facilities.iloc[near], max_cost, demand_col, network))
     parts = _run(jobs, _coverage_tile, client)
     out = pd.concat(parts).reindex(demand.index)
@@ -99,8 +107,8 @@ def partitioned_fca(demand, facilities, *, max_cost: float, demand_col: str,
     jobs = []
     for rows in tiles(demand, size):
         shapes = demand.geometry.to_numpy()[rows]
-        near = _within(fac_tree, shapes, max_cost)
-        halo = np.union1d(_within(demand_tree, shapes, 2 * max_cost), rows)
+        near = _within(fac_tree, shapes, _halo(max_cost, network))
+        halo = np.union1d(_within(demand_tree, shapes, 2 * _halo(max_cost, network)), rows)
         jobs.append((demand.index[rows], demand.iloc[halo], facilities.iloc[near], max_cost,
                      demand_col, capacity, network))
     parts = _run(jobs, _fca_tile, client)
