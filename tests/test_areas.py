@@ -224,3 +224,21 @@ def test_every_area_failing_writes_nothing(tmp_path, capsys):
     assert main(["run", str(path), "--quiet"]) == EXIT_BAD_INPUT
     assert "every area of [areas] column 'bezirk_id' failed (10)" in capsys.readouterr().err
     assert not (tmp_path / "ergebnisse").exists()
+
+
+def test_berlin_split_into_bezirke_equals_the_serial_run(shared, tmp_path, cluster):
+    text = (REPO / "examples" / "berlin.toml").read_text(encoding="utf-8")
+    text = text.replace('"../../shared/', f'"{shared.parent.as_posix()}/').replace(
+        'output = "../quartier-demo/berlin-run"', 'output = "ergebnisse"')
+    text = text.replace("maps = true", "maps = false")
+    whole = tmp_path / "berlin.toml"
+    whole.write_text(text, encoding="utf-8")
+    parts = tmp_path / "berlin_bezirke.toml"
+    parts.write_text(text.replace('output = "ergebnisse"', 'output = "bezirke"')
+                     + '\n[areas]\ncolumn = "BEZ"\n', encoding="utf-8")
+    serial_run = run_analysis(whole, progress=None)
+    result = run_analysis(parts, progress=None, scheduler=cluster.scheduler_address)
+    assert len(result.areas) == 12 and result.failed_areas == []
+    assert result.areas["districts"].sum() == len(result.summary) == 542
+    _same(result.summary, serial_run.summary)
+    _same(result.published, serial_run.published)
