@@ -24,6 +24,10 @@ How the files are written:
   written into a staging folder that replaces the output folder only when complete
   (:func:`quartier.output.files.staged_folder`), so a failed run leaves the previous outputs
   as they were.
+- **Many areas** (``[areas] column = ...``): the service figures are computed area by area
+  (each with a halo of ``max_cost``; in parallel on dask.distributed with ``workers=`` or
+  ``scheduler=``), gathered, and then protected and written exactly as above; a failed area
+  is listed in ``bereiche.csv`` and :attr:`RunResult.areas` while the others are written.
 - **Tables for Excel**: the summary goes through :func:`quartier.write_table` (labelled
   headers, counts whole, shares in per cent, never a formula); GIS layers keep the machine
   names.
