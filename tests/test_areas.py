@@ -192,6 +192,10 @@ def test_workers_need_an_areas_section(tmp_path, capsys):
     assert "[areas]" in capsys.readouterr().err
     assert not (tmp_path / "ergebnisse").exists()
     assert main(["run", str(path), "--workers", "0"]) == EXIT_BAD_INPUT
+    areas = _config(tmp_path, extra=AREAS, output="mit_bereichen")
+    assert main(["run", str(areas), "--workers", "2", "--scheduler", "tcp://127.0.0.1:1",
+                 "--quiet"]) == EXIT_BAD_INPUT
+    assert "nur eines von beiden" in capsys.readouterr().err
 
 
 def test_runs_without_areas_are_unchanged(serial):
