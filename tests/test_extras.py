@@ -19,7 +19,7 @@ from quartier import MissingDependencyError, QuartierError
 from quartier._optional import EXTRAS, import_optional
 
 ROOT = Path(__file__).resolve().parents[1]
-OPTIONAL = ("osmium", "matplotlib", "pyarrow", "numba")
+OPTIONAL = ("osmium", "matplotlib", "pyarrow", "numba", "distributed", "dask")
 
 
 def _block(monkeypatch, *modules):

@@ -13,6 +13,8 @@ osm        osmium          ``StreetNetwork.from_osm`` (.osm.pbf / .osm files)
 print      matplotlib      ``print_map`` and the map of ``write_statement``
 parquet    pyarrow         ``export_layers(..., format="parquet")`` (GeoParquet)
 fast       numba           the compiled FCA kernel (``fca`` works without it)
+areas      distributed     ``quartier run --workers/--scheduler``: the ``[areas]`` of a run
+                           on a dask.distributed cluster (without: one after another)
 =========  ==============  =====================================================
 """
 
@@ -29,6 +31,7 @@ EXTRAS = {
     "matplotlib": ("matplotlib", "print"),
     "pyarrow": ("pyarrow", "parquet"),
     "numba": ("numba", "fast"),
+    "distributed": ("distributed", "areas"),
 }
 
 

@@ -15,11 +15,14 @@ from quartier.errors import QuartierError, QuartierWarning
 from quartier.output.formatting import format_number
 from quartier.settings import language, resolve_language
 
-__all__ = ["main", "EXIT_OK", "EXIT_FAILURE", "EXIT_BAD_INPUT"]
+__all__ = ["main", "EXIT_OK", "EXIT_FAILURE", "EXIT_BAD_INPUT", "EXIT_AREAS_FAILED"]
 
 #: Exit codes: success; an unexpected failure (a bug or the system); bad input (the message
 #: names the file, line, column or key and says what to fix).
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+#: Exit code of ``quartier run`` with ``[areas]`` when some areas failed: the others are
+#: written, the failed ones are listed (stderr, ``bereiche.csv``, ``bereiche/<area>/fehler.txt``).
+EXIT_AREAS_FAILED = 3
 
 
 #: Classification schemes of the map command (those of quartier.choropleth without bins).
@@ -122,7 +125,8 @@ def _parser(lang: str = "de") -> argparse.ArgumentParser:
     parser = _Parser(
         prog="quartier",
         description="quartier: Sozialplanung mit Gebieten, Indikatoren und Erreichbarkeit.",
-        epilog="Exit codes: 0 success, 2 bad input (the message says what to fix), 1 failure.",
+        epilog="Exit codes: 0 success, 2 bad input (the message says what to fix), 1 failure, "
+               "3 some [areas] of a run failed (the others are written).",
     )
     parser.add_argument("--version", action="store_true", help="show the version and exit")
     parser.add_argument("--lang", choices=["de", "en"], default=None,
@@ -144,6 +148,13 @@ def _parser(lang: str = "de") -> argparse.ArgumentParser:
     run.add_argument("config", help="the analysis.toml file")
     run.add_argument("--dry-run", action="store_true", help="only validate the configuration")
     run.add_argument("--quiet", action="store_true", help="no progress lines")
+    run.add_argument("--workers", type=_whole("--workers"), metavar="N",
+                     help="compute the [areas] of the configuration on a local dask cluster "
+                          "of N processes (needs: pip install \"quartier[areas]\")")
+    run.add_argument("--scheduler", metavar="ADDRESS",
+                     help="compute the [areas] on a running dask scheduler, e.g. "
+                          "tcp://10.0.0.5:8786 (its workers need quartier and the data's "
+                          "libraries installed)")
 
     join = sub.add_parser("join", help="join a table to districts and report what did not match", parents=[protect])
     join.add_argument("districts", help="GIS file with the districts")
@@ -422,8 +433,14 @@ def _run(args) -> int:
         print(f"{args.config}: " + ("Konfiguration ist gültig." if de else "configuration is valid."))
         return EXIT_OK
     flags = args.min_count or args.round_to or args.count_column or args.rate
+    if args.workers and args.scheduler:
+        raise _BadInput("--workers startet einen lokalen Cluster, --scheduler nutzt einen "
+                        "bestehenden: nur eines von beiden angeben." if de else
+                        "--workers starts a local cluster, --scheduler uses a running one: "
+                        "give only one of them.")
     result = run_analysis(cfg, progress=None if args.quiet else sys.stderr,
-                          rules=get_disclosure() if flags else None)
+                          rules=get_disclosure() if flags else None, workers=args.workers,
+                          scheduler=args.scheduler)
     gaps = result.summary[result.summary["gap"]]
     print(f"{cfg.project['name']}")
     for service, rows in result.summary.groupby("service", sort=False):
@@ -433,6 +450,17 @@ def _run(args) -> int:
               + (f"im Umkreis, {n_gaps} Gebiete mit Lücken" if de
                  else f"within reach, {n_gaps} districts with gaps"))
     print(("Ergebnisse: " if de else "Results: ") + str(cfg.output_dir.resolve()))
+    failed = result.areas[result.areas["status"] != "ok"] if result.areas is not None else None
+    if failed is not None and len(failed):
+        column = cfg.areas["column"]
+        sys.stderr.write(_error_line(
+            (f"{len(failed)} von {len(result.areas)} Bereichen ({column}) fehlgeschlagen; die "
+             "übrigen sind geschrieben (bereiche.csv):" if de else
+             f"{len(failed)} of {len(result.areas)} areas ({column}) failed; the others are "
+             "written (bereiche.csv):")
+            + "".join(f"\n  {column} {row.area}: {row.error.splitlines()[0]}"
+                      for row in failed.itertuples()), cfg.project["lang"]))
+        return EXIT_AREAS_FAILED
     return EXIT_OK
 
 

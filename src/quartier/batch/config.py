@@ -73,6 +73,12 @@ The file format, with every key::
     maps_by = "bezirk_id"            # also one map per value of this [districts] level
     indicators = true                # also a layer "indikatoren": the districts with the
                                      # [[tables]] joined, protected as declared above
+
+    [areas]                          # many areas in one run (quartier run --workers N)
+    column = "bezirk_id"             # required: the district column naming each district's
+                                     # area; each area is computed on its own (with a halo
+                                     # of max_cost), the results gathered into one set of
+                                     # outputs and a folder per area
 """
 
 from __future__ import annotations
@@ -86,7 +92,7 @@ from pathlib import Path
 from typing import Any
 
 from quartier._checks import positive_number
-from quartier.errors import ConfigError, ParameterError
+from quartier.errors import ConfigError, ParameterError, format_list
 
 __all__ = ["AnalysisConfig", "load_config", "SCHEMA"]
 
@@ -121,6 +127,7 @@ SCHEMA: dict[str, dict[str, tuple[str, bool]]] = {
                "map_indicator": (_STR, False), "formats": (_LIST, False),
                "select": (_LIST, False), "title": (_STR, False), "source": (_STR, False),
                "systems": (_TABLE, False)},
+    "areas": {"column": (_STR, True)},
 }
 _ARRAYS = {"tables", "services"}  # [[tables]], [[services]]
 _REQUIRED_SECTIONS = ("project", "districts")
@@ -135,9 +142,9 @@ class AnalysisConfig:
     ----------
     path : pathlib.Path
         The configuration file.
-    project, districts, population, disclosure, outputs, report : dict
-        The sections, with defaults filled in (``population``, ``disclosure`` and
-        ``report`` may be empty). ``report`` writes district profiles
+    project, districts, population, disclosure, outputs, report, areas : dict
+        The sections, with defaults filled in (``population``, ``disclosure``,
+        ``report`` and ``areas`` may be empty). ``report`` writes district profiles
         (:func:`quartier.district_profiles`); its paths stay relative to the configuration.
     tables, services : list of dict
     target_groups : dict of str to list of str
@@ -153,6 +160,7 @@ class AnalysisConfig:
     disclosure: dict[str, Any] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
     report: dict[str, Any] = field(default_factory=dict)
+    areas: dict[str, Any] = field(default_factory=dict)
 
     @property
     def output_dir(self) -> Path:
@@ -354,7 +362,38 @@ def load_config(path: str | os.PathLike) -> AnalysisConfig:
         disclosure=disclosure,
         outputs=outputs,
         report=_check_report(checked.get("report", {}), checked, locate),
+        areas=_check_areas(checked.get("areas", {}), checked, locate),
     )
+
+
+def _check_areas(areas: dict, checked: dict, locate) -> dict:
+    """[areas]: the column must be a column of the districts file (checked in its schema
+    when the file can be inspected, else when the run reads it), not the key itself."""
+    if not areas:
+        return {}
+    districts = checked["districts"]
+    if not checked.get("services"):
+        raise locate.error("areas", None, None,
+                           "[areas] splits the [[services]] computation into areas, but there "
+                           "are no [[services]]; add one or remove [areas]")
+    column = areas["column"]
+    line = locate.line_of("areas", None, "column")
+    if column == districts["key"]:
+        raise locate.error("areas", None, "column",
+                           f"column = '{column}' is the districts' key: every district would be "
+                           "an area of its own; name a larger unit, e.g. the municipality key")
+    try:
+        import pyogrio
+
+        fields = list(pyogrio.read_info(districts["path"], layer=districts.get("layer"))["fields"])
+    except Exception:  # not a file pyogrio can inspect: the run checks the column
+        fields = None
+    if fields is not None and column not in fields:
+        raise locate.error("areas", None, "column",
+                           f"column '{column}' is not a column of "
+                           f"'{districts['path'].name}'. Columns are: {format_list(fields, 30)}"
+                           + _did_you_mean(column, fields))
+    return {**areas, "_line": line}
 
 
 def _check_report(report: dict, checked: dict, locate) -> dict:

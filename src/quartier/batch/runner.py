@@ -24,6 +24,10 @@ How the files are written:
   written into a staging folder that replaces the output folder only when complete
   (:func:`quartier.output.files.staged_folder`), so a failed run leaves the previous outputs
   as they were.
+- **Many areas** (``[areas] column = ...``): the service figures are computed area by area
+  (each with a halo of ``max_cost``; in parallel on dask.distributed with ``workers=`` or
+  ``scheduler=``), gathered, and then protected and written exactly as above; a failed area
+  is listed in ``bereiche.csv`` and :attr:`RunResult.areas` while the others are written.
 - **Tables for Excel**: the summary goes through :func:`quartier.write_table` (labelled
   headers, counts whole, shares in per cent, never a formula); GIS layers keep the machine
   names.
@@ -40,12 +44,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from quartier._optional import import_optional
 from quartier.access.services import service_table
+from quartier.batch._areas import compute_areas, write_area_folders
 from quartier.batch._facility_filter import filter_facilities
 from quartier.batch._indicators import protect_indicators
 from quartier.batch._protect import protect_run, refusal
 from quartier.batch.config import AnalysisConfig, load_config
-from quartier.errors import ColumnError, format_list
+from quartier.errors import ColumnError, ConfigError, format_list
 from quartier.io.districts import read_districts
 from quartier.io.facilities import read_facilities, read_points
 from quartier.io.joins import JoinReport, join_indicators
@@ -93,6 +99,9 @@ class RunResult:
         suppressed a cell.
     rules : DisclosureRules or None
         The disclosure rules the run applied (None: none).
+    areas : pandas.DataFrame or None
+        With an ``[areas]`` section: one row per area (``area``, ``districts``, ``status``
+        "ok" or "error", ``seconds``, ``error``). The outputs hold the areas that succeeded.
     """
 
     summary: pd.DataFrame
@@ -101,6 +110,14 @@ class RunResult:
     published: pd.DataFrame | None = None
     suppressed: pd.DataFrame | None = None
     rules: DisclosureRules | None = None
+    areas: pd.DataFrame | None = None
+
+    @property
+    def failed_areas(self) -> list[str]:
+        """The areas whose computation failed (empty without ``[areas]``)."""
+        if self.areas is None:
+            return []
+        return self.areas.loc[self.areas["status"] != "ok", "area"].tolist()
 
 
 class _Progress:
@@ -116,7 +133,8 @@ class _Progress:
 
 def run_analysis(config: AnalysisConfig | str | Path, *, dry_run: bool = False,
                  progress=sys.stderr,
-                 rules: DisclosureRules | bool | None = None) -> RunResult | AnalysisConfig:
+                 rules: DisclosureRules | bool | None = None, workers: int | None = None,
+                 scheduler: str | None = None) -> RunResult | AnalysisConfig:
     """Run the analysis a configuration file describes.
 
     Parameters
@@ -132,6 +150,14 @@ def run_analysis(config: AnalysisConfig | str | Path, *, dry_run: bool = False,
         section of the configuration, and without one the rules in force
         (:func:`quartier.set_disclosure`). quartier's own people counts and rates are known
         (:func:`quartier.output_rules`).
+    workers : int, optional
+        With an ``[areas]`` section: compute the areas on a local dask.distributed cluster of
+        this many processes (one thread each), started and closed by the run (needs the
+        ``areas`` extra). Without it (and without ``scheduler``) the areas run one after
+        another in this process.
+    scheduler : str, optional
+        With an ``[areas]`` section: the address of a running dask scheduler
+        (``"tcp://host:8786"``) to compute the areas on.
 
     Returns
     -------
@@ -167,12 +193,18 @@ def run_analysis(config: AnalysisConfig | str | Path, *, dry_run: bool = False,
     cfg = config if isinstance(config, AnalysisConfig) else load_config(config)
     if dry_run:
         return cfg
+    if (workers is not None or scheduler) and not cfg.areas:
+        raise ConfigError(f"{cfg.path.name}: --workers/--scheduler compute the areas of an "
+                          '[areas] section in parallel; add one, e.g. [areas] column = '
+                          '"bezirk_id" (a district column naming the larger area).')
+    if workers is not None or scheduler:  # before any work: the extra is there
+        import_optional("distributed", purpose="[areas] with --workers/--scheduler")
     run_rules = _run_rules(cfg, rules)
     out = cfg.output_dir
     info = {"configuration": str(cfg.path), "project": cfg.project["name"]}
     # language for this run only (this thread / task), restored afterwards
     with language(cfg.project["lang"]), run_lock(out), staged_folder(out, info=info) as stage:
-        result = _run(cfg, progress, stage, out, run_rules)
+        result = _run(cfg, progress, stage, out, run_rules, (workers, scheduler))
     result.files = [out / p.relative_to(stage) for p in result.files]
     return result
 
@@ -204,12 +236,12 @@ def _run_rules(cfg: AnalysisConfig, rules) -> DisclosureRules | None:
 
 
 def _run(cfg: AnalysisConfig, stream, stage: Path, out: Path,
-         rules: DisclosureRules | None) -> RunResult:
+         rules: DisclosureRules | None, parallel=(None, None)) -> RunResult:
     lang = cfg.project["lang"]
     de = lang == "de"
     audited = bool(cfg.services) and rules is not None and bool(rules.min_count)
     steps = (3 + len(cfg.tables) + len(cfg.services) + bool(cfg.services) + bool(cfg.population)
-             + audited + bool(cfg.report))
+             + audited + bool(cfg.report) + bool(cfg.areas))
     step = _Progress(steps, stream)
 
     d = cfg.districts
@@ -261,17 +293,26 @@ def _run(cfg: AnalysisConfig, stream, stage: Path, out: Path,
              if v is not None}
             for sv in cfg.services
         ]
-        tidy = service_table(population, facilities_by_service, spec, by=districts, by_key=key)
+        if cfg.areas:
+            tidy, area_status, districts_run = compute_areas(
+                cfg, districts, population, facilities_by_service, spec, key, parallel, stream)
+        else:
+            tidy = service_table(population, facilities_by_service, spec, by=districts,
+                                 by_key=key)
+            area_status, districts_run = None, districts
         step(f"Versorgung für {len(cfg.services)} Leistung(en) berechnet" if de
              else f"coverage computed for {len(cfg.services)} service(s)")
     levels = list(d.get("levels", []))
     _require_levels(districts, levels, cfg)
+    indicator_districts = districts
+    if cfg.services:
+        districts = districts_run  # with [areas]: the districts of the areas that succeeded
     if cfg.outputs.get("indicators"):
         layer, mask, failures = protect_indicators(
-            districts, key, [name_col] if name_col else [], levels, rules, cfg.disclosure)
+            indicator_districts, key, [name_col] if name_col else [], levels, rules, cfg.disclosure)
         if len(failures):
             raise refusal(failures, lang)
-        layers["indikatoren"] = gpd.GeoDataFrame(layer, crs=districts.crs)
+        layers["indikatoren"] = gpd.GeoDataFrame(layer, crs=indicator_districts.crs)
         layer_masks["indikatoren"] = mask
     by_service = {s["name"]: _summary_rows(tidy[tidy["service"] == s["name"]], districts, s,
                                            key, name_col)
@@ -345,7 +386,12 @@ def _run(cfg: AnalysisConfig, stream, stage: Path, out: Path,
     if cfg.report:
         files += _write_profiles(cfg, stage, lang, rules)
         step("Gebietsprofile geschrieben" if de else "district profiles written")
-    return RunResult(summary, reports, files, public, mask, rules)
+    if cfg.areas and cfg.services:
+        files += write_area_folders(cfg, area_status, districts, public, layers, styles,
+                                    layer_masks, stage, lang)
+        step(f"{len(area_status)} Bereichsordner geschrieben" if de
+             else f"{len(area_status)} area folders written")
+    return RunResult(summary, reports, files, public, mask, rules, area_status)
 
 
 def _write_profiles(cfg: AnalysisConfig, stage: Path, lang: str,
