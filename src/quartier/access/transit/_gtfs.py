@@ -75,22 +75,30 @@ def _table(read, feed: Path, name: str, cols: list[str], required: bool = True):
 
 
 def parse_times(values: pd.Series, *, what: str) -> np.ndarray:
-    """``HH:MM:SS`` (hours may pass 24) to seconds; empty cells to -1."""
-    s = values.str.strip()
-    parts = s.str.split(":", expand=True)
-    if parts.shape[1] != 3:
-        bad = s[(s != "") & (s.str.count(":") != 2)]
-        raise DataError(f"{what}: times must be HH:MM:SS, e.g. {bad.iloc[0]!r}." if len(bad)
-                        else f"{what}: no times found.")
+    """``HH:MM:SS`` (hours may pass 24, one or two digits) to seconds; empty cells to -1."""
+    s = values.to_numpy(dtype=str)
+    s = np.char.strip(s)
     empty = s == ""
-    try:
-        h = pd.to_numeric(parts[0].where(~empty, "0"), errors="raise")
-        m = pd.to_numeric(parts[1].where(~empty, "0"), errors="raise")
-        sec = pd.to_numeric(parts[2].where(~empty, "0"), errors="raise")
-    except ValueError as exc:
-        raise DataError(f"{what}: times must be HH:MM:SS ({exc}).") from exc
-    out = (h * 3600 + m * 60 + sec).to_numpy(dtype=np.int64, copy=True)
-    out[empty.to_numpy()] = -1
+    lens = np.char.str_len(s)
+    out = np.full(len(s), -1, dtype=np.int64)
+    for width in np.unique(lens[~empty]):
+        rows = np.flatnonzero((lens == width) & ~empty)
+        chars = s[rows].astype(f"U{width}").view(np.uint32).reshape(len(rows), width)
+        digits = chars.astype(np.int64) - 48
+        colon = chars == 58
+        if width < 7 or not (colon[:, -3].all() and colon[:, -6].all()):
+            bad = s[rows][~(colon[:, -3] & colon[:, -6])] if width >= 7 else s[rows]
+            raise DataError(f"{what}: times must be HH:MM:SS, e.g. {bad[0]!r} is not.")
+        num = np.delete(digits, [width - 3, width - 6], axis=1)
+        if ((num < 0) | (num > 9)).any():
+            bad = s[rows][((num < 0) | (num > 9)).any(axis=1)]
+            raise DataError(f"{what}: times must be HH:MM:SS, e.g. {bad[0]!r} is not.")
+        hours = np.zeros(len(rows), np.int64)
+        for k in range(width - 6):
+            hours = hours * 10 + num[:, k]
+        mins = num[:, -4] * 10 + num[:, -3]
+        secs = num[:, -2] * 10 + num[:, -1]
+        out[rows] = hours * 3600 + mins * 60 + secs
     return out
 
 
@@ -126,7 +134,7 @@ def _interpolate(trip: np.ndarray, t: np.ndarray) -> np.ndarray:
     out[missing] = np.nan
     s = pd.Series(out)
     filled = s.groupby(trip).transform(lambda x: x.interpolate(limit_area="inside"))
-    return np.round(filled.to_numpy()).astype(np.int64)
+    return np.round(filled.fillna(-1).to_numpy()).astype(np.int64)
 
 
 def read_feeds(feeds, date: dt.date, *, earliest: int, latest: int) -> Timetable:
@@ -160,12 +168,13 @@ def read_feeds(feeds, date: dt.date, *, earliest: int, latest: int) -> Timetable
                 raise DataError(f"{what}: stop_sequence must be whole numbers.")
             codes, uniq = pd.factorize(sub["trip_id"])
             order = np.lexsort((seq, codes))
-            codes, arr, dep = codes[order], arr[order] + shift, dep[order] + shift
+            codes, arr, dep = codes[order], arr[order], dep[order]
             arr = _interpolate(codes, arr)
             dep = _interpolate(codes, dep)
+            timed = (arr >= 0) & (dep >= 0)  # unfilled times at the ends of a trip
             ev = pd.DataFrame({"trip": codes + trip_offset,
                                "stop_id": pre + sub["stop_id"].to_numpy()[order],
-                               "arr": arr, "dep": dep})
+                               "arr": arr + shift, "dep": dep + shift})[timed]
             trip_offset += len(uniq)
             # keep whole trips that touch the interval
             per = ev.groupby("trip").agg(first=("dep", "min"), last=("arr", "max"))
@@ -176,7 +185,6 @@ def read_feeds(feeds, date: dt.date, *, earliest: int, latest: int) -> Timetable
     stops = pd.concat(stops_all, ignore_index=True).drop_duplicates("stop_id")
     ev = (pd.concat(events, ignore_index=True) if events
           else pd.DataFrame({"trip": [], "stop_id": [], "arr": [], "dep": []}))
-    ev = ev[(ev["arr"] >= 0) & (ev["dep"] >= 0)]  # unfilled times at the ends of a trip
     used = pd.Index(pd.unique(ev["stop_id"]))
     known = stops.set_index("stop_id").reindex(used)
     lat = pd.to_numeric(known["stop_lat"], errors="coerce").to_numpy()
