@@ -264,3 +264,19 @@ def test_uckermark_sunday_villages_unreachable_not_zero():
     weekday = tue.cost_matrix(villages, town, max_cost=120)
     assert weekday.n_pairs >= 1
     assert (weekday.cost > 0).all()
+
+
+def test_tiny_feed_fca_and_coverage_accept_the_network(tiny):
+    net = q.TransitNetwork.from_gtfs(tiny, date="2021-09-14", start="07:00", end="07:02",
+                                     crs=25833)
+    pts = stop_points(net, ["A", "B", "C"])
+    demand = pts.loc[["A", "B"]].assign(people=[10.0, 30.0])
+    supply = pts.loc[["C"]].assign(places=[8.0])
+    res = q.fca(demand, supply, max_cost=45, demand_col="people", capacity="places",
+                network=net)
+    # both reach C in 39.5 min: R = 8 / (10 + 30) = 0.2
+    assert res.scores.to_numpy() == pytest.approx([0.2, 0.2])
+    cov = q.coverage(demand, supply, max_cost=30, demand_col="people", network=net)
+    assert cov.units["cost"].to_numpy() == pytest.approx([39.5, 39.5])
+    assert not cov.units["covered"].any()
+    assert "TransitNetwork(2021-09-14 07:00-07:02" in repr(net)
