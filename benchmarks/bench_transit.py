@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from _util import peak_rss_mb, table

@@ -3,7 +3,6 @@ independent connection scan, walking bounds, Uckermark on a Sunday."""
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import zipfile
 from pathlib import Path
