@@ -279,3 +279,35 @@ def test_tiny_feed_fca_and_coverage_accept_the_network(tiny):
     assert cov.units["cost"].to_numpy() == pytest.approx([39.5, 39.5])
     assert not cov.units["covered"].any()
     assert "TransitNetwork(2021-09-14 07:00-07:02" in repr(net)
+
+
+FV = DATA.parent / "gtfs_de_fv_2023" / "gtfs_de_fv_free_2023-12-03_2024-01-02.zip"
+
+
+@pytest.mark.skipif(not FV.exists(), reason="shared long-distance feed not available")
+def test_long_distance_feed_calendar_txt_trip_count():
+    """calendar.txt + calendar_dates.txt of gtfs.de: trips of Tuesday 5 December 2023."""
+    zf = zipfile.ZipFile(FV)
+
+    def read(name):
+        return pd.read_csv(io.BytesIO(zf.read(name)), dtype=str)
+    cal, ex, trips = read("calendar.txt"), read("calendar_dates.txt"), read("trips.txt")
+
+    def running(day: str, weekday: str) -> set:
+        on = set(cal.loc[(cal[weekday] == "1") & (cal["start_date"] <= day)
+                         & (cal["end_date"] >= day), "service_id"])
+        on |= set(ex.loc[(ex["date"] == day) & (ex["exception_type"] == "1"), "service_id"])
+        return on - set(ex.loc[(ex["date"] == day) & (ex["exception_type"] == "2"),
+                               "service_id"])
+    st = read("stop_times.txt")
+    last = st.groupby("trip_id")["arrival_time"].max()
+    first = st.groupby("trip_id")["departure_time"].min()
+    today = set(trips.loc[trips["service_id"].isin(running("20231205", "tuesday")), "trip_id"])
+    # trips of the day that start after end + horizon (24:59) are left out
+    today = {t for t in today if first.get(t, "99") <= "24:59:00"}
+    night = set(trips.loc[trips["service_id"].isin(running("20231204", "monday")), "trip_id"])
+    night = {t for t in night if last.get(t, "00") >= "24:00:00"}
+    net = q.TransitNetwork.from_gtfs(FV, date="2023-12-05", start="00:00", end="23:59",
+                                     crs=25832, horizon=60)
+    assert net.n_trips == len(today) + len(night)
+    assert len(today) > 100
