@@ -74,7 +74,7 @@ def build_patterns(tt: Timetable) -> tuple[list[Pattern], list[np.ndarray]]:
             d, a = dep[chain], arr[chain]
             n_t = len(chain)
             flat = (d + (np.arange(n) * BIG)[None, :]).T.ravel()
-            arr_x = np.vstack([a, np.full((1, n), np.inf)])
+            arr_x = np.vstack([a, np.full((1, n), np.inf)]).astype(np.float32)
             patterns.append(Pattern(stops, flat, arr_x, n_t, len(np.unique(stops)) < n))
     through: list[list[int]] = [[] for _ in range(len(tt.stop_ids))]
     for k, p in enumerate(patterns):
@@ -125,7 +125,8 @@ def raptor(patterns: list[Pattern], through: list[np.ndarray], transfers: Transf
 
     ``horizon`` (per query) bounds useful arrivals: later ones are dropped.
     """
-    tau = np.where(tau <= horizon[None, :], tau, np.inf)
+    horizon = horizon.astype(tau.dtype)
+    tau = np.where(tau <= horizon[None, :], tau, np.inf).astype(tau.dtype)
     marked = np.isfinite(tau).any(axis=1)
     for _ in range(max_rounds):
         if not marked.any():

@@ -36,7 +36,8 @@ class Walking:
 def min_plus(tau: np.ndarray, src: np.ndarray, dst: np.ndarray, secs: np.ndarray,
              n_dst: int, chunk: int = 4_000_000) -> np.ndarray:
     """``out[d] = min over pairs (s, d) of tau[s] + secs`` (inf where no pair)."""
-    out = np.full((n_dst, tau.shape[1]), np.inf)
+    out = np.full((n_dst, tau.shape[1]), np.inf, dtype=tau.dtype)
+    secs = secs.astype(tau.dtype)
     if len(src) == 0:
         return out
     order = np.argsort(dst, kind="stable")

@@ -156,7 +156,7 @@ class TransitNetwork:
         self._patterns, self._through = _raptor.build_patterns(timetable)
         r, c, s = walking.pairs(self._xy, self._xy, max_transfer_m)
         keep = r != c
-        self._transfers = _raptor.Transfers(r[keep], c[keep], s[keep])
+        self._transfers = _raptor.Transfers(r[keep], c[keep], s[keep].astype(np.float32))
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -323,7 +323,7 @@ class TransitNetwork:
             travel = np.full((len(b), ncol), np.inf)
             sel = (acc_o >= lo) & (acc_o < hi)
             if sel.any() and self._patterns is not None:
-                tau = np.full((n_stops, ncol), np.inf)
+                tau = np.full((n_stops, ncol), np.inf, dtype=np.float32)
                 li = acc_o[sel] - lo
                 r = np.repeat(acc_s[sel], nd)
                 c = (li[:, None] * nd + np.arange(nd)[None, :]).ravel()
@@ -333,7 +333,7 @@ class TransitNetwork:
                 tau = _raptor.raptor(self._patterns, self._through, self._transfers, tau,
                                      horizon=t_dep + limit_s, max_rounds=self.max_rounds)
                 arrival = min_plus(tau, egr_s, egr_d, egr_t, len(b))
-                travel = arrival - t_dep[None, :]
+                travel = arrival.astype(float) - t_dep[None, :]
             sel = (dir_o >= lo) & (dir_o < hi)
             if sel.any():
                 d, li = dir_d[sel], dir_o[sel] - lo
