@@ -120,6 +120,8 @@ def test_tiny_feed_zip_several_feeds_percentile_and_errors(tiny, tmp_path):
                                    end="08:00", crs=25833)
     with pytest.raises(CRSError):
         net.cost_matrix(pts.to_crs(4326), pts)
+    with pytest.raises(ParameterError, match="horizon"):
+        net.cost_matrix(pts, pts, max_cost=150)
 
 
 # ---------------------------------------------------------------- Berlin vs. a plain scan

@@ -278,7 +278,7 @@ class TransitNetwork:
         origins, destinations : geopandas.GeoDataFrame
             Points (polygons count at a point inside) in the network's CRS.
         max_cost : float, optional
-            Cut-off in minutes; at most the network's ``horizon`` (default).
+            Cut-off in minutes; at most the network's ``horizon`` (the default).
 
         Returns
         -------
@@ -292,14 +292,17 @@ class TransitNetwork:
         CRSError
             Points in another CRS than the network.
         ValueError
-            ``max_cost`` of 0 or below.
+            ``max_cost`` of 0 or below, or beyond the horizon.
 
         Examples
         --------
         See :class:`TransitNetwork`.
         """
         limit = self.horizon if max_cost is None else positive_number(max_cost, "max_cost")
-        limit = min(limit, self.horizon)
+        if limit > self.horizon:
+            raise ParameterError(
+                f"max_cost={max_cost:g} minutes is beyond the network's horizon of "
+                f"{self.horizon:g} minutes; build it with from_gtfs(..., horizon={max_cost:g}).")
         a = self._check(origins, "origins")
         b = self._check(destinations, "destinations")
         rows, cols, cost = self._solve(a, b, limit * 60.0)
