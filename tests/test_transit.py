@@ -313,3 +313,28 @@ def test_long_distance_feed_calendar_txt_trip_count():
                                      crs=25832, horizon=60)
     assert net.n_trips == len(today) + len(night)
     assert len(today) > 100
+
+
+def test_tiny_feed_walks_along_streets(tiny):
+    """With streets=, the transfer B -> B2 takes the street detour and misses the 7:25 bus."""
+    plain = q.TransitNetwork.from_gtfs(tiny, date="2021-09-14", start="07:00", end="07:02",
+                                       crs=25833)
+    pts = stop_points(plain, ["A", "B", "B2", "C"])
+    xy = np.column_stack([pts.geometry.x, pts.geometry.y])
+    a, b, b2, c = xy
+    w = (b + b2) / 2 + [200.0, 0.0]  # B -> W -> B2: 2 x 206.2 m instead of 100 m
+    streets = q.StreetNetwork(np.vstack([a, b, b2, c, w]), [0, 1, 4, 2], [1, 4, 2, 3],
+                              crs=25833)
+    net = q.TransitNetwork.from_gtfs(tiny, date="2021-09-14", start="07:00", end="07:02",
+                                     crs=25833, streets=streets)
+    dense = pd.DataFrame(net.cost_matrix(pts, pts, max_cost=90).to_dense(),
+                         index=pts.index, columns=pts.index)
+    walk = 2 * np.hypot(200.0, 50.0) / SPEED / 60  # 5.5 minutes along the streets
+    assert dense.loc["B", "B2"] == pytest.approx(walk, abs=0.01)
+    assert dense.loc["A", "B"] == pytest.approx(19.5)
+    # arrive B 7:20, walk 5.5 min: the 7:25 bus at B2 is gone; no later one
+    assert np.isnan(dense.loc["A", "C"])
+    assert dense.loc["B", "C"] == pytest.approx(39.5)
+    straight = pd.DataFrame(plain.cost_matrix(pts, pts, max_cost=90).to_dense(),
+                            index=pts.index, columns=pts.index)
+    assert straight.loc["A", "C"] == pytest.approx(39.5)
