@@ -15,7 +15,7 @@ from pyproj import Transformer
 from shapely import Point
 
 import quartier as q
-from quartier.errors import CRSError, MissingFileError, ParameterError
+from quartier.errors import CRSError, DataError, MissingFileError, ParameterError
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "vbb_gtfs_2021"
 BERLIN = DATA / "berlin_2021-09-14_2021-09-19.zip"
@@ -93,9 +93,12 @@ def test_tiny_feed_after_midnight_and_previous_day(tiny):
     pts = stop_points(early, ["D", "A"])
     assert early.cost_matrix(pts, pts).to_dense()[0, 1] == pytest.approx(34.5)
     # ... but not on Wednesday (Tuesday has no 'mon' service)
-    wed = q.TransitNetwork.from_gtfs(tiny, date="2021-09-15", start="00:55", end="00:57",
+    with pytest.raises(DataError, match="no trip"):
+        q.TransitNetwork.from_gtfs(tiny, date="2021-09-15", start="00:55", end="00:57",
+                                   crs=25833)
+    wed = q.TransitNetwork.from_gtfs(tiny, date="2021-09-15", start="00:30", end="00:32",
                                      crs=25833)
-    assert "D" not in set(wed.stops["stop_name"])
+    assert wed.n_trips == 1  # only Tuesday's t4 (24:10-24:40), not Monday's t5
 
 
 def test_tiny_feed_zip_several_feeds_percentile_and_errors(tiny, tmp_path):
@@ -120,6 +123,9 @@ def test_tiny_feed_zip_several_feeds_percentile_and_errors(tiny, tmp_path):
                                    end="08:00", crs=25833)
     with pytest.raises(CRSError):
         net.cost_matrix(pts.to_crs(4326), pts)
+    with pytest.raises(DataError, match="2021-09-18"):  # a Saturday: nothing runs
+        q.TransitNetwork.from_gtfs(tiny, date="2021-09-18", start="07:00", end="08:00",
+                                   crs=25833)
     with pytest.raises(ParameterError, match="horizon"):
         net.cost_matrix(pts, pts, max_cost=150)
 

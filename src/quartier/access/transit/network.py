@@ -41,7 +41,7 @@ from quartier.access.costs import CostMatrix, point_coordinates
 from quartier.access.transit import _raptor
 from quartier.access.transit._gtfs import read_feeds
 from quartier.access.transit._walk import Walking, min_plus
-from quartier.errors import CRSError, ParameterError, ParameterTypeError
+from quartier.errors import CRSError, DataError, ParameterError, ParameterTypeError
 from quartier.io.crs import as_crs, require_metric
 
 __all__ = ["TransitNetwork"]
@@ -211,6 +211,8 @@ class TransitNetwork:
             A feed or one of its required files is missing.
         CRSError
             ``crs`` is not metric, or ``streets`` is in another CRS.
+        DataError
+            No trip runs on the date in the window (a wrong date, most likely).
         ValueError
             A bad date, time or number.
 
@@ -240,6 +242,11 @@ class TransitNetwork:
             raise CRSError("streets= is in another CRS than crs=; project one of them.")
         feeds = [feeds] if isinstance(feeds, (str, Path)) else list(feeds)
         tt = read_feeds(feeds, day, earliest=t0, latest=t1 + int(horizon * 60))
+        if tt.n_trips == 0:
+            raise DataError(
+                f"no trip of the GTFS feed(s) {[str(f) for f in feeds]} runs on {day.isoformat()} "
+                f"between {start} and the end of the window plus the horizon; check date= "
+                "against calendar.txt / calendar_dates.txt of the feed.")
         return cls(tt, crs, date=day, start=t0, end=t1, step=step, percentile=pct,
                    walking=Walking(speed, detour, streets, crs), max_walk_m=max_walk_m,
                    max_transfer_m=max_transfer_m, max_rounds=max_rounds, horizon=horizon)
