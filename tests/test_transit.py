@@ -35,7 +35,7 @@ def write_feed(folder: Path) -> Path:
                      "A,A,52.5,13.30\nB,B,52.5,13.35\nB2,B2,52.5009,13.35\n"
                      "C,C,52.5,13.40\nD,D,52.5,13.45\nX,X,52.5,13.55\n",
         "trips.txt": "route_id,service_id,trip_id\n"
-                     "r,wk,t1\nr,extra,t2\nr,gone,t3\nr,wk,t4\nr,mon,t5\n",
+                     "r,wk,t1\nr,extra,t2\nr,gone,t3\nr,wk,t4\nr,mon,t5\nr,wk,t6\n",
         "calendar.txt": "service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,"
                         "start_date,end_date\n"
                         "wk,1,1,1,1,1,0,0,20210901,20210930\n"
@@ -48,7 +48,8 @@ def write_feed(folder: Path) -> Path:
                           "t2,07:25:00,07:25:00,B2,1\nt2,07:40:00,07:40:00,C,2\n"
                           "t3,07:06:00,07:06:00,A,1\nt3,07:15:00,07:15:00,C,2\n"
                           "t4,24:10:00,24:10:00,C,1\nt4,24:40:00,24:40:00,D,2\n"
-                          "t5,25:00:00,25:00:00,D,1\nt5,25:30:00,25:30:00,A,2\n",
+                          "t5,25:00:00,25:00:00,D,1\nt5,25:30:00,25:30:00,A,2\n"
+                          "t6,08:00:00,08:00:00,D,1\nt6,,,X,2\nt6,08:20:00,08:20:00,C,3\n",
     }
     for name, text in files.items():
         (folder / name).write_text(text)
@@ -99,6 +100,15 @@ def test_tiny_feed_after_midnight_and_previous_day(tiny):
     wed = q.TransitNetwork.from_gtfs(tiny, date="2021-09-15", start="00:30", end="00:32",
                                      crs=25833)
     assert wed.n_trips == 1  # only Tuesday's t4 (24:10-24:40), not Monday's t5
+
+
+def test_tiny_feed_missing_times_are_interpolated(tiny):
+    net = q.TransitNetwork.from_gtfs(tiny, date="2021-09-14", start="07:55", end="07:57",
+                                     crs=25833)
+    pts = stop_points(net, ["D", "X", "C"])
+    dense = net.cost_matrix(pts, pts).to_dense()
+    assert dense[0, 1] == pytest.approx(14.5)  # X at 08:10, halfway between 08:00 and 08:20
+    assert dense[0, 2] == pytest.approx(24.5)
 
 
 def test_tiny_feed_zip_several_feeds_percentile_and_errors(tiny, tmp_path):
@@ -321,6 +331,7 @@ def test_long_distance_feed_calendar_txt_trip_count():
     assert len(today) > 100
 
 
+@pytest.mark.filterwarnings("ignore:.*from any street")  # stops D and X: no street near
 def test_tiny_feed_walks_along_streets(tiny):
     """With streets=, the transfer B -> B2 takes the street detour and misses the 7:25 bus."""
     plain = q.TransitNetwork.from_gtfs(tiny, date="2021-09-14", start="07:00", end="07:02",
