@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load on first
     from quartier.access.network.streets import StreetNetwork
     from quartier.access.provision import SupplyReport, SupplyResult, supply
     from quartier.access.services import service_table
+    from quartier.access.transit.network import TransitNetwork
     from quartier.areas.interpolate import (
         InterpolationReport,
         InterpolationResult,
@@ -146,6 +147,7 @@ _LAZY = {
     "SupplyResult": "quartier.access.provision",
     "supply": "quartier.access.provision",
     "service_table": "quartier.access.services",
+    "TransitNetwork": "quartier.access.transit.network",
     "InterpolationReport": "quartier.areas.interpolate",
     "InterpolationResult": "quartier.areas.interpolate",
     "InterpolationWeights": "quartier.areas.interpolate",
@@ -298,6 +300,7 @@ __all__ = [
     "SupplyResult",
     "CoverageReport",
     "StreetNetwork",
+    "TransitNetwork",
     "isochrones",
     "service_areas",
     "aggregate",

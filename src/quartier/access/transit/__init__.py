@@ -1,0 +1,1 @@
+"""Public transport: GTFS timetables and a RAPTOR router (room of :mod:`quartier.access`)."""
