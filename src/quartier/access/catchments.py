@@ -163,6 +163,7 @@ def isochrones(
                 rows.append((label, c, "m", np.nan, pt.buffer(c, quad_segs=16)))
         crs, unit = points.crs, "m"
     else:
+        _not_directed(network, "isochrones")
         snapped = network._snap(points, "points", max_snap)
         crs, unit = network.crs, network.unit
         geoms = _network_isochrones(network, snapped, cuts, resolution,
@@ -188,6 +189,16 @@ def isochrones(
         geometry="geometry",
         crs=crs,
     )
+
+
+def _not_directed(network, what: str) -> None:
+    """Catchment maps need one speed on every street, the same both ways (not yet the car)."""
+    if getattr(network, "directed", False):
+        raise ParameterError(
+            f"{what} cannot yet draw maps on a directed network (the car profile: speeds per "
+            "street, one-way streets). Use coverage(), cost_matrix() or nearest() with it, "
+            "or a walking or cycling network for the map."
+        )
 
 
 def _no_buffer(buffer) -> None:
@@ -357,6 +368,7 @@ def service_areas(
             "isochrones(points, network=None, max_cost=...) or a Voronoi diagram of the "
             "facilities."
         )
+    _not_directed(network, "service_areas")
     resolution = positive_number(resolution, "resolution", unit="metres")
     spacing = positive_number(spacing, "spacing", unit="metres")
     _no_buffer(buffer)
