@@ -32,7 +32,7 @@ TO_UTM = Transformer.from_crs("EPSG:4326", CRS, always_xy=True)
 NODES = {
     1: (11.50, 50.00), 2: (11.51, 50.00), 3: (11.52, 50.00), 4: (11.52, 50.01),
     5: (11.53, 50.01), 6: (11.53, 50.00), 7: (11.50, 50.01), 8: (11.51, 50.01),
-    9: (11.54, 50.00),
+    9: (11.54, 50.00), 10: (11.525, 49.998),
 }
 WAYS = [
     (1, [1, 2], {"highway": "residential", "maxspeed": "30"}),
@@ -193,6 +193,22 @@ def test_point_off_the_street_and_on_one_way_edge(town):
     assert town.nearest(pts.iloc[1:], pts.iloc[:1])["cost"].iloc[0] == pytest.approx(m[1, 0])
 
 
+def test_locations_do_not_join_a_trunk_road(tmp_path):
+    ways = [*WAYS, (8, [3, 10, 6], {"highway": "trunk"})]
+    net = quiet(StreetNetwork.from_osm, osm_file(tmp_path, ways), "car", CRS,
+                unit="min")
+    near_trunk = utm(10)[0] + [0.0, 10.0]  # 10 m from the trunk road, about 210 m from others
+    snap = net.snap(gpd.GeoDataFrame(geometry=[shapely.Point(near_trunk)], crs=CRS))
+    assert snap["snapped"].iloc[0]
+    a, b = utm(3, 6)  # onto the tertiary road 3 - 6 instead, straight north
+    assert snap["access_m"].iloc[0] == pytest.approx(
+        abs(np.cross(np.r_[b - a, 0], np.r_[near_trunk - a, 0])[2]) / np.hypot(*(b - a)),
+        rel=1e-9)
+    # the trunk road is still driven on: 3 -> 6 by it at 100 km/h
+    m = net.cost_matrix(at_nodes(3), at_nodes(6)).to_dense()
+    assert m[0, 0] == pytest.approx((dist(3, 10) + dist(10, 6)) / mpm(100), rel=1e-9)
+
+
 def test_speeds_override_and_errors(tmp_path):
     path = osm_file(tmp_path)
     slow = quiet(StreetNetwork.from_osm, path, "car", CRS, unit="min",
@@ -235,6 +251,14 @@ def shared(request):  # module scope over the session fixture of conftest
     return path
 
 
+def joinable_nodes(net) -> np.ndarray:
+    """Nodes where locations join the network exactly (no motorway or trunk edge there)."""
+    bad = np.zeros(net.n_nodes, bool)
+    no = ~net.edges["snap"].to_numpy()
+    bad[net.u[no]] = bad[net.v[no]] = True
+    return np.flatnonzero(~bad)
+
+
 def _oracle(net):
     nx = pytest.importorskip("networkx")
     g = nx.DiGraph()
@@ -260,8 +284,8 @@ def test_bayreuth_times_equal_networkx(bayreuth):
     net = bayreuth
     nx, g = _oracle(net)
     rng = np.random.default_rng(18)
-    o = rng.choice(net.n_nodes, 6, replace=False)
-    d = rng.choice(net.n_nodes, 6, replace=False)
+    o = rng.choice(joinable_nodes(net), 6, replace=False)
+    d = rng.choice(joinable_nodes(net), 6, replace=False)
     org = gpd.GeoDataFrame(geometry=shapely.points(net.xy[o]), crs=CRS)
     dst = gpd.GeoDataFrame(geometry=shapely.points(net.xy[d]), crs=CRS)
     m = net.cost_matrix(org, dst).to_dense()
@@ -287,8 +311,8 @@ def test_bayreuth_coverage_and_fca_within_15_minutes(bayreuth):
     net = bayreuth
     nx, g = _oracle(net)
     rng = np.random.default_rng(7)
-    homes = rng.choice(net.n_nodes, 12, replace=False)
-    sites = rng.choice(net.n_nodes, 2, replace=False)
+    homes = rng.choice(joinable_nodes(net), 12, replace=False)
+    sites = rng.choice(joinable_nodes(net), 2, replace=False)
     demand = gpd.GeoDataFrame({"ew": np.arange(1, 13) * 10},
                               geometry=shapely.points(net.xy[homes]), crs=CRS,
                               index=[f"h{i}" for i in range(12)])
@@ -296,12 +320,13 @@ def test_bayreuth_coverage_and_fca_within_15_minutes(bayreuth):
                                   crs=CRS, index=["A", "B"])
     t = np.array([[nx.shortest_path_length(g, int(h), int(s), weight="w") if
                    nx.has_path(g, int(h), int(s)) else np.inf for s in sites] for h in homes])
-    res = quartier.coverage(demand, facilities, max_cost=15, demand_col="ew", network=net)
-    units = res.units
-    np.testing.assert_allclose(units["cost"].to_numpy(), t.min(1), rtol=1e-9)
-    assert units["covered"].tolist() == (t.min(1) <= 15).tolist()
-    assert units["nearest"].tolist() == [["A", "B"][k] for k in t.argmin(1)]
-    assert 0 < units["covered"].sum() < 12 or units["covered"].all()
+    for limit in (15, 5):  # the extract is small: everyone within 15 minutes, some within 5
+        units = quartier.coverage(demand, facilities, max_cost=limit, demand_col="ew",
+                                  network=net).units
+        np.testing.assert_allclose(units["cost"].to_numpy(), t.min(1), rtol=1e-9)
+        assert units["covered"].tolist() == (t.min(1) <= limit).tolist()
+        assert units["nearest"].tolist() == [["A", "B"][k] for k in t.argmin(1)]
+    assert 0 < (t.min(1) <= 5).sum() < 12
     # FCA by car equals FCA on the oracle's own cost matrix
     r, c = np.nonzero(t <= 15)
     oracle = CostMatrix(demand.index, facilities.index, r, c, t[r, c], 15.0, "min")

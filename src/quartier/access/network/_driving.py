@@ -26,6 +26,8 @@ CAR_SPEEDS = {
     "unclassified": 50.0, "road": 40.0,
     "residential": 30.0, "living_street": 7.0, "service": 20.0,
 }
+#: classes locations do not join (nobody gets on a motorway from a house or a field)
+NO_SNAP = frozenset({"motorway", "motorway_link", "trunk", "trunk_link"})
 #: classes never driven on (also everything not in CAR_SPEEDS)
 CAR_EXCLUDED = ("footway", "path", "pedestrian", "steps", "cycleway", "track", "bridleway")
 #: ``maxspeed`` words and German zone values (km/h); None: the class speed
@@ -109,33 +111,35 @@ def car_speeds(tags, speeds, top: float) -> tuple[float, float]:
     return (0.0 if one == -1 else fwd), (0.0 if one == 1 else bwd)
 
 
-def merge_directed(u, v, length, level, speed):
+def merge_directed(u, v, length, level, speed, snap):
     """Drop self-loops, order u < v and merge parallel edges, per direction.
 
     ``speed`` is (E, 2): km/h from u to v and from v to u (0: closed). Of
-    parallel edges the shortest length (and its level) is kept, and in each
-    direction the fastest speed.
+    parallel edges the shortest length (and its level) is kept, in each
+    direction the fastest speed, and locations may snap if onto any of them.
     """
     u = np.asarray(u, np.int64)
     v = np.asarray(v, np.int64)
     length = np.asarray(length, float)
     level = np.asarray(level, np.int64)
     speed = np.asarray(speed, float).reshape(-1, 2)
+    snap = np.asarray(snap, bool)
     keep = u != v
-    u, v, length, level, speed = u[keep], v[keep], length[keep], level[keep], speed[keep]
+    u, v, length, level, speed, snap = (x[keep] for x in (u, v, length, level, speed, snap))
     flip = u > v
     a, b = np.where(flip, v, u), np.where(flip, u, v)
     speed = np.where(flip[:, None], speed[:, ::-1], speed)
     order = np.lexsort((np.abs(level), length, b, a))
-    a, b, length, level, speed = a[order], b[order], length[order], level[order], speed[order]
+    a, b, length, level, speed, snap = (x[order] for x in (a, b, length, level, speed, snap))
     first = np.ones(a.size, bool)
     first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
     starts = np.flatnonzero(first)
     if a.size:
         speed = np.column_stack([np.maximum.reduceat(speed[:, k], starts) for k in (0, 1)])
+        snap = np.logical_or.reduceat(snap, starts)
     else:
-        speed = speed[:0]
-    return a[first], b[first], length[first], level[first], speed
+        speed, snap = speed[:0], snap[:0]
+    return a[first], b[first], length[first], level[first], speed, snap
 
 
 def directed_costs(length, speed, unit: str):

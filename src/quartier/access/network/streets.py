@@ -105,6 +105,10 @@ class StreetNetwork(NetworkQueries):
         street). Makes the network directed; the ``car`` profile always is
         (default: its top speed everywhere). Access legs from locations to
         the street count at the profile's ``access_kmh``.
+    snap : array-like of bool, optional
+        Directed networks only: whether locations may join each edge
+        (default all; ``from_osm`` by car: not motorways and trunk roads, so
+        a house beside a motorway joins the nearest ordinary road).
 
     Attributes
     ----------
@@ -160,6 +164,7 @@ class StreetNetwork(NetworkQueries):
         source: str = "edges",
         level=None,
         speed=None,
+        snap=None,
     ):
         self.crs = require_metric(crs, what=f"the street network ({source})")
         self.profile = get_profile(profile)
@@ -182,10 +187,20 @@ class StreetNetwork(NetworkQueries):
         directed = self.profile.driving or speed is not None
         if directed:
             speed = speed_array(speed, u.size, self.profile, source)
-            u, v, length, level, speed = merge_directed(u, v, length, level, speed)
+            snap = np.ones(u.size, bool) if snap is None else np.asarray(snap, bool)
+            if snap.shape != u.shape:
+                raise ParameterError(
+                    f"snap must give one value per edge ({u.size}), not {snap.size} ({source})."
+                )
+            u, v, length, level, speed, snap = merge_directed(u, v, length, level, speed, snap)
             usable = (speed > 0).any(axis=1)
-            u, v, length, level, speed = u[usable], v[usable], length[usable], level[usable], speed[usable]
+            u, v, length, level, speed, snap = (
+                x[usable] for x in (u, v, length, level, speed, snap))
         else:
+            if snap is not None:
+                raise ParameterError(
+                    f"snap= applies to directed networks (with speed=) only ({source})."
+                )
             u, v, length, level = dedupe_edges(u, v, np.asarray(length, float), level)
         if u.size == 0:
             raise DataError(
@@ -211,18 +226,20 @@ class StreetNetwork(NetworkQueries):
             keep_node = comp == 0
             remap = np.cumsum(keep_node) - 1
             keep_edge = keep_node[u] & keep_node[v]
-            out = ~keep_edge & (level >= 0)
+            out = ~keep_edge & (level >= 0) & (snap if directed else True)
             self._island_segments = np.stack([xy[u[out]], xy[v[out]]], axis=1)
             self._island_level = level[out]
             xy, u, v = xy[keep_node], remap[u[keep_edge]], remap[v[keep_edge]]
             length, level = length[keep_edge], level[keep_edge]
             if directed:
-                speed = speed[keep_edge]
+                speed, snap = speed[keep_edge], snap[keep_edge]
             comp = comp[keep_node]
         self.xy, self.u, self.v, self.length, self.component = xy, u, v, length, comp
         self.level = level
         self._targets = None
         self._directed = directed
+        #: edges locations may join (all but motorways and trunk roads by car)
+        self._snap_ok = snap if directed else np.ones(u.size, bool)
         if directed:
             self.speed = speed
             self._cost = directed_costs(length, speed, unit)
@@ -402,21 +419,20 @@ class StreetNetwork(NetworkQueries):
         ``private``, ``agricultural``, ``forestry``, ... (the most specific
         tagged key decides), footways, paths, pedestrian zones, steps,
         cycleways and tracks. The access leg from a location to the street
-        counts at 15 km/h. Not modelled: turns and turn restrictions,
-        traffic lights, congestion, parking.
+        counts at 15 km/h; locations do not join motorways and trunk roads
+        (they join the nearest other road). Not modelled: turns and turn
+        restrictions, traffic lights, congestion, parking.
 
-        ================  ======  ================  ======
-        class             km/h    class             km/h
-        ================  ======  ================  ======
-        motorway          120     motorway_link     60
-        trunk             100     trunk_link        50
-        primary           80      primary_link      50
-        secondary         70      secondary_link    50
-        tertiary          60      tertiary_link     40
-        unclassified      50      road              40
-        residential       30      living_street     7
-        service           20
-        ================  ======  ================  ======
+        | class | km/h | class | km/h |
+        |---|---|---|---|
+        | motorway | 120 | motorway_link | 60 |
+        | trunk | 100 | trunk_link | 50 |
+        | primary | 80 | primary_link | 50 |
+        | secondary | 70 | secondary_link | 50 |
+        | tertiary | 60 | tertiary_link | 40 |
+        | unclassified | 50 | road | 40 |
+        | residential | 30 | living_street | 7 |
+        | service | 20 | | |
 
         Parameters
         ----------
@@ -482,7 +498,7 @@ class StreetNetwork(NetworkQueries):
         net = cls(
             np.column_stack([x, y]), u, v, crs=target, profile=prof, unit=unit,
             max_snap=max_snap, islands=islands, source=f"'{path.name}'", level=level,
-            speed=report.get("speed"),
+            speed=report.get("speed"), snap=report.get("snap"),
         )
         net.dropped = pd.Series(report["ways_skipped"], dtype="int64")
         return net
@@ -522,8 +538,8 @@ class StreetNetwork(NetworkQueries):
         """The edges as a GeoDataFrame: ``u``, ``v``, ``length_m``, ``cost``, ``level``, ``component``.
 
         Directed networks (car) also have ``cost_back`` (from ``v`` to ``u``),
-        ``speed_kmh`` and ``speed_back_kmh``; ``cost`` is from ``u`` to ``v``
-        (inf where closed).
+        ``speed_kmh``, ``speed_back_kmh`` and ``snap`` (whether locations
+        may join the edge); ``cost`` is from ``u`` to ``v`` (inf where closed).
         """
         cols = {
             "u": self.u,
@@ -535,7 +551,7 @@ class StreetNetwork(NetworkQueries):
         }
         if self._directed:
             cols.update(cost_back=self._cost[1], speed_kmh=self.speed[:, 0],
-                        speed_back_kmh=self.speed[:, 1])
+                        speed_back_kmh=self.speed[:, 1], snap=self._snap_ok)
         return gpd.GeoDataFrame(
             cols,
             geometry=self._lines(),
