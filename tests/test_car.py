@@ -104,7 +104,9 @@ def test_oneway_and_access_tags():
     assert [oneway_of({"oneway": v}) for v in ("yes", "true", "1", "-1", "no")] == [1, 1, 1, -1, 0]
     assert oneway_of({"highway": "primary", "junction": "roundabout"}) == 1
     assert oneway_of({"highway": "motorway"}) == 1
+    assert oneway_of({"highway": "motorway_link"}) == 1
     assert oneway_of({"highway": "motorway", "oneway": "no"}) == 0
+    assert oneway_of({"highway": "primary"}) == 0
     table = {"residential": 30.0, "service": 20.0}
     assert car_allows({"highway": "service"}, table)
     assert not car_allows({"highway": "residential", "access": "private"}, table)

@@ -95,7 +95,7 @@ def oneway_of(tags) -> int:
         return 0
     if tags.get("junction") in ("roundabout", "circular"):
         return 1
-    if tags.get("highway") == "motorway":  # implied by OSM convention
+    if tags.get("highway") in ("motorway", "motorway_link"):  # implied by OSM convention
         return 1
     return 0
 

@@ -74,7 +74,7 @@ class StreetNetwork(NetworkQueries):
         Edge lengths in metres; default the straight distance between the ends.
     crs : str, int or pyproj.CRS
         A projected metric CRS (e.g. ``"EPSG:25832"``).
-    profile : {"walk", "senior", "wheelchair", "bike"}, default "walk"
+    profile : {"walk", "senior", "wheelchair", "bike", "car"}, default "walk"
         The travel profile (speed; which ways are usable is decided when
         reading OSM data or lines).
     unit : {"m", "min"}, default "m"
@@ -414,7 +414,8 @@ class StreetNetwork(NetworkQueries):
         values give the class speed; ``maxspeed:forward/backward`` per
         direction), else at the class speed, never above 130 km/h. One-way
         streets (``oneway=yes/true/1``, ``oneway=-1``, ``junction=roundabout``,
-        motorways) are driven one way only: the network is directed. Left out:
+        motorways and their links unless ``oneway=no``) are driven one way
+        only: the network is directed. Left out:
         ``access``/``vehicle``/``motor_vehicle``/``motorcar`` = ``no``,
         ``private``, ``agricultural``, ``forestry``, ... (the most specific
         tagged key decides), footways, paths, pedestrian zones, steps,
