@@ -337,3 +337,48 @@ def test_bayreuth_coverage_and_fca_within_15_minutes(bayreuth):
     by_oracle = quartier.fca(demand, facilities, costs=oracle, **kw).scores
     pd.testing.assert_series_equal(by_car, by_oracle, rtol=1e-9)
     assert by_car.notna().all()
+
+
+def test_bayreuth_speeds_match_the_osm_tags(bayreuth, shared):
+    """Speeds and directions of the edges against the ways read here with pyosmium."""
+    import osmium
+    from scipy.spatial import cKDTree
+
+    classes = {"motorway": 120, "motorway_link": 60, "primary": 80, "secondary": 70,
+               "tertiary": 60, "unclassified": 50, "residential": 30, "service": 20}
+    net = bayreuth
+    tree = cKDTree(net.xy)
+    path = shared / "osm_north_bayreuth" / "north-bayreuth.osm.pbf"
+    segs = []  # (x0, y0, x1, y1, km/h along, km/h against)
+    for way in osmium.FileProcessor(str(path)).with_locations().with_filter(
+            osmium.filter.KeyFilter("highway")):
+        if not way.is_way():
+            continue
+        tags = dict(way.tags)
+        hw = tags["highway"]
+        if hw not in classes or set(tags) & {"access", "vehicle", "motor_vehicle", "motorcar",
+                                             "junction", "maxspeed:forward", "area"}:
+            continue
+        ms = tags.get("maxspeed", "none")
+        kmh = classes[hw] if ms == "none" else float(ms)
+        one = tags.get("oneway", "yes" if hw in ("motorway", "motorway_link") else "no")
+        fwd, bwd = kmh, (0.0 if one == "yes" else kmh)
+        assert one in ("yes", "no")
+        lon = [n.location.lon for n in way.nodes]
+        lat = [n.location.lat for n in way.nodes]
+        x, y = TO_UTM.transform(lon, lat)
+        segs += [(x[i], y[i], x[i + 1], y[i + 1], fwd, bwd) for i in range(len(lon) - 1)]
+    segs = np.array(segs)
+    d0, i0 = tree.query(segs[:, :2])
+    d1, i1 = tree.query(segs[:, 2:4])
+    on = (d0 < 1e-6) & (d1 < 1e-6)
+    key = {(min(a, b), max(a, b)): k for k, (a, b) in enumerate(zip(net.u, net.v, strict=True))}
+    checked = 0
+    for (a, b), (fwd, bwd) in zip(zip(i0[on], i1[on], strict=True), segs[on, 4:], strict=True):
+        k = key.get((min(a, b), max(a, b)))
+        if k is None:
+            continue
+        got = net.speed[k] if net.u[k] == a else net.speed[k, ::-1]
+        assert tuple(got) == (fwd, bwd), (a, b, got, fwd, bwd)
+        checked += 1
+    assert checked > 2000  # most edges of the network
