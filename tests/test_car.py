@@ -382,3 +382,30 @@ def test_bayreuth_speeds_match_the_osm_tags(bayreuth, shared):
         assert tuple(got) == (fwd, bwd), (a, b, got, fwd, bwd)
         checked += 1
     assert checked > 2000  # most edges of the network
+
+
+def test_constructor_with_speeds_and_bad_inputs():
+    xy = [[0, 0], [600, 0], [600, 800]]
+    # 0 -> 1 at 36 km/h one way, 1 <-> 2 at 48 km/h
+    net = StreetNetwork(xy, [0, 1], [1, 2], crs=CRS, unit="min", speed=[[36, 0], [48, 48]],
+                        islands="keep")
+    assert net.directed and not StreetNetwork(xy, [0, 1], [1, 2], crs=CRS).directed
+    pts = gpd.GeoDataFrame(geometry=shapely.points(xy), crs=CRS)
+    m = quiet(net.cost_matrix, pts, pts).to_dense()
+    assert m[0, 2] == pytest.approx(600 / 600 + 800 / 800)  # 1 min + 1 min
+    assert np.isnan(m[2, 0]) and np.isnan(m[1, 0])  # against the one-way edge: no way
+    with pytest.raises(ParameterError, match="one value per edge"):
+        StreetNetwork(xy, [0, 1], [1, 2], crs=CRS, speed=[30, 30, 30])
+    with pytest.raises(ParameterError, match="0 or more"):
+        StreetNetwork(xy, [0, 1], [1, 2], crs=CRS, speed=[-1, 30])
+    with pytest.raises(ParameterError, match="directed"):
+        StreetNetwork(xy, [0, 1], [1, 2], crs=CRS, snap=[True, False])
+
+
+def test_catchment_maps_by_car_say_they_are_not_there_yet(town):
+    from quartier.access.catchments import isochrones, service_areas
+
+    with pytest.raises(ParameterError, match="directed"):
+        isochrones(at_nodes(3), network=town, max_cost=5)
+    with pytest.raises(ParameterError, match="directed"):
+        service_areas(at_nodes(3), network=town, max_cost=5)

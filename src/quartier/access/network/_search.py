@@ -226,7 +226,7 @@ def many_to_many(net, a: Snapped, b: Snapped, limit: float, reverse: bool = Fals
     if net._directed:
         cost = net._cost[::-1] if reverse else net._cost
     r, c, x = same_edge_pairs(a, b, net._w, cost)
-    ok = x <= limit
+    ok = (x <= limit) & np.isfinite(x)  # inf: against a one-way edge
     rows.append(r[ok])
     cols.append(c[ok])
     costs.append(x[ok])
