@@ -402,10 +402,50 @@ def test_constructor_with_speeds_and_bad_inputs():
         StreetNetwork(xy, [0, 1], [1, 2], crs=CRS, snap=[True, False])
 
 
-def test_catchment_maps_by_car_say_they_are_not_there_yet(town):
-    from quartier.access.catchments import isochrones, service_areas
+def test_service_areas_by_car_say_they_are_not_there_yet(town):
+    from quartier.access.catchments import service_areas
 
     with pytest.raises(ParameterError, match="directed"):
-        isochrones(at_nodes(3), network=town, max_cost=5)
-    with pytest.raises(ParameterError, match="directed"):
         service_areas(at_nodes(3), network=town, max_cost=5)
+
+
+def test_isochrones_by_car_agree_with_the_cost_matrix(bayreuth):
+    from quartier.access.catchments import isochrones
+
+    net = bayreuth
+    rng = np.random.default_rng(3)
+    sites = rng.choice(joinable_nodes(net), 2, replace=False)
+    fac = gpd.GeoDataFrame(geometry=shapely.points(net.xy[sites]), crs=CRS, index=["A", "B"])
+    iso = quiet(isochrones, fac, network=net, max_cost=[2, 4], resolution=25)
+    assert iso["unit"].eq("min").all() and (iso["street_km"] > 0).all()
+    # random locations around each site: inside the polygon <=> drive to the site within the cut
+    for k, label in enumerate(fac.index):
+        pts = net.xy[sites[k]] + rng.uniform(-5000, 5000, (1500, 2))
+        gp = gpd.GeoDataFrame(geometry=shapely.points(pts), crs=CRS)
+        cost = quiet(net.cost_matrix, gp, fac.iloc[[k]]).to_dense()[:, 0]
+        for cut in (2, 4):
+            poly = iso[(iso["point"] == label) & (iso["max_cost"] == cut)].geometry.iloc[0]
+            inside = shapely.contains_xy(poly, pts[:, 0], pts[:, 1])
+            within = cost <= cut
+            assert inside.sum() > 10 and within.sum() > 10
+            differ = inside != within
+            assert differ.mean() < 0.01, (label, cut, differ.sum())
+            # every location drawn costs at most the cut plus the border tolerance
+            tol = 25 / 2 / np.sqrt(2) * net._w_max
+            assert (cost[inside] <= cut + tol + 1e-9).all()
+
+
+def test_isochrone_by_car_respects_one_way_streets(town):
+    from quartier.access.catchments import isochrones
+
+    iso = quiet(isochrones, at_nodes(3), network=town, max_cost=1.0, resolution=10)
+    poly = iso.geometry.iloc[0]
+    p3, p4, p2 = utm(3, 4, 2)
+    up_one_way = p3 + 150 / dist(3, 4) * (p4 - p3)  # 150 m up the one-way street 3 -> 4
+    on_primary = p3 + 150 / dist(2, 3) * (p2 - p3)  # 150 m along the two-way primary
+    # from the one-way street the car must go on to 4 and around: far more than a minute
+    assert not poly.contains(shapely.Point(up_one_way))
+    assert poly.contains(shapely.Point(on_primary))
+    cm = town.cost_matrix(gpd.GeoDataFrame(geometry=shapely.points([up_one_way, on_primary]),
+                                           crs=CRS), at_nodes(3)).to_dense()[:, 0]
+    assert cm[0] > 3 and cm[1] == pytest.approx(150 / mpm(80), rel=1e-6)

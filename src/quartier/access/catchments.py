@@ -86,6 +86,11 @@ def isochrones(
     the cut-off plus half the diagonal of a border sub-cell (3.5 m at 10 m
     cells, at the profile's speed).
 
+    By car (a directed network) the cost is the drive from the location to
+    the point (as :func:`quartier.coverage` counts it), with one-way streets
+    and the speed of every street; the border tolerance is half a sub-cell's
+    diagonal at the slowest speed on the network.
+
     Parameters
     ----------
     points : geopandas.GeoDataFrame
@@ -163,7 +168,6 @@ def isochrones(
                 rows.append((label, c, "m", np.nan, pt.buffer(c, quad_segs=16)))
         crs, unit = points.crs, "m"
     else:
-        _not_directed(network, "isochrones")
         snapped = network._snap(points, "points", max_snap)
         crs, unit = network.crs, network.unit
         geoms = _network_isochrones(network, snapped, cuts, resolution,
@@ -192,12 +196,12 @@ def isochrones(
 
 
 def _not_directed(network, what: str) -> None:
-    """Catchment maps need one speed on every street, the same both ways (not yet the car)."""
+    """Service areas need one speed on every street, the same both ways (not yet the car)."""
     if getattr(network, "directed", False):
         raise ParameterError(
-            f"{what} cannot yet draw maps on a directed network (the car profile: speeds per "
-            "street, one-way streets). Use coverage(), cost_matrix() or nearest() with it, "
-            "or a walking or cycling network for the map."
+            f"{what} cannot yet divide a directed network (the car profile: speeds per "
+            "street, one-way streets). Use isochrones(), coverage() or nearest() with it, "
+            "or a walking or cycling network for service areas."
         )
 
 
@@ -212,8 +216,26 @@ def _no_buffer(buffer) -> None:
         )
 
 
+def _pieces_directed(net, edges, du, dv, budget):
+    """:func:`_pieces` by car: from a point of the edge toward u runs against the edge."""
+    length = net.length[edges]
+    out = [[edges[:0]], [np.zeros(0)], [np.zeros(0)]]
+    for d, cost, at_u in ((du, net._cost[1][edges], True), (dv, net._cost[0][edges], False)):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            per_m = np.where(length > 0, cost / length, 0.0)
+            reach = np.where(per_m > 0, (budget - d) / per_m, length)
+        reach = np.minimum(reach, length)
+        ok = (d <= budget) & np.isfinite(cost) & (reach > 0)
+        out[0].append(edges[ok])
+        out[1].append(np.zeros(ok.sum()) if at_u else length[ok] - reach[ok])
+        out[2].append(reach[ok] if at_u else length[ok])
+    return tuple(np.concatenate(x) for x in out)
+
+
 def _pieces(net, edges, du, dv, budget):
     """Reachable parts [s0, s1] (metres from u) of edges given the costs of their ends."""
+    if net._directed:
+        return _pieces_directed(net, edges, du, dv, budget)
     w = net._w
     length = net.length[edges]
     full = (du + dv + length * w) / 2 <= budget
@@ -231,6 +253,18 @@ def _pieces(net, edges, du, dv, budget):
 
 def _own_edge(net, snapped, i, budget):
     """The piece of the point's own edge reachable within the budget."""
+    if net._directed:  # by car: from points before it along the edge, after it against
+        rem = budget - snapped.access[i] * net._w
+        e, t = snapped.edge[i], snapped.offset[i]
+        if rem < 0:
+            return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+        length = net.length[e]
+        lo, hi = t, t
+        for cost, sign in ((net._cost[0][e], -1), (net._cost[1][e], 1)):
+            if np.isfinite(cost) and length > 0:
+                step = rem / (cost / length) if cost > 0 else length
+                lo, hi = (max(t - step, 0.0), hi) if sign < 0 else (lo, min(t + step, length))
+        return np.array([e]), np.array([lo]), np.array([hi])
     reach = budget / net._w - snapped.access[i]
     if reach < 0:  # not even the street is reached
         return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
@@ -250,19 +284,21 @@ def _network_isochrones(net, snapped, cuts, res, max_snap):
     if not ok.size:
         return out
     w = net._w
-    radius = float(cuts[-1]) / w + 2 * res  # no location farther in a straight line is in reach
+    radius = float(cuts[-1]) / net._w_min + 2 * res  # no location farther is in reach
     xy = snapped.xy[ok]
     grid = _cells.make_grid(net, xy.min(0) - radius, xy.max(0) + radius, res, max_snap)
     inc = net._incidence()
     dn = np.full(net.n_nodes + 1, np.inf)
-    for src, node_idx, d_nodes, _, _ in _search.search_chunks(net, snapped, float(cuts[-1])):
+    # by car the costs from the locations to the point (reversed edges)
+    for src, node_idx, d_nodes, _, _ in _search.search_chunks(net, snapped, float(cuts[-1]),
+                                                              reverse=True):
         for r, i in enumerate(src):
             d = d_nodes[r]
             reached_local = np.flatnonzero(d <= cuts[-1])
             reached = node_idx[reached_local]
             dn[reached] = d[reached_local]
             rows, cols = grid.window(snapped.xy[i] - radius, snapped.xy[i] + radius)
-            cost = _cells.cell_costs(grid, rows, cols, dn, w, snapped, i)
+            cost = _cells.cell_costs(grid, rows, cols, dn, w, snapped, i, net)
             edges = np.unique(inc[reached].indices) if reached.size else np.zeros(0, np.int64)
             masks = _cells.catchment_masks(net, grid, rows, cols, cost, dn, snapped, i, cuts,
                                            max_snap)

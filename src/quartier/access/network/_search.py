@@ -53,6 +53,27 @@ def directed_spokes(net, snapped: Snapped):
             a + _part(before, ln, cf), a + _part(after, ln, cb))
 
 
+def leave_costs(net, acc, off, e):
+    """Costs from points (``acc`` metres off the street, ``off`` metres from u on edge ``e``)
+    out to the u and the v end of their edge (inf where closed)."""
+    length = net.length[e]
+    if not net._directed:
+        return (acc + off) * net._w, (acc + length - off) * net._w
+    a = acc * net._w
+    return a + _part(off, length, net._cost[1][e]), a + _part(length - off, length, net._cost[0][e])
+
+
+def along_costs(net, e, off_from, off_to, acc_from, acc_to):
+    """Direct costs along edge ``e`` between two points on it (inf against a one-way edge)."""
+    if not net._directed:
+        return (acc_from + acc_to + np.abs(off_to - off_from)) * net._w
+    d = off_to - off_from
+    length = net.length[e]
+    along = np.where(d >= 0, _part(d, length, net._cost[0][e]),
+                     _part(-d, length, net._cost[1][e]))
+    return (acc_from + acc_to) * net._w + along
+
+
 def nodes_in_box(net, lo, hi) -> np.ndarray:
     """Sorted ids of the nodes inside the box [lo, hi]."""
     xs = net._x_sorted

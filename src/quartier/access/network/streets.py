@@ -248,11 +248,13 @@ class StreetNetwork(NetworkQueries):
             pos = length > 0
             per_m = [c[pos] / length[pos] for c in self._cost]
             self._w_min = float(min([self._w] + [p.min() for p in per_m if p.size]))
+            fin = [p[np.isfinite(p)] for p in per_m]
+            self._w_max = float(max([self._w] + [p.max() for p in fin if p.size]))
             self._csr = directed_adjacency(xy.shape[0], u, v, *self._cost)
         else:
             self.speed = np.full((u.size, 2), self.profile.speed_kmh)
             self._w = 1.0 if unit == "m" else 1.0 / self.profile.metres_per_minute
-            self._w_min = self._w
+            self._w_min = self._w_max = self._w
             self._csr = adjacency(xy.shape[0], u, v, length * self._w)
         m = self._csr.tocoo()
         self._coo = (m.row.astype(np.int64), m.col.astype(np.int64), m.data)
