@@ -286,7 +286,10 @@ def _network_isochrones(net, snapped, cuts, res, max_snap):
     w = net._w
     radius = float(cuts[-1]) / net._w_min + 2 * res  # no location farther is in reach
     xy = snapped.xy[ok]
-    grid = _cells.make_grid(net, xy.min(0) - radius, xy.max(0) + radius, res, max_snap)
+    # no cell farther than max_snap from every street is reached: clip to the network
+    lo = np.maximum(xy.min(0) - radius, net.xy.min(0) - max_snap - res)
+    hi = np.minimum(xy.max(0) + radius, net.xy.max(0) + max_snap + res)
+    grid = _cells.make_grid(net, lo, hi, res, max_snap)
     inc = net._incidence()
     dn = np.full(net.n_nodes + 1, np.inf)
     # by car the costs from the locations to the point (reversed edges)
