@@ -115,6 +115,8 @@ def test_oneway_and_access_tags():
     assert car_allows({"highway": "residential", "access": "no", "motor_vehicle": "yes"}, table)
     for hw in ("footway", "path", "pedestrian", "steps", "cycleway", "track"):
         assert not car_allows({"highway": hw}, table)
+    assert car_allows({"highway": "track"}, {**table, "track": 15.0})  # speeds={"track": 15}
+    assert not car_allows({"highway": "service"}, {**table, "service": 0.0})
 
 
 # --------------------------------------------------------------------------- synthetic town

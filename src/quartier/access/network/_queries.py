@@ -164,8 +164,9 @@ class NetworkQueries:
         """The nearest destination of every origin along the streets, and its cost.
 
         One multi-source search from all destinations at once (each a
-        virtual node on its edge) finds the cheapest destination for every
-        node; origins then add their access leg and partial edge.
+        virtual node on its edge; on a directed network over the reversed
+        edges) finds the cheapest destination for every node; origins then
+        add their access leg and partial edge.
 
         Parameters
         ----------
