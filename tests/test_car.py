@@ -224,8 +224,27 @@ def test_speeds_override_and_errors(tmp_path):
         StreetNetwork.from_osm(path, "walk", CRS, speeds={"primary": 40})
     with pytest.raises(ParameterError, match="top speed"):
         StreetNetwork.from_osm(path, "car", CRS, speeds={"primary": 400})
-    with pytest.raises(ParameterError, match="from_osm"):
+    with pytest.raises(ParameterError, match="class_col"):
         StreetNetwork.from_lines(quiet(StreetNetwork.from_osm, path).edges, "car")
+
+
+def test_from_lines_by_car_equals_from_osm(town):
+    """Geofabrik-style lines (fclass, maxspeed 0 = unknown, oneway B/F/T) give the same times."""
+    codes = {"yes": "F", "-1": "T"}
+    rows = [(wid, refs, tags) for wid, refs, tags in WAYS if "access" not in tags]
+    lines = gpd.GeoDataFrame(
+        {"fclass": [t["highway"] for _, _, t in rows],
+         "maxspeed": [int(t["maxspeed"]) if t.get("maxspeed", "").isdigit() else 0
+                      for _, _, t in rows],
+         "oneway": [codes.get(t.get("oneway"), "B") for _, _, t in rows]},
+        geometry=[shapely.LineString(utm(*refs)) for _, refs, _ in rows], crs=CRS)
+    # DE:rural is not a number in Geofabrik data: give it as text, as OSM has it
+    lines.loc[lines["oneway"] == "T", "maxspeed"] = 100
+    net = quiet(StreetNetwork.from_lines, lines, "car", unit="min")
+    assert net.directed and net.dropped.to_dict() == {"footway": 1}
+    pts = at_nodes(1, 2, 3, 4, 5, 6)
+    np.testing.assert_allclose(net.cost_matrix(pts, pts).to_dense(),
+                               town.cost_matrix(pts, pts).to_dense(), rtol=1e-9)
 
 
 def test_walking_on_same_file_unchanged(tmp_path):

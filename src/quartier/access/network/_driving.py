@@ -197,3 +197,47 @@ def speed_array(speed, n_edges: int, profile, source: str) -> np.ndarray:
             f"speed must be finite km/h of 0 or more (0 closes a direction) ({source})."
         )
     return sp
+
+
+#: Geofabrik ``oneway`` codes (B both, F along the line, T against it) as OSM values
+_ONEWAY_CODES = {"b": "no", "f": "yes", "t": "-1"}
+
+
+def line_speeds(gdf, profile, class_col, maxspeed_col, oneway_col):
+    """Per line of a GIS layer: (n, 2) km/h along and against it, and whether locations join.
+
+    The class column gives the class speed; ``maxspeed`` (numbers or OSM values;
+    0 or empty: unknown) and ``oneway`` (B/F/T as in Geofabrik data, or OSM values) are
+    read where the columns exist.
+    """
+    import pandas as pd
+
+    if class_col is None or class_col not in gdf.columns:
+        raise ParameterError(
+            f"profile='car' needs the road class of every line: class_col={class_col!r} is "
+            "not a column. Give the column with OSM highway values (Geofabrik: 'fclass')."
+        )
+    table = profile.speed_table
+    n = len(gdf)
+
+    def column(name):
+        if name is None or name not in gdf.columns:
+            return [None] * n
+        col = gdf[name]
+        return col.astype(object).where(col.notna(), None).tolist()
+
+    classes = [str(c).strip().lower() for c in gdf[class_col].tolist()]
+    speed = np.zeros((n, 2))
+    snap = np.ones(n, bool)
+    for k, (cls, ms, one) in enumerate(zip(classes, column(maxspeed_col), column(oneway_col),
+                                           strict=True)):
+        tags = {"highway": cls}
+        if ms is not None and not pd.isna(ms):
+            tags["maxspeed"] = str(int(ms)) if isinstance(ms, float) and ms.is_integer() \
+                else str(ms)
+        if one is not None and str(one).strip():
+            val = str(one).strip().lower()
+            tags["oneway"] = _ONEWAY_CODES.get(val, val)
+        speed[k] = car_speeds(tags, table, profile.speed_kmh)
+        snap[k] = cls not in NO_SNAP
+    return speed, snap

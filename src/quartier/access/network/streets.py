@@ -297,6 +297,9 @@ class StreetNetwork(NetworkQueries):
         tolerance: float = 0.001,
         max_snap: float = 500.0,
         islands: str = "drop",
+        maxspeed_col: str | None = "maxspeed",
+        oneway_col: str | None = "oneway",
+        speeds=None,
     ) -> StreetNetwork:
         """Build a network from a GIS line layer (a city's street data, Geofabrik roads).
 
@@ -312,8 +315,11 @@ class StreetNetwork(NetworkQueries):
         lines : geopandas.GeoDataFrame
             LineStrings / MultiLineStrings. A geographic CRS is reprojected to
             ``crs`` or EPSG:25832.
-        profile : {"walk", "senior", "wheelchair", "bike"}, default "walk"
-            Travel profile: speed and usable way classes.
+        profile : {"walk", "senior", "wheelchair", "bike", "car"}, default "walk"
+            Travel profile: speed and usable way classes. By car the class
+            column is required, and speeds and one-way streets are read as in
+            :meth:`from_osm` (no access tags: restricted roads must be left
+            out beforehand).
         unit : {"m", "min"}, default "m"
             Cost unit.
         crs : optional
@@ -330,6 +336,14 @@ class StreetNetwork(NetworkQueries):
             End points closer than this (metres) are one node.
         max_snap, islands
             See :class:`StreetNetwork`.
+        maxspeed_col, oneway_col : str or None
+            Car only: columns with the speed limit (numbers or OSM values such
+            as ``"DE:urban"``; 0 or empty: the class speed) and the direction
+            (Geofabrik ``B`` both, ``F`` along the line, ``T`` against it, or
+            OSM ``yes``/``no``/``-1``); missing columns: class speeds, two-way
+            (motorways and their links one-way along the line).
+        speeds : mapping, optional
+            Car only: class speeds to replace, as in :meth:`from_osm`.
 
         Returns
         -------
@@ -358,16 +372,12 @@ class StreetNetwork(NetworkQueries):
             raise ParameterTypeError("from_lines needs a GeoDataFrame of street lines.")
         if crs is not None:
             require_metric(crs, what="crs")
-        prof = get_profile(profile)
-        if prof.driving:
-            raise ParameterError(
-                "profile='car' needs the OSM tags of the roads (speed limits, one-way streets, "
-                "access): use StreetNetwork.from_osm, or StreetNetwork(xy, u, v, speed=...)."
-            )
+        prof = with_speeds(get_profile(profile), speeds)
         check_unit(unit)
         gdf = to_planning_crs(lines, crs=crs, what=what)
-        xy, u, v, length, level, dropped = lines_to_edges(
-            gdf, prof, what, class_col, bridge_col, tunnel_col, layer_col, tolerance
+        xy, u, v, length, level, dropped, car = lines_to_edges(
+            gdf, prof, what, class_col, bridge_col, tunnel_col, layer_col, tolerance,
+            maxspeed_col, oneway_col,
         )
         if len(dropped):
             warnings.warn(
@@ -378,7 +388,8 @@ class StreetNetwork(NetworkQueries):
             )
         net = cls(
             xy, u, v, length, crs=gdf.crs, profile=prof, unit=unit, max_snap=max_snap,
-            islands=islands, source=what, level=level,
+            islands=islands, source=what, level=level, speed=car.get("speed"),
+            snap=car.get("snap"),
         )
         net.dropped = dropped
         return net
