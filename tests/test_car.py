@@ -423,11 +423,27 @@ def test_constructor_with_speeds_and_bad_inputs():
         StreetNetwork(xy, [0, 1], [1, 2], crs=CRS, snap=[True, False])
 
 
-def test_service_areas_by_car_say_they_are_not_there_yet(town):
+def test_service_areas_by_car_agree_with_nearest(bayreuth):
     from quartier.access.catchments import service_areas
 
-    with pytest.raises(ParameterError, match="directed"):
-        service_areas(at_nodes(3), network=town, max_cost=5)
+    net = bayreuth
+    rng = np.random.default_rng(5)
+    sites = rng.choice(joinable_nodes(net), 3, replace=False)
+    fac = gpd.GeoDataFrame(geometry=shapely.points(net.xy[sites]), crs=CRS,
+                           index=["A", "B", "C"])
+    sa = quiet(service_areas, fac, network=net, max_cost=6, resolution=25)
+    assert (sa["street_km"] > 0).all()
+    pts = net.xy[sites].mean(0) + rng.uniform(-6000, 6000, (2000, 2))
+    gp = gpd.GeoDataFrame(geometry=shapely.points(pts), crs=CRS)
+    near = quiet(net.nearest, gp, fac, max_cost=6)
+    drawn = np.full(len(pts), None, dtype=object)
+    for label, poly in sa.geometry.items():
+        drawn[shapely.contains_xy(poly, pts[:, 0], pts[:, 1])] = label
+    expect = near["nearest"].to_numpy(dtype=object)
+    differ = drawn != expect
+    assert (expect != None).sum() > 200  # noqa: E711
+    assert differ.mean() < 0.01, differ.sum()
+
 
 
 def test_isochrones_by_car_agree_with_the_cost_matrix(bayreuth):

@@ -195,16 +195,6 @@ def isochrones(
     )
 
 
-def _not_directed(network, what: str) -> None:
-    """Service areas need one speed on every street, the same both ways (not yet the car)."""
-    if getattr(network, "directed", False):
-        raise ParameterError(
-            f"{what} cannot yet divide a directed network (the car profile: speeds per "
-            "street, one-way streets). Use isochrones(), coverage() or nearest() with it, "
-            "or a walking or cycling network for service areas."
-        )
-
-
 def _no_buffer(buffer) -> None:
     if buffer is not None:
         warnings.warn(
@@ -355,7 +345,9 @@ def service_areas(
     the facility nearest to its centre, so they do not overlap, cover every
     location in reach up to the resolution and keep to the level of the
     streets (a place under a bridge is not served from the bridge).
-    ``street_km`` samples the streets every ``spacing`` metres.
+    ``street_km`` samples the streets every ``spacing`` metres. By car (a
+    directed network) a location goes to the facility it drives to fastest,
+    one-way streets included.
 
     Parameters
     ----------
@@ -407,7 +399,6 @@ def service_areas(
             "isochrones(points, network=None, max_cost=...) or a Voronoi diagram of the "
             "facilities."
         )
-    _not_directed(network, "service_areas")
     resolution = positive_number(resolution, "resolution", unit="metres")
     spacing = positive_number(spacing, "spacing", unit="metres")
     _no_buffer(buffer)
@@ -415,7 +406,8 @@ def service_areas(
     snapped = network._snap(facilities, "facility", max_snap)
     net = network
     w = net._w
-    dist, which = _search.multi_source(net, snapped, limit)
+    # by car the costs from the streets to the facilities (reversed edges)
+    dist, which = _search.multi_source(net, snapped, limit, reverse=True)
     # sample every edge with a reached end: both ends and every `spacing` metres
     hosts = np.zeros(net.n_edges, bool)
     hosts[snapped.edge[snapped.ok]] = True
@@ -428,8 +420,12 @@ def service_areas(
     pos = length[piece] * k / (n_per[piece] - 1)
     se = edges[piece]
     # cost and owner at each sample: via u, via v, or straight from a facility on the edge
-    cu = dist[net.u[se]] + pos * w
-    cv = dist[net.v[se]] + (net.length[se] - pos) * w
+    if net._directed:
+        to_u, to_v = _search.leave_costs(net, np.zeros(se.size), pos, se)
+        cu, cv = dist[net.u[se]] + to_u, dist[net.v[se]] + to_v
+    else:
+        cu = dist[net.u[se]] + pos * w
+        cv = dist[net.v[se]] + (net.length[se] - pos) * w
     cost = np.minimum(cu, cv)
     owner = np.where(cu <= cv, which[net.u[se]], which[net.v[se]])
     fi = np.flatnonzero(snapped.ok)
@@ -439,7 +435,11 @@ def service_areas(
     cnt = hi - lo
     rows = np.repeat(np.arange(se.size), cnt)
     fac = fi[np.arange(int(cnt.sum())) + np.repeat(lo - np.r_[0, np.cumsum(cnt)[:-1]], cnt)]
-    direct = (snapped.access[fac] + np.abs(pos[rows] - snapped.offset[fac])) * w
+    if net._directed:
+        direct = _search.along_costs(net, se[rows], pos[rows], snapped.offset[fac],
+                                     np.zeros(rows.size), snapped.access[fac])
+    else:
+        direct = (snapped.access[fac] + np.abs(pos[rows] - snapped.offset[fac])) * w
     for r, f, c in zip(rows, fac, direct, strict=True):
         if c < cost[r]:
             cost[r], owner[r] = c, f
@@ -451,7 +451,13 @@ def service_areas(
     seg_len = pos[a_idx + 1] - pos[a_idx]
     # a piece whose ends go to two facilities is split where both are equally far
     c0, c1 = cost[a_idx], cost[a_idx + 1]
-    x = np.clip((c1 - c0 + seg_len * w) / (2 * w), 0, seg_len)
+    we = w
+    if net._directed:  # by car: the split at the faster direction's pace (approximate)
+        e_a = se[a_idx]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            we = np.minimum(net._cost[0][e_a], net._cost[1][e_a]) / net.length[e_a]
+        we = np.where(np.isfinite(we) & (we > 0), we, net._w_min)
+    x = np.clip((c1 - c0 + seg_len * we) / (2 * we), 0, seg_len)
     x = np.where(owner[a_idx] == owner[a_idx + 1], seg_len, x)
     km = (
         np.bincount(owner[a_idx], weights=x, minlength=len(snapped))
@@ -469,13 +475,14 @@ def _owner_areas(net, snapped, dist, which, limit, res, max_snap):
     if not snapped.ok.any():
         return np.full(n, shapely.Polygon(), dtype=object)
     w = net._w
-    reach = min(max_snap, limit / w) + res
+    wm = net._w_min  # the least cost per metre: the farthest reach
+    reach = min(max_snap, limit / wm) + res
     lo = net.xy.min(0) - reach
     hi = net.xy.max(0) + reach
     if np.isfinite(limit):  # nothing beyond the limit around the facilities
         fxy = snapped.xy[snapped.ok]
-        lo = np.maximum(lo, fxy.min(0) - limit / w - res)
-        hi = np.minimum(hi, fxy.max(0) + limit / w + res)
+        lo = np.maximum(lo, fxy.min(0) - limit / wm - res)
+        hi = np.minimum(hi, fxy.max(0) + limit / wm + res)
     grid = _cells.make_grid(net, lo, hi, res, max_snap)
     d = np.r_[dist, np.inf]
     o = np.r_[which, -1]
@@ -489,7 +496,12 @@ def _owner_areas(net, snapped, dist, which, limit, res, max_snap):
     flat_edge = grid.edge.ravel()
     for f in fi:
         at = np.flatnonzero(flat_edge == snapped.edge[f])
-        direct = (s.access[at] + snapped.access[f] + np.abs(s.offset[at] - snapped.offset[f])) * w
+        if net._directed:
+            direct = _search.along_costs(net, np.full(at.size, snapped.edge[f]), s.offset[at],
+                                         snapped.offset[f], s.access[at], snapped.access[f])
+        else:
+            direct = (s.access[at] + snapped.access[f]
+                      + np.abs(s.offset[at] - snapped.offset[f])) * w
         better = direct < cost.ravel()[at]
         cost.ravel()[at[better]] = direct[better]
         owner.ravel()[at[better]] = f
