@@ -79,7 +79,10 @@ def make_grid(net, lo, hi, res: float, max_snap: float) -> CellGrid:
     pts = np.column_stack([gx.ravel(), gy.ravel()])
     tgt, _ = targets_of(net).nearest(pts, max_snap)
     s = snap_points(net, pts, max_snap, tgt)
-    off_u, off_v = _search.spokes(s, net._w)
+    if net._directed:  # costs out of the cell (maps by car: from the cells to the facility)
+        off_u, off_v = _search.directed_spokes(net, s)[:2]
+    else:
+        off_u, off_v = _search.spokes(s, net._w)
     ok = s.ok
     return CellGrid(
         x0, y0, res, nx, ny, s, tgt.reshape(ny, nx),
@@ -91,10 +94,12 @@ def make_grid(net, lo, hi, res: float, max_snap: float) -> CellGrid:
     )
 
 
-def cell_costs(grid: CellGrid, rows, cols, dn: np.ndarray, w: float, fac: Snapped, i: int):
+def cell_costs(grid: CellGrid, rows, cols, dn: np.ndarray, w: float, fac: Snapped, i: int,
+               net=None):
     """Costs of the cell centres of a window from node costs ``dn`` (n_nodes + 1, last inf).
 
-    Cells on the facility's own edge also get the direct way along the edge.
+    Cells on the facility's own edge also get the direct way along the edge
+    (on a directed ``net``: from the cell to the facility).
     """
     cost = np.minimum(dn[grid.u[rows, cols]] + grid.spoke_u[rows, cols],
                       dn[grid.v[rows, cols]] + grid.spoke_v[rows, cols])
@@ -103,7 +108,12 @@ def cell_costs(grid: CellGrid, rows, cols, dn: np.ndarray, w: float, fac: Snappe
         s = grid.snapped
         rr, cc = np.nonzero(same)
         gi = (rr + rows.start) * grid.nx + (cc + cols.start)
-        direct = (s.access[gi] + fac.access[i] + np.abs(s.offset[gi] - fac.offset[i])) * w
+        if net is not None and net._directed:
+            e = np.full(gi.size, fac.edge[i])
+            direct = _search.along_costs(net, e, s.offset[gi], fac.offset[i], s.access[gi],
+                                         fac.access[i])
+        else:
+            direct = (s.access[gi] + fac.access[i] + np.abs(s.offset[gi] - fac.offset[i])) * w
         cost[rr, cc] = np.minimum(cost[rr, cc], direct)
     return cost
 
@@ -156,9 +166,17 @@ def _point_costs(net, px, py, cand, dn, w, fac: Snapped, i: int, max_snap: float
     e = np.where(ok, t.edge[pick], 0)
     length = net.length[e]
     off = np.take_along_axis(s, col[:, :, None], axis=2)[:, :, 0] * length
-    cost = np.minimum(dn[net.u[e]] + (acc + off) * w, dn[net.v[e]] + (acc + length - off) * w)
+    if net._directed:
+        to_u, to_v = _search.leave_costs(net, acc, off, e)
+        cost = np.minimum(dn[net.u[e]] + to_u, dn[net.v[e]] + to_v)
+    else:
+        cost = np.minimum(dn[net.u[e]] + (acc + off) * w,
+                          dn[net.v[e]] + (acc + length - off) * w)
     same = ok & (e == fac.edge[i])
-    if same.any():
+    if same.any() and net._directed:
+        direct = _search.along_costs(net, e, off, fac.offset[i], acc, fac.access[i])
+        cost = np.where(same, np.minimum(cost, direct), cost)
+    elif same.any():
         direct = (acc + fac.access[i] + np.abs(off - fac.offset[i])) * w
         cost = np.where(same, np.minimum(cost, direct), cost)
     return np.where(ok, cost, np.inf)
@@ -177,7 +195,7 @@ def catchment_masks(net, grid: CellGrid, rows, cols, cost, dn, fac, i, cuts, max
     w = net._w
     res = grid.res
     f = REFINE
-    half = res / np.sqrt(2) * w
+    half = res / np.sqrt(2) * net._w_max  # the most a cost changes within half a diagonal
     fin = np.isfinite(cost)
     finite = np.where(fin, cost, 0.0)
     jumps = []  # per neighbour: the jump, and the neighbour's cost

@@ -86,6 +86,11 @@ def isochrones(
     the cut-off plus half the diagonal of a border sub-cell (3.5 m at 10 m
     cells, at the profile's speed).
 
+    By car (a directed network) the cost is the drive from the location to
+    the point (as :func:`quartier.coverage` counts it), with one-way streets
+    and the speed of every street; the border tolerance is half a sub-cell's
+    diagonal at the slowest speed on the network.
+
     Parameters
     ----------
     points : geopandas.GeoDataFrame
@@ -201,8 +206,26 @@ def _no_buffer(buffer) -> None:
         )
 
 
+def _pieces_directed(net, edges, du, dv, budget):
+    """:func:`_pieces` by car: from a point of the edge toward u runs against the edge."""
+    length = net.length[edges]
+    out = [[edges[:0]], [np.zeros(0)], [np.zeros(0)]]
+    for d, cost, at_u in ((du, net._cost[1][edges], True), (dv, net._cost[0][edges], False)):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            per_m = np.where(length > 0, cost / length, 0.0)
+            reach = np.where(per_m > 0, (budget - d) / per_m, length)
+        reach = np.minimum(reach, length)
+        ok = (d <= budget) & np.isfinite(cost) & (reach > 0)
+        out[0].append(edges[ok])
+        out[1].append(np.zeros(ok.sum()) if at_u else length[ok] - reach[ok])
+        out[2].append(reach[ok] if at_u else length[ok])
+    return tuple(np.concatenate(x) for x in out)
+
+
 def _pieces(net, edges, du, dv, budget):
     """Reachable parts [s0, s1] (metres from u) of edges given the costs of their ends."""
+    if net._directed:
+        return _pieces_directed(net, edges, du, dv, budget)
     w = net._w
     length = net.length[edges]
     full = (du + dv + length * w) / 2 <= budget
@@ -220,6 +243,18 @@ def _pieces(net, edges, du, dv, budget):
 
 def _own_edge(net, snapped, i, budget):
     """The piece of the point's own edge reachable within the budget."""
+    if net._directed:  # by car: from points before it along the edge, after it against
+        rem = budget - snapped.access[i] * net._w
+        e, t = snapped.edge[i], snapped.offset[i]
+        if rem < 0:
+            return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+        length = net.length[e]
+        lo, hi = t, t
+        for cost, sign in ((net._cost[0][e], -1), (net._cost[1][e], 1)):
+            if np.isfinite(cost) and length > 0:
+                step = rem / (cost / length) if cost > 0 else length
+                lo, hi = (max(t - step, 0.0), hi) if sign < 0 else (lo, min(t + step, length))
+        return np.array([e]), np.array([lo]), np.array([hi])
     reach = budget / net._w - snapped.access[i]
     if reach < 0:  # not even the street is reached
         return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
@@ -239,19 +274,24 @@ def _network_isochrones(net, snapped, cuts, res, max_snap):
     if not ok.size:
         return out
     w = net._w
-    radius = float(cuts[-1]) / w + 2 * res  # no location farther in a straight line is in reach
+    radius = float(cuts[-1]) / net._w_min + 2 * res  # no location farther is in reach
     xy = snapped.xy[ok]
-    grid = _cells.make_grid(net, xy.min(0) - radius, xy.max(0) + radius, res, max_snap)
+    # no cell farther than max_snap from every street is reached: clip to the network
+    lo = np.maximum(xy.min(0) - radius, net.xy.min(0) - max_snap - res)
+    hi = np.minimum(xy.max(0) + radius, net.xy.max(0) + max_snap + res)
+    grid = _cells.make_grid(net, lo, hi, res, max_snap)
     inc = net._incidence()
     dn = np.full(net.n_nodes + 1, np.inf)
-    for src, node_idx, d_nodes, _, _ in _search.search_chunks(net, snapped, float(cuts[-1])):
+    # by car the costs from the locations to the point (reversed edges)
+    for src, node_idx, d_nodes, _, _ in _search.search_chunks(net, snapped, float(cuts[-1]),
+                                                              reverse=True):
         for r, i in enumerate(src):
             d = d_nodes[r]
             reached_local = np.flatnonzero(d <= cuts[-1])
             reached = node_idx[reached_local]
             dn[reached] = d[reached_local]
             rows, cols = grid.window(snapped.xy[i] - radius, snapped.xy[i] + radius)
-            cost = _cells.cell_costs(grid, rows, cols, dn, w, snapped, i)
+            cost = _cells.cell_costs(grid, rows, cols, dn, w, snapped, i, net)
             edges = np.unique(inc[reached].indices) if reached.size else np.zeros(0, np.int64)
             masks = _cells.catchment_masks(net, grid, rows, cols, cost, dn, snapped, i, cuts,
                                            max_snap)
@@ -305,7 +345,9 @@ def service_areas(
     the facility nearest to its centre, so they do not overlap, cover every
     location in reach up to the resolution and keep to the level of the
     streets (a place under a bridge is not served from the bridge).
-    ``street_km`` samples the streets every ``spacing`` metres.
+    ``street_km`` samples the streets every ``spacing`` metres. By car (a
+    directed network) a location goes to the facility it drives to fastest,
+    one-way streets included.
 
     Parameters
     ----------
@@ -364,7 +406,8 @@ def service_areas(
     snapped = network._snap(facilities, "facility", max_snap)
     net = network
     w = net._w
-    dist, which = _search.multi_source(net, snapped, limit)
+    # by car the costs from the streets to the facilities (reversed edges)
+    dist, which = _search.multi_source(net, snapped, limit, reverse=True)
     # sample every edge with a reached end: both ends and every `spacing` metres
     hosts = np.zeros(net.n_edges, bool)
     hosts[snapped.edge[snapped.ok]] = True
@@ -377,8 +420,12 @@ def service_areas(
     pos = length[piece] * k / (n_per[piece] - 1)
     se = edges[piece]
     # cost and owner at each sample: via u, via v, or straight from a facility on the edge
-    cu = dist[net.u[se]] + pos * w
-    cv = dist[net.v[se]] + (net.length[se] - pos) * w
+    if net._directed:
+        to_u, to_v = _search.leave_costs(net, np.zeros(se.size), pos, se)
+        cu, cv = dist[net.u[se]] + to_u, dist[net.v[se]] + to_v
+    else:
+        cu = dist[net.u[se]] + pos * w
+        cv = dist[net.v[se]] + (net.length[se] - pos) * w
     cost = np.minimum(cu, cv)
     owner = np.where(cu <= cv, which[net.u[se]], which[net.v[se]])
     fi = np.flatnonzero(snapped.ok)
@@ -388,7 +435,11 @@ def service_areas(
     cnt = hi - lo
     rows = np.repeat(np.arange(se.size), cnt)
     fac = fi[np.arange(int(cnt.sum())) + np.repeat(lo - np.r_[0, np.cumsum(cnt)[:-1]], cnt)]
-    direct = (snapped.access[fac] + np.abs(pos[rows] - snapped.offset[fac])) * w
+    if net._directed:
+        direct = _search.along_costs(net, se[rows], pos[rows], snapped.offset[fac],
+                                     np.zeros(rows.size), snapped.access[fac])
+    else:
+        direct = (snapped.access[fac] + np.abs(pos[rows] - snapped.offset[fac])) * w
     for r, f, c in zip(rows, fac, direct, strict=True):
         if c < cost[r]:
             cost[r], owner[r] = c, f
@@ -400,7 +451,13 @@ def service_areas(
     seg_len = pos[a_idx + 1] - pos[a_idx]
     # a piece whose ends go to two facilities is split where both are equally far
     c0, c1 = cost[a_idx], cost[a_idx + 1]
-    x = np.clip((c1 - c0 + seg_len * w) / (2 * w), 0, seg_len)
+    we = w
+    if net._directed:  # by car: the split at the faster direction's pace (approximate)
+        e_a = se[a_idx]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            we = np.minimum(net._cost[0][e_a], net._cost[1][e_a]) / net.length[e_a]
+        we = np.where(np.isfinite(we) & (we > 0), we, net._w_min)
+    x = np.clip((c1 - c0 + seg_len * we) / (2 * we), 0, seg_len)
     x = np.where(owner[a_idx] == owner[a_idx + 1], seg_len, x)
     km = (
         np.bincount(owner[a_idx], weights=x, minlength=len(snapped))
@@ -418,13 +475,14 @@ def _owner_areas(net, snapped, dist, which, limit, res, max_snap):
     if not snapped.ok.any():
         return np.full(n, shapely.Polygon(), dtype=object)
     w = net._w
-    reach = min(max_snap, limit / w) + res
+    wm = net._w_min  # the least cost per metre: the farthest reach
+    reach = min(max_snap, limit / wm) + res
     lo = net.xy.min(0) - reach
     hi = net.xy.max(0) + reach
     if np.isfinite(limit):  # nothing beyond the limit around the facilities
         fxy = snapped.xy[snapped.ok]
-        lo = np.maximum(lo, fxy.min(0) - limit / w - res)
-        hi = np.minimum(hi, fxy.max(0) + limit / w + res)
+        lo = np.maximum(lo, fxy.min(0) - limit / wm - res)
+        hi = np.minimum(hi, fxy.max(0) + limit / wm + res)
     grid = _cells.make_grid(net, lo, hi, res, max_snap)
     d = np.r_[dist, np.inf]
     o = np.r_[which, -1]
@@ -438,7 +496,12 @@ def _owner_areas(net, snapped, dist, which, limit, res, max_snap):
     flat_edge = grid.edge.ravel()
     for f in fi:
         at = np.flatnonzero(flat_edge == snapped.edge[f])
-        direct = (s.access[at] + snapped.access[f] + np.abs(s.offset[at] - snapped.offset[f])) * w
+        if net._directed:
+            direct = _search.along_costs(net, np.full(at.size, snapped.edge[f]), s.offset[at],
+                                         snapped.offset[f], s.access[at], snapped.access[f])
+        else:
+            direct = (s.access[at] + snapped.access[f]
+                      + np.abs(s.offset[at] - snapped.offset[f])) * w
         better = direct < cost.ravel()[at]
         cost.ravel()[at[better]] = direct[better]
         owner.ravel()[at[better]] = f

@@ -17,9 +17,9 @@ from quartier.planning._allocation import ALLOCATIONS, allocate, group_demand, w
 #: How reach is measured, per language: straight line or along the streets, by profile.
 _MODE = {
     "de": {None: "Luftlinie", "walk": "Fußweg", "senior": "Fußweg", "wheelchair": "Rollstuhlweg",
-           "bike": "Radweg"},
+           "bike": "Radweg", "car": "Autofahrt"},
     "en": {None: "straight line", "walk": "walking", "senior": "walking",
-           "wheelchair": "wheelchair", "bike": "cycling"},
+           "wheelchair": "wheelchair", "bike": "cycling", "car": "driving"},
 }
 
 
@@ -31,6 +31,8 @@ def measure(network, lang: str = "de") -> str:
     word = _MODE[lang].get(profile.name, _MODE[lang]["walk"])
     if lang == "de":
         return f"{word} (Profil: {profile.label})"
+    if profile.driving:
+        return f"{word} (profile '{profile.name}', speeds by road class and limit)"
     return f"{word} (profile '{profile.name}', {profile.speed_kmh:g} km/h)"
 
 

@@ -15,6 +15,7 @@ import shapely
 from scipy import sparse
 from scipy.sparse import csgraph
 
+from quartier.access.network._driving import line_speeds
 from quartier.access.network._profiles import truthy
 from quartier.errors import QuartierError, QuartierWarning, format_list
 
@@ -88,7 +89,8 @@ def components(n: int, u, v) -> np.ndarray:
     return rank[labels]
 
 
-def node_lines(lines: np.ndarray, level: np.ndarray, tolerance: float = 1e-3):
+def node_lines(lines: np.ndarray, level: np.ndarray, tolerance: float = 1e-3,
+               merge: bool = True):
     """Split lines where they cross or touch, respecting levels, and build an edge list.
 
     Parameters
@@ -110,6 +112,9 @@ def node_lines(lines: np.ndarray, level: np.ndarray, tolerance: float = 1e-3):
     length : (E,) float array
     level : (E,) int array
         The level of the line each edge comes from.
+    line : (E,) int array
+        Only with ``merge=False``: the line each edge comes from; edges then
+        run in the line's direction and parallel edges are not merged.
     """
     coords, line_of = shapely.get_coordinates(lines, return_index=True)
     if coords.shape[0] == 0:
@@ -161,6 +166,8 @@ def node_lines(lines: np.ndarray, level: np.ndarray, tolerance: float = 1e-3):
     v = s_node[1:][cont]
     e_level = seg_level[s_seg[:-1][cont]]
     length = np.hypot(*(xy[u] - xy[v]).T)
+    if not merge:  # directed networks merge per direction themselves
+        return xy, u, v, length, e_level, seg_line[s_seg[:-1][cont]]
     u, v, length, e_level = dedupe_edges(u, v, length, e_level)
     # drop nodes no edge uses (possible after merging)
     used = np.zeros(xy.shape[0], bool)
@@ -232,8 +239,10 @@ def _intersections(a, b, i, j, tol):
     return px, py, pi, pp, pj, pq
 
 
-def lines_to_edges(gdf, prof, what, class_col, bridge_col, tunnel_col, layer_col, tolerance):
-    """Usable lines of a GIS layer -> noded edge list with levels, and the lines left out."""
+def lines_to_edges(gdf, prof, what, class_col, bridge_col, tunnel_col, layer_col, tolerance,
+                   maxspeed_col=None, oneway_col=None):
+    """Usable lines of a GIS layer -> noded edge list with levels, the lines left out, and
+    for the car ``{"speed": (E, 2) km/h, "snap": (E,) bool}`` (else empty)."""
     gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
     types = set(gdf.geom_type.unique())
     if not types <= {"LineString", "MultiLineString"}:
@@ -256,8 +265,13 @@ def lines_to_edges(gdf, prof, what, class_col, bridge_col, tunnel_col, layer_col
     if tunnel_col is not None and tunnel_col in gdf.columns:
         level = np.where((level == 0) & truthy(gdf[tunnel_col]), -1, level)
     parts, part_of = shapely.get_parts(gdf.geometry.to_numpy(), return_index=True)
-    xy, u, v, length, e_level = node_lines(parts, level[part_of], tolerance)
-    return xy, u, v, length, e_level, dropped
+    if not prof.driving:
+        xy, u, v, length, e_level = node_lines(parts, level[part_of], tolerance)
+        return xy, u, v, length, e_level, dropped, {}
+    speed, snap = line_speeds(gdf, prof, class_col, maxspeed_col, oneway_col)
+    xy, u, v, length, e_level, part = node_lines(parts, level[part_of], tolerance, merge=False)
+    row = part_of[part]
+    return xy, u, v, length, e_level, dropped, {"speed": speed[row], "snap": snap[row]}
 
 
 def island_warning(source, xy, u, length, comp, islands):

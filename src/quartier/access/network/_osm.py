@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from quartier._optional import import_optional
+from quartier.access.network._driving import NO_SNAP, car_speeds
 from quartier.errors import InputFileError
 
 OSM_SUFFIXES = (".osm", ".osm.gz", ".osm.bz2", ".osm.pbf", ".pbf", ".o5m")
@@ -26,7 +27,10 @@ def read_osm_ways(path: Path, profile):
     report : dict
         ``ways_used``, ``ways_skipped`` (Counter of highway values not
         usable by the profile), ``segments_missing`` (segments whose nodes
-        have no location in the file).
+        have no location in the file); for a driving profile also ``speed``,
+        (E, 2) km/h along and against each segment's way (0: closed, one-way),
+        and ``snap`` (E,): whether locations may join the segment (not on
+        motorways and trunk roads).
     """
     osmium = import_optional("osmium", purpose="reading OpenStreetMap files (StreetNetwork.from_osm)")
 
@@ -35,6 +39,11 @@ def read_osm_ways(path: Path, profile):
     lons: list[float] = []
     lats: list[float] = []
     way_break: list[int] = []
+    driving = profile.driving
+    table = profile.speed_table
+    fwd: list[float] = []
+    bwd: list[float] = []
+    snaps: list[bool] = []
     skipped: Counter = Counter()
     used = 0
     missing = 0
@@ -53,11 +62,18 @@ def read_osm_ways(path: Path, profile):
             used += 1
             start = len(refs)
             level = way_level(tags)
+            if driving:
+                sf, sb = car_speeds(tags, table, profile.speed_kmh)
+                snap_ok = tags.get("highway") not in NO_SNAP
             for n in way.nodes:
                 loc = n.location
                 if loc.valid():
                     refs.append(n.ref)
                     levels.append(level)
+                    if driving:
+                        fwd.append(sf)
+                        bwd.append(sb)
+                        snaps.append(snap_ok)
                     lons.append(loc.lon)
                     lats.append(loc.lat)
                 else:
@@ -67,6 +83,7 @@ def read_osm_ways(path: Path, profile):
             way_break.append(len(refs))
             if len(refs) - start < 2:
                 del refs[start:], lons[start:], lats[start:], levels[start:]
+                del fwd[start:], bwd[start:], snaps[start:]
                 while way_break and way_break[-1] > start:
                     way_break.pop()
     except RuntimeError as err:
@@ -88,6 +105,11 @@ def read_osm_ways(path: Path, profile):
     v = inverse[1:][cont]
     level = np.asarray(levels, np.int64)[:-1][cont] if refs_a.size > 1 else np.zeros(0, np.int64)
     report = {"ways_used": used, "ways_skipped": skipped, "nodes_missing": missing}
+    if driving:
+        sp = np.column_stack([np.asarray(fwd, float), np.asarray(bwd, float)]).reshape(-1, 2)
+        report["speed"] = sp[:-1][cont] if refs_a.size > 1 else np.zeros((0, 2))
+        sn = np.asarray(snaps, bool)
+        report["snap"] = sn[:-1][cont] if refs_a.size > 1 else np.zeros(0, bool)
     return node_ids, lon, lat, u, v, level, report
 
 

@@ -97,7 +97,8 @@ class NetworkQueries:
     ) -> CostMatrix:
         """Costs along the streets from every origin to every destination within ``max_cost``.
 
-        Searches run from the smaller of the two sides with a cut-off on a
+        Searches run from the smaller of the two sides (on a directed network,
+        from the destinations over the reversed edges) with a cut-off on a
         local part of the network, so memory and time grow with the pairs in
         reach. Points snap onto edges; costs include both access legs and the
         partial edges (and, for two points on one edge, the direct way).
@@ -142,7 +143,7 @@ class NetworkQueries:
                 f"{len(a):,} x {len(b):,} pairs are too many without a cut-off; pass max_cost=."
             )
         if len(b) < len(a):
-            cols, rows, cost = _search.many_to_many(self, b, a, limit)
+            cols, rows, cost = _search.many_to_many(self, b, a, limit, reverse=True)
             order = np.lexsort((cols, rows))
             rows, cols, cost = rows[order], cols[order], cost[order]
         else:
@@ -163,8 +164,9 @@ class NetworkQueries:
         """The nearest destination of every origin along the streets, and its cost.
 
         One multi-source search from all destinations at once (each a
-        virtual node on its edge) finds the cheapest destination for every
-        node; origins then add their access leg and partial edge.
+        virtual node on its edge; on a directed network over the reversed
+        edges) finds the cheapest destination for every node; origins then
+        add their access leg and partial edge.
 
         Parameters
         ----------

@@ -6,6 +6,11 @@ cut-off run on a local subgraph: a path of cost ``c`` never leaves the circle
 of radius ``c / w`` (metres) around its start, because every edge is at least
 as long as the straight line between its ends. Two points on the same edge
 are also joined directly along the edge (the spokes cannot see that path).
+
+Directed networks (the car: a cost per edge and direction, one-way streets)
+have four spokes per point, out to and in from either end, each only where
+that direction of the edge is open; their radius uses the least cost per
+metre of any edge or access leg.
 """
 
 from __future__ import annotations
@@ -27,6 +32,46 @@ def spokes(snapped: Snapped, w: float):
     off_u = (snapped.access + snapped.offset) * w
     off_v = (snapped.access + snapped.length - snapped.offset) * w
     return off_u, off_v
+
+
+def _part(x, length, cost):
+    """Cost of ``x`` metres of an edge of ``length`` metres costing ``cost`` (inf: closed)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = np.where(length > 0, x / length, 0.0)
+        return np.where(x <= 0, 0.0, np.where(np.isfinite(cost), frac * cost, np.inf))
+
+
+def directed_spokes(net, snapped: Snapped):
+    """Costs out to u, out to v, in from u, in from v of each snapped point (inf: closed)."""
+    e = np.maximum(snapped.edge, 0)
+    cf, cb = net._cost[0][e], net._cost[1][e]
+    a = snapped.access * net._w
+    before = snapped.offset
+    after = snapped.length - snapped.offset
+    ln = snapped.length
+    return (a + _part(before, ln, cb), a + _part(after, ln, cf),
+            a + _part(before, ln, cf), a + _part(after, ln, cb))
+
+
+def leave_costs(net, acc, off, e):
+    """Costs from points (``acc`` metres off the street, ``off`` metres from u on edge ``e``)
+    out to the u and the v end of their edge (inf where closed)."""
+    length = net.length[e]
+    if not net._directed:
+        return (acc + off) * net._w, (acc + length - off) * net._w
+    a = acc * net._w
+    return a + _part(off, length, net._cost[1][e]), a + _part(length - off, length, net._cost[0][e])
+
+
+def along_costs(net, e, off_from, off_to, acc_from, acc_to):
+    """Direct costs along edge ``e`` between two points on it (inf against a one-way edge)."""
+    if not net._directed:
+        return (acc_from + acc_to + np.abs(off_to - off_from)) * net._w
+    d = off_to - off_from
+    length = net.length[e]
+    along = np.where(d >= 0, _part(d, length, net._cost[0][e]),
+                     _part(-d, length, net._cost[1][e]))
+    return (acc_from + acc_to) * net._w + along
 
 
 def nodes_in_box(net, lo, hi) -> np.ndarray:
@@ -72,6 +117,16 @@ def _with_virtual(net, node_idx, groups, w):
         vid = np.arange(nxt, nxt + n)
         ids.append(vid)
         nxt += n
+        if net._directed:
+            out_u, out_v, in_u, in_v = directed_spokes(net, snapped)
+            for end, off, outward in ((snapped.u, out_u, True), (snapped.v, out_v, True),
+                                      (snapped.u, in_u, False), (snapped.v, in_v, False)):
+                loc = end if g2l is None else g2l[end]
+                ok = (loc >= 0) & np.isfinite(off)
+                r_parts.append(vid[ok] if outward else loc[ok])
+                c_parts.append(loc[ok] if outward else vid[ok])
+                d_parts.append(off[ok])
+            continue
         off_u, off_v = spokes(snapped, w)
         for end, off in ((snapped.u, off_u), (snapped.v, off_v)):
             loc = end if g2l is None else g2l[end]
@@ -96,8 +151,12 @@ def _order(xy, cell):
     return np.lexsort((xy[:, 0], cx, cy))
 
 
-def search_chunks(net, sources: Snapped, limit: float, targets: Snapped | None = None):
+def search_chunks(net, sources: Snapped, limit: float, targets: Snapped | None = None,
+                  reverse: bool = False):
     """Run bounded searches from the (snapped) sources, chunk by chunk.
+
+    ``reverse``: costs from the targets (and nodes) to the sources instead
+    (the same on undirected networks).
 
     Yields ``(src_pos, node_idx, d_nodes, tgt_pos, d_targets)``: positions of
     the chunk's sources in ``sources``, global ids of the subgraph's nodes (or
@@ -108,7 +167,7 @@ def search_chunks(net, sources: Snapped, limit: float, targets: Snapped | None =
     si = np.flatnonzero(sources.ok)
     ti = np.flatnonzero(targets.ok) if targets is not None else np.zeros(0, np.int64)
     finite = np.isfinite(limit)
-    radius = limit / w if finite else np.inf
+    radius = limit / net._w_min if finite else np.inf
     if finite:
         span = net.xy.max(0) - net.xy.min(0) if net.n_nodes else np.ones(2)
         cell = max(radius, float(np.sqrt(span[0] * span[1] / max(si.size, 1))), 1.0)
@@ -132,6 +191,8 @@ def search_chunks(net, sources: Snapped, limit: float, targets: Snapped | None =
                 tsel = ti[(txy >= lo).all(1) & (txy <= hi).all(1)]
         groups = [sources.take(src)] + ([targets.take(tsel)] if targets is not None else [])
         g, ids = _with_virtual(net, node_idx, groups, w)
+        if reverse and net._directed:
+            g = g.T.tocsr()
         if node_idx is None:
             if full_nodes is None:
                 full_nodes = np.arange(net.n_nodes)
@@ -143,8 +204,12 @@ def search_chunks(net, sources: Snapped, limit: float, targets: Snapped | None =
         yield src, (full_nodes if node_idx is None else node_idx), d[:, :k], tsel, d_t
 
 
-def same_edge_pairs(a: Snapped, b: Snapped, w: float):
-    """Direct costs along the edge for pairs of points snapped onto the same edge."""
+def same_edge_pairs(a: Snapped, b: Snapped, w: float, cost=None):
+    """Direct costs along the edge for pairs of points snapped onto the same edge.
+
+    ``cost``: for directed networks the edges' costs (u -> v, v -> u); pairs
+    against a closed direction get inf.
+    """
     ai = np.flatnonzero(a.ok)
     bi = np.flatnonzero(b.ok)
     if not ai.size or not bi.size:
@@ -158,21 +223,35 @@ def same_edge_pairs(a: Snapped, b: Snapped, w: float):
     rows = np.repeat(ai, cnt)
     offs = np.repeat(lo - np.r_[0, np.cumsum(cnt)[:-1]], cnt)
     cols = bi[np.arange(int(cnt.sum())) + offs]
-    cost = (a.access[rows] + b.access[cols] + np.abs(a.offset[rows] - b.offset[cols])) * w
+    if cost is None:
+        cost = (a.access[rows] + b.access[cols] + np.abs(a.offset[rows] - b.offset[cols])) * w
+    else:
+        e = a.edge[rows]
+        d = b.offset[cols] - a.offset[rows]
+        along = np.where(d >= 0, _part(d, a.length[rows], cost[0][e]),
+                         _part(-d, a.length[rows], cost[1][e]))
+        cost = (a.access[rows] + b.access[cols]) * w + along
     # a point to itself (an origin at the facility) costs nothing
     cost[(a.xy[rows] == b.xy[cols]).all(1)] = 0.0
     return rows, cols, cost
 
 
-def many_to_many(net, a: Snapped, b: Snapped, limit: float):
-    """Reachable pairs (rows in a, cols in b, cost), cheapest per pair, sorted."""
+def many_to_many(net, a: Snapped, b: Snapped, limit: float, reverse: bool = False):
+    """Reachable pairs (rows in a, cols in b, cost), cheapest per pair, sorted.
+
+    ``reverse``: the cost of each pair is from the point in ``b`` to the one
+    in ``a`` (the same on undirected networks).
+    """
     rows, cols, costs = [], [], []
-    r, c, x = same_edge_pairs(a, b, net._w)
-    ok = x <= limit
+    cost = None
+    if net._directed:
+        cost = net._cost[::-1] if reverse else net._cost
+    r, c, x = same_edge_pairs(a, b, net._w, cost)
+    ok = (x <= limit) & np.isfinite(x)  # inf: against a one-way edge
     rows.append(r[ok])
     cols.append(c[ok])
     costs.append(x[ok])
-    for src, _, _, tsel, d_t in search_chunks(net, a, limit, b):
+    for src, _, _, tsel, d_t in search_chunks(net, a, limit, b, reverse=reverse):
         rr, cc = np.nonzero(np.isfinite(d_t))
         rows.append(src[rr])
         cols.append(tsel[cc])
@@ -185,8 +264,12 @@ def many_to_many(net, a: Snapped, b: Snapped, limit: float):
     return rows[first].astype(np.int64), cols[first].astype(np.int64), costs[first]
 
 
-def multi_source(net, sources: Snapped, limit: float):
-    """Cost to every node from the nearest source, and which source (position, -1 if none)."""
+def multi_source(net, sources: Snapped, limit: float, reverse: bool = False):
+    """Cost to every node from the nearest source, and which source (position, -1 if none).
+
+    ``reverse``: costs from every node to its nearest source instead (the
+    same on undirected networks).
+    """
     si = np.flatnonzero(sources.ok)
     n = net.n_nodes
     dist = np.full(n, np.inf)
@@ -194,6 +277,8 @@ def multi_source(net, sources: Snapped, limit: float):
     if not si.size or not n:
         return dist, which
     g, ids = _with_virtual(net, None, [sources.take(si)], net._w)
+    if reverse and net._directed:
+        g = g.T.tocsr()
     d, _, src = csgraph.dijkstra(
         g, directed=True, indices=ids[0], limit=limit, min_only=True, return_predecessors=True
     )
@@ -211,14 +296,17 @@ def nearest_from(net, origins: Snapped, targets: Snapped, limit: float):
     oi = np.flatnonzero(origins.ok)
     if not oi.size:
         return arg, best
-    dist, which = multi_source(net, targets, limit)
-    off_u, off_v = spokes(origins, net._w)
+    dist, which = multi_source(net, targets, limit, reverse=True)
+    if net._directed:
+        off_u, off_v = directed_spokes(net, origins)[:2]
+    else:
+        off_u, off_v = spokes(origins, net._w)
     for end, off in ((origins.u, off_u), (origins.v, off_v)):
         cand = off[oi] + dist[end[oi]]
         better = cand < best[oi]
         best[oi[better]] = cand[better]
         arg[oi[better]] = which[end[oi]][better]
-    r, c, x = same_edge_pairs(origins, targets, net._w)
+    r, c, x = same_edge_pairs(origins, targets, net._w, net._cost if net._directed else None)
     if r.size:
         new = best.copy()
         np.minimum.at(new, r, x)

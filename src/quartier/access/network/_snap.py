@@ -97,7 +97,8 @@ class SnapTargets:
     """The segments points may snap onto, with a KD-tree of samples along them.
 
     The network's edges come first (those in a tunnel are left out), then
-    the edges of dropped islands (not in a tunnel). ``kind``
+    the edges of dropped islands (not in a tunnel); by car not motorways and
+trunk roads (``net._snap_ok``). ``kind``
     is OK (usable, ground level), LEVEL (bridge) or ISLAND.
     """
 
@@ -176,7 +177,7 @@ class SnapTargets:
 def targets_of(net) -> SnapTargets:
     """The network's snap targets (built once, cached on the network)."""
     if net._targets is None:
-        keep = net.level >= 0
+        keep = (net.level >= 0) & net._snap_ok
         a = [net.xy[net.u[keep]]]
         b = [net.xy[net.v[keep]]]
         kind = [np.where(net.level[keep] > 0, LEVEL, OK)]

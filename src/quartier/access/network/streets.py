@@ -30,6 +30,13 @@ import numpy as np
 import pandas as pd
 
 from quartier._checks import existing_file, positive_number
+from quartier.access.network._driving import (
+    directed_adjacency,
+    directed_costs,
+    merge_directed,
+    speed_array,
+    strong_components,
+)
 from quartier.access.network._graph import (
     adjacency,
     components,
@@ -38,7 +45,7 @@ from quartier.access.network._graph import (
     lines_to_edges,
 )
 from quartier.access.network._osm import OSM_SUFFIXES, read_osm_ways
-from quartier.access.network._profiles import Profile, check_unit, get_profile
+from quartier.access.network._profiles import Profile, check_unit, get_profile, with_speeds
 from quartier.access.network._queries import NetworkQueries
 from quartier.errors import (
     DataError,
@@ -67,7 +74,7 @@ class StreetNetwork(NetworkQueries):
         Edge lengths in metres; default the straight distance between the ends.
     crs : str, int or pyproj.CRS
         A projected metric CRS (e.g. ``"EPSG:25832"``).
-    profile : {"walk", "senior", "wheelchair", "bike"}, default "walk"
+    profile : {"walk", "senior", "wheelchair", "bike", "car"}, default "walk"
         The travel profile (speed; which ways are usable is decided when
         reading OSM data or lines).
     unit : {"m", "min"}, default "m"
@@ -92,6 +99,16 @@ class StreetNetwork(NetworkQueries):
         and map cells) snap only onto ground-level edges; a location whose
         nearest street is a bridge is unreachable (it lies under or beside
         it), and tunnels are never snapped onto.
+    speed : array-like, optional
+        Speeds in km/h per edge, or per edge and direction (shape (n, 2):
+        from ``u`` to ``v`` and back; 0 closes a direction, e.g. a one-way
+        street). Makes the network directed; the ``car`` profile always is
+        (default: its top speed everywhere). Access legs from locations to
+        the street count at the profile's ``access_kmh``.
+    snap : array-like of bool, optional
+        Directed networks only: whether locations may join each edge
+        (default all; ``from_osm`` by car: not motorways and trunk roads, so
+        a house beside a motorway joins the nearest ordinary road).
 
     Attributes
     ----------
@@ -101,8 +118,13 @@ class StreetNetwork(NetworkQueries):
         Edges and their lengths in metres.
     level : numpy.ndarray
         Level of each edge (0 ground, above 0 bridge, below 0 tunnel).
+    speed : numpy.ndarray
+        Shape (n_edges, 2): km/h from ``u`` to ``v`` and from ``v`` to ``u``
+        (0: closed in that direction); the profile's speed for walking.
     component : numpy.ndarray
-        Connected component of each node; 0 is the largest.
+        Connected component of each node; 0 is the largest. For the car
+        these are strongly connected parts (every node reaches every other
+        one of its part, respecting one-way streets).
     dropped_islands : pandas.DataFrame
         The islands left out with ``islands="drop"`` (``nodes``, ``edges``,
         ``length_m`` per island); empty otherwise.
@@ -141,6 +163,8 @@ class StreetNetwork(NetworkQueries):
         islands: str = "drop",
         source: str = "edges",
         level=None,
+        speed=None,
+        snap=None,
     ):
         self.crs = require_metric(crs, what=f"the street network ({source})")
         self.profile = get_profile(profile)
@@ -160,7 +184,24 @@ class StreetNetwork(NetworkQueries):
             raise ParameterError(
                 f"level must give one value per edge ({u.size}), not {level.size} ({source})."
             )
-        u, v, length, level = dedupe_edges(u, v, np.asarray(length, float), level)
+        directed = self.profile.driving or speed is not None
+        if directed:
+            speed = speed_array(speed, u.size, self.profile, source)
+            snap = np.ones(u.size, bool) if snap is None else np.asarray(snap, bool)
+            if snap.shape != u.shape:
+                raise ParameterError(
+                    f"snap must give one value per edge ({u.size}), not {snap.size} ({source})."
+                )
+            u, v, length, level, speed, snap = merge_directed(u, v, length, level, speed, snap)
+            usable = (speed > 0).any(axis=1)
+            u, v, length, level, speed, snap = (
+                x[usable] for x in (u, v, length, level, speed, snap))
+        else:
+            if snap is not None:
+                raise ParameterError(
+                    f"snap= applies to directed networks (with speed=) only ({source})."
+                )
+            u, v, length, level = dedupe_edges(u, v, np.asarray(length, float), level)
         if u.size == 0:
             raise DataError(
                 f"the street network from {source} is empty: no street the profile "
@@ -168,7 +209,10 @@ class StreetNetwork(NetworkQueries):
             )
         if (length < 0).any() or not np.isfinite(length).all():
             raise DataError(f"edge lengths in {source} must be finite and not negative.")
-        comp = components(xy.shape[0], u, v)
+        if directed:
+            comp = strong_components(xy.shape[0], u, v, speed)
+        else:
+            comp = components(xy.shape[0], u, v)
         island_warning(self.source, xy, u, length, comp, islands)
         self.xy, self.u, self.length, self.component = xy, u, length, comp
         summary = self.components
@@ -181,18 +225,37 @@ class StreetNetwork(NetworkQueries):
             self.dropped_islands = summary[~summary["main"]].drop(columns="main")
             keep_node = comp == 0
             remap = np.cumsum(keep_node) - 1
-            keep_edge = keep_node[u]
-            out = ~keep_edge & (level >= 0)
+            keep_edge = keep_node[u] & keep_node[v]
+            out = ~keep_edge & (level >= 0) & (snap if directed else True)
             self._island_segments = np.stack([xy[u[out]], xy[v[out]]], axis=1)
             self._island_level = level[out]
             xy, u, v = xy[keep_node], remap[u[keep_edge]], remap[v[keep_edge]]
             length, level = length[keep_edge], level[keep_edge]
+            if directed:
+                speed, snap = speed[keep_edge], snap[keep_edge]
             comp = comp[keep_node]
         self.xy, self.u, self.v, self.length, self.component = xy, u, v, length, comp
         self.level = level
         self._targets = None
-        self._w = 1.0 if unit == "m" else 1.0 / self.profile.metres_per_minute
-        self._csr = adjacency(xy.shape[0], u, v, length * self._w)
+        self._directed = directed
+        #: edges locations may join (all but motorways and trunk roads by car)
+        self._snap_ok = snap if directed else np.ones(u.size, bool)
+        if directed:
+            self.speed = speed
+            self._cost = directed_costs(length, speed, unit)
+            # access legs; the least cost per metre bounds the local searches
+            self._w = 1.0 if unit == "m" else 1.0 / self.profile.access_metres_per_minute
+            pos = length > 0
+            per_m = [c[pos] / length[pos] for c in self._cost]
+            self._w_min = float(min([self._w] + [p.min() for p in per_m if p.size]))
+            fin = [p[np.isfinite(p)] for p in per_m]
+            self._w_max = float(max([self._w] + [p.max() for p in fin if p.size]))
+            self._csr = directed_adjacency(xy.shape[0], u, v, *self._cost)
+        else:
+            self.speed = np.full((u.size, 2), self.profile.speed_kmh)
+            self._w = 1.0 if unit == "m" else 1.0 / self.profile.metres_per_minute
+            self._w_min = self._w_max = self._w
+            self._csr = adjacency(xy.shape[0], u, v, length * self._w)
         m = self._csr.tocoo()
         self._coo = (m.row.astype(np.int64), m.col.astype(np.int64), m.data)
         self._x_order = np.argsort(xy[:, 0], kind="stable")
@@ -200,6 +263,11 @@ class StreetNetwork(NetworkQueries):
         self._tree = None
         self._edge_geoms = None
         self._inc = None
+
+    @property
+    def directed(self) -> bool:
+        """Whether costs differ by direction (the car: speeds per edge, one-way streets)."""
+        return self._directed
 
     def _incidence(self):
         """Node x edge incidence (CSR): the edges at each node."""
@@ -229,6 +297,9 @@ class StreetNetwork(NetworkQueries):
         tolerance: float = 0.001,
         max_snap: float = 500.0,
         islands: str = "drop",
+        maxspeed_col: str | None = "maxspeed",
+        oneway_col: str | None = "oneway",
+        speeds=None,
     ) -> StreetNetwork:
         """Build a network from a GIS line layer (a city's street data, Geofabrik roads).
 
@@ -244,8 +315,11 @@ class StreetNetwork(NetworkQueries):
         lines : geopandas.GeoDataFrame
             LineStrings / MultiLineStrings. A geographic CRS is reprojected to
             ``crs`` or EPSG:25832.
-        profile : {"walk", "senior", "wheelchair", "bike"}, default "walk"
-            Travel profile: speed and usable way classes.
+        profile : {"walk", "senior", "wheelchair", "bike", "car"}, default "walk"
+            Travel profile: speed and usable way classes. By car the class
+            column is required, and speeds and one-way streets are read as in
+            :meth:`from_osm` (no access tags: restricted roads must be left
+            out beforehand).
         unit : {"m", "min"}, default "m"
             Cost unit.
         crs : optional
@@ -262,6 +336,14 @@ class StreetNetwork(NetworkQueries):
             End points closer than this (metres) are one node.
         max_snap, islands
             See :class:`StreetNetwork`.
+        maxspeed_col, oneway_col : str or None
+            Car only: columns with the speed limit (numbers or OSM values such
+            as ``"DE:urban"``; 0 or empty: the class speed) and the direction
+            (Geofabrik ``B`` both, ``F`` along the line, ``T`` against it, or
+            OSM ``yes``/``no``/``-1``); missing columns: class speeds, two-way
+            (motorways and their links one-way along the line).
+        speeds : mapping, optional
+            Car only: class speeds to replace, as in :meth:`from_osm`.
 
         Returns
         -------
@@ -290,11 +372,12 @@ class StreetNetwork(NetworkQueries):
             raise ParameterTypeError("from_lines needs a GeoDataFrame of street lines.")
         if crs is not None:
             require_metric(crs, what="crs")
-        prof = get_profile(profile)
+        prof = with_speeds(get_profile(profile), speeds)
         check_unit(unit)
         gdf = to_planning_crs(lines, crs=crs, what=what)
-        xy, u, v, length, level, dropped = lines_to_edges(
-            gdf, prof, what, class_col, bridge_col, tunnel_col, layer_col, tolerance
+        xy, u, v, length, level, dropped, car = lines_to_edges(
+            gdf, prof, what, class_col, bridge_col, tunnel_col, layer_col, tolerance,
+            maxspeed_col, oneway_col,
         )
         if len(dropped):
             warnings.warn(
@@ -305,7 +388,8 @@ class StreetNetwork(NetworkQueries):
             )
         net = cls(
             xy, u, v, length, crs=gdf.crs, profile=prof, unit=unit, max_snap=max_snap,
-            islands=islands, source=what, level=level,
+            islands=islands, source=what, level=level, speed=car.get("speed"),
+            snap=car.get("snap"),
         )
         net.dropped = dropped
         return net
@@ -320,6 +404,7 @@ class StreetNetwork(NetworkQueries):
         unit: str = "m",
         max_snap: float = 500.0,
         islands: str = "drop",
+        speeds=None,
     ) -> StreetNetwork:
         """Build a network from an OpenStreetMap file (.osm, .osm.gz, .osm.pbf).
 
@@ -335,16 +420,48 @@ class StreetNetwork(NetworkQueries):
         ``layer``, ``bridge`` and ``tunnel`` tags give the edges' ``level``
         (points do not snap onto tunnels, and not across bridges).
 
+        By car (``profile="car"``, costs best in minutes): the roads of the
+        classes below, at the tagged ``maxspeed`` where it can be read
+        (``"50"``, ``"30 mph"``, ``"DE:urban"`` 50, ``"DE:rural"`` 100,
+        ``"DE:zone30"`` 30; ``"none"``, ``"DE:motorway"`` and unreadable
+        values give the class speed; ``maxspeed:forward/backward`` per
+        direction), else at the class speed, never above 130 km/h. One-way
+        streets (``oneway=yes/true/1``, ``oneway=-1``, ``junction=roundabout``,
+        motorways and their links unless ``oneway=no``) are driven one way
+        only: the network is directed. Left out:
+        ``access``/``vehicle``/``motor_vehicle``/``motorcar`` = ``no``,
+        ``private``, ``agricultural``, ``forestry``, ... (the most specific
+        tagged key decides), footways, paths, pedestrian zones, steps,
+        cycleways and tracks. The access leg from a location to the street
+        counts at 15 km/h; locations do not join motorways and trunk roads
+        (they join the nearest other road). Not modelled: turns and turn
+        restrictions, traffic lights, congestion, parking.
+
+        | class | km/h | class | km/h |
+        |---|---|---|---|
+        | motorway | 120 | motorway_link | 60 |
+        | trunk | 100 | trunk_link | 50 |
+        | primary | 80 | primary_link | 50 |
+        | secondary | 70 | secondary_link | 50 |
+        | tertiary | 60 | tertiary_link | 40 |
+        | unclassified | 50 | road | 40 |
+        | residential | 30 | living_street | 7 |
+        | service | 20 | | |
+
         Parameters
         ----------
         path : str or path-like
             The OSM file.
-        profile : {"walk", "senior", "wheelchair", "bike"}, default "walk"
+        profile : {"walk", "senior", "wheelchair", "bike", "car"}, default "walk"
         crs : optional
             Planning CRS (projected, metres); default EPSG:25832.
         unit : {"m", "min"}, default "m"
         max_snap, islands
             See :class:`StreetNetwork`.
+        speeds : mapping, optional
+            Car only: class speeds (km/h) to replace, e.g.
+            ``{"residential": 25, "track": 15}`` (a class added is driven on,
+            a class at 0 is left out).
 
         Returns
         -------
@@ -372,10 +489,20 @@ class StreetNetwork(NetworkQueries):
         >>> net = StreetNetwork.from_osm(path, crs="EPSG:25833")
         >>> net.n_edges, round(float(net.length[0]))
         (1, 68)
+
+        By car, a one-way residential street at ``maxspeed=30``: 68 m take
+        about 0.14 minutes one way and cannot be driven the other way.
+
+        >>> xml = xml.replace('v="footway"/>', 'v="residential"/><tag k="oneway" v="yes"/>'
+        ...                   '<tag k="maxspeed" v="30"/>')
+        >>> _ = path.write_text(xml)
+        >>> car = StreetNetwork.from_osm(path, "car", "EPSG:25833", unit="min", islands="keep")
+        >>> car.speed.tolist(), round(float(car.length[0] / (30000 / 60)), 3)
+        ([[30.0, 0.0]], 0.136)
         """
         path = existing_file(path, suffixes=OSM_SUFFIXES)
         target = require_metric(crs, what="crs") if crs is not None else as_crs(DEFAULT_CRS)
-        prof = get_profile(profile)
+        prof = with_speeds(get_profile(profile), speeds)
         check_unit(unit)
         node_ids, lon, lat, u, v, level, report = read_osm_ways(path, prof)
         from pyproj import Transformer
@@ -385,6 +512,7 @@ class StreetNetwork(NetworkQueries):
         net = cls(
             np.column_stack([x, y]), u, v, crs=target, profile=prof, unit=unit,
             max_snap=max_snap, islands=islands, source=f"'{path.name}'", level=level,
+            speed=report.get("speed"), snap=report.get("snap"),
         )
         net.dropped = pd.Series(report["ways_skipped"], dtype="int64")
         return net
@@ -421,16 +549,25 @@ class StreetNetwork(NetworkQueries):
 
     @property
     def edges(self) -> gpd.GeoDataFrame:
-        """The edges as a GeoDataFrame: ``u``, ``v``, ``length_m``, ``cost``, ``level``, ``component``."""
+        """The edges as a GeoDataFrame: ``u``, ``v``, ``length_m``, ``cost``, ``level``, ``component``.
+
+        Directed networks (car) also have ``cost_back`` (from ``v`` to ``u``),
+        ``speed_kmh``, ``speed_back_kmh`` and ``snap`` (whether locations
+        may join the edge); ``cost`` is from ``u`` to ``v`` (inf where closed).
+        """
+        cols = {
+            "u": self.u,
+            "v": self.v,
+            "length_m": self.length,
+            "cost": self._cost[0] if self._directed else self.length * self._w,
+            "level": self.level,
+            "component": self.component[self.u],
+        }
+        if self._directed:
+            cols.update(cost_back=self._cost[1], speed_kmh=self.speed[:, 0],
+                        speed_back_kmh=self.speed[:, 1], snap=self._snap_ok)
         return gpd.GeoDataFrame(
-            {
-                "u": self.u,
-                "v": self.v,
-                "length_m": self.length,
-                "cost": self.length * self._w,
-                "level": self.level,
-                "component": self.component[self.u],
-            },
+            cols,
             geometry=self._lines(),
             crs=self.crs,
         )
