@@ -45,7 +45,12 @@ def _halo(max_cost: float, network) -> float:
     """The straight-line distance that every unit within ``max_cost`` lies within."""
     if network is None or getattr(network, "unit", "m") == "m":
         return float(max_cost)
-    return float(max_cost) * float(network.profile.metres_per_minute)
+    # the fastest way to move: the fastest edge (a car network's motorway), or the pace
+    metres_per_minute = float(network.profile.metres_per_minute)
+    speed = getattr(network, "speed", None)
+    if speed is not None and np.size(speed):
+        metres_per_minute = max(metres_per_minute, float(np.max(speed)) * 1000 / 60)
+    return float(max_cost) * metres_per_minute
 
 
 def _within(tree, shapes, distance) -> np.ndarray:
