@@ -355,3 +355,16 @@ def test_tiny_feed_walks_along_streets(tiny):
     straight = pd.DataFrame(plain.cost_matrix(pts, pts, max_cost=90).to_dense(),
                             index=pts.index, columns=pts.index)
     assert straight.loc["A", "C"] == pytest.approx(39.5)
+
+
+def test_the_mode_is_named_in_labels_and_in_the_statement(tiny):
+    from quartier.planning._statement_compute import measure
+
+    net = q.TransitNetwork.from_gtfs(tiny, date="2021-09-14", start="07:00", end="09:00",
+                                     crs=25833)
+    assert net.mode_label("de") == "ÖPNV, Dienstag 7:00–9:00 Uhr, Median"  # 14.9.2021: Tue
+    assert net.mode_label("en") == "public transport, Tuesday 7:00–9:00, median"
+    p90 = q.TransitNetwork.from_gtfs(tiny, date="2021-09-14", start="07:00", end="07:30",
+                                     crs=25833, percentile=90)
+    assert p90.mode_label("de") == "ÖPNV, Dienstag 7:00–7:30 Uhr, 90. Perzentil"
+    assert measure(net, "de") == net.mode_label("de")

@@ -27,6 +27,8 @@ def measure(network, lang: str = "de") -> str:
     """'Luftlinie', or 'Fußweg (Profil zu Fuß (4,5 km/h))': how reach is measured."""
     if network is None:
         return _MODE[lang][None]
+    if hasattr(network, "mode_label"):  # public transport: mode, day, window, statistic
+        return network.mode_label(lang)
     profile = network.profile
     word = _MODE[lang].get(profile.name, _MODE[lang]["walk"])
     if lang == "de":

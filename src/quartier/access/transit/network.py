@@ -43,6 +43,7 @@ from quartier.access.transit._gtfs import read_feeds
 from quartier.access.transit._walk import Walking, min_plus
 from quartier.errors import CRSError, DataError, ParameterError, ParameterTypeError
 from quartier.io.crs import as_crs, require_metric
+from quartier.settings import resolve_language
 
 __all__ = ["TransitNetwork"]
 
@@ -263,6 +264,46 @@ class TransitNetwork:
     def departures(self) -> np.ndarray:
         """Departure times of the window, seconds after midnight."""
         return np.arange(self.start, self.end, self.step * 60.0)
+
+    def mode_label(self, lang: str | None = None) -> str:
+        """How travel times are measured, for labels, legends and tables.
+
+        Parameters
+        ----------
+        lang : {"de", "en"}, optional
+            Default: the language in force (:func:`quartier.set_language`).
+
+        Returns
+        -------
+        str
+            E.g. ``"ÖPNV, Dienstag 7:00–9:00 Uhr, Median"``.
+
+        Examples
+        --------
+        >>> import datetime as dt
+        >>> net = TransitNetwork.__new__(TransitNetwork)
+        >>> net.date, net.start, net.end, net.percentile = dt.date(2021, 9, 14), 25200, 32400, 50
+        >>> net.mode_label("de")
+        'ÖPNV, Dienstag 7:00–9:00 Uhr, Median'
+        >>> net.mode_label("en")
+        'public transport, Tuesday 7:00–9:00, median'
+        """
+        lang = resolve_language(lang)
+        days = {"de": ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag",
+                       "Sonntag"],
+                "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
+                       "Sunday"]}[lang]
+        hm = [f"{int(t // 3600)}:{int(t % 3600 // 60):02d}" for t in (self.start, self.end)]
+        pct = float(self.percentile)
+        if pct == 50:
+            stat = "Median" if lang == "de" else "median"
+        else:
+            number = f"{pct:g}".replace(".", ",") if lang == "de" else f"{pct:g}"
+            stat = f"{number}. Perzentil" if lang == "de" else f"{number}th percentile"
+        day = days[self.date.weekday()]
+        if lang == "de":
+            return f"ÖPNV, {day} {hm[0]}–{hm[1]} Uhr, {stat}"
+        return f"public transport, {day} {hm[0]}–{hm[1]}, {stat}"
 
     def __repr__(self) -> str:
         hm = [f"{int(t // 3600):02d}:{int(t % 3600 // 60):02d}" for t in (self.start, self.end)]
