@@ -20,14 +20,13 @@ _WORD = {
 REACH_HEADER = {"de": "Erreichbarkeit", "en": "reach"}
 
 
-def build_networks(cfg) -> dict:
-    """Every ``[networks.<name>]`` of the configuration, built once (streets first, so that
-    a transit network can walk along them)."""
+def build_networks(cfg, crs) -> dict:
+    """Every ``[networks.<name>]`` of the configuration, built once in ``crs`` (the
+    districts' CRS; streets first, so that a transit network can walk along them)."""
     from quartier.access.network.streets import StreetNetwork
     from quartier.access.transit.network import TransitNetwork
 
     built: dict = {}
-    crs = cfg.project.get("crs") or "EPSG:25832"
     for name, spec in cfg.networks.items():
         if spec["kind"] == "streets":
             built[name] = StreetNetwork.from_osm(spec["path"], profile=spec["profile"],

@@ -286,7 +286,7 @@ def _run(cfg: AnalysisConfig, stream, stage: Path, out: Path,
              else f"read {len(population):,} population points")
 
     rows, published, masks, layers, maps, styles, layer_masks = [], [], [], {}, [], {}, {}
-    networks = build_networks(cfg) if cfg.networks and cfg.services else {}
+    networks = build_networks(cfg, districts.crs) if cfg.networks and cfg.services else {}
     if networks:
         step(f"Netze aufgebaut: {', '.join(networks)}" if de
              else f"networks built: {', '.join(networks)}")
