@@ -193,3 +193,12 @@ def test_config_errors_name_the_line(tmp_path, networks, service, line, words):
     assert f"line {line}:" in message, message
     for word in words:
         assert word in message, message
+
+
+def test_a_few_metres_in_a_straight_line_is_warned_about(tmp_path):
+    for name in ("gebiete.gpkg", "einrichtungen.gpkg", "bev.csv"):
+        (tmp_path / name).write_text("")
+    path = _config(tmp_path, "", "max_cost = 15\n")
+    with pytest.warns(q.errors.QuartierWarning, match=r"line 25: max_cost = 15 is 15 metres"):
+        cfg = load_config(path)
+    assert cfg.services[0]["max_cost"] == 15

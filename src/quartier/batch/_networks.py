@@ -7,6 +7,9 @@ line in metres, as before.
 
 from __future__ import annotations
 
+import warnings
+
+from quartier.errors import QuartierWarning
 from quartier.output.formatting import format_number
 
 #: How reach is measured, per language and street profile.
@@ -71,6 +74,8 @@ _KINDS = {
 _PROFILES = ("walk", "senior", "wheelchair", "bike", "car")
 #: Longest sensible reach in minutes on a street network (more looks like metres).
 _MAX_MINUTES = 180
+#: Shortest sensible reach in metres (less looks like minutes): warned about.
+_FEW_METRES = 60
 
 
 def check_networks(networks, base, locate, did_you_mean) -> dict:
@@ -161,6 +166,13 @@ def check_service_network(service, index, networks, locate, did_you_mean) -> Non
     """A service's ``network`` must be defined; ``max_cost`` must fit its unit."""
     name = service.get("network")
     cost = service["max_cost"]
+    metres = name is None or networks.get(name, {}).get("unit") == "m"
+    if metres and 0 < cost < _FEW_METRES:
+        line = locate.line_of("services", index, "max_cost")
+        warnings.warn(f"{locate.name}, line {line}: max_cost = {cost:g} is {cost:g} metres "
+                      f"({'in a straight line' if name is None else f'along network {name!r}'}"
+                      "); minutes? Name a network in minutes, e.g. network = \"auto\" with "
+                      "[networks.auto] profile = \"car\"", QuartierWarning, stacklevel=4)
     if name is None:
         return
     if name not in networks:
