@@ -289,7 +289,7 @@ def _publish(rows: pd.DataFrame, service: dict, result: DisclosureResult, levels
     for c in published.columns:
         if c in COUNTS:
             mask[c] = hidden[:, COUNTS.index(c)]
-        elif c not in ("key", "name", "service", "target_group", "norm_per_1000"):
+        elif c not in ("key", "name", "service", "target_group", "reach", "norm_per_1000"):
             derived = published[c].isna().to_numpy() & ~pd.isna(rows[c]).to_numpy()
             mask[c] = derived
     level_tables = {}

@@ -52,9 +52,28 @@ The file format, with every key::
     filter = { art = "seniorentreff" }
     capacity = "plaetze"
     target_group = "senioren"        # required, a key of [target_groups]
-    max_cost = 500                   # required, metres (straight line)
+    max_cost = 500                   # required, metres (straight line), or in the unit
+                                     # of the network (minutes by car and public transport)
+    network = "auto"                 # optional: a [networks.<name>] below
     norm_per_1000 = 10               # places per 1,000 of the target group
     min_share = 0.8                  # coverage below this is a gap
+
+    [networks.auto]                  # reach along a network (any number of them)
+    kind = "streets"                 # an OpenStreetMap file
+    path = "region.osm.pbf"
+    profile = "car"                  # walk, senior, wheelchair, bike or car
+    unit = "min"                     # "min" (default by car) or "m"
+
+    [networks.oepnv]
+    kind = "transit"                 # GTFS feeds
+    gtfs = ["vbb.zip"]               # a path or a list of paths
+    date = "2021-09-14"
+    start = "07:00"
+    end = "09:00"
+    percentile = 50                  # 50: the median over the departures of the window
+    step = 1                         # minutes between departures
+    horizon = 120                    # longest journey searched (minutes)
+    streets = "fuss"                 # optional: walk along a kind = "streets" network
 
     [disclosure]                     # applies to every file of the run
     min_count = 3                    # counts of people from 1 to 2 are suppressed
@@ -92,6 +111,7 @@ from pathlib import Path
 from typing import Any
 
 from quartier._checks import positive_number
+from quartier.batch._networks import check_networks, check_service_network
 from quartier.errors import ConfigError, ParameterError, format_list
 
 __all__ = ["AnalysisConfig", "load_config", "SCHEMA"]
@@ -115,7 +135,8 @@ SCHEMA: dict[str, dict[str, tuple[str, bool]]] = {
                  "x": (_STR, False), "y": (_STR, False), "source_crs": (_CRS, False),
                  "filter": (_TABLE, False), "capacity": (_STR, False),
                  "target_group": (_STR, True), "max_cost": (_NUM, True),
-                 "norm_per_1000": (_NUM, False), "min_share": (_NUM, False)},
+                 "norm_per_1000": (_NUM, False), "min_share": (_NUM, False),
+                 "network": (_STR, False)},
     "disclosure": {"min_count": (_INT, False), "round_to": (_INT, False),
                    "secondary": (_BOOL, False), "count_columns": (_LIST, False),
                    "rate_columns": (_TABLE, False), "row_totals": (_TABLE, False)},
@@ -148,6 +169,8 @@ class AnalysisConfig:
         (:func:`quartier.district_profiles`); its paths stay relative to the configuration.
     tables, services : list of dict
     target_groups : dict of str to list of str
+    networks : dict of str to dict
+        The ``[networks.<name>]`` sections (paths absolute, defaults filled in).
     """
 
     path: Path
@@ -161,6 +184,7 @@ class AnalysisConfig:
     outputs: dict[str, Any] = field(default_factory=dict)
     report: dict[str, Any] = field(default_factory=dict)
     areas: dict[str, Any] = field(default_factory=dict)
+    networks: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def output_dir(self) -> Path:
@@ -255,9 +279,10 @@ def load_config(path: str | os.PathLike) -> AnalysisConfig:
     locate = _Locator(text, path.name)
 
     for section in data:
-        if section not in SCHEMA and section != "target_groups":
+        if section not in SCHEMA and section not in ("target_groups", "networks"):
             raise locate.error(section, None, None, f"unknown section [{section}]"
-                               + _did_you_mean(section, [*SCHEMA, "target_groups"]))
+                               + _did_you_mean(section, [*SCHEMA, "target_groups",
+                                                         "networks"]))
     for section in _REQUIRED_SECTIONS:
         if section not in data:
             raise ConfigError(f"{path.name}: the section [{section}] is missing; it is required.")
@@ -288,12 +313,16 @@ def load_config(path: str | os.PathLike) -> AnalysisConfig:
             raise locate.error("target_groups", None, name,
                                f"target group '{name}' must be a list of population columns, "
                                'e.g. ["65_bis_79", "80_und_aelter"]')
+    networks = check_networks(data.get("networks", {}), base, locate, _did_you_mean)
     for i, service in enumerate(checked.get("services", [])):
+        check_service_network(service, i, networks, locate, _did_you_mean)
         if service["target_group"] not in groups:
             raise locate.error("services", i, "target_group",
                                f"target group '{service['target_group']}' is not defined in "
                                f"[target_groups]" + _did_you_mean(service["target_group"], list(groups)))
-        for key, unit, upper in (("max_cost", "metres", 1e7),
+        cost_unit = ("metres" if service.get("network") is None
+                     or networks[service["network"]].get("unit", "min") == "m" else "minutes")
+        for key, unit, upper in (("max_cost", cost_unit, 1e7),
                                  ("norm_per_1000", "places per 1,000 persons", 1000)):
             if key in service:
                 try:
@@ -362,11 +391,12 @@ def load_config(path: str | os.PathLike) -> AnalysisConfig:
         disclosure=disclosure,
         outputs=outputs,
         report=_check_report(checked.get("report", {}), checked, locate),
-        areas=_check_areas(checked.get("areas", {}), checked, locate),
+        areas=_check_areas(checked.get("areas", {}), checked, locate, networks),
+        networks=networks,
     )
 
 
-def _check_areas(areas: dict, checked: dict, locate) -> dict:
+def _check_areas(areas: dict, checked: dict, locate, networks=None) -> dict:
     """[areas]: the column must be a column of the districts file (checked in its schema
     when the file can be inspected, else when the run reads it), not the key itself."""
     if not areas:
@@ -376,6 +406,10 @@ def _check_areas(areas: dict, checked: dict, locate) -> dict:
         raise locate.error("areas", None, None,
                            "[areas] splits the [[services]] computation into areas, but there "
                            "are no [[services]]; add one or remove [areas]")
+    if networks:
+        raise locate.error("areas", None, None,
+                           "[areas] cannot yet be combined with [networks.*] (the halo of each "
+                           "area is a straight-line distance); remove one of them")
     column = areas["column"]
     line = locate.line_of("areas", None, "column")
     if column == districts["key"]:

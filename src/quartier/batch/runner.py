@@ -49,6 +49,7 @@ from quartier.access.services import service_table
 from quartier.batch._areas import compute_areas, write_area_folders
 from quartier.batch._facility_filter import filter_facilities
 from quartier.batch._indicators import protect_indicators
+from quartier.batch._networks import build_networks, reach_label
 from quartier.batch._protect import protect_run, refusal
 from quartier.batch.config import AnalysisConfig, load_config
 from quartier.errors import ColumnError, ConfigError, format_list
@@ -71,7 +72,7 @@ __all__ = ["run_analysis", "RunResult", "SUMMARY_COLUMNS"]
 
 #: Columns of the summary table, one row per district and service.
 SUMMARY_COLUMNS = [
-    "key", "name", "service", "target_group", "population", "covered", "uncovered",
+    "key", "name", "service", "target_group", "reach", "population", "covered", "uncovered",
     "share_covered", "places", "places_per_1000", "norm_per_1000", "places_required",
     "places_deficit", "gap",
 ]
@@ -241,7 +242,8 @@ def _run(cfg: AnalysisConfig, stream, stage: Path, out: Path,
     de = lang == "de"
     audited = bool(cfg.services) and rules is not None and bool(rules.min_count)
     steps = (3 + len(cfg.tables) + len(cfg.services) + bool(cfg.services) + bool(cfg.population)
-             + audited + bool(cfg.report) + bool(cfg.areas))
+             + audited + bool(cfg.report) + bool(cfg.areas)
+             + bool(cfg.networks and cfg.services))
     step = _Progress(steps, stream)
 
     d = cfg.districts
@@ -284,6 +286,12 @@ def _run(cfg: AnalysisConfig, stream, stage: Path, out: Path,
              else f"read {len(population):,} population points")
 
     rows, published, masks, layers, maps, styles, layer_masks = [], [], [], {}, [], {}, {}
+    networks = build_networks(cfg, districts.crs) if cfg.networks and cfg.services else {}
+    if networks:
+        step(f"Netze aufgebaut: {', '.join(networks)}" if de
+             else f"networks built: {', '.join(networks)}")
+    reach = {s["name"]: reach_label(networks.get(s.get("network")), s["max_cost"], lang)
+             for s in cfg.services}
     if cfg.services:
         facilities_by_service = {sv["name"]: _facilities(sv, districts.crs) for sv in cfg.services}
         spec = [
@@ -297,8 +305,14 @@ def _run(cfg: AnalysisConfig, stream, stage: Path, out: Path,
             tidy, area_status, districts_run = compute_areas(
                 cfg, districts, population, facilities_by_service, spec, key, parallel, stream)
         else:
-            tidy = service_table(population, facilities_by_service, spec, by=districts,
-                                 by_key=key)
+            # each network built once; the services computed per network they name
+            tidy = pd.concat([
+                service_table(population, facilities_by_service,
+                              [e for e, sv in zip(spec, cfg.services, strict=True)
+                               if sv.get("network") == net],
+                              by=districts, by_key=key, network=networks.get(net))
+                for net in dict.fromkeys(sv.get("network") for sv in cfg.services)
+            ], ignore_index=True)
             area_status, districts_run = None, districts
         step(f"Versorgung für {len(cfg.services)} Leistung(en) berechnet" if de
              else f"coverage computed for {len(cfg.services)} service(s)")
@@ -315,7 +329,7 @@ def _run(cfg: AnalysisConfig, stream, stage: Path, out: Path,
         layers["indikatoren"] = gpd.GeoDataFrame(layer, crs=indicator_districts.crs)
         layer_masks["indikatoren"] = mask
     by_service = {s["name"]: _summary_rows(tidy[tidy["service"] == s["name"]], districts, s,
-                                           key, name_col)
+                                           key, name_col, reach[s["name"]])
                   for s in cfg.services}
     # one pattern per run: every service protected once (services of one target group share
     # the population cells), audited before anything is written; every file below shows it
@@ -354,7 +368,8 @@ def _run(cfg: AnalysisConfig, stream, stage: Path, out: Path,
         layers[f"{slug}_einrichtungen"] = facilities
         if cfg.outputs["maps"]:
             maps.append(_write_map(layer, mask, facilities, s, stage / f"karte_{slug}.html",
-                                   cfg.outputs["offline"], lang, name_col or key))
+                                   cfg.outputs["offline"], lang, name_col or key,
+                                   reach=reach[s["name"]] if s.get("network") else None))
             by = cfg.outputs.get("maps_by")
             if by:
                 for unit in sorted(layer[by].astype(str).unique()):
@@ -362,7 +377,8 @@ def _run(cfg: AnalysisConfig, stream, stage: Path, out: Path,
                     maps.append(_write_map(layer[part], mask[part], facilities, s,
                                            stage / f"karte_{slug}_{_slug(unit)}.html",
                                            cfg.outputs["offline"], lang, name_col or key,
-                                           unit=f"{by} {unit}"))
+                                           unit=f"{by} {unit}",
+                                           reach=reach[s["name"]] if s.get("network") else None))
         step(f"{s['name']}: Karte geschrieben" if de else f"{s['name']}: map written")
 
     summary = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=SUMMARY_COLUMNS)
@@ -433,7 +449,7 @@ def _facilities(s, crs):
     return filter_facilities(fac, s, source=s["facilities"].name)
 
 
-def _summary_rows(rows, districts, s, key, name_col):
+def _summary_rows(rows, districts, s, key, name_col, reach):
     """The summary columns of one service from :func:`quartier.service_table`'s tidy rows.
 
     Places count only with a capacity column; required places are whole places (rounded
@@ -459,6 +475,7 @@ def _summary_rows(rows, districts, s, key, name_col):
         "name": districts[name_col].to_numpy() if name_col else districts[key].to_numpy(),
         "service": s["name"],
         "target_group": s["target_group"],
+        "reach": reach,
         "population": population,
         "covered": covered,
         "uncovered": population - covered,
@@ -483,12 +500,15 @@ def _whole(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _write_map(layer, mask, facilities, s, path, offline, lang, name_col, unit=None):
+def _write_map(layer, mask, facilities, s, path, offline, lang, name_col, unit=None,
+               reach=None):
     """The map of one service: coverage in per cent, tooltips with the people and places.
 
     ``layer`` is already protected (the run's one pattern) and ``mask`` says which cells are
     suppressed; the map shows them as "gesperrt" and adds no pattern of its own. Columns carry
     readable labels (they are the tooltip headers). ``unit``: the level unit of a part map.
+    ``reach``: the label of a network's reach ("Autofahrt 15 min"); without it the straight
+    line in metres.
     """
     from quartier.output.maps import add_facilities, choropleth
     from quartier.output.offline import save_map
@@ -510,6 +530,10 @@ def _write_map(layer, mask, facilities, s, path, offline, lang, name_col, unit=N
     column = labels["share_covered"]
     title = (f"{s['name']}: Anteil der Zielgruppe im Umkreis von {s['max_cost']:g} m (%)" if de
              else f"{s['name']}: share of the target group within {s['max_cost']:g} m (%)")
+    if reach is not None:
+        title = (f"{s['name']}: Anteil der Zielgruppe in Reichweite – Erreichbarkeit: {reach} (%)"
+                 if de else f"{s['name']}: share of the target group within reach – reach: "
+                 f"{reach} (%)")
     if unit is not None:
         title += f" – {unit}"
     m = choropleth(shown, column, title=title, name=title, lang=lang,

@@ -60,7 +60,7 @@ COLUMN_KINDS: dict[str, str] = {
     **dict.fromkeys(["places_per_1000", "places_in_reach_per_1000", "norm_per_1000",
                      "places_reachable_mean"], "rate"),
     **dict.fromkeys(["gap"], "flag"),
-    **dict.fromkeys(["key", "name", "service", "target_group", "district"], "text"),
+    **dict.fromkeys(["key", "name", "service", "target_group", "district", "reach"], "text"),
 }
 
 #: quartier's own output columns that count **people** (disclosure control protects them,
@@ -150,7 +150,8 @@ def output_rules(rules: DisclosureRules | bool | None = None, frame: pd.DataFram
 HEADER_LABELS: dict[str, dict[str, str]] = {
     "de": {
         "key": "Schlüssel", "name": "Gebiet", "district": "Gebiet", "service": "Angebot",
-        "target_group": "Zielgruppe", "population": "Zielgruppe (Personen)",
+        "target_group": "Zielgruppe", "reach": "Erreichbarkeit",
+        "population": "Zielgruppe (Personen)",
         "covered": "versorgt (Personen)", "covered_population": "versorgt (Personen)",
         "uncovered": "nicht versorgt (Personen)",
         "uncovered_population": "nicht versorgt (Personen)", "share_covered": "Anteil versorgt",
@@ -164,7 +165,8 @@ HEADER_LABELS: dict[str, dict[str, str]] = {
     },
     "en": {
         "key": "key", "name": "district", "district": "district", "service": "service",
-        "target_group": "target group", "population": "target group (people)",
+        "target_group": "target group", "reach": "reach",
+        "population": "target group (people)",
         "covered": "covered (people)", "covered_population": "covered (people)",
         "uncovered": "not covered (people)",
         "uncovered_population": "not covered (people)", "share_covered": "share covered",

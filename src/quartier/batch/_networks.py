@@ -1,0 +1,194 @@
+"""Networks of a run (``[networks.<name>]``): built once, named in every label.
+
+A service names its network with ``network = "<name>"``; its ``max_cost`` is then in the
+network's unit (minutes by car and public transport). Without one, reach is the straight
+line in metres, as before.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from quartier.errors import QuartierWarning
+from quartier.output.formatting import format_number
+
+#: How reach is measured, per language and street profile.
+_WORD = {
+    "de": {None: "Luftlinie", "walk": "Fußweg", "senior": "Fußweg (Senioren)",
+           "wheelchair": "Rollstuhlweg", "bike": "Radweg", "car": "Autofahrt"},
+    "en": {None: "straight line", "walk": "walking", "senior": "walking (older people)",
+           "wheelchair": "wheelchair", "bike": "cycling", "car": "by car"},
+}
+#: The column header of the reach label.
+REACH_HEADER = {"de": "Erreichbarkeit", "en": "reach"}
+
+
+def build_networks(cfg, crs) -> dict:
+    """Every ``[networks.<name>]`` of the configuration, built once in ``crs`` (the
+    districts' CRS; streets first, so that a transit network can walk along them)."""
+    from quartier.access.network.streets import StreetNetwork
+    from quartier.access.transit.network import TransitNetwork
+
+    built: dict = {}
+    for name, spec in cfg.networks.items():
+        if spec["kind"] == "streets":
+            built[name] = StreetNetwork.from_osm(spec["path"], profile=spec["profile"],
+                                                 crs=crs, unit=spec["unit"])
+    for name, spec in cfg.networks.items():
+        if spec["kind"] == "transit":
+            options = {k: spec[k] for k in ("step", "percentile", "horizon") if k in spec}
+            built[name] = TransitNetwork.from_gtfs(
+                spec["gtfs"], date=spec["date"], start=spec["start"], end=spec["end"],
+                crs=spec.get("crs") or crs,
+                streets=built[spec["streets"]] if spec.get("streets") else None, **options)
+    return built
+
+
+def reach_label(network, max_cost: float, lang: str) -> str:
+    """'Luftlinie 500 m', 'Autofahrt 15 min', 'ÖPNV, Dienstag 7:00–9:00 Uhr, Median, 30 min'.
+
+    Examples
+    --------
+    >>> reach_label(None, 500, "de")
+    'Luftlinie 500 m'
+    >>> reach_label(None, 1500, "en")
+    'straight line 1,500 m'
+    """
+    amount = format_number(max_cost, decimals=0 if float(max_cost).is_integer() else 1,
+                           lang=lang)
+    if network is None:
+        return f"{_WORD[lang][None]} {amount} m"
+    unit = network.unit
+    if hasattr(network, "mode_label"):  # public transport: mode, day, window, statistic
+        return f"{network.mode_label(lang)}, {amount} {unit}"
+    profile = network.profile.name
+    return f"{_WORD[lang].get(profile, _WORD[lang]['walk'])} {amount} {unit}"
+
+
+_KINDS = {
+    "streets": {"kind": True, "path": True, "profile": False, "unit": False},
+    "transit": {"kind": True, "gtfs": True, "date": True, "start": True, "end": True,
+                "percentile": False, "step": False, "horizon": False, "crs": False,
+                "streets": False},
+}
+_PROFILES = ("walk", "senior", "wheelchair", "bike", "car")
+#: Longest sensible reach in minutes on a street network (more looks like metres).
+_MAX_MINUTES = 180
+#: Shortest sensible reach in metres (less looks like minutes): warned about.
+_FEW_METRES = 60
+
+
+def check_networks(networks, base, locate, did_you_mean) -> dict:
+    """``[networks.<name>]``: kind, keys, files, profile and unit; transit ``streets`` names
+    a streets network. Returns the sections with absolute paths and defaults."""
+    if not isinstance(networks, dict):
+        raise locate.error("networks", None, None,
+                           'write a section per network, e.g. [networks.auto] with kind = '
+                           '"streets"')
+    out = {}
+    for name, spec in networks.items():
+        section = f"networks.{name}"
+        if not isinstance(spec, dict):
+            raise locate.error(section, None, None, f"[{section}] must be a section")
+        kind = spec.get("kind")
+        if kind not in _KINDS:
+            raise locate.error(section, None, "kind" if "kind" in spec else None,
+                               f'[{section}] needs kind = "streets" (an OpenStreetMap file) or '
+                               f'kind = "transit" (GTFS feeds), not {kind!r}')
+        keys = _KINDS[kind]
+        for key in spec:
+            if key not in keys:
+                raise locate.error(section, None, key, f"unknown key '{key}' in [{section}] "
+                                   f"(kind = \"{kind}\")" + did_you_mean(key, list(keys)))
+        for key, required in keys.items():
+            if required and key not in spec:
+                raise locate.error(section, None, None,
+                                   f"[{section}] (kind = \"{kind}\") needs the key '{key}'")
+        checked = dict(spec)
+        for key in ("path", "gtfs"):
+            if key in spec:
+                values = spec[key] if isinstance(spec[key], list) else [spec[key]]
+                if not values or not all(isinstance(v, str) for v in values):
+                    raise locate.error(section, None, key,
+                                       f"'{key}' must be a path or a list of paths")
+                paths = []
+                for value in values:
+                    resolved = (base / value).resolve()
+                    if not resolved.exists():
+                        raise locate.error(section, None, key,
+                                           f"file '{value}' does not exist (looked for "
+                                           f"'{resolved}'). Paths are relative to the "
+                                           "configuration file")
+                    paths.append(resolved)
+                checked[key] = paths if isinstance(spec[key], list) else paths[0]
+        if kind == "streets":
+            profile = spec.get("profile", "walk")
+            if profile not in _PROFILES:
+                raise locate.error(section, None, "profile",
+                                   f"unknown profile {profile!r}; use one of "
+                                   + ", ".join(_PROFILES) + did_you_mean(str(profile),
+                                                                         list(_PROFILES)))
+            unit = spec.get("unit", "min" if profile == "car" else "m")
+            if unit not in ("m", "min"):
+                raise locate.error(section, None, "unit",
+                                   f'unit must be "m" (metres) or "min" (minutes), not {unit!r}')
+            checked.update(profile=profile, unit=unit)
+        else:
+            for key in ("date", "start", "end"):
+                if not isinstance(spec[key], str | int) or isinstance(spec[key], bool):
+                    raise locate.error(section, None, key,
+                                       f"'{key}' must be a text such as "
+                                       + ('"2021-09-14"' if key == "date" else '"07:00"'))
+                checked[key] = str(spec[key])
+            for key in ("percentile", "step", "horizon"):
+                if key in spec and (isinstance(spec[key], bool)
+                                    or not isinstance(spec[key], int | float)
+                                    or spec[key] <= 0
+                                    or (key == "percentile" and spec[key] > 100)):
+                    raise locate.error(section, None, key,
+                                       f"'{key}' must be a positive number"
+                                       + (" up to 100" if key == "percentile" else ""))
+            checked.setdefault("horizon", 120)
+        out[name] = checked
+    for name, spec in out.items():
+        other = spec.get("streets")
+        if other is None:
+            continue
+        if not isinstance(other, str) or out.get(other, {}).get("kind") != "streets":
+            raise locate.error(f"networks.{name}", None, "streets",
+                               f"streets = {other!r} must name a kind = \"streets\" network of "
+                               "this file" + did_you_mean(str(other), [n for n, s in out.items()
+                                                                       if s["kind"] == "streets"]))
+    return out
+
+
+def check_service_network(service, index, networks, locate, did_you_mean) -> None:
+    """A service's ``network`` must be defined; ``max_cost`` must fit its unit."""
+    name = service.get("network")
+    cost = service["max_cost"]
+    metres = name is None or networks.get(name, {}).get("unit") == "m"
+    if metres and 0 < cost < _FEW_METRES:
+        line = locate.line_of("services", index, "max_cost")
+        warnings.warn(f"{locate.name}, line {line}: max_cost = {cost:g} is {cost:g} metres "
+                      f"({'in a straight line' if name is None else f'along network {name!r}'}"
+                      "); minutes? Name a network in minutes, e.g. network = \"auto\" with "
+                      "[networks.auto] profile = \"car\"", QuartierWarning, stacklevel=4)
+    if name is None:
+        return
+    if name not in networks:
+        known = ", ".join(f"'{n}'" for n in networks) or "none"
+        raise locate.error("services", index, "network",
+                           f"network '{name}' is not defined (networks: {known}); add a "
+                           f"[networks.{name}] section" + did_you_mean(name, list(networks)))
+    spec = networks[name]
+    if spec["kind"] == "transit" and cost > spec["horizon"]:
+        raise locate.error("services", index, "max_cost",
+                           f"max_cost = {cost:g} is beyond the horizon of network '{name}' "
+                           f"({spec['horizon']:g} minutes, the longest journey searched); "
+                           "max_cost is in minutes with a public transport network, e.g. 30, "
+                           "or raise horizon in its section")
+    if spec["kind"] == "streets" and spec["unit"] == "min" and cost > _MAX_MINUTES:
+        raise locate.error("services", index, "max_cost",
+                           f"max_cost = {cost:g} with network '{name}' means {cost:g} minutes "
+                           f"(its unit is \"min\"), more than {_MAX_MINUTES} minutes; metres? "
+                           "Give minutes, e.g. max_cost = 15, or unit = \"m\" in the network")
