@@ -435,10 +435,10 @@ def test_a_run_failing_in_its_last_service_leaves_the_previous_outputs(demo_run,
 
     original = runner._write_map
 
-    def fail_on_kitas(layer, mask, facilities, s, *args):
+    def fail_on_kitas(layer, mask, facilities, s, *args, **kwargs):
         if s["name"] == "Kitas":
             raise RuntimeError("disk full (simulated)")
-        return original(layer, mask, facilities, s, *args)
+        return original(layer, mask, facilities, s, *args, **kwargs)
 
     monkeypatch.setattr(runner, "_write_map", fail_on_kitas)
     with pytest.raises(RuntimeError, match="simulated"):

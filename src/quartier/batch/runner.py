@@ -70,9 +70,11 @@ from quartier.settings import language
 
 __all__ = ["run_analysis", "RunResult", "SUMMARY_COLUMNS"]
 
-#: Columns of the summary table, one row per district and service.
+#: Columns of the summary table, one row per district and service. When a service of the run
+#: uses a network from ``[networks.*]``, a text column ``reach`` ("Autofahrt 15 min") follows
+#: ``target_group``.
 SUMMARY_COLUMNS = [
-    "key", "name", "service", "target_group", "reach", "population", "covered", "uncovered",
+    "key", "name", "service", "target_group", "population", "covered", "uncovered",
     "share_covered", "places", "places_per_1000", "norm_per_1000", "places_required",
     "places_deficit", "gap",
 ]
@@ -328,8 +330,10 @@ def _run(cfg: AnalysisConfig, stream, stage: Path, out: Path,
             raise refusal(failures, lang)
         layers["indikatoren"] = gpd.GeoDataFrame(layer, crs=indicator_districts.crs)
         layer_masks["indikatoren"] = mask
+    # the reach column only where a service uses a network: straight-line runs keep their columns
+    with_reach = any(s.get("network") for s in cfg.services)
     by_service = {s["name"]: _summary_rows(tidy[tidy["service"] == s["name"]], districts, s,
-                                           key, name_col, reach[s["name"]])
+                                           key, name_col, reach[s["name"]] if with_reach else None)
                   for s in cfg.services}
     # one pattern per run: every service protected once (services of one target group share
     # the population cells), audited before anything is written; every file below shows it
@@ -475,7 +479,7 @@ def _summary_rows(rows, districts, s, key, name_col, reach):
         "name": districts[name_col].to_numpy() if name_col else districts[key].to_numpy(),
         "service": s["name"],
         "target_group": s["target_group"],
-        "reach": reach,
+        **({"reach": reach} if reach is not None else {}),
         "population": population,
         "covered": covered,
         "uncovered": population - covered,
