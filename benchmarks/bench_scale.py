@@ -162,6 +162,59 @@ def _subprocess(args: list[str], timeout: float) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _verdict(results: list[dict]) -> str:
+    """Where one machine ends, extrapolated from the largest measured network."""
+    if len(results) < 2:
+        return "Too few sizes measured to extrapolate."
+    a, b = results[-2], results[-1]
+    k = b["nodes"] / a["nodes"]
+
+    def growth(key):
+        return np.log(b[key] / a[key]) / np.log(k)  # exponent: time ~ nodes ** growth
+
+    # memory of the network part: a fixed part plus a slope per node (two-point line)
+    slope = (b["net_peak_mb"] - a["net_peak_mb"]) / (b["nodes"] - a["nodes"]) * 1e6
+    fixed = b["net_peak_mb"] - slope * b["nodes"] / 1e6
+    q_mb = b["peak_mb"] - b["net_peak_mb"]
+    per = b["nodes"] / 1e6
+
+    def at(n_million):
+        f = n_million / per
+        build = b["build_s"] * f ** growth("build_s")
+        snap = b["first_snap_s"] * f ** growth("first_snap_s")
+        return build, snap, fixed + slope * n_million, fixed + slope * n_million + q_mb
+
+    g_build, g_snap = growth("build_s"), growth("first_snap_s")
+    land = at(3.0)   # a large Land (Bavaria/NRW): about 2-4 million walkable nodes
+    de = at(25.0)    # Germany: about 1.2 billion m of streets, 20-30 million nodes
+    big = results[-1]["queries"][-1]
+    return (
+        f"**Where one machine ends.** From {a['nodes'] / 1e6:.1f} to {b['nodes'] / 1e6:.1f} "
+        f"million nodes the build grows like nodes^{g_build:.2f} and the first snap (spatial "
+        f"index) like nodes^{g_snap:.2f}; the network needs about {slope:,.0f} MB per million "
+        f"nodes (on {fixed:,.0f} MB of interpreter and libraries). The queries grow with the "
+        "demand points and facilities, hardly with the network: at "
+        f"{b['nodes'] / 1e6:.1f} million nodes {big['demand']:,} demand points and "
+        f"{big['facilities']:,} facilities need {big['nearest_s']:.0f} s for `nearest`, "
+        f"{big['coverage_s']:.0f} s for `coverage` and {big['fca_s']:.0f} s for 2SFCA, and "
+        f"add {q_mb:,.0f} MB to the peak. Extrapolated, a large Land (about 3 million walkable "
+        f"nodes) builds in {land[0]:.0f} s, indexes in {land[1]:.0f} s and peaks near "
+        f"{land[3] / 1000:.1f} GB with those queries"
+        + (": comfortably one machine. " if land[3] < 12_000 else ": a machine of this size at its limit. ")
+        + "Germany's street "
+        "network (about 1.2 billion m of streets, 20-30 million nodes; 25 million taken) would "
+        f"build in about {de[0]:.0f} s, index in {de[1]:.0f} s, hold about "
+        f"{de[2] / 1000:.0f} GB before any query and peak near {de[3] / 1000:.0f} GB with "
+        f"{big['demand']:,} demand points"
+        + (": it fits this 24 GB, 2-core machine, with query times set by the number of "
+           "demand points (national 100 m cells: about 3 million, i.e. a few times the "
+           "largest query above). " if de[3] < 20_000 else
+           ": more than this 24 GB machine holds. ")
+        + "Beyond that, or to use more cores, split into Länder or counties with a halo of "
+        "`max_cost` (issue #17, parts 2 and 3)."
+    )
+
+
 def run(quick: bool = False) -> str:
     sizes = [100_000, 400_000] if quick else [1_000_000, 5_000_000, 20_000_000]
     demands = [20_000] if quick else [100_000, 1_000_000]
@@ -236,6 +289,7 @@ def run(quick: bool = False) -> str:
         "",
     ]
     text += [f"- {s}" for s in skipped]
+    text += ["", _verdict(results)]
     if not quick:
         f = _subprocess(["--flat"], 900)
         if "error" in f:
