@@ -99,7 +99,6 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load on first
         default_count_columns,
         disclosure,
         get_disclosure,
-        protect_table,
         resolve_rules,
         set_disclosure,
     )
@@ -110,6 +109,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load on first
         IndexResult,
         composite_index,
     )
+    from quartier.reporting.protection import protect_table
     from quartier.reporting.rates import aggregate, rate
     from quartier.reporting.rounding import RoundingResult, round_table
     from quartier.reporting.years import ChangeReport, ChangeResult, change, shared_breaks
@@ -222,7 +222,7 @@ _LAZY = {
     "default_count_columns": "quartier.reporting.disclosure_control",
     "disclosure": "quartier.reporting.disclosure_control",
     "get_disclosure": "quartier.reporting.disclosure_control",
-    "protect_table": "quartier.reporting.disclosure_control",
+    "protect_table": "quartier.reporting.protection",
     "resolve_rules": "quartier.reporting.disclosure_control",
     "set_disclosure": "quartier.reporting.disclosure_control",
     "RoundingResult": "quartier.reporting.rounding",

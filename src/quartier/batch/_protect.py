@@ -26,11 +26,8 @@ import pandas as pd
 from quartier.batch._linked import linked_failures
 from quartier.errors import DisclosureError, QuartierWarning, format_list
 from quartier.reporting.audit import audit_disclosure
-from quartier.reporting.disclosure_control import (
-    DisclosureResult,
-    DisclosureRules,
-    protect_table,
-)
+from quartier.reporting.disclosure_control import DisclosureResult, DisclosureRules
+from quartier.reporting.protection import protect_table
 
 PARTS = ["covered", "uncovered"]
 TOTAL = "population"
