@@ -103,3 +103,21 @@ def berlin_kitas(shared):
 def berlin_care_homes(shared):
     """Berlin's 274 care homes with their places, in EPSG:25833."""
     return _berlin(shared, "care_homes")
+
+
+@pytest.fixture(scope="session")
+def berlin_rare(shared):
+    """Berlin's Planungsraum x age table of a rare characteristic (binomial p=0.0003, seed 7),
+    with a total column: the disclosure tests' common case."""
+    import numpy as np
+    import pandas as pd
+
+    pop = pd.read_csv(shared / "berlin_population"
+                      / "berlin-lor-population-2024-02-t2-planning-areas.csv", dtype={"id": str})
+    ages = [c for c in pop.columns if c.startswith("inhabitants_age")
+            and not c.endswith("percentage")]
+    rng = np.random.default_rng(7)
+    counts = rng.binomial(pop[ages].to_numpy(), 0.0003)
+    table = pd.DataFrame(counts, index=pop["id"].to_numpy(), columns=[a[16:] for a in ages])
+    table["total"] = table.sum(axis=1)
+    return table

@@ -147,19 +147,6 @@ def check_totals(table, result, cols, names, groups):
                                   table[cols].sum().to_numpy(float))
 
 
-@pytest.fixture(scope="module")
-def berlin_rare(shared):
-    pop = pd.read_csv(shared / "berlin_population"
-                      / "berlin-lor-population-2024-02-t2-planning-areas.csv", dtype={"id": str})
-    ages = [c for c in pop.columns if c.startswith("inhabitants_age")
-            and not c.endswith("percentage")]
-    rng = np.random.default_rng(7)
-    counts = rng.binomial(pop[ages].to_numpy(), 0.0003)
-    table = pd.DataFrame(counts, index=pop["id"].to_numpy(), columns=[a[16:] for a in ages])
-    table["total"] = table.sum(axis=1)
-    return table
-
-
 def berlin_groups(table):
     keys = table.index.to_series()
     return [keys.str[:6].to_numpy(), keys.str[:4].to_numpy(), keys.str[:2].to_numpy()]

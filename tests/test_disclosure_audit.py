@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 from scipy.optimize import linprog
 
 import quartier
@@ -78,19 +77,6 @@ def assert_safe(table, result, cols, total, levels):
     assert result.suppressed[cols].to_numpy(bool)[small].all()
     for cell, upper in attacker_bounds(table, result.suppressed, cols, total, levels).items():
         assert upper >= MIN - 1e-6, (cell, upper)
-
-
-@pytest.fixture(scope="module")
-def berlin_rare(shared):
-    pop = pd.read_csv(shared / "berlin_population"
-                      / "berlin-lor-population-2024-02-t2-planning-areas.csv", dtype={"id": str})
-    ages = [c for c in pop.columns if c.startswith("inhabitants_age")
-            and not c.endswith("percentage")]
-    rng = np.random.default_rng(7)
-    counts = rng.binomial(pop[ages].to_numpy(), 0.0003)
-    table = pd.DataFrame(counts, index=pop["id"].to_numpy(), columns=[a[16:] for a in ages])
-    table["total"] = table.sum(axis=1)
-    return table
 
 
 def test_the_quick_rule_alone_is_broken_on_berlin(berlin_rare):

@@ -255,35 +255,24 @@ def snap_frame(net, gdf, what: str, max_snap) -> Snapped:
     limit = snap_limit(net, max_snap)
     pts = point_coordinates(gdf, what=what)
     s = snap_points(net, pts, limit)
-    far = s.status == FAR
-    if far.any():
-        warnings.warn(
-            f"{int(far.sum())} {what} point(s) are more than {limit:g} m from any street "
-            f"(index {format_list(gdf.index[far])}); they are unreachable (missing costs). "
-            "Check their coordinates, or raise max_snap=.",
-            QuartierWarning,
-            stacklevel=4,
-        )
-    level = s.status == LEVEL
-    if level.any():
-        warnings.warn(
-            f"{int(level.sum())} {what} point(s) lie nearest to a bridge, under or beside it "
-            f"(index {format_list(gdf.index[level])}); they are unreachable (missing costs), "
-            "not moved to another street. Check their coordinates.",
-            QuartierWarning,
-            stacklevel=4,
-        )
-    cut = s.status == ISLAND
-    if cut.any():
-        warnings.warn(
-            f"{int(cut.sum())} {what} point(s) lie nearest to streets the profile "
-            f"'{net.profile.name}' cannot reach from the network (a dropped island, e.g. "
-            f"behind steps; index {format_list(gdf.index[cut])}); they are unreachable "
-            "(missing costs), not moved to another street. Use islands='keep' to let them "
-            "reach their own island.",
-            QuartierWarning,
-            stacklevel=4,
-        )
+    reasons = {
+        FAR: (f"are more than {limit:g} m from any street", "check their coordinates, or raise "
+              "max_snap=."),
+        LEVEL: ("lie nearest to a bridge, under or beside it", "not moved to another street. "
+                "Check their coordinates."),
+        ISLAND: (f"lie nearest to streets the profile '{net.profile.name}' cannot reach from "
+                 "the network (a dropped island, e.g. behind steps)", "not moved to another "
+                 "street. Use islands='keep' to let them reach their own island."),
+    }
+    for status, (where, fix) in reasons.items():
+        hit = s.status == status
+        if hit.any():
+            warnings.warn(
+                f"{int(hit.sum())} {what} point(s) {where} (index {format_list(gdf.index[hit])});"
+                f" they are unreachable (missing costs), {fix}",
+                QuartierWarning,
+                stacklevel=4,
+            )
     island = s.ok & (net.component[np.maximum(s.u, 0)] > 0)
     if island.any():
         warnings.warn(
