@@ -89,6 +89,7 @@ def test_tiny_feed_columns_mode_dissolve_and_one_costing(tiny, monkeypatch):
     monkeypatch.setattr(net, "cost_matrix", counting)
     iso = q.isochrones(fac, network=net, max_cost=[15, 30])
     assert len(calls) == 1  # the cells are costed once for both cut-offs and facilities
+    # (the second bound searches from the stops on copies of the network, one departure each)
     assert list(iso.columns) == ["point", "max_cost", "unit", "street_km", "mode", "geometry"]
     assert iso["point"].tolist() == ["C", "C", "B", "B"]
     assert (iso["unit"] == "min").all() and iso["street_km"].isna().all()
@@ -147,16 +148,20 @@ def test_tiny_feed_stop_bounds_by_hand(tiny):
 
 
 def _lower_bound_holds(net, pxy, fxy, max_cost):
-    """For each facility: every reachable point's cost is at least its bound."""
+    """For each facility: every reachable point's cost is at least both its bounds, and the
+    second bound (with waiting) is at least the first."""
     pts = _points(pxy, net.crs)
-    checked = 0
+    checked = tighter = 0
     for f in range(len(fxy)):
-        bound = _isochrones.point_bounds(net, pxy, fxy[[f]], max_cost * 60) / 60
+        first = _isochrones.point_bounds(net, pxy, fxy[[f]], max_cost * 60) / 60
+        timed = _isochrones.point_bounds(net, pxy, fxy[[f]], max_cost * 60, timed=True) / 60
         cm = net.cost_matrix(pts, _points(fxy[[f]], net.crs), max_cost=max_cost)
-        assert np.isfinite(bound[cm.rows]).all()
-        assert (cm.cost >= bound[cm.rows] - 1 / 60).all()
+        assert np.isfinite(timed[cm.rows]).all()
+        assert (cm.cost >= timed[cm.rows] - 1 / 60).all()
+        assert (timed >= first - 1 / 60).all()
         checked += cm.n_pairs
-    return checked
+        tighter += int(np.isfinite(first).sum() - np.isfinite(timed).sum())
+    return checked, tighter
 
 
 def test_tiny_feed_bound_is_a_lower_bound_on_random_points(tiny):
@@ -167,7 +172,8 @@ def test_tiny_feed_bound_is_a_lower_bound_on_random_points(tiny):
     rng = np.random.default_rng(3)
     pxy = np.vstack([sxy, sxy[rng.integers(0, len(sxy), 300)] + rng.uniform(-700, 700,
                                                                               (300, 2))])
-    assert _lower_bound_holds(net, pxy, sxy, 60) > 100
+    checked, _ = _lower_bound_holds(net, pxy, sxy, 60)
+    assert checked > 100
 
 
 # ---------------------------------------------------------------- Uckermark
@@ -195,9 +201,12 @@ def test_uckermark_bound_is_a_lower_bound(uckermark):
     sxy = np.column_stack([st.geometry.x, st.geometry.y])
     fxy = np.column_stack([town.geometry.x, town.geometry.y])
     rng = np.random.default_rng(7)
-    near = sxy[rng.integers(0, len(sxy), 400)] + rng.uniform(-600, 600, (400, 2))
-    pxy = np.vstack([sxy[rng.integers(0, len(sxy), 400)], near])
-    assert _lower_bound_holds(net, pxy, fxy, 60) > 50
+    close = sxy[np.hypot(*(sxy - fxy[0]).T) < 25_000]  # stops within 25 km of Prenzlau
+    near = close[rng.integers(0, len(close), 400)] + rng.uniform(-600, 600, (400, 2))
+    pxy = np.vstack([close[rng.integers(0, len(close), 300)], near])
+    checked, tighter = _lower_bound_holds(net, pxy, fxy, 45)
+    assert checked > 50
+    assert tighter > 50  # the waiting rules out many points the rides alone would leave
 
 
 @needs_data

@@ -16,12 +16,26 @@ facilities, searched backwards from the facilities (Dijkstra). A journey
 from a location walks to a stop ``s`` within ``max_walk_m``, so it takes at
 least ``walk(location, s) + bound(s)``; walking all the way takes the direct
 walk. A cell whose centre has neither within the largest cut-off is outside
-for sure and is never costed; the candidates are costed with
-``cost_matrix`` once for all cut-offs and facilities.
+for sure and is never costed.
+
+A second, tighter bound counts the waiting: the earliest arrival ``EA_s(t)``
+at the facilities from (the place of) every stop ``s`` the first bound
+leaves, for some departures ``t`` of the window, searched with the router
+(few origins). A journey leaving the cell at ``d`` and boarding first at
+``s`` (walk ``w``) reaches ``s`` at ``d + w >= t`` for the last sampled
+``t <= d``, so it arrives no earlier than ``EA_s(t)`` (earliest arrivals do
+not decrease with the start time) and takes at least
+``max(EA_s(t) - d, w + bound(s))``; the percentile over the window of the
+least of these (and of the direct walk) is a lower bound of the cell's cost
+(the percentile does not decrease in any of its values). It needs the walk
+from a stop's place to the stop to be 0, so it is used with straight-line
+walking only (not with ``streets=``). The remaining candidates are costed
+with ``cost_matrix`` once for all cut-offs and facilities.
 """
 
 from __future__ import annotations
 
+import copy
 import warnings
 from dataclasses import dataclass
 
@@ -38,6 +52,10 @@ from quartier.errors import QuartierWarning, format_list
 RESOLUTION = 100.0
 #: seconds of slack in the candidate test (the router keeps times as float32)
 SLACK = 1.0
+#: departures of the window searched from the stops for the second bound (at most)
+STOP_DEPARTURES = 12
+#: cells handled together in the second bound (bounds working memory)
+CELLS_PER_CHUNK = 20_000
 
 
 @dataclass
@@ -96,17 +114,23 @@ def stop_bounds(net, fxy: np.ndarray, limit_s: float, *, min_only: bool = True) 
     return d[:n] if min_only else d[:, :n]
 
 
-def point_bounds(net, pxy: np.ndarray, fxy: np.ndarray, limit_s: float) -> np.ndarray:
+def point_bounds(net, pxy: np.ndarray, fxy: np.ndarray, limit_s: float, *,
+                 timed: bool = False) -> np.ndarray:
     """Lower bound (seconds) of the travel time from points to the nearest facility.
 
     The least of the direct walk and, over the stops within the access walk,
-    walk to the stop plus :func:`stop_bounds`; inf where both exceed ``limit_s``.
+    walk to the stop plus :func:`stop_bounds`; with ``timed`` the second
+    bound (waiting counted, straight-line walking only). Inf where the bound
+    exceeds ``limit_s``.
     """
     out = np.full(len(pxy), np.inf)
     if len(pxy) == 0 or len(fxy) == 0:
         return out
     bound = stop_bounds(net, fxy, limit_s)
     near = np.flatnonzero(bound <= limit_s)
+    if timed:
+        out = _timed_bounds(net, pxy, net._xy[near], bound[near], fxy, limit_s)
+        return np.where(out <= limit_s, out, np.inf)
     if near.size:
         r, c, t = net._walking.pairs(pxy, net._xy[near], net.max_walk_m)
         np.minimum.at(out, r, t + bound[near][c])
@@ -121,12 +145,73 @@ def _reach_m(net) -> float:
     return net.max_walk_m / w.detour if w.streets is None else net.max_walk_m
 
 
+def _points(xy: np.ndarray, crs) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=crs)
+
+
+def stop_arrivals(net, sxy: np.ndarray, fxy: np.ndarray, limit_s: float):
+    """Sampled departures ``t`` and lower bounds of ``EA_s(t)`` (seconds after midnight).
+
+    ``EA_s(t)``: the earliest arrival at the nearest facility leaving the
+    place ``sxy[s]`` at ``t``, by the router. Departures are every
+    ``ceil(n / STOP_DEPARTURES)``-th of the window. A journey leaving at a
+    departure ``d`` up to the next sample that reaches a facility within
+    ``limit_s`` arrives at ``EA_s(t) <= d + limit_s``, so the search goes that
+    far (``L``, at most the horizon): where it finds nothing, the bound is inf,
+    or ``t + L`` if the horizon cut the search short.
+    """
+    deps = net.departures
+    every = int(np.ceil(len(deps) / STOP_DEPARTURES))
+    times = deps[::every]
+    needed = limit_s + (every - 1) * net.step * 60.0
+    reach = min(net.horizon * 60.0, needed)
+    missing = np.inf if reach >= needed else reach
+    ea = np.repeat((times + missing)[None, :], len(sxy), axis=0)
+    stops, fac = _points(sxy, net.crs), _points(fxy, net.crs)
+    for j, t in enumerate(times):
+        one = copy.copy(net)  # the same network, one departure
+        one.start, one.end = float(t), float(t) + 1.0
+        cm = type(net).cost_matrix(one, stops, fac, max_cost=reach / 60.0)
+        np.minimum.at(ea[:, j], cm.rows, t + cm.cost * 60.0)
+    return times, ea
+
+
+def _timed_bounds(net, centres, sxy, bound, fxy, limit_s):
+    """The second bound (seconds) per centre: the percentile over the window."""
+    deps = net.departures
+    times, ea = stop_arrivals(net, sxy, fxy, limit_s)
+    last = np.searchsorted(times, deps, side="right") - 1
+    wait = ea[:, last] - deps[None, :]  # (stops, departures): EA_s(t(d)) - d
+    r, c, w = net._walking.pairs(centres, sxy, net.max_walk_m)
+    order = np.argsort(r, kind="stable")
+    r, c, w = r[order], c[order], w[order] + bound[c[order]]
+    dr, _, dw = net._walking.pairs(centres, fxy, net.max_walk_m)
+    direct = np.full(len(centres), np.inf)
+    np.minimum.at(direct, dr, np.asarray(dw, dtype=float))
+    out = np.full(len(centres), np.inf)
+    for lo in range(0, len(centres), CELLS_PER_CHUNK):
+        hi = min(len(centres), lo + CELLS_PER_CHUNK)
+        a, b = np.searchsorted(r, [lo, hi])
+        low = np.repeat(direct[lo:hi, None], len(deps), axis=1)
+        if b > a:
+            val = np.maximum(wait[c[a:b]], w[a:b, None])
+            rr = r[a:b]
+            first = np.r_[0, np.flatnonzero(np.diff(rr)) + 1]
+            best = np.minimum.reduceat(val, first, axis=0)
+            low[rr[first] - lo] = np.minimum(low[rr[first] - lo], best)
+        big = np.where(np.isfinite(low), low, 1e12)
+        out[lo:hi] = np.percentile(big, net.percentile, axis=1)
+    return out
+
+
 def candidate_cells(net, fxy: np.ndarray, limit_s: float, res: float):
     """Integer cells (ix, iy) near stops and facilities in reach, and which are candidates.
 
-    Returns ``(ix, iy, candidate)``: every cell whose centre lies within the
-    access walk of a stop whose bound fits, or of a facility; ``candidate``
-    marks those whose centre's lower bound is within ``limit_s`` (+ SLACK).
+    Returns ``(ix, iy, first, candidate)``: every cell whose centre lies
+    within the access walk of a stop whose bound fits, or of a facility;
+    ``first`` marks those whose centre's first (waiting-free) lower bound is
+    within ``limit_s`` (+ SLACK), ``candidate`` those the second bound
+    (with waiting, straight-line walking only) leaves as well.
     """
     bound = stop_bounds(net, fxy, limit_s + SLACK)
     near = np.flatnonzero(bound <= limit_s + SLACK)
@@ -150,30 +235,36 @@ def candidate_cells(net, fxy: np.ndarray, limit_s: float, res: float):
         np.minimum.at(lower, r, t + bound[near][c])
     r, _, t = net._walking.pairs(centres, fxy, net.max_walk_m)
     np.minimum.at(lower, r, np.asarray(t, dtype=float))
-    return ix, iy, lower <= limit_s + SLACK
+    first = lower <= limit_s + SLACK
+    cand = first.copy()
+    if net._walking.streets is None and near.size and first.any():
+        sel = np.flatnonzero(first)
+        timed = _timed_bounds(net, centres[sel], net._xy[near], bound[near], fxy, limit_s)
+        cand[sel] = timed <= limit_s + SLACK
+    return ix, iy, first, cand
 
 
 def transit_isochrones(net, fxy: np.ndarray, labels, cuts: np.ndarray, res: float):
     """{(point position, cut-off position): polygon} and counts for the report.
 
-    ``stats``: cells near stops in reach (``near``), candidates costed
-    (``costed``) and the cells of the box around them (``box``).
+    ``stats``: cells near stops in reach (``near``), candidates of the first
+    bound (``first``), cells costed (``costed``) and the cells of the box
+    around them (``box``).
     """
     out: dict = {}
-    stats = {"near": 0, "costed": 0, "box": 0}
+    stats = {"near": 0, "first": 0, "costed": 0, "box": 0}
     if len(fxy) == 0:
         return out, stats
     limit_s = float(cuts[-1]) * 60.0
-    ix, iy, cand = candidate_cells(net, fxy, limit_s, res)
+    ix, iy, first, cand = candidate_cells(net, fxy, limit_s, res)
+    stats["box"] = int((np.ptp(ix) + 1) * (np.ptp(iy) + 1))
     ix, iy = ix[cand], iy[cand]
     stats["near"] = int(cand.size)
+    stats["first"] = int(first.sum())
     stats["costed"] = int(ix.size)
     if ix.size:
-        stats["box"] = int((ix.max() - ix.min() + 1) * (iy.max() - iy.min() + 1))
-        cells = gpd.GeoDataFrame(geometry=gpd.points_from_xy((ix + 0.5) * res, (iy + 0.5) * res),
-                                 crs=net.crs)
-        fac = gpd.GeoDataFrame(geometry=gpd.points_from_xy(fxy[:, 0], fxy[:, 1]), crs=net.crs)
-        cm = net.cost_matrix(cells, fac, max_cost=float(cuts[-1]))
+        cells = _points(np.column_stack([(ix + 0.5) * res, (iy + 0.5) * res]), net.crs)
+        cm = net.cost_matrix(cells, _points(fxy, net.crs), max_cost=float(cuts[-1]))
         rows, cols, cost = cm.rows, cm.cols, cm.cost
     else:
         rows = cols = np.zeros(0, np.int64)
