@@ -210,7 +210,8 @@ def isochrones(
     cuts = _cutoffs(max_cost)
     _no_buffer(buffer)
     if isinstance(network, TransitNetwork):
-        return _transit_isochrones(points, network, cuts, dissolve, resolution, max_snap)
+        return _transit.catchment_frame(points, network, cuts, dissolve=dissolve,
+                                        resolution=resolution, max_snap=max_snap)
     resolution = positive_number(RESOLUTION if resolution is None else resolution,
                                  "resolution", unit="metres")
     if network is None:
@@ -248,40 +249,6 @@ def isochrones(
         geometry="geometry",
         crs=crs,
     )
-
-
-def _transit_isochrones(points, network, cuts, dissolve, resolution, max_snap):
-    """:func:`isochrones` by public transport (see :mod:`quartier.access.transit._isochrones`)."""
-    if max_snap is not None:
-        raise ParameterError(
-            "max_snap= applies to street networks; a TransitNetwork walks at most its "
-            "max_walk_m metres to a stop (TransitNetwork.from_gtfs(..., max_walk_m=)). "
-            "Leave max_snap= out.")
-    res = positive_number(_transit.RESOLUTION if resolution is None else resolution,
-                          "resolution", unit="metres")
-    if cuts[-1] > network.horizon:
-        raise ParameterError(
-            f"max_cost={cuts[-1]:g} minutes is beyond the network's horizon of "
-            f"{network.horizon:g} minutes; build it with from_gtfs(..., horizon={cuts[-1]:g}).")
-    xy = network._check(points, "points")
-    geoms, _ = _transit.transit_isochrones(network, xy, list(points.index), cuts, res)
-    mode = network.mode_label()
-    rows = [(label, c, "min", np.nan, mode, geoms[(i, k)])
-            for i, label in enumerate(points.index) for k, c in enumerate(cuts)]
-    out = gpd.GeoDataFrame(
-        pd.DataFrame(rows, columns=["point", "max_cost", "unit", "street_km", "mode",
-                                    "geometry"]),
-        geometry="geometry", crs=network.crs)
-    if not dissolve:
-        return out
-    merged = []
-    for c in cuts:
-        part = out[out["max_cost"] == c]
-        merged.append((c, "min", int((~part.is_empty).sum()), mode,
-                       shapely.union_all(part.geometry.values)))
-    return gpd.GeoDataFrame(
-        pd.DataFrame(merged, columns=["max_cost", "unit", "points", "mode", "geometry"]),
-        geometry="geometry", crs=network.crs)
 
 
 def _no_buffer(buffer) -> None:

@@ -41,12 +41,14 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from quartier._checks import positive_number
 from quartier.access import _cells
-from quartier.errors import QuartierWarning, format_list
+from quartier.errors import ParameterError, QuartierWarning, format_list
 
 #: default side of the cells of catchments by public transport (metres)
 RESOLUTION = 100.0
@@ -242,6 +244,40 @@ def candidate_cells(net, fxy: np.ndarray, limit_s: float, res: float):
         timed = _timed_bounds(net, centres[sel], net._xy[near], bound[near], fxy, limit_s)
         cand[sel] = timed <= limit_s + SLACK
     return ix, iy, first, cand
+
+
+def catchment_frame(points, network, cuts, *, dissolve, resolution, max_snap) -> gpd.GeoDataFrame:
+    """:func:`quartier.isochrones` with a TransitNetwork (``cuts``: sorted cut-offs)."""
+    if max_snap is not None:
+        raise ParameterError(
+            "max_snap= applies to street networks; a TransitNetwork walks at most its "
+            "max_walk_m metres to a stop (TransitNetwork.from_gtfs(..., max_walk_m=)). "
+            "Leave max_snap= out.")
+    res = positive_number(RESOLUTION if resolution is None else resolution,
+                          "resolution", unit="metres")
+    if cuts[-1] > network.horizon:
+        raise ParameterError(
+            f"max_cost={cuts[-1]:g} minutes is beyond the network's horizon of "
+            f"{network.horizon:g} minutes; build it with from_gtfs(..., horizon={cuts[-1]:g}).")
+    xy = network._check(points, "points")
+    geoms, _ = transit_isochrones(network, xy, list(points.index), cuts, res)
+    mode = network.mode_label()
+    rows = [(label, c, "min", np.nan, mode, geoms[(i, k)])
+            for i, label in enumerate(points.index) for k, c in enumerate(cuts)]
+    out = gpd.GeoDataFrame(
+        pd.DataFrame(rows, columns=["point", "max_cost", "unit", "street_km", "mode",
+                                    "geometry"]),
+        geometry="geometry", crs=network.crs)
+    if not dissolve:
+        return out
+    merged = []
+    for c in cuts:
+        part = out[out["max_cost"] == c]
+        merged.append((c, "min", int((~part.is_empty).sum()), mode,
+                       shapely.union_all(part.geometry.values)))
+    return gpd.GeoDataFrame(
+        pd.DataFrame(merged, columns=["max_cost", "unit", "points", "mode", "geometry"]),
+        geometry="geometry", crs=network.crs)
 
 
 def transit_isochrones(net, fxy: np.ndarray, labels, cuts: np.ndarray, res: float):
