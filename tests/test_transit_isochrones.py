@@ -272,3 +272,30 @@ def test_router_batch_independence(uckermark):
     solo = net.cost_matrix(_points(p, net.crs), fac, max_cost=30)
     batch = net.cost_matrix(_points(np.vstack([p, near]), net.crs), fac, max_cost=30)
     assert solo.cost[solo.rows == 0].tolist() == batch.cost[batch.rows == 0].tolist()
+
+
+@pytest.mark.filterwarnings("ignore:.*from any street")  # stops D and X, far cells
+def test_tiny_feed_walking_along_streets(tiny):
+    """With streets= the walks follow the streets (only the first bound picks the cells):
+    the centres in the polygon are those cost_matrix puts within the cut-off."""
+    plain = q.TransitNetwork.from_gtfs(tiny, date="2021-09-14", start="07:20", end="07:22",
+                                       crs=25833)
+    pts = stop_points(plain, ["A", "B", "B2", "C"])
+    a, b, b2, c = np.column_stack([pts.geometry.x, pts.geometry.y])
+    streets = q.StreetNetwork(np.vstack([a, b, b2, c, (b + b2) / 2 + [200.0, 0.0]]),
+                              [0, 1, 4, 2], [1, 4, 2, 3], crs=25833)
+    net = q.TransitNetwork.from_gtfs(tiny, date="2021-09-14", start="07:20", end="07:22",
+                                     crs=25833, streets=streets)
+    res = 50.0
+    iso = q.isochrones(pts.loc[["C"]], network=net, max_cost=[15, 25], resolution=res)
+    for around in (b2, c):
+        xy = _centres(None, [*(around - 700), *(around + 700)], res)
+        cm = net.cost_matrix(_points(xy, net.crs), pts.loc[["C"]], max_cost=25)
+        cost = np.full(len(xy), np.inf)
+        cost[cm.rows] = cm.cost
+        for cut, poly in zip(iso["max_cost"], iso.geometry, strict=True):
+            np.testing.assert_array_equal(_inside(poly, xy), cost <= cut)
+    # near B2: the 7:25 bus to C (7:40) within 25 minutes only, not within 15
+    near_b2 = _centres(None, [*(b2 - 100), *(b2 + 100)], res)
+    assert _inside(iso.geometry.iloc[1], near_b2).any()
+    assert not _inside(iso.geometry.iloc[0], near_b2).any()
