@@ -102,9 +102,10 @@ def isochrones(
     network=transit)`` counts with. It is built from square cells of
     ``resolution`` metres (100 m by default), each in when its centre is: a
     point of a border cell may cost more or less than its centre (the border
-    is accurate to one cell). Only cells that a lower bound of the travel time
-    (rides without waiting, walks) puts within the cut-off are costed; the
-    others cannot be reached in time. A column ``mode`` names the network
+    is accurate to one cell). Only cells that lower bounds of the travel time
+    (rides and walks without waiting, then the earliest arrivals from the
+    stops) put within the cut-off are costed; the others cannot be reached
+    in time. A column ``mode`` names the network
     (:meth:`TransitNetwork.mode_label <quartier.TransitNetwork.mode_label>`,
     e.g. "ÖPNV, Dienstag 7:00–9:00 Uhr, Median").
 
