@@ -46,6 +46,8 @@ from quartier.access._cells import RESOLUTION
 from quartier.access.costs import point_coordinates
 from quartier.access.network import _search
 from quartier.access.network._snap import snap_limit
+from quartier.access.transit import _isochrones as _transit
+from quartier.access.transit.network import TransitNetwork
 from quartier.errors import ParameterError, QuartierWarning
 from quartier.io.crs import require_metric
 
@@ -71,11 +73,11 @@ def isochrones(
     network,
     max_cost,
     dissolve: bool = False,
-    resolution: float = RESOLUTION,
+    resolution: float | None = None,
     max_snap: float | None = None,
     buffer: float | None = None,
 ) -> gpd.GeoDataFrame:
-    """Catchment polygons per point and cut-off, along the streets or as circles.
+    """Catchment polygons per point and cut-off: streets, public transport or circles.
 
     With a network, a polygon holds the locations whose cost under the rule
     of reach (cost along the streets to the location's snap point plus its
@@ -91,24 +93,43 @@ def isochrones(
     and the speed of every street; the border tolerance is half a sub-cell's
     diagonal at the slowest speed on the network.
 
+    By public transport (a :class:`quartier.TransitNetwork`) a polygon holds
+    the locations from which the point is reached within the cut-off by bus,
+    train and walking, under the rule of :meth:`TransitNetwork.cost_matrix
+    <quartier.TransitNetwork.cost_matrix>` (origin: the location, destination:
+    the point; the median, or the network's percentile, over the departure
+    window; walking all the way counts), the rule ``coverage(...,
+    network=transit)`` counts with. It is built from square cells of
+    ``resolution`` metres (100 m by default), each in when its centre is: a
+    point of a border cell may cost more or less than its centre (the border
+    is accurate to one cell). Only cells that lower bounds of the travel time
+    (rides and walks without waiting, then the earliest arrivals from the
+    stops) put within the cut-off are costed; the others cannot be reached
+    in time. A column ``mode`` names the network
+    (:meth:`TransitNetwork.mode_label <quartier.TransitNetwork.mode_label>`,
+    e.g. "ÖPNV, Dienstag 7:00–9:00 Uhr, Median").
+
     Parameters
     ----------
     points : geopandas.GeoDataFrame
         Facilities (polygons count at a point inside), in the network's CRS.
-    network : StreetNetwork or None
-        A street network (cut-offs in its unit, metres or minutes), or None
-        for circles of the cut-off in metres around the points (keyword,
+    network : StreetNetwork, TransitNetwork or None
+        A street network (cut-offs in its unit, metres or minutes), a public
+        transport network (minutes, at most its ``horizon``), or None for
+        circles of the cut-off in metres around the points (keyword,
         required).
     max_cost : float or list of float
         Cut-off(s), e.g. ``10`` or ``[5, 10, 15]`` minutes; each must be above 0.
     dissolve : bool, default False
         Merge the catchments of all points per cut-off (the area within reach
         of any facility).
-    resolution : float, default 10
-        Side of the raster cells in metres.
+    resolution : float, optional
+        Side of the raster cells in metres: 10 along streets, 100 by public
+        transport.
     max_snap : float, optional
         Override the network's ``max_snap`` (metres): locations farther from
-        every street are unreachable.
+        every street are unreachable. Not for a TransitNetwork (its walks are
+        limited by its ``max_walk_m``).
     buffer : None
         No longer used (catchments were street pieces widened by ``buffer``
         metres, which drew places the rule does not reach); a warning says so.
@@ -122,12 +143,16 @@ def isochrones(
         per cut-off (``points``: how many points). Points that are
         unreachable (far from any street, under a bridge, on a dropped
         island: see :meth:`quartier.StreetNetwork.snap`) get an empty polygon
-        (and a warning).
+        (and a warning). By public transport ``unit`` is ``"min"``,
+        ``street_km`` NaN, and a column ``mode`` names the network; a point
+        reaching no cell centre gets an empty polygon and a warning.
 
     Raises
     ------
     ValueError
-        A ``max_cost`` or ``resolution`` of 0 or below, or no ``max_cost``.
+        A ``max_cost`` or ``resolution`` of 0 or below, or no ``max_cost``;
+        by public transport a ``max_cost`` beyond the network's horizon, or
+        ``max_snap``.
     CRSError
         Points in a geographic CRS or another CRS than the network.
 
@@ -154,10 +179,42 @@ def isochrones(
     >>> circle = isochrones(kita, network=None, max_cost=100)  # a circle of 100 m
     >>> round(float(circle.area.iloc[0]) / 1e4, 2)  # in ha
     3.14
+
+    By public transport: one bus from Dorf (7:10) to Stadt (7:25), leaving
+    between 7:00 and 7:09; within 30 minutes of Stadt are the locations around
+    Stadt within a walk, and those around Dorf from which at least half of the
+    departures catch the bus (cells of 100 m):
+
+    >>> import tempfile, pathlib
+    >>> from quartier import TransitNetwork
+    >>> feed = pathlib.Path(tempfile.mkdtemp())
+    >>> files = {
+    ...     "stops.txt": "stop_id,stop_name,stop_lat,stop_lon\\n"
+    ...                  "A,Dorf,52.50,13.40\\nB,Stadt,52.50,13.50\\n",
+    ...     "trips.txt": "route_id,service_id,trip_id\\nr,wk,t1\\n",
+    ...     "stop_times.txt": "trip_id,arrival_time,departure_time,stop_id,stop_sequence\\n"
+    ...                       "t1,07:10:00,07:10:00,A,1\\nt1,07:25:00,07:25:00,B,2\\n",
+    ...     "calendar_dates.txt": "service_id,date,exception_type\\nwk,20210914,1\\n",
+    ... }
+    >>> for name, text in files.items():
+    ...     _ = (feed / name).write_text(text)
+    >>> bus = TransitNetwork.from_gtfs(feed, date="2021-09-14", start="07:00", end="07:10",
+    ...                                crs=25833)
+    >>> stadt = bus.stops.set_index("stop_name").loc[["Stadt"], ["geometry"]]
+    >>> iso = isochrones(stadt, network=bus, max_cost=30)
+    >>> iso[["point", "max_cost", "unit", "mode"]]
+       point  max_cost unit                                  mode
+    0  Stadt      30.0  min  ÖPNV, Dienstag 7:00–7:10 Uhr, Median
+    >>> len(iso.geometry.iloc[0].geoms)  # around Stadt and around Dorf
+    2
     """
     cuts = _cutoffs(max_cost)
-    resolution = positive_number(resolution, "resolution", unit="metres")
     _no_buffer(buffer)
+    if isinstance(network, TransitNetwork):
+        return _transit.catchment_frame(points, network, cuts, dissolve=dissolve,
+                                        resolution=resolution, max_snap=max_snap)
+    resolution = positive_number(RESOLUTION if resolution is None else resolution,
+                                 "resolution", unit="metres")
     if network is None:
         require_metric(points.crs, what="points")
         xy = point_coordinates(points, what="points")
