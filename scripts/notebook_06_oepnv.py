@@ -6,8 +6,9 @@ CELLS = [
 
 Wie viele Menschen ab 80 erreichen das nächste Pflegeheim in 30 Minuten mit dem ÖPNV? Und
 welche Dörfer der Uckermark erreichen einen Pflegestützpunkt am Dienstag – und welche am
-Sonntag gar nicht? Fahrzeiten kommen aus dem VBB-Fahrplan 2021 (GTFS, Dienstag 14.9.2021
-und Sonntag 19.9.2021), berechnet mit `quartier.TransitNetwork`:
+Sonntag gar nicht? Und wie weit ist es mit dem Auto (Teil C, OpenStreetMap-Straßen nördlich
+von Bayreuth)? Fahrzeiten mit Bus und Bahn kommen aus dem VBB-Fahrplan 2021 (GTFS, Dienstag
+14.9.2021 und Sonntag 19.9.2021), berechnet mit `quartier.TransitNetwork`:
 
 * Eine Fahrt beginnt am Startpunkt zu jeder Abfahrtszeit des Zeitfensters (alle `TAKT`
   Minuten); die Fahrzeit eines Paares ist der **Median** über diese Abfahrten, Wartezeit an
