@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat as nbf
+from notebook_06_oepnv import CELLS as OEPNV_CELLS  # scripts/notebook_06_oepnv.py
 
 HERE = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -251,6 +252,7 @@ print(hamburg.report)'''),
 internet): search a Planungsraum by name or key, sort the table, print a district with
 "Dieses Gebiet drucken"."""),
     ],
+    "06_oepnv_pflege.ipynb": OEPNV_CELLS,
 }
 
 
