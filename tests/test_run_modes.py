@@ -171,6 +171,10 @@ end = "07:02"
     assert "ÖPNV, Dienstag" in html
 
 
+TRANSIT = ('[networks.bus]\nkind = "transit"\ngtfs = "gtfs"\ndate = "2021-09-14"\n'
+           'start = "07:00"\nend = "09:00"\n')
+
+
 @pytest.mark.parametrize("networks, service, line, words", [
     ('[networks.auto]\nkind = "streets"\npath = "OSM"\nprofile = "car"\n',
      'network = "autoo"\nmax_cost = 15\n', 29, ["network 'autoo' is not defined", "'auto'"]),
@@ -186,6 +190,23 @@ end = "07:02"
      ["unknown key 'profil'", "Did you mean 'profile'?"]),
     ('[networks.bus]\nkind = "transit"\ngtfs = "gtfs"\ndate = "2021-09-14"\nstart = "07:00"\n'
      'end = "09:00"\nstreets = "fuss"\n', 'max_cost = 15\n', 26, ['streets = \'fuss\'']),
+    # transit: the date, the window, the feed, the network's name, [areas]
+    (TRANSIT.replace('"2021-09-14"', '"14.09.2021"'), 'max_cost = 15\n', 23,
+     ["date = '14.09.2021' is not a date", 'date = "2021-09-14"']),
+    (TRANSIT.replace('"2021-09-14"', '"2021-09-31"'), 'max_cost = 15\n', 23,
+     ["date = '2021-09-31' is not a date"]),
+    (TRANSIT.replace('start = "07:00"', 'start = "7 Uhr"'), 'max_cost = 15\n', 24,
+     ["start = '7 Uhr' is not a time of day", 'start = "07:00"']),
+    (TRANSIT.replace('end = "09:00"', 'end = "06:30"'), 'max_cost = 15\n', 25,
+     ["end = '06:30' must be after start = '07:00'"]),
+    (TRANSIT.replace('gtfs = "gtfs"', 'gtfs = ["gtfs", "vbb.zip"]'), 'max_cost = 15\n', 22,
+     ["file 'vbb.zip' does not exist", "relative to the configuration file"]),
+    (TRANSIT, 'network = "oepnv"\nmax_cost = 30\n', 31,
+     ["network 'oepnv' is not defined (networks: 'bus')", "[networks.oepnv]"]),
+    (TRANSIT, 'network = "bus"\nmax_cost = 121\n', 32,
+     ["max_cost = 121 is beyond the horizon of network 'bus' (120 minutes", "raise horizon"]),
+    (TRANSIT, 'network = "bus"\nmax_cost = 30\n\n[areas]\ncolumn = "id"\n', 31,
+     ["cannot be combined with [areas]", "remove the [areas] section"]),
 ])
 def test_config_errors_name_the_line(tmp_path, networks, service, line, words):
     write_feed(tmp_path / "gtfs")
@@ -482,3 +503,73 @@ max_cost = 4000
     assert f"within reach ({line})" in out.getvalue()
     side = json.loads((results / "ebenen.gpkg.metadata.json").read_text(encoding="utf-8"))
     assert side["configuration"] == "analysis.toml"
+
+
+def _transit_config(folder: Path, networks: str, service: str) -> Path:
+    write_feed(folder / "gtfs")
+    for name in ("gebiete.gpkg", "einrichtungen.gpkg", "bev.csv"):
+        (folder / name).write_text("")
+    return _config(folder, networks, service)
+
+
+@pytest.mark.parametrize("dry", [True, False])
+@pytest.mark.parametrize("networks, service, where", [
+    (TRANSIT.replace('"2021-09-14"', '"2021/09/14"'), 'network = "bus"\nmax_cost = 30\n',
+     "analysis.toml, line 23: date = '2021/09/14' is not a date"),
+    (TRANSIT.replace('gtfs = "gtfs"', 'gtfs = "vbb_2021.zip"'), 'network = "bus"\nmax_cost = 30\n',
+     "analysis.toml, line 22: file 'vbb_2021.zip' does not exist"),
+    (TRANSIT, 'network = "ubahn"\nmax_cost = 30\n',
+     "analysis.toml, line 31: network 'ubahn' is not defined"),
+    (TRANSIT, 'network = "bus"\nmax_cost = 200\n',
+     "analysis.toml, line 32: max_cost = 200 is beyond the horizon"),
+])
+def test_cli_exits_2_on_transit_config_errors(tmp_path, capsys, networks, service, where, dry):
+    """``quartier run`` (and ``--dry-run``): exit 2, the file, the line and the fix, no
+    traceback, nothing written."""
+    from quartier.batch.cli import EXIT_BAD_INPUT, main
+
+    path = _transit_config(tmp_path, networks, service)
+    assert main(["run", str(path), *(["--dry-run"] if dry else [])]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert where in err, err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_dry_run_checks_a_transit_network_without_building_it(tmp_path, capsys, monkeypatch):
+    from quartier.access.transit.network import TransitNetwork
+    from quartier.batch.cli import EXIT_OK, main
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("--dry-run built the network")
+
+    monkeypatch.setattr(TransitNetwork, "from_gtfs", refuse)
+    path = _transit_config(tmp_path, TRANSIT.replace('"2021-09-14"', "2021-09-14"),
+                           'network = "bus"\nmax_cost = 30\n')  # a TOML date works too
+    assert main(["run", str(path), "--dry-run"]) == EXIT_OK
+    assert "Konfiguration ist gültig" in capsys.readouterr().out
+    cfg = load_config(path)
+    assert cfg.networks["bus"]["date"] == "2021-09-14"
+    assert cfg.networks["bus"]["gtfs"] == (tmp_path / "gtfs").resolve()
+
+
+def test_a_day_without_service_names_the_date_line(tmp_path, capsys):
+    """The feed runs on weekdays: a Saturday is found when the network is built, and is
+    reported as a configuration error on the date line (exit 2, no traceback)."""
+    from quartier.batch.cli import EXIT_BAD_INPUT, main
+
+    stops = gpd.GeoSeries([Point(13.30, 52.5), Point(13.40, 52.5)], crs=4326).to_crs(25833)
+    districts = gpd.GeoDataFrame({"id": ["1"]}, geometry=[stops.union_all().buffer(3000)],
+                                 crs=25833)
+    population = gpd.GeoDataFrame({"ab65": [10]}, geometry=[stops.iloc[0]], crs=25833)
+    facilities = gpd.GeoDataFrame({"name": ["B"]}, geometry=[stops.iloc[1]], crs=25833)
+    write_feed(tmp_path / "gtfs")
+    _write_inputs(tmp_path, districts, population, facilities)
+    path = _config(tmp_path, TRANSIT.replace("2021-09-14", "2021-09-18"),
+                   'network = "bus"\nmax_cost = 30\n')
+    path.write_text(path.read_text().replace("EPSG:25832", "EPSG:25833"))
+    assert main(["run", str(path)]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert "analysis.toml, line 23: [networks.bus]: no trip" in err, err
+    assert "2021-09-18" in err and "Choose a date the feed runs" in err
+    assert "Traceback" not in err

@@ -7,11 +7,12 @@ line in metres, as before.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import warnings
 
-from quartier.errors import QuartierWarning
+from quartier.errors import DataError, QuartierError, QuartierWarning
 from quartier.output.formatting import format_number
 
 #: How reach is measured, per language and street profile.
@@ -34,16 +35,36 @@ def build_networks(cfg, crs) -> dict:
     built: dict = {}
     for name, spec in cfg.networks.items():
         if spec["kind"] == "streets":
-            built[name] = StreetNetwork.from_osm(spec["path"], profile=spec["profile"],
-                                                 crs=crs, unit=spec["unit"])
+            with _named(cfg, name, None):
+                built[name] = StreetNetwork.from_osm(spec["path"], profile=spec["profile"],
+                                                     crs=crs, unit=spec["unit"])
     for name, spec in cfg.networks.items():
         if spec["kind"] == "transit":
             options = {k: spec[k] for k in ("step", "percentile", "horizon") if k in spec}
-            built[name] = TransitNetwork.from_gtfs(
-                spec["gtfs"], date=spec["date"], start=spec["start"], end=spec["end"],
-                crs=spec.get("crs") or crs,
-                streets=built[spec["streets"]] if spec.get("streets") else None, **options)
+            # no trip on the date is the usual failure: point at the date line
+            with _named(cfg, name, "date"):
+                built[name] = TransitNetwork.from_gtfs(
+                    spec["gtfs"], date=spec["date"], start=spec["start"], end=spec["end"],
+                    crs=spec.get("crs") or crs,
+                    streets=built[spec["streets"]] if spec.get("streets") else None, **options)
     return built
+
+
+@contextlib.contextmanager
+def _named(cfg, name: str, key: str | None):
+    """Bad input found while building network ``name`` (a feed without trips on the date, a
+    broken file) as a ConfigError naming the configuration file and the section's line."""
+    try:
+        yield
+    except QuartierError as exc:
+        from quartier.batch.config import _Locator
+
+        locate = _Locator(cfg.path.read_text(encoding="utf-8"), cfg.path.name)
+        hint = (" Choose a date the feed runs (its calendar.txt / calendar_dates.txt)"
+                if isinstance(exc, DataError) and key == "date" else "")
+        raise locate.error(f"networks.{name}", None,
+                           key if isinstance(exc, DataError) else None,
+                           f"[networks.{name}]: {str(exc).rstrip('.')}.{hint}") from exc
 
 
 def reach_label(network, max_cost: float, lang: str) -> str:
