@@ -337,6 +337,7 @@ def _xlsx(path: Path) -> pd.DataFrame:
     return pd.DataFrame(rows[1:], columns=rows[0])
 
 
+@pytest.mark.shared
 def test_berlin_summary_in_excel_names_the_mode(berlin):
     table = _xlsx(berlin["out"] / "zusammenfassung.xlsx")
     assert list(table.columns[:5]) == ["Schlüssel", "Gebiet", "Angebot", "Zielgruppe",
@@ -346,6 +347,7 @@ def test_berlin_summary_in_excel_names_the_mode(berlin):
     assert len(table) == 14 and table["Schlüssel"].str.len().eq(8).all()
 
 
+@pytest.mark.shared
 def test_berlin_straight_line_coverage_matches_a_kdtree(berlin):
     """The numbers beside the label: covered 80+ per Planungsraum within 1,000 m of a care
     home, against a KD-tree over the same cells (suppressed cells are empty in the file)."""
@@ -373,6 +375,7 @@ def test_berlin_straight_line_coverage_matches_a_kdtree(berlin):
     assert 0 < by_bus["versorgt (Personen)"].sum() < by_bus["Zielgruppe (Personen)"].sum()
 
 
+@pytest.mark.shared
 def test_berlin_geopackage_layers_name_the_mode(berlin):
     import pyogrio
 
@@ -395,6 +398,7 @@ def test_berlin_geopackage_layers_name_the_mode(berlin):
     assert f'<rule key="heading" label="{LINE}">' in qml["pflegeheime_nah_bzr_id"]
 
 
+@pytest.mark.shared
 def test_berlin_geopackage_in_qgis_shows_the_mode(berlin, tmp_path):
     """Real QGIS (headless): the layer's title and the first line of its legend."""
     from test_qgis import _require_qgis, _run_check
@@ -418,6 +422,7 @@ def test_berlin_geopackage_in_qgis_shows_the_mode(berlin, tmp_path):
         assert len(classes) == 1, (key, labels)
 
 
+@pytest.mark.shared
 def test_berlin_maps_and_console_name_the_mode(berlin):
     import re
 
@@ -428,7 +433,7 @@ def test_berlin_maps_and_console_name_the_mode(berlin):
         # the legend heading of the map (not only the page title)
         assert re.search(r'<div style="font-weight: bold[^"]*">[^<]*Erreichbarkeit: '
                          + re.escape(label), html), slug
-    assert f"Pflegeheime ÖPNV: " in berlin["stdout"]
+    assert "Pflegeheime ÖPNV: " in berlin["stdout"]
     assert f"in Reichweite ({MODE})" in berlin["stdout"]
     assert f"in Reichweite ({LINE})" in berlin["stdout"]
 
@@ -445,7 +450,7 @@ def test_english_run_names_the_mode_everywhere(tmp_path):
 
     from quartier.batch.cli import EXIT_OK, main
 
-    feed = write_feed(tmp_path / "gtfs")
+    write_feed(tmp_path / "gtfs")
     stops = gpd.GeoSeries([Point(13.30, 52.5), Point(13.35, 52.5), Point(13.40, 52.5)],
                           crs=4326).to_crs(25833)
     a, b, c = stops
@@ -481,7 +486,7 @@ max_cost = 4000
     summary = pd.read_csv(results / "zusammenfassung.csv", sep=None, engine="python",
                           encoding="utf-8-sig", dtype=str)
     assert "reach" in summary.columns
-    assert dict(zip(summary["service"], summary["reach"])) == {"Beratung": mode,
+    assert dict(zip(summary["service"], summary["reach"], strict=True)) == {"Beratung": mode,
                                                               "Counselling near": line}
     # A reaches B by bus in 19.5 minutes; C (district 2) has no way back within 30
     by_bus = summary[summary["service"] == "Beratung"].set_index("key")
@@ -503,6 +508,9 @@ max_cost = 4000
     assert f"within reach ({line})" in out.getvalue()
     side = json.loads((results / "ebenen.gpkg.metadata.json").read_text(encoding="utf-8"))
     assert side["configuration"] == "analysis.toml"
+    assert side["layer_metadata"]["beratung_gebiete"]["reach"] == mode
+    assert side["layer_metadata"]["counselling_near_einrichtungen"]["title"] == \
+        f"Counselling near: facilities – {line}"
 
 
 def _transit_config(folder: Path, networks: str, service: str) -> Path:
@@ -573,3 +581,21 @@ def test_a_day_without_service_names_the_date_line(tmp_path, capsys):
     assert "analysis.toml, line 23: [networks.bus]: no trip" in err, err
     assert "2021-09-18" in err and "Choose a date the feed runs" in err
     assert "Traceback" not in err
+
+
+def test_legend_titles_head_the_classes_and_name_given_layers(tmp_path):
+    from xml.etree import ElementTree
+
+    from quartier.errors import ParameterError
+
+    areas = gpd.GeoDataFrame({"share_covered": [0.0, 0.4, 0.9]},
+                             geometry=[box(i, 0, i + 1, 1) for i in range(3)], crs=25833)
+    q.export_layers({"a": areas}, tmp_path / "a.geojson", styles={"a": "share_covered"},
+                    legend_titles={"a": MODE})
+    rules = ElementTree.parse(tmp_path / "a.qml").getroot().find("renderer-v2/rules")
+    heading = rules.find("rule")
+    assert heading.get("label") == MODE and heading.get("symbol") is None
+    assert heading.get("filter") is None  # it holds every class below it
+    assert [r.get("label") for r in heading.findall("rule")][0] == "0 %"
+    with pytest.raises(ParameterError, match="legend_titles= names layer 'b'"):
+        q.export_layers({"a": areas}, tmp_path / "b.gpkg", legend_titles={"b": MODE})

@@ -267,8 +267,10 @@ def _write_layers(prepared, targets, tmpdir, *, fmt, suffix, driver, multi, styl
         if tmp in styled:
             _qml.write_styles(str(tmp), styled[tmp])
         in_file = [n for n, t in targets.items() if t == target]
-        meta = {**base_meta, "layers": in_file} if multi else {
-            **base_meta, **per_layer.get(in_file[0], {}), "layer": in_file[0]}
+        # a file of several layers: each layer's own entries (its title, ...) under its name
+        own = {n: per_layer[n] for n in in_file if per_layer.get(n)}
+        meta = {**base_meta, "layers": in_file, **({"layer_metadata": own} if own else {})} \
+            if multi else {**base_meta, **per_layer.get(in_file[0], {}), "layer": in_file[0]}
         side = tmpdir / f"{target.name}.metadata.json"
         side.write_text(json.dumps(meta, ensure_ascii=False, indent=2, default=str),
                         encoding="utf-8")
