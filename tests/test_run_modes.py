@@ -302,6 +302,7 @@ min_count = 3
 [outputs]
 layers = ["gpkg"]
 summary = "xlsx"
+maps_by = "BZR_ID"
 """
     path = folder / "analysis.toml"
     path.write_text(text, encoding="utf-8")
@@ -433,6 +434,12 @@ def test_berlin_maps_and_console_name_the_mode(berlin):
         # the legend heading of the map (not only the page title)
         assert re.search(r'<div style="font-weight: bold[^"]*">[^<]*Erreichbarkeit: '
                          + re.escape(label), html), slug
+    # the maps per Bezirksregion too
+    for region in REGIONS:
+        html = (berlin["out"] / f"karte_pflegeheime_oepnv_{region}.html").read_text(
+            encoding="utf-8")
+        title = re.search(r"<title>(.*?)</title>", html).group(1)
+        assert title.endswith(f"Erreichbarkeit: {MODE} (%) – BZR_ID {region}"), title
     assert "Pflegeheime ÖPNV: " in berlin["stdout"]
     assert f"in Reichweite ({MODE})" in berlin["stdout"]
     assert f"in Reichweite ({LINE})" in berlin["stdout"]
@@ -599,3 +606,25 @@ def test_legend_titles_head_the_classes_and_name_given_layers(tmp_path):
     assert [r.get("label") for r in heading.findall("rule")][0] == "0 %"
     with pytest.raises(ParameterError, match="legend_titles= names layer 'b'"):
         q.export_layers({"a": areas}, tmp_path / "b.gpkg", legend_titles={"b": MODE})
+
+
+@pytest.mark.shared
+def test_berlin_map_legend_in_chromium_shows_the_mode(berlin):
+    """The web map as a planner opens it (offline, headless Chromium): the legend drawn on
+    the map reads the mode."""
+    from test_offline_browser import Browser, _chromium_or_skip
+
+    browser = Browser(_chromium_or_skip())
+    try:
+        page = berlin["out"] / "karte_pflegeheime_oepnv.html"
+        browser.open(page.as_uri(),
+                     ready="document.querySelectorAll('.quartier-legend').length >= 1")
+        legends = browser.evaluate(
+            "Array.from(document.querySelectorAll('.quartier-legend'))"
+            ".filter(l => getComputedStyle(l).display !== 'none').map(l => l.innerText)")
+        assert len(legends) == 1 and f"Erreichbarkeit: {MODE}" in legends[0], legends
+        assert "(Anzahl Gebiete)" in legends[0]  # the classes below the heading
+        assert browser.blocked == []  # offline: nothing left the page
+        assert browser.evaluate("document.title").endswith(f"{MODE} (%)")
+    finally:
+        browser.close()
