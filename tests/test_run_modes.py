@@ -169,6 +169,11 @@ end = "07:02"
     assert row["reach"].startswith(net.mode_label("de"))
     html = (tmp_path / "out" / "karte_beratung.html").read_text(encoding="utf-8")
     assert "ÖPNV, Dienstag" in html
+    # the CSV as a German Excel opens it: semicolons, decimal comma, UTF-8 with BOM
+    csv = pd.read_csv(tmp_path / "out" / "zusammenfassung.csv", sep=";", decimal=",",
+                      encoding="utf-8-sig", dtype={"Schlüssel": str})
+    assert csv.loc[0, "Erreichbarkeit"] == "ÖPNV, Dienstag 7:00–7:02 Uhr, Median, 30 min"
+    assert csv.loc[0, "versorgt (Personen)"] == 10
 
 
 TRANSIT = ('[networks.bus]\nkind = "transit"\ngtfs = "gtfs"\ndate = "2021-09-14"\n'
@@ -192,7 +197,7 @@ TRANSIT = ('[networks.bus]\nkind = "transit"\ngtfs = "gtfs"\ndate = "2021-09-14"
      'end = "09:00"\nstreets = "fuss"\n', 'max_cost = 15\n', 26, ['streets = \'fuss\'']),
     # transit: the date, the window, the feed, the network's name, [areas]
     (TRANSIT.replace('"2021-09-14"', '"14.09.2021"'), 'max_cost = 15\n', 23,
-     ["date = '14.09.2021' is not a date", 'date = "2021-09-14"']),
+     ["[networks.bus] date = '14.09.2021' is not a date", 'date = "2021-09-14"']),
     (TRANSIT.replace('"2021-09-14"', '"2021-09-31"'), 'max_cost = 15\n', 23,
      ["date = '2021-09-31' is not a date"]),
     (TRANSIT.replace('start = "07:00"', 'start = "7 Uhr"'), 'max_cost = 15\n', 24,
@@ -530,7 +535,7 @@ def _transit_config(folder: Path, networks: str, service: str) -> Path:
 @pytest.mark.parametrize("dry", [True, False])
 @pytest.mark.parametrize("networks, service, where", [
     (TRANSIT.replace('"2021-09-14"', '"2021/09/14"'), 'network = "bus"\nmax_cost = 30\n',
-     "analysis.toml, line 23: date = '2021/09/14' is not a date"),
+     "analysis.toml, line 23: [networks.bus] date = '2021/09/14' is not a date"),
     (TRANSIT.replace('gtfs = "gtfs"', 'gtfs = "vbb_2021.zip"'), 'network = "bus"\nmax_cost = 30\n',
      "analysis.toml, line 22: file 'vbb_2021.zip' does not exist"),
     (TRANSIT, 'network = "ubahn"\nmax_cost = 30\n',

@@ -161,7 +161,7 @@ def check_networks(networks, base, locate, did_you_mean) -> dict:
             clock = {key: _clock_text(spec[key], key, section, locate) for key in ("start", "end")}
             if clock["end"][0] <= clock["start"][0]:
                 raise locate.error(section, None, "end",
-                                   f"end = {spec['end']!r} must be after start = "
+                                   f"[{section}] end = {spec['end']!r} must be after start = "
                                    f"{spec['start']!r} (the departure window, e.g. start = "
                                    '"07:00", end = "09:00")')
             checked.update(start=clock["start"][1], end=clock["end"][1])
@@ -199,7 +199,8 @@ def _service_date(value, section, locate) -> str:
         except ValueError:
             pass
     raise locate.error(section, None, "date",
-                       f"date = {value!r} is not a date as year-month-day; write it as "
+                       f"[{section}] date = {value!r} is not a date as year-month-day; write "
+                       "it as "
                        'date = "2021-09-14" (a day the GTFS feed runs)')
 
 
@@ -213,7 +214,8 @@ def _clock_text(value, key, section, locate) -> tuple[int, str]:
             h, m, sec = (int(g or 0) for g in match.groups())
             return h * 3600 + m * 60 + sec, value.strip()
     raise locate.error(section, None, key,
-                       f"{key} = {value!r} is not a time of day; write it as {key} = "
+                       f"[{section}] {key} = {value!r} is not a time of day; write it as "
+                       f"{key} = "
                        + ('"07:00"' if key == "start" else '"09:00"') + " (hours:minutes)")
 
 
