@@ -633,3 +633,22 @@ def test_berlin_map_legend_in_chromium_shows_the_mode(berlin):
         assert browser.evaluate("document.title").endswith(f"{MODE} (%)")
     finally:
         browser.close()
+
+
+def test_straight_line_run_layers_name_the_distance(bayreuth):
+    """Without any network the summary keeps its columns, but the layers still say how reach
+    was measured: title, abstract and the QGIS legend heading."""
+    import pyogrio
+
+    folder, *_ = bayreuth
+    path = _config(folder, "", "max_cost = 1500\n")
+    run_analysis(path, progress=None, rules=False)
+    gpkg = folder / "out" / "ebenen.gpkg"
+    meta = pyogrio.read_info(gpkg, layer="beratung_gebiete")["layer_metadata"]
+    assert meta["IDENTIFIER"] == "Beratung: Anteil versorgt – Luftlinie 1.500 m"
+    assert "reach: Luftlinie 1.500 m" in meta["DESCRIPTION"]
+    styles = pyogrio.read_dataframe(gpkg, layer="layer_styles", read_geometry=False)
+    qml = dict(zip(styles["f_table_name"], styles["styleQML"], strict=True))
+    assert '<rule key="heading" label="Luftlinie 1.500 m">' in qml["beratung_gebiete"]
+    fields = pyogrio.read_info(gpkg, layer="beratung_gebiete")["fields"]
+    assert "reach" not in fields

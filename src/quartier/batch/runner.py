@@ -374,8 +374,9 @@ def _run(cfg: AnalysisConfig, stream, stage: Path, out: Path,
                                                    fill_value=False)
             styles[f"{slug}_{_slug(level)}"] = "share_covered"
         layers[f"{slug}_einrichtungen"] = facilities
+        # the GIS layers name the reach in every run ("Luftlinie 500 m" too): title, legend
         layer_meta.update(layer_metadata(
-            s["name"], reach[s["name"]] if with_reach else None,
+            s["name"], reach[s["name"]],
             {f"{slug}_gebiete": "districts", f"{slug}_einrichtungen": "facilities",
              **{f"{slug}_{_slug(lv)}": f"level:{lv}" for lv in pattern.levels}}, lang))
         if cfg.outputs["maps"]:
