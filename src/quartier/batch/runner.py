@@ -60,6 +60,7 @@ from quartier.io.joins import JoinReport, join_indicators
 from quartier.io.tables import read_table
 from quartier.output.export import export_layers
 from quartier.output.files import run_lock, staged_folder
+from quartier.output.formatting import format_number
 from quartier.output.spreadsheet import HEADER_LABELS, output_rules, write_table
 from quartier.reporting.disclosure_control import (
     DisclosureRules,
@@ -544,8 +545,10 @@ def _write_map(layer, mask, facilities, s, path, offline, lang, name_col, unit=N
                              index=layer.index)
     suppressed = mask[shown_cols].rename(columns=labels)
     column = labels["share_covered"]
-    title = (f"{s['name']}: Anteil der Zielgruppe im Umkreis von {s['max_cost']:g} m (%)" if de
-             else f"{s['name']}: share of the target group within {s['max_cost']:g} m (%)")
+    metres = format_number(s["max_cost"], lang=lang,
+                           decimals=0 if float(s["max_cost"]).is_integer() else 1)
+    title = (f"{s['name']}: Anteil der Zielgruppe im Umkreis von {metres} m (%)" if de
+             else f"{s['name']}: share of the target group within {metres} m (%)")
     if reach is not None:
         title = (f"{s['name']}: Anteil der Zielgruppe in Reichweite – Erreichbarkeit: {reach} (%)"
                  if de else f"{s['name']}: share of the target group within reach – reach: "
