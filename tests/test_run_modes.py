@@ -358,9 +358,14 @@ def test_dry_run_checks_a_transit_network_without_building_it(tmp_path, capsys, 
     assert cfg.networks["bus"]["gtfs"] == (tmp_path / "gtfs").resolve()
 
 
-def test_a_day_without_service_names_the_date_line(tmp_path, capsys):
+@pytest.mark.parametrize("date, broken, where", [
+    ("2021-09-18", None, "analysis.toml, line 23: [networks.bus]: no trip"),
+    ("2021-09-14", "stop_times.txt", "analysis.toml, line 20: [networks.bus]: "),
+])
+def test_a_feed_that_fails_when_built_names_the_section(tmp_path, capsys, date, broken, where):
     """The feed runs on weekdays: a Saturday is found when the network is built, and is
-    reported as a configuration error on the date line (exit 2, no traceback)."""
+    reported as a configuration error on the date line; a feed missing one of its files on
+    the section's line (exit 2, no traceback)."""
     from quartier.batch.cli import EXIT_BAD_INPUT, main
 
     stops = gpd.GeoSeries([Point(13.30, 52.5), Point(13.40, 52.5)], crs=4326).to_crs(25833)
@@ -369,15 +374,21 @@ def test_a_day_without_service_names_the_date_line(tmp_path, capsys):
     population = gpd.GeoDataFrame({"ab65": [10]}, geometry=[stops.iloc[0]], crs=25833)
     facilities = gpd.GeoDataFrame({"name": ["B"]}, geometry=[stops.iloc[1]], crs=25833)
     write_feed(tmp_path / "gtfs")
+    if broken:
+        (tmp_path / "gtfs" / broken).unlink()
     _write_inputs(tmp_path, districts, population, facilities)
-    path = _config(tmp_path, TRANSIT.replace("2021-09-14", "2021-09-18"),
+    path = _config(tmp_path, TRANSIT.replace("2021-09-14", date),
                    'network = "bus"\nmax_cost = 30\n')
     path.write_text(path.read_text().replace("EPSG:25832", "EPSG:25833"))
     assert main(["run", str(path)]) == EXIT_BAD_INPUT
     err = capsys.readouterr().err
-    assert "analysis.toml, line 23: [networks.bus]: no trip" in err, err
-    assert "2021-09-18" in err and "Choose a date the feed runs" in err
+    assert where in err, err
+    if broken:
+        assert broken in err
+    else:
+        assert "2021-09-18" in err and "Choose a date the feed runs" in err
     assert "Traceback" not in err
+    assert not (tmp_path / "out").exists()
 
 
 def test_legend_titles_head_the_classes_and_name_given_layers(tmp_path):
