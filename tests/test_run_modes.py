@@ -169,6 +169,15 @@ end = "07:02"
     assert row["reach"].startswith(net.mode_label("de"))
     html = (tmp_path / "out" / "karte_beratung.html").read_text(encoding="utf-8")
     assert "ÖPNV, Dienstag" in html
+    # the CSV as a German Excel opens it: semicolons, decimal comma, UTF-8 with BOM
+    csv = pd.read_csv(tmp_path / "out" / "zusammenfassung.csv", sep=";", decimal=",",
+                      encoding="utf-8-sig", dtype={"Schlüssel": str})
+    assert csv.loc[0, "Erreichbarkeit"] == "ÖPNV, Dienstag 7:00–7:02 Uhr, Median, 30 min"
+    assert csv.loc[0, "versorgt (Personen)"] == 10
+
+
+TRANSIT = ('[networks.bus]\nkind = "transit"\ngtfs = "gtfs"\ndate = "2021-09-14"\n'
+           'start = "07:00"\nend = "09:00"\n')
 
 
 @pytest.mark.parametrize("networks, service, line, words", [
@@ -186,6 +195,23 @@ end = "07:02"
      ["unknown key 'profil'", "Did you mean 'profile'?"]),
     ('[networks.bus]\nkind = "transit"\ngtfs = "gtfs"\ndate = "2021-09-14"\nstart = "07:00"\n'
      'end = "09:00"\nstreets = "fuss"\n', 'max_cost = 15\n', 26, ['streets = \'fuss\'']),
+    # transit: the date, the window, the feed, the network's name, [areas]
+    (TRANSIT.replace('"2021-09-14"', '"14.09.2021"'), 'max_cost = 15\n', 23,
+     ["[networks.bus] date = '14.09.2021' is not a date", 'date = "2021-09-14"']),
+    (TRANSIT.replace('"2021-09-14"', '"2021-09-31"'), 'max_cost = 15\n', 23,
+     ["date = '2021-09-31' is not a date"]),
+    (TRANSIT.replace('start = "07:00"', 'start = "7 Uhr"'), 'max_cost = 15\n', 24,
+     ["start = '7 Uhr' is not a time of day", 'start = "07:00"']),
+    (TRANSIT.replace('end = "09:00"', 'end = "06:30"'), 'max_cost = 15\n', 25,
+     ["end = '06:30' must be after start = '07:00'"]),
+    (TRANSIT.replace('gtfs = "gtfs"', 'gtfs = ["gtfs", "vbb.zip"]'), 'max_cost = 15\n', 22,
+     ["file 'vbb.zip' does not exist", "relative to the configuration file"]),
+    (TRANSIT, 'network = "oepnv"\nmax_cost = 30\n', 31,
+     ["network 'oepnv' is not defined (networks: 'bus')", "[networks.oepnv]"]),
+    (TRANSIT, 'network = "bus"\nmax_cost = 121\n', 32,
+     ["max_cost = 121 is beyond the horizon of network 'bus' (120 minutes", "raise horizon"]),
+    (TRANSIT, 'network = "bus"\nmax_cost = 30\n\n[areas]\ncolumn = "id"\n', 31,
+     ["cannot be combined with [areas]", "remove the [areas] section"]),
 ])
 def test_config_errors_name_the_line(tmp_path, networks, service, line, words):
     write_feed(tmp_path / "gtfs")
@@ -207,3 +233,207 @@ def test_a_few_metres_in_a_straight_line_is_warned_about(tmp_path):
     with pytest.warns(q.errors.QuartierWarning, match=r"line 25: max_cost = 15 is 15 metres"):
         cfg = load_config(path)
     assert cfg.services[0]["max_cost"] == 15
+
+
+def test_english_run_names_the_mode_everywhere(tmp_path):
+    """lang = "en": the summary CSV, the layers (GeoPackage and GeoJSON with .qmd/.qml
+    beside it), the map and the console say 'public transport, Tuesday ..., median'."""
+    import contextlib
+    import io
+    import json
+    import re
+
+    import pyogrio
+
+    from quartier.batch.cli import EXIT_OK, main
+
+    write_feed(tmp_path / "gtfs")
+    stops = gpd.GeoSeries([Point(13.30, 52.5), Point(13.35, 52.5), Point(13.40, 52.5)],
+                          crs=4326).to_crs(25833)
+    a, b, c = stops
+    districts = gpd.GeoDataFrame({"id": ["1", "2"]}, geometry=[
+        box(a.x - 2000, a.y - 2000, b.x + 1000, c.y + 2000),
+        box(b.x + 1000, a.y - 2000, c.x + 2000, c.y + 2000)], crs=25833)
+    population = gpd.GeoDataFrame({"ab65": [10, 20]}, geometry=[a, c], crs=25833)
+    facilities = gpd.GeoDataFrame({"name": ["B"]}, geometry=[b], crs=25833)
+    _write_inputs(tmp_path, districts, population, facilities)
+    path = _config(tmp_path, """[networks.oepnv]
+kind = "transit"
+gtfs = "gtfs"
+date = 2021-09-14
+start = "07:00"
+end = "07:02"
+""", 'network = "oepnv"\nmax_cost = 30\n', lang="en")
+    text = (path.read_text().replace('crs = "EPSG:25832"', 'crs = "EPSG:25833"')
+            .replace('source_crs = "EPSG:25832"', 'source_crs = "EPSG:25833"')
+            .replace('layers = ["gpkg"]', 'layers = ["gpkg", "geojson"]'))
+    path.write_text(text + """
+[[services]]
+name = "Counselling near"
+facilities = "einrichtungen.gpkg"
+target_group = "senioren"
+max_cost = 4000
+""")
+    mode = "public transport, Tuesday 7:00–7:02, median, 30 min"
+    line = "straight line 4,000 m"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["run", str(path), "--quiet"]) == EXIT_OK
+    results = tmp_path / "out"
+    summary = pd.read_csv(results / "zusammenfassung.csv", sep=None, engine="python",
+                          encoding="utf-8-sig", dtype=str)
+    assert "reach" in summary.columns
+    assert dict(zip(summary["service"], summary["reach"], strict=True)) == {"Beratung": mode,
+                                                              "Counselling near": line}
+    # A reaches B by bus in 19.5 minutes; C (district 2) has no way back within 30
+    by_bus = summary[summary["service"] == "Beratung"].set_index("key")
+    assert by_bus.loc["1", "covered (people)"] == "10"
+    assert by_bus.loc["2", "covered (people)"] == "0"
+    meta = pyogrio.read_info(results / "ebenen.gpkg", layer="beratung_gebiete")["layer_metadata"]
+    assert meta["IDENTIFIER"] == f"Beratung: share covered – {mode}"
+    qmd = (results / "ebenen_geojson" / "beratung_gebiete.qmd").read_text(encoding="utf-8")
+    assert f"<title>Beratung: share covered – {mode}</title>" in qmd
+    qml = (results / "ebenen_geojson" / "counselling_near_gebiete.qml").read_text(
+        encoding="utf-8")
+    assert f'<rule key="heading" label="{line}">' in qml
+    html = (results / "karte_beratung.html").read_text(encoding="utf-8")
+    assert re.search(r"<title>(.*?)</title>", html).group(1).endswith(f"reach: {mode} (%)")
+    assert f"reach: {line}" in (results / "karte_counselling_near.html").read_text(
+        encoding="utf-8")
+    assert re.search(r"Beratung: 33\.3% within reach \(" + re.escape(mode) + r"\)",
+                     out.getvalue()), out.getvalue()
+    assert f"within reach ({line})" in out.getvalue()
+    side = json.loads((results / "ebenen.gpkg.metadata.json").read_text(encoding="utf-8"))
+    assert side["configuration"] == "analysis.toml"
+    assert side["layer_metadata"]["beratung_gebiete"]["reach"] == mode
+    assert side["layer_metadata"]["counselling_near_einrichtungen"]["title"] == \
+        f"Counselling near: facilities – {line}"
+
+
+def _transit_config(folder: Path, networks: str, service: str) -> Path:
+    write_feed(folder / "gtfs")
+    for name in ("gebiete.gpkg", "einrichtungen.gpkg", "bev.csv"):
+        (folder / name).write_text("")
+    return _config(folder, networks, service)
+
+
+@pytest.mark.parametrize("dry", [True, False])
+@pytest.mark.parametrize("networks, service, where", [
+    (TRANSIT.replace('"2021-09-14"', '"2021/09/14"'), 'network = "bus"\nmax_cost = 30\n',
+     "analysis.toml, line 23: [networks.bus] date = '2021/09/14' is not a date"),
+    (TRANSIT.replace('gtfs = "gtfs"', 'gtfs = "vbb_2021.zip"'), 'network = "bus"\nmax_cost = 30\n',
+     "analysis.toml, line 22: file 'vbb_2021.zip' does not exist"),
+    (TRANSIT, 'network = "ubahn"\nmax_cost = 30\n',
+     "analysis.toml, line 31: network 'ubahn' is not defined"),
+    (TRANSIT, 'network = "bus"\nmax_cost = 200\n',
+     "analysis.toml, line 32: max_cost = 200 is beyond the horizon"),
+])
+def test_cli_exits_2_on_transit_config_errors(tmp_path, capsys, networks, service, where, dry):
+    """``quartier run`` (and ``--dry-run``): exit 2, the file, the line and the fix, no
+    traceback, nothing written."""
+    from quartier.batch.cli import EXIT_BAD_INPUT, main
+
+    path = _transit_config(tmp_path, networks, service)
+    assert main(["run", str(path), *(["--dry-run"] if dry else [])]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert where in err, err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_dry_run_checks_a_transit_network_without_building_it(tmp_path, capsys, monkeypatch):
+    from quartier.access.transit.network import TransitNetwork
+    from quartier.batch.cli import EXIT_OK, main
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("--dry-run built the network")
+
+    monkeypatch.setattr(TransitNetwork, "from_gtfs", refuse)
+    path = _transit_config(tmp_path, TRANSIT.replace('"2021-09-14"', "2021-09-14"),
+                           'network = "bus"\nmax_cost = 30\n')  # a TOML date works too
+    assert main(["run", str(path), "--dry-run"]) == EXIT_OK
+    assert "Konfiguration ist gültig" in capsys.readouterr().out
+    cfg = load_config(path)
+    assert cfg.networks["bus"]["date"] == "2021-09-14"
+    assert cfg.networks["bus"]["gtfs"] == (tmp_path / "gtfs").resolve()
+
+
+@pytest.mark.parametrize("date, broken, where", [
+    ("2021-09-18", None, "analysis.toml, line 23: [networks.bus]: no trip"),
+    ("2021-09-14", "stop_times.txt", "analysis.toml, line 20: [networks.bus]: "),
+])
+def test_a_feed_that_fails_when_built_names_the_section(tmp_path, capsys, date, broken, where):
+    """The feed runs on weekdays: a Saturday is found when the network is built, and is
+    reported as a configuration error on the date line; a feed missing one of its files on
+    the section's line (exit 2, no traceback)."""
+    from quartier.batch.cli import EXIT_BAD_INPUT, main
+
+    stops = gpd.GeoSeries([Point(13.30, 52.5), Point(13.40, 52.5)], crs=4326).to_crs(25833)
+    districts = gpd.GeoDataFrame({"id": ["1"]}, geometry=[stops.union_all().buffer(3000)],
+                                 crs=25833)
+    population = gpd.GeoDataFrame({"ab65": [10]}, geometry=[stops.iloc[0]], crs=25833)
+    facilities = gpd.GeoDataFrame({"name": ["B"]}, geometry=[stops.iloc[1]], crs=25833)
+    write_feed(tmp_path / "gtfs")
+    if broken:
+        (tmp_path / "gtfs" / broken).unlink()
+    _write_inputs(tmp_path, districts, population, facilities)
+    path = _config(tmp_path, TRANSIT.replace("2021-09-14", date),
+                   'network = "bus"\nmax_cost = 30\n')
+    path.write_text(path.read_text().replace("EPSG:25832", "EPSG:25833"))
+    assert main(["run", str(path)]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert where in err, err
+    if broken:
+        assert broken in err
+    else:
+        assert "2021-09-18" in err and "Choose a date the feed runs" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_legend_titles_head_the_classes_and_name_given_layers(tmp_path):
+    from xml.etree import ElementTree
+
+    from quartier.errors import ParameterError
+
+    areas = gpd.GeoDataFrame({"share_covered": [0.0, 0.4, 0.9]},
+                             geometry=[box(i, 0, i + 1, 1) for i in range(3)], crs=25833)
+    q.export_layers({"a": areas}, tmp_path / "a.geojson", styles={"a": "share_covered"},
+                    legend_titles={"a": "ÖPNV, Dienstag 7:00–7:10 Uhr, Median, 10 min"})
+    rules = ElementTree.parse(tmp_path / "a.qml").getroot().find("renderer-v2/rules")
+    heading = rules.find("rule")
+    assert heading.get("label") == "ÖPNV, Dienstag 7:00–7:10 Uhr, Median, 10 min"
+    assert heading.get("symbol") is None
+    assert heading.get("filter") is None  # it holds every class below it
+    assert [r.get("label") for r in heading.findall("rule")][0] == "0 %"
+    with pytest.raises(ParameterError, match="legend_titles= names layer 'b'"):
+        q.export_layers({"a": areas}, tmp_path / "b.gpkg", legend_titles={"b": "x"})
+
+
+def test_straight_line_run_layers_name_the_distance(bayreuth):
+    """Without any network the summary keeps its columns, but the layers still say how reach
+    was measured: title, abstract and the QGIS legend heading."""
+    import pyogrio
+
+    folder, *_ = bayreuth
+    path = _config(folder, "", "max_cost = 1500\n")
+    run_analysis(path, progress=None, rules=False)
+    gpkg = folder / "out" / "ebenen.gpkg"
+    meta = pyogrio.read_info(gpkg, layer="beratung_gebiete")["layer_metadata"]
+    assert meta["IDENTIFIER"] == "Beratung: Anteil versorgt – Luftlinie 1.500 m"
+    assert "reach: Luftlinie 1.500 m" in meta["DESCRIPTION"]
+    styles = pyogrio.read_dataframe(gpkg, layer="layer_styles", read_geometry=False)
+    qml = dict(zip(styles["f_table_name"], styles["styleQML"], strict=True))
+    assert '<rule key="heading" label="Luftlinie 1.500 m">' in qml["beratung_gebiete"]
+    fields = pyogrio.read_info(gpkg, layer="beratung_gebiete")["fields"]
+    assert "reach" not in fields
+
+
+def test_straight_line_map_title_formats_the_distance(bayreuth):
+    import re
+
+    folder, *_ = bayreuth
+    run_analysis(_config(folder, "", "max_cost = 1500\n"), progress=None, rules=False)
+    html = (folder / "out" / "karte_beratung.html").read_text(encoding="utf-8")
+    assert re.search(r"<title>(.*?)</title>", html).group(1) == \
+        "Beratung: Anteil der Zielgruppe im Umkreis von 1.500 m (%)"

@@ -251,7 +251,8 @@ def compute_areas(cfg, districts, demand, facilities_by_service: dict, spec: lis
 
 
 def write_area_folders(cfg, status: pd.DataFrame, districts, public: pd.DataFrame,
-                       layers: dict, styles: dict, masks: dict, stage, lang: str) -> list:
+                       layers: dict, styles: dict, masks: dict, stage, lang: str,
+                       layer_meta: dict | None = None) -> list:
     """``bereiche.csv`` (the table of areas) and a folder per area under ``bereiche/``: the
     area's rows of the summary and its districts of the service layers, cut from the run's
     one protected result (no pattern of their own). A failed area's folder holds
@@ -291,5 +292,9 @@ def write_area_folders(cfg, status: pd.DataFrame, districts, public: pd.DataFram
                                    styles={n: styles[n] for n in own if n in styles}, lang=lang,
                                    rules=False, suppressed=part_masks,
                                    metadata={"source": cfg.project["name"],
-                                             "configuration": str(cfg.path.name)})
+                                             "configuration": str(cfg.path.name),
+                                             **{n: (layer_meta or {})[n] for n in own
+                                                if n in (layer_meta or {})}},
+                                   legend_titles={n: (layer_meta or {})[n]["reach"] for n in own
+                                                  if "reach" in (layer_meta or {}).get(n, {})})
     return files

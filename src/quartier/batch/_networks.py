@@ -7,9 +7,12 @@ line in metres, as before.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import re
 import warnings
 
-from quartier.errors import QuartierWarning
+from quartier.errors import DataError, QuartierError, QuartierWarning
 from quartier.output.formatting import format_number
 
 #: How reach is measured, per language and street profile.
@@ -32,16 +35,36 @@ def build_networks(cfg, crs) -> dict:
     built: dict = {}
     for name, spec in cfg.networks.items():
         if spec["kind"] == "streets":
-            built[name] = StreetNetwork.from_osm(spec["path"], profile=spec["profile"],
-                                                 crs=crs, unit=spec["unit"])
+            with _named(cfg, name, None):
+                built[name] = StreetNetwork.from_osm(spec["path"], profile=spec["profile"],
+                                                     crs=crs, unit=spec["unit"])
     for name, spec in cfg.networks.items():
         if spec["kind"] == "transit":
             options = {k: spec[k] for k in ("step", "percentile", "horizon") if k in spec}
-            built[name] = TransitNetwork.from_gtfs(
-                spec["gtfs"], date=spec["date"], start=spec["start"], end=spec["end"],
-                crs=spec.get("crs") or crs,
-                streets=built[spec["streets"]] if spec.get("streets") else None, **options)
+            # no trip on the date is the usual failure: point at the date line
+            with _named(cfg, name, "date"):
+                built[name] = TransitNetwork.from_gtfs(
+                    spec["gtfs"], date=spec["date"], start=spec["start"], end=spec["end"],
+                    crs=spec.get("crs") or crs,
+                    streets=built[spec["streets"]] if spec.get("streets") else None, **options)
     return built
+
+
+@contextlib.contextmanager
+def _named(cfg, name: str, key: str | None):
+    """Bad input found while building network ``name`` (a feed without trips on the date, a
+    broken file) as a ConfigError naming the configuration file and the section's line."""
+    try:
+        yield
+    except QuartierError as exc:
+        from quartier.batch.config import _Locator
+
+        locate = _Locator(cfg.path.read_text(encoding="utf-8"), cfg.path.name)
+        hint = (" Choose a date the feed runs (its calendar.txt / calendar_dates.txt)"
+                if isinstance(exc, DataError) and key == "date" else "")
+        raise locate.error(f"networks.{name}", None,
+                           key if isinstance(exc, DataError) else None,
+                           f"[networks.{name}]: {str(exc).rstrip('.')}.{hint}") from exc
 
 
 def reach_label(network, max_cost: float, lang: str) -> str:
@@ -134,12 +157,14 @@ def check_networks(networks, base, locate, did_you_mean) -> dict:
                                    f'unit must be "m" (metres) or "min" (minutes), not {unit!r}')
             checked.update(profile=profile, unit=unit)
         else:
-            for key in ("date", "start", "end"):
-                if not isinstance(spec[key], str | int) or isinstance(spec[key], bool):
-                    raise locate.error(section, None, key,
-                                       f"'{key}' must be a text such as "
-                                       + ('"2021-09-14"' if key == "date" else '"07:00"'))
-                checked[key] = str(spec[key])
+            checked["date"] = _service_date(spec["date"], section, locate)
+            clock = {key: _clock_text(spec[key], key, section, locate) for key in ("start", "end")}
+            if clock["end"][0] <= clock["start"][0]:
+                raise locate.error(section, None, "end",
+                                   f"[{section}] end = {spec['end']!r} must be after start = "
+                                   f"{spec['start']!r} (the departure window, e.g. start = "
+                                   '"07:00", end = "09:00")')
+            checked.update(start=clock["start"][1], end=clock["end"][1])
             for key in ("percentile", "step", "horizon"):
                 if key in spec and (isinstance(spec[key], bool)
                                     or not isinstance(spec[key], int | float)
@@ -162,10 +187,50 @@ def check_networks(networks, base, locate, did_you_mean) -> dict:
     return out
 
 
-def check_service_network(service, index, networks, locate, did_you_mean) -> None:
-    """A service's ``network`` must be defined; ``max_cost`` must fit its unit."""
+def _service_date(value, section, locate) -> str:
+    """``date``: "2021-09-14" (or a TOML date) -> the ISO text; anything else names the fix."""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip()).isoformat()
+        except ValueError:
+            pass
+    raise locate.error(section, None, "date",
+                       f"[{section}] date = {value!r} is not a date as year-month-day; write "
+                       "it as "
+                       'date = "2021-09-14" (a day the GTFS feed runs)')
+
+
+def _clock_text(value, key, section, locate) -> tuple[int, str]:
+    """``start``/``end``: "07:00" or "7:00:00" (hours may pass 24) -> (seconds, text)."""
+    if isinstance(value, dt.time):
+        value = value.strftime("%H:%M:%S")
+    if isinstance(value, str):
+        match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*", value)
+        if match and int(match.group(2)) < 60 and int(match.group(3) or 0) < 60:
+            h, m, sec = (int(g or 0) for g in match.groups())
+            return h * 3600 + m * 60 + sec, value.strip()
+    raise locate.error(section, None, key,
+                       f"[{section}] {key} = {value!r} is not a time of day; write it as "
+                       f"{key} = "
+                       + ('"07:00"' if key == "start" else '"09:00"') + " (hours:minutes)")
+
+
+def check_service_network(service, index, networks, locate, did_you_mean, *,
+                          areas: bool = False) -> None:
+    """A service's ``network`` must be defined; ``max_cost`` must fit its unit. ``areas``: the
+    file has an ``[areas]`` section, whose area-by-area computation is in a straight line."""
     name = service.get("network")
     cost = service["max_cost"]
+    if name is not None and areas:
+        raise locate.error("services", index, "network",
+                           f"network = '{name}' cannot be combined with [areas] yet: the areas "
+                           "are computed in a straight line (their halo is max_cost metres); "
+                           "remove the [areas] section to compute along the network, or remove "
+                           "network = to compute in a straight line")
     metres = name is None or networks.get(name, {}).get("unit") == "m"
     if metres and 0 < cost < _FEW_METRES:
         line = locate.line_of("services", index, "max_cost")

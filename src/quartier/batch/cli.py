@@ -446,9 +446,12 @@ def _run(args) -> int:
     for service, rows in result.summary.groupby("service", sort=False):
         share = rows["covered"].sum() / rows["population"].sum() if rows["population"].sum() else 0
         n_gaps = int(gaps["service"].eq(service).sum())
-        print(f"  {service}: {format_percent(share)} "
-              + (f"im Umkreis, {n_gaps} Gebiete mit Lücken" if de
-                 else f"within reach, {n_gaps} districts with gaps"))
+        # with networks: how the reach is measured ("ÖPNV, Dienstag 7:00–9:00 Uhr, ...")
+        how = f" ({rows['reach'].iloc[0]})" if "reach" in rows.columns else ""
+        print(f"  {service}: {format_percent(share, lang=cfg.project['lang'])} "
+              + (f"{'in Reichweite' if how else 'im Umkreis'}{how}, {n_gaps} Gebiete mit Lücken"
+                 if de
+                 else f"within reach{how}, {n_gaps} districts with gaps"))
     print(("Ergebnisse: " if de else "Results: ") + str(cfg.output_dir.resolve()))
     failed = result.areas[result.areas["status"] != "ok"] if result.areas is not None else None
     if failed is not None and len(failed):

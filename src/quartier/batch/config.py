@@ -315,7 +315,8 @@ def load_config(path: str | os.PathLike) -> AnalysisConfig:
                                'e.g. ["65_bis_79", "80_und_aelter"]')
     networks = check_networks(data.get("networks", {}), base, locate, _did_you_mean)
     for i, service in enumerate(checked.get("services", [])):
-        check_service_network(service, i, networks, locate, _did_you_mean)
+        check_service_network(service, i, networks, locate, _did_you_mean,
+                              areas="areas" in checked)
         if service["target_group"] not in groups:
             raise locate.error("services", i, "target_group",
                                f"target group '{service['target_group']}' is not defined in "

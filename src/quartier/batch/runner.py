@@ -49,6 +49,7 @@ from quartier.access.services import service_table
 from quartier.batch._areas import compute_areas, write_area_folders
 from quartier.batch._facility_filter import filter_facilities
 from quartier.batch._indicators import protect_indicators
+from quartier.batch._labels import layer_metadata
 from quartier.batch._networks import build_networks, reach_label
 from quartier.batch._protect import protect_run, refusal
 from quartier.batch.config import AnalysisConfig, load_config
@@ -59,6 +60,7 @@ from quartier.io.joins import JoinReport, join_indicators
 from quartier.io.tables import read_table
 from quartier.output.export import export_layers
 from quartier.output.files import run_lock, staged_folder
+from quartier.output.formatting import format_number
 from quartier.output.spreadsheet import HEADER_LABELS, output_rules, write_table
 from quartier.reporting.disclosure_control import (
     DisclosureRules,
@@ -288,6 +290,7 @@ def _run(cfg: AnalysisConfig, stream, stage: Path, out: Path,
              else f"read {len(population):,} population points")
 
     rows, published, masks, layers, maps, styles, layer_masks = [], [], [], {}, [], {}, {}
+    layer_meta: dict[str, dict] = {}
     networks = build_networks(cfg, districts.crs) if cfg.networks and cfg.services else {}
     if networks:
         step(f"Netze aufgebaut: {', '.join(networks)}" if de
@@ -364,16 +367,23 @@ def _run(cfg: AnalysisConfig, stream, stage: Path, out: Path,
             shapes[level] = shapes[level].astype(str)
             level_layer = shapes.merge(_whole(totals.rename_axis(level).reset_index().assign(
                 **{level: lambda t, lv=level: t[lv].astype(str)})), on=level, how="left")
+            if with_reach:  # the mode in the attribute table, as in the districts' layer
+                level_layer.insert(1, "reach", reach[s["name"]])
             layers[f"{slug}_{_slug(level)}"] = gpd.GeoDataFrame(level_layer, crs=districts.crs)
             layer_masks[f"{slug}_{_slug(level)}"] = level_layer.drop(
                 columns="geometry").isna().reindex(columns=level_layer.columns,
                                                    fill_value=False)
             styles[f"{slug}_{_slug(level)}"] = "share_covered"
         layers[f"{slug}_einrichtungen"] = facilities
+        # the GIS layers name the reach in every run ("Luftlinie 500 m" too): title, legend
+        layer_meta.update(layer_metadata(
+            s["name"], reach[s["name"]],
+            {f"{slug}_gebiete": "districts", f"{slug}_einrichtungen": "facilities",
+             **{f"{slug}_{_slug(lv)}": f"level:{lv}" for lv in pattern.levels}}, lang))
         if cfg.outputs["maps"]:
             maps.append(_write_map(layer, mask, facilities, s, stage / f"karte_{slug}.html",
                                    cfg.outputs["offline"], lang, name_col or key,
-                                   reach=reach[s["name"]] if s.get("network") else None))
+                                   reach=reach[s["name"]] if with_reach else None))
             by = cfg.outputs.get("maps_by")
             if by:
                 for unit in sorted(layer[by].astype(str).unique()):
@@ -382,7 +392,7 @@ def _run(cfg: AnalysisConfig, stream, stage: Path, out: Path,
                                            stage / f"karte_{slug}_{_slug(unit)}.html",
                                            cfg.outputs["offline"], lang, name_col or key,
                                            unit=f"{by} {unit}",
-                                           reach=reach[s["name"]] if s.get("network") else None))
+                                           reach=reach[s["name"]] if with_reach else None))
         step(f"{s['name']}: Karte geschrieben" if de else f"{s['name']}: map written")
 
     summary = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=SUMMARY_COLUMNS)
@@ -398,7 +408,10 @@ def _run(cfg: AnalysisConfig, stream, stage: Path, out: Path,
             files += export_layers(layers, target, format=fmt, styles=styles, lang=lang,
                                    rules=False, suppressed=layer_masks,
                                    metadata={"source": cfg.project["name"],
-                                             "configuration": str(cfg.path.name)})
+                                             "configuration": str(cfg.path.name),
+                                             **layer_meta},
+                                   legend_titles={n: m["reach"] for n, m in layer_meta.items()
+                                                  if "reach" in m})
     step("Ebenen geschrieben" if de else "layers written")
     name = "zusammenfassung.xlsx" if cfg.outputs["summary"] == "xlsx" else "zusammenfassung.csv"
     files.append(write_table(public, stage / name, lang=lang, rules=False))
@@ -408,7 +421,7 @@ def _run(cfg: AnalysisConfig, stream, stage: Path, out: Path,
         step("Gebietsprofile geschrieben" if de else "district profiles written")
     if cfg.areas and cfg.services:
         files += write_area_folders(cfg, area_status, districts, public, layers, styles,
-                                    layer_masks, stage, lang)
+                                    layer_masks, stage, lang, layer_meta)
         step(f"{len(area_status)} Bereichsordner geschrieben" if de
              else f"{len(area_status)} area folders written")
     return RunResult(summary, reports, files, public, mask, rules, area_status)
@@ -532,8 +545,10 @@ def _write_map(layer, mask, facilities, s, path, offline, lang, name_col, unit=N
                              index=layer.index)
     suppressed = mask[shown_cols].rename(columns=labels)
     column = labels["share_covered"]
-    title = (f"{s['name']}: Anteil der Zielgruppe im Umkreis von {s['max_cost']:g} m (%)" if de
-             else f"{s['name']}: share of the target group within {s['max_cost']:g} m (%)")
+    metres = format_number(s["max_cost"], lang=lang,
+                           decimals=0 if float(s["max_cost"]).is_integer() else 1)
+    title = (f"{s['name']}: Anteil der Zielgruppe im Umkreis von {metres} m (%)" if de
+             else f"{s['name']}: share of the target group within {metres} m (%)")
     if reach is not None:
         title = (f"{s['name']}: Anteil der Zielgruppe in Reichweite – Erreichbarkeit: {reach} (%)"
                  if de else f"{s['name']}: share of the target group within reach – reach: "

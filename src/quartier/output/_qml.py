@@ -194,8 +194,12 @@ def _rule(key: str, label: str, symbol: int, filter_: str) -> str:
 
 def layer_style(gdf: gpd.GeoDataFrame, column: str | None, *, suppressed: pd.Series | None = None,
                 fields: dict[str, str] | None = None, scheme: str = "quantiles", k: int = 5,
-                palette: str = "YlGnBu", lang: str = "de") -> LayerStyle:
+                palette: str = "YlGnBu", lang: str = "de",
+                heading: str | None = None) -> LayerStyle:
     """The QGIS style of a layer: rule-based classes of ``column``, else one symbol.
+
+    ``heading``: a legend line above the classes (e.g. how reach was measured: "ÖPNV,
+    Dienstag 7:00–9:00 Uhr, Median, 30 min"), a parent rule without symbol or filter.
 
     ``suppressed`` (bool, aligned on the rows) marks suppressed cells of ``column``; the layer
     must then have the 0/1 column ``column + SUPPRESSED_SUFFIX``. ``fields`` maps column names to
@@ -236,9 +240,12 @@ def layer_style(gdf: gpd.GeoDataFrame, column: str | None, *, suppressed: pd.Ser
             missing += f" AND coalesce({_field(flag)}, 0) <> 1"
         rules.append(_rule("missing", missing_label(lang), n, missing))
         symbols.append(_symbol(kind, str(n), MISSING_COLOUR))
+    inner = "".join(rules)
+    if heading:  # a parent rule: its label heads the classes in the legend, it draws nothing
+        inner = f'<rule key="heading" label={quoteattr(heading)}>{inner}</rule>'
     body = (
         '<renderer-v2 type="RuleRenderer" symbollevels="0" enableorderby="0" forceraster="0">'
-        f'<rules key="root">{"".join(rules)}</rules><symbols>{"".join(symbols)}</symbols>'
+        f'<rules key="root">{inner}</rules><symbols>{"".join(symbols)}</symbols>'
         "</renderer-v2>"
     )
     description = (f"quartier: {scheme}, {len(classified.breaks)} classes of {column} "

@@ -69,6 +69,7 @@ def export_layers(
     suppressed: Mapping[str, pd.DataFrame | pd.Series] | None = None,
     lang: str | None = None,
     rules: DisclosureRules | Literal[False] | None = None,
+    legend_titles: Mapping[str, str] | None = None,
 ) -> list[Path]:
     """Write layers to GIS files, atomically, with styles and metadata.
 
@@ -120,6 +121,11 @@ def export_layers(
     rules : DisclosureRules or False, optional
         Disclosure rules for this call instead of those in force
         (:func:`quartier.get_disclosure`); ``False`` for none.
+    legend_titles : mapping, optional
+        ``{layer: text}``: a line the QGIS legend shows above the classes of a
+        classified layer, e.g. how reach was measured (``"ÖPNV, Dienstag
+        7:00–9:00 Uhr, Median, 30 min"``); ``quartier run`` gives every
+        service layer its reach.
 
     Returns
     -------
@@ -182,6 +188,10 @@ def export_layers(
     base_meta = {"date": dt.date.today().isoformat(), "software": _software(), **common}
     _check_styles(styles, layers)
     _check_suppressed(suppressed, layers)
+    for name in legend_titles or {}:
+        if name not in layers:
+            raise ParameterError(f"legend_titles= names layer '{name}', which is not among the "
+                                 f"layers given ({format_list(layers)}).")
     lang = resolve_language(lang)
     columns = {name: _qml.style_column(gdf, styles.get(name) if isinstance(styles, Mapping)
                                        else None) if styles is not False else None
@@ -202,7 +212,8 @@ def export_layers(
     try:
         return _write_layers(prepared, targets, tmpdir, fmt=fmt, suffix=suffix, driver=driver,
                              multi=multi, styles=styles, columns=columns, masks=masks,
-                             lang=lang, base_meta=base_meta, per_layer=per_layer)
+                             lang=lang, base_meta=base_meta, per_layer=per_layer,
+                             legend_titles=dict(legend_titles or {}))
     except QuartierError:
         raise
     except (OSError, *_gdal_errors()) as exc:  # a full disk, a folder that went away
@@ -214,7 +225,7 @@ def export_layers(
 
 
 def _write_layers(prepared, targets, tmpdir, *, fmt, suffix, driver, multi, styles, columns,
-                  masks, lang, base_meta, per_layer) -> list[Path]:
+                  masks, lang, base_meta, per_layer, legend_titles) -> list[Path]:
     """Write every layer into ``tmpdir``, then move the files into place."""
     written: dict[Path, Path] = {}
     styled: dict[Path, dict[str, _qml.LayerStyle]] = {}
@@ -226,7 +237,8 @@ def _write_layers(prepared, targets, tmpdir, *, fmt, suffix, driver, multi, styl
         style = None
         if styles is not False:
             style = _qml.layer_style(gdf, columns[name], suppressed=masks[name],
-                                     fields=fields, lang=lang)
+                                     fields=fields, lang=lang,
+                                     heading=legend_titles.get(name))
         meta = {**base_meta, **per_layer.get(name, {}), "layer": name}
         if style is not None and columns[name] is not None:
             meta.setdefault("column", columns[name])
@@ -255,8 +267,10 @@ def _write_layers(prepared, targets, tmpdir, *, fmt, suffix, driver, multi, styl
         if tmp in styled:
             _qml.write_styles(str(tmp), styled[tmp])
         in_file = [n for n, t in targets.items() if t == target]
-        meta = {**base_meta, "layers": in_file} if multi else {
-            **base_meta, **per_layer.get(in_file[0], {}), "layer": in_file[0]}
+        # a file of several layers: each layer's own entries (its title, ...) under its name
+        own = {n: per_layer[n] for n in in_file if per_layer.get(n)}
+        meta = {**base_meta, "layers": in_file, **({"layer_metadata": own} if own else {})} \
+            if multi else {**base_meta, **per_layer.get(in_file[0], {}), "layer": in_file[0]}
         side = tmpdir / f"{target.name}.metadata.json"
         side.write_text(json.dumps(meta, ensure_ascii=False, indent=2, default=str),
                         encoding="utf-8")
