@@ -32,6 +32,7 @@ from quartier.access.costs import nearest
 from quartier.access.floating import _demand_values
 from quartier.errors import ParameterError, QuartierError, format_list
 from quartier.io.crs import require_same_crs
+from quartier.output.formatting import format_number, format_percent
 from quartier.settings import get_language
 
 __all__ = ["coverage", "CoverageResult", "CoverageReport", "DEMAND_KINDS"]
@@ -72,6 +73,8 @@ class CoverageReport(Report):
     0.8
     >>> print(r.text(lang="en"))
     Coverage of 'ew' within 500: 80 of 100 people (80.0%) covered.
+    >>> print(CoverageReport("ew", 1500.0, 1200.0, 1000.0, "points", unit="m").text(lang="de"))
+    Versorgung von 'ew' bis 1.000 m: 1200 von 1500 Personen (80,0 %) versorgt.
     """
 
     demand_col: str
@@ -82,6 +85,7 @@ class CoverageReport(Report):
     key: str | None = None
     unassigned_population: float = 0.0
     area_fallback: list = field(default_factory=list)
+    unit: str = ""
 
     @property
     def share_covered(self) -> float:
@@ -90,10 +94,13 @@ class CoverageReport(Report):
 
     def text(self, lang: str | None = None) -> str:
         """The report as readable text, German (``"de"``) or English (``"en"``)."""
-        de = (lang or get_language()) == "de"
-        share = f"{self.share_covered:.1%}"
+        lang = lang or get_language()
+        de = lang == "de"
+        share = format_percent(self.share_covered, lang=lang)
+        reach = format_number(self.max_cost, 0 if float(self.max_cost).is_integer() else 1,
+                              lang=lang) + (f" {self.unit}" if self.unit else "")
         if de:
-            lines = [f"Versorgung von '{self.demand_col}' bis {self.max_cost:g}: "
+            lines = [f"Versorgung von '{self.demand_col}' bis {reach}: "
                      f"{self.covered_total:g} von {self.demand_total:g} Personen ({share}) versorgt."]
             if self.unassigned_population:
                 lines.append(f"  {self.unassigned_population:g} Personen in keinem Gebiet von `by`.")
@@ -101,7 +108,7 @@ class CoverageReport(Report):
                 lines.append(f"  {len(self.area_fallback)} Gebiet(e) ohne Rasterbevölkerung, nach "
                              f"Fläche verteilt: {format_list(self.area_fallback)}")
         else:
-            lines = [f"Coverage of '{self.demand_col}' within {self.max_cost:g}: "
+            lines = [f"Coverage of '{self.demand_col}' within {reach}: "
                      f"{self.covered_total:g} of {self.demand_total:g} people ({share}) covered."]
             if self.unassigned_population:
                 lines.append(f"  {self.unassigned_population:g} people in no district of `by`.")
@@ -360,7 +367,7 @@ def coverage(
         demand_col=demand_col, demand_total=float(values.sum()),
         covered_total=float(units["covered_population"].sum()), max_cost=float(max_cost),
         kind=kind, key=key, unassigned_population=float(unassigned["population"].sum()),
-        area_fallback=list(fallback),
+        area_fallback=list(fallback), unit=getattr(network, "unit", None) or "m",
     )
     return CoverageResult(units, districts, unassigned, float(max_cost), samples, kind, report)
 
