@@ -68,8 +68,8 @@ def travel_times(origins, deps, limit_s, max_rounds, change,
     for oi in numba.prange(n_orig):
         o = origins[oi]
         kk = max_rounds + 1
-        ride = np.full((kk, n_stops), INF32, dtype=np.float32)
-        best = np.full((kk, n_stops), INF32, dtype=np.float32)
+        ride = np.full(n_stops * kk, INF32, dtype=np.float32)  # [stop * kk + round]
+        best = np.full(n_stops * kk, INF32, dtype=np.float32)
         arrive = np.full(n_dest, INF32, dtype=np.float32)
         touched_flag = np.zeros(n_stops, np.bool_)
         touched = np.empty(n_stops, np.int64)
@@ -93,8 +93,8 @@ def travel_times(origins, deps, limit_s, max_rounds, change,
             for e in range(acc_ptr[o], acc_ptr[o + 1]):
                 s = acc_stop[e]
                 v = np.float32(acc_t[e] + t0)
-                if v <= horizon and v < best[0, s]:
-                    best[0, s] = v
+                if v <= horizon and v < best[s * kk + 0]:
+                    best[s * kk + 0] = v
                     if not mark_flag[s]:
                         mark_flag[s] = True
                         marked[n_marked] = s
@@ -107,10 +107,10 @@ def travel_times(origins, deps, limit_s, max_rounds, change,
                 # labels with fewer vehicles are labels with at most k vehicles
                 for j in range(n_touched):
                     s = touched[j]
-                    if ride[k - 1, s] < ride[k, s]:
-                        ride[k, s] = ride[k - 1, s]
-                    if best[k - 1, s] < best[k, s]:
-                        best[k, s] = best[k - 1, s]
+                    if ride[s * kk + k - 1] < ride[s * kk + k]:
+                        ride[s * kk + k] = ride[s * kk + k - 1]
+                    if best[s * kk + k - 1] < best[s * kk + k]:
+                        best[s * kk + k] = best[s * kk + k - 1]
                 if n_marked == 0:
                     continue
                 # the patterns through the marked stops, from their first marked position
@@ -141,14 +141,14 @@ def travel_times(origins, deps, limit_s, max_rounds, change,
                         if trip < n_trips:
                             a = pat_arr[toff + i * n_trips + trip]
                             if a <= horizon:
-                                if a < ride[k, s]:
-                                    ride[k, s] = a
+                                if a < ride[s * kk + k]:
+                                    ride[s * kk + k] = a
                                     if not rode_flag[s]:
                                         rode_flag[s] = True
                                         rode[n_rode] = s
                                         n_rode += 1
-                                if a < best[k, s]:
-                                    best[k, s] = a
+                                if a < best[s * kk + k]:
+                                    best[s * kk + k] = a
                                     if not next_flag[s]:
                                         next_flag[s] = True
                                         nxt[n_next] = s
@@ -158,7 +158,7 @@ def travel_times(origins, deps, limit_s, max_rounds, change,
                                         touched[n_touched] = s
                                         n_touched += 1
                         if i + 1 < n_pos:
-                            b = best[k - 1, s]
+                            b = best[s * kk + k - 1]
                             if b < INF32:
                                 if k > 1:
                                     b = b + change
@@ -167,25 +167,26 @@ def travel_times(origins, deps, limit_s, max_rounds, change,
                                 hi = trip
                                 lo_t = 0
                                 bb = np.float64(b)
-                                while lo_t < hi:
-                                    mid = (lo_t + hi) // 2
-                                    if pat_dep[col + mid] < bb:
-                                        lo_t = mid + 1
-                                    else:
-                                        hi = mid
-                                if lo_t < trip:
+                                if trip > 0 and pat_dep[col + trip - 1] >= bb:
+                                    # an earlier trip than the current one can be boarded
+                                    while lo_t < hi:
+                                        mid = (lo_t + hi) // 2
+                                        if pat_dep[col + mid] < bb:
+                                            lo_t = mid + 1
+                                        else:
+                                            hi = mid
                                     trip = lo_t
                     first[p] = -1
                 # walking transfers from the stops reached by a vehicle in this round
                 for j in range(n_rode):
                     u = rode[j]
                     rode_flag[u] = False
-                    r = ride[k, u]
+                    r = ride[u * kk + k]
                     for e in range(tr_ptr[u], tr_ptr[u + 1]):
                         v = r + tr_secs[e]
                         t = tr_dst[e]
-                        if v < best[k, t]:
-                            best[k, t] = v
+                        if v < best[t * kk + k]:
+                            best[t * kk + k] = v
                             if not next_flag[t]:
                                 next_flag[t] = True
                                 nxt[n_next] = t
@@ -207,7 +208,7 @@ def travel_times(origins, deps, limit_s, max_rounds, change,
             for j in range(n_touched):
                 s = touched[j]
                 touched_flag[s] = False
-                v = best[last, s]
+                v = best[s * kk + last]
                 if v < INF32:
                     for e in range(eg_ptr[s], eg_ptr[s + 1]):
                         c = v + eg_secs[e]
