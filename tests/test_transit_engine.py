@@ -12,11 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from shapely import Point
-from test_transit import BERLIN, UCKERMARK, needs_data, oracle_scan, stop_points, write_feed
 
 import quartier as q
 from quartier.access.transit import _raptor_engine
 from quartier.errors import ParameterError, QuartierWarning
+from test_transit import BERLIN, UCKERMARK, needs_data, oracle_scan, stop_points, write_feed
 
 
 def _numba():
