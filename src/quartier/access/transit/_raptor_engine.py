@@ -11,7 +11,7 @@ in ``tests/test_transit_engine.py`` compare them):
 ``numba`` (``pip install "quartier[fast]"``)
     :func:`quartier.access.transit._raptor_numba.travel_times`, a compiled
     range-RAPTOR per origin over the departures of the window, parallel over
-    origins. Its first call in a new environment compiles it (about 10-20 s
+    origins. Its first call in a new environment compiles it (about 30 s
     on 2 cores); later processes load it from numba's disk cache.
 
 ``TransitNetwork.from_gtfs(..., engine=)`` picks one: ``"auto"`` (default)

@@ -221,7 +221,7 @@ class TransitNetwork:
             planners), also when boarding at the stop one arrived at.
         engine : {"auto", "numpy", "numba"}, default "auto"
             The router: ``"numba"``, the compiled range-RAPTOR of
-            ``quartier[fast]`` (its first run compiles it, 10-20 s, then it
+            ``quartier[fast]`` (its first run compiles it, about 30 s, then it
             is cached on disk); ``"numpy"``, the vectorised numpy version
             (about 10 ms per origin and departure); ``"auto"``, numba for
             queries of 2,000 origins x departures or more when it is
