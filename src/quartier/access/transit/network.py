@@ -29,10 +29,11 @@ Rules, stated once:
   cannot reach the destination at all.
 - **Engine.** A RAPTOR router of quartier's own (``max_rounds`` vehicles at
   most). ``engine="numba"`` runs a compiled range-RAPTOR (``pip install
-  "quartier[fast]"``; 10-15 times faster over a window of departures), ``engine="numpy"`` the
-  numpy version vectorised over origins and departure times; both give the
-  same travel times. ``"auto"`` (default) takes numba for queries of 2,000
-  origins x departures or more when it is installed.
+  "quartier[fast]"``; 10-15 times faster over a window of departures),
+  ``engine="numpy"`` the numpy version vectorised over origins and
+  departure times; both give the same travel times. ``"auto"`` (default)
+  takes numba for queries of 2,000 origins x departures or more when it is
+  installed.
 """
 
 from __future__ import annotations
