@@ -26,12 +26,12 @@ Labels per round ``k`` (0 = access walk) and stop:
     vehicles of round ``k + 1`` are boarded from it (plus ``min_transfer``
     from round 2 on), and the egress walks start from ``best[K]``.
 
-Arrivals later than the departure plus the cut-off are dropped, as in the
-numpy path; the arithmetic is float32 as there (times of day in seconds), so
+Arrivals later than the departure plus ``limit_s`` (the network's horizon)
+are dropped, as in the numpy path; the arithmetic is float32 as there (times of day in seconds), so
 both paths give the same numbers. The arrival at each destination is kept
 between departures too and updated from the stops improved by the
 departure; the travel time of a departure is that arrival minus the
-departure, at most the direct walk, and infinite beyond the cut-off.
+departure, at most the direct walk, and infinite beyond ``limit_s``.
 """
 
 from __future__ import annotations

@@ -24,9 +24,12 @@ Rules, stated once:
   (default 0): every change of vehicle needs that time, also at the stop one
   arrives at. A walk between two stops follows a vehicle only (never the
   access walk, never another walk).
-- **Cut-off.** A departure whose travel time exceeds the cut-off
-  (``max_cost``) counts as unreachable for the percentile, like one that
-  cannot reach the destination at all.
+- **Horizon and cut-off.** Journeys are searched up to ``horizon``
+  minutes; a departure whose travel time exceeds it counts as unreachable
+  for the percentile, like one that cannot reach the destination at all.
+  ``max_cost`` then keeps the pairs whose percentile is within it, so a
+  smaller ``max_cost`` gives the same times for fewer pairs (a horizon close
+  to the largest ``max_cost`` used searches less).
 - **Engine.** A RAPTOR router of quartier's own (``max_rounds`` vehicles at
   most). ``engine="numba"`` runs a compiled range-RAPTOR (``pip install
   "quartier[fast]"``; 10-15 times faster over a window of departures),
@@ -391,6 +394,9 @@ class TransitNetwork:
                           float(limit), "min")
 
     def _solve(self, a: np.ndarray, b: np.ndarray, limit_s: float):
+        """Pairs within ``limit_s`` (seconds): the search always goes to the horizon, so a
+        smaller cut-off gives the same times, only fewer pairs."""
+        reach_s = self.horizon * 60.0
         walk = self._walking
         deps = self.departures
         access = walk.pairs(a, self._xy, self.max_walk_m)
@@ -402,10 +408,10 @@ class TransitNetwork:
             if self._flat is None:
                 self._flat = _engine.flatten(self._patterns, self._transfers, len(self._xy))
             cubes = _engine.numba_cubes(
-                kernel, self._flat, len(self._xy), len(a), len(b), deps, limit_s,
+                kernel, self._flat, len(self._xy), len(a), len(b), deps, reach_s,
                 self.max_rounds, self.min_transfer * 60.0, access, egress, direct)
         else:
-            cubes = self._numpy_cubes(a, b, limit_s, access, egress, direct)
+            cubes = self._numpy_cubes(a, b, reach_s, access, egress, direct)
         out_r, out_c, out_v = [], [], []
         for lo, _, cube in cubes:  # (origins, destinations, departures) seconds
             some = np.isfinite(cube).any(axis=2)
@@ -455,7 +461,7 @@ class TransitNetwork:
                 cols = (li[:, None] * nd + np.arange(nd)[None, :]).ravel()
                 rows = np.repeat(d, nd)
                 np.minimum.at(travel, (rows, cols), np.repeat(dir_t[sel], nd))
-            travel[travel > limit_s] = np.inf  # beyond the cut-off: unreachable
+            travel[travel > limit_s] = np.inf  # beyond the horizon: unreachable
             yield lo, hi, travel.reshape(len(b), nb, nd).transpose(1, 0, 2)
 
     def nearest(self, origins: gpd.GeoDataFrame, destinations: gpd.GeoDataFrame, *,
