@@ -13,8 +13,16 @@ for all positions and all queries together:
    trips boarded before it (trips do not overtake within a pattern);
 3. arrivals are read from the pattern's arrival matrix.
 
-Walking transfers between stops are applied after each round, from the stops
-improved in that round only (no chained walks).
+Two labels per stop and query: ``tau``, the earliest arrival by any means
+(access walk, vehicle, or a vehicle and one walk; this is where vehicles are
+boarded and where the egress walks start), and ``ride``, the earliest arrival
+by a vehicle. A vehicle arrival prunes against ``ride`` and a walk starts
+from the stops whose ``ride`` improved in the round, so a walk after a
+vehicle is never lost because the stop was reached earlier on foot, and
+walks are never chained. Boarding after the first vehicle needs
+``min_transfer`` seconds more. Both engines (this one and the compiled
+range-RAPTOR of :mod:`quartier.access.transit._raptor_numba`) compute the
+same earliest arrival with these rules, in the same float32 arithmetic.
 """
 
 from __future__ import annotations
@@ -91,8 +99,12 @@ class Transfers:
     dst: np.ndarray
     secs: np.ndarray
 
-    def relax(self, tau: np.ndarray, improved: np.ndarray, chunk: int = 4_000_000) -> np.ndarray:
-        """Walk from the improved stops; returns the stops improved by walking."""
+    def relax(self, tau: np.ndarray, improved: np.ndarray, ride: np.ndarray,
+              chunk: int = 4_000_000) -> np.ndarray:
+        """Walk from the stops whose vehicle arrival ``ride`` improved into ``tau``.
+
+        Returns the stops where ``tau`` improved by walking.
+        """
         sel = np.flatnonzero(improved[self.src])
         if sel.size == 0:
             return np.zeros(len(tau), bool)
@@ -107,7 +119,7 @@ class Transfers:
             while hi < len(dst) and dst[hi] == dst[hi - 1]:  # keep a target in one chunk
                 hi += 1
             d = dst[lo:hi]
-            cand = tau[src[lo:hi]] + secs[lo:hi, None]
+            cand = ride[src[lo:hi]] + secs[lo:hi, None]
             first = np.r_[0, np.flatnonzero(np.diff(d)) + 1]
             best = np.minimum.reduceat(cand, first, axis=0)
             targets = d[first]
@@ -120,21 +132,29 @@ class Transfers:
 
 
 def raptor(patterns: list[Pattern], through: list[np.ndarray], transfers: Transfers,
-           tau: np.ndarray, *, horizon: np.ndarray, max_rounds: int) -> np.ndarray:
+           tau: np.ndarray, *, horizon: np.ndarray, max_rounds: int,
+           min_transfer: float = 0.0) -> np.ndarray:
     """Earliest arrivals (stops x queries), starting from the access arrivals ``tau``.
 
     ``horizon`` (per query) bounds useful arrivals: later ones are dropped.
+    ``min_transfer`` (seconds) is added to the arrival at a stop before
+    boarding the second and any later vehicle.
     """
     horizon = horizon.astype(tau.dtype)
     tau = np.where(tau <= horizon[None, :], tau, np.inf).astype(tau.dtype)
+    ride = np.full_like(tau, np.inf)
+    change = np.float32(min_transfer)
     marked = np.isfinite(tau).any(axis=1)
-    for _ in range(max_rounds):
+    for rnd in range(max_rounds):
         if not marked.any():
             break
         prev = tau.copy()
+        if rnd > 0 and change > 0:
+            prev += change
         todo = np.unique(np.concatenate([through[s] for s in np.flatnonzero(marked)]
                                         or [np.zeros(0, np.int64)]))
-        improved = np.zeros(len(tau), bool)
+        improved = np.zeros(len(tau), bool)  # vehicle arrival improved: walk from here
+        marked_now = np.zeros(len(tau), bool)  # tau improved: board here next round
         for k in todo:
             p = patterns[k]
             stops = p.stops
@@ -152,11 +172,18 @@ def raptor(patterns: list[Pattern], through: list[np.ndarray], transfers: Transf
                 old = tau[targets].copy()
                 np.minimum.at(tau, targets, arrival)
                 better = tau[targets] < old
+                old = ride[targets].copy()
+                np.minimum.at(ride, targets, arrival)
+                rode = ride[targets] < old
             else:
                 old = tau[targets]
                 better = arrival < old
                 tau[targets] = np.where(better, arrival, old)
-            improved[targets[better.any(axis=1)]] = True
-        walked = transfers.relax(tau, improved)
-        marked = improved | walked
+                old = ride[targets]
+                rode = arrival < old
+                ride[targets] = np.where(rode, arrival, old)
+            marked_now[targets[better.any(axis=1)]] = True
+            improved[targets[rode.any(axis=1)]] = True
+        walked = transfers.relax(tau, improved, ride)
+        marked = marked_now | walked
     return tau
