@@ -197,9 +197,6 @@ def uckermark():
     nets = {day: q.TransitNetwork.from_gtfs(UCKERMARK, date=day, start="08:00", end="10:00",
                                             crs=25833, step=20)
             for day in ("2021-09-14", "2021-09-19")}
-    # without walking transfers between stops (see test_router_batch_independence)
-    nets["plain"] = q.TransitNetwork.from_gtfs(UCKERMARK, date="2021-09-14", start="08:00",
-                                               end="10:00", crs=25833, step=20, max_transfer_m=1)
     st = nets["2021-09-14"].stops
     town = st[st["stop_name"] == "Prenzlau, Bahnhof"].iloc[:1][["geometry"]]
     assert len(town) == 1
@@ -225,7 +222,7 @@ def test_uckermark_bound_is_a_lower_bound(uckermark):
 @needs_data
 def test_uckermark_prenzlau_catchment_agrees_with_cost_matrix(uckermark):
     nets, town = uckermark
-    net = nets["plain"]
+    net = nets["2021-09-14"]  # with walking transfers (costed in batches: see below)
     res, cuts = 200.0, [15.0, 30.0]
     iso = q.isochrones(town, network=net, max_cost=cuts, resolution=res)
     assert (iso["mode"] == "ÖPNV, Dienstag 8:00–10:00 Uhr, Median").all()
@@ -271,9 +268,6 @@ def test_uckermark_sunday_catchment_much_smaller_than_tuesday(uckermark):
 
 
 @needs_data
-@pytest.mark.xfail(strict=True, reason="router: a transfer walk leaves a stop improved in "
-                   "another query of the same batch, so an access walk chains with a transfer "
-                   "walk only when the point is costed together with others")
 def test_router_batch_independence(uckermark):
     """A point's cost must not depend on the other origins costed in the same call (the
     polygons are costed in large batches, the comparison above in small ones)."""
