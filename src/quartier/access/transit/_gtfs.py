@@ -6,6 +6,12 @@ trips running on the service date are kept (``calendar.txt`` by weekday and
 date range, then ``calendar_dates.txt``: 1 adds, 2 removes), plus the trips
 of the day before whose times pass midnight (shifted by -24 h), so a window
 in the early morning sees the night trips of the previous service day.
+
+Trips listed in ``frequencies.txt`` are templates: their stop times give the
+running times only, and the trip runs every ``headway_secs`` from
+``start_time`` until before ``end_time`` (the departures of ``exact_times=1``;
+with ``exact_times=0`` the feed promises only the headway, and these regular
+departures stand for it).
 """
 
 from __future__ import annotations
@@ -137,6 +143,50 @@ def _interpolate(trip: np.ndarray, t: np.ndarray) -> np.ndarray:
     return np.round(filled.fillna(-1).to_numpy()).astype(np.int64)
 
 
+def _expand_frequencies(ev: pd.DataFrame, trip_ids, freq: pd.DataFrame | None, shift: int,
+                        what: str) -> tuple[pd.DataFrame, int]:
+    """Replace every trip of ``frequencies.txt`` by its runs; returns events and trip count.
+
+    ``ev`` holds the events of one feed and day with local trip codes (``trip_ids[code]``),
+    ordered by trip and sequence; times already include ``shift``.
+    """
+    n_trips = len(trip_ids)
+    if freq is None or freq.empty:
+        return ev, n_trips
+    code = pd.Index(trip_ids).get_indexer(freq["trip_id"].str.strip())
+    rows = freq[code >= 0]
+    code = code[code >= 0]
+    if not len(rows):
+        return ev, n_trips
+    fwhat = what.replace("stop_times.txt", "frequencies.txt")
+    start = parse_times(rows["start_time"], what=fwhat)
+    end = parse_times(rows["end_time"], what=fwhat)
+    head = pd.to_numeric(rows["headway_secs"].str.strip(), errors="coerce").to_numpy(float)
+    bad = ~(np.isfinite(head) & (head > 0)) | (start < 0) | (end < 0)
+    if bad.any():
+        first = rows.iloc[int(np.flatnonzero(bad)[0])]
+        raise DataError(f"{fwhat}: row of trip {first['trip_id']!r} needs start_time and "
+                        f"end_time as HH:MM:SS and headway_secs above 0 (seconds), not "
+                        f"{first['start_time']!r}, {first['end_time']!r}, "
+                        f"{first['headway_secs']!r}.")
+    templated = ev["trip"].isin(set(code.tolist()))
+    parts = [ev[~templated]]
+    for c, t0, t1, h in zip(code, start, end, head, strict=True):
+        tpl = ev[ev["trip"] == c]
+        if tpl.empty:
+            continue
+        runs = np.arange(t0, t1, h).round().astype(np.int64) + shift
+        m, k = len(tpl), len(runs)
+        base = int(tpl["dep"].iloc[0])
+        parts.append(pd.DataFrame({
+            "trip": np.repeat(np.arange(n_trips, n_trips + k), m),
+            "stop_id": np.tile(tpl["stop_id"].to_numpy(), k),
+            "arr": np.tile(tpl["arr"].to_numpy() - base, k) + np.repeat(runs, m),
+            "dep": np.tile(tpl["dep"].to_numpy() - base, k) + np.repeat(runs, m)}))
+        n_trips += k
+    return pd.concat(parts, ignore_index=True), n_trips
+
+
 def read_feeds(feeds, date: dt.date, *, earliest: int, latest: int) -> Timetable:
     """The timetable of ``date`` from several feeds, events within [earliest, latest] s."""
     if isinstance(feeds, (str, Path)):
@@ -152,6 +202,8 @@ def read_feeds(feeds, date: dt.date, *, earliest: int, latest: int) -> Timetable
         trips = _table(read, feed, "trips.txt", ["trip_id", "service_id"])
         st = _table(read, feed, "stop_times.txt",
                     ["trip_id", "arrival_time", "departure_time", "stop_id", "stop_sequence"])
+        freq = _table(read, feed, "frequencies.txt",
+                      ["trip_id", "start_time", "end_time", "headway_secs"], required=False)
         for shift, day in ((0, date), (-DAY, date - dt.timedelta(days=1))):
             services = active_services(read, feed, day)
             run = trips.loc[trips["service_id"].isin(services), "trip_id"]
@@ -172,10 +224,12 @@ def read_feeds(feeds, date: dt.date, *, earliest: int, latest: int) -> Timetable
             arr = _interpolate(codes, arr)
             dep = _interpolate(codes, dep)
             timed = (arr >= 0) & (dep >= 0)  # unfilled times at the ends of a trip
-            ev = pd.DataFrame({"trip": codes + trip_offset,
+            ev = pd.DataFrame({"trip": codes,
                                "stop_id": pre + sub["stop_id"].to_numpy()[order],
                                "arr": arr + shift, "dep": dep + shift})[timed]
-            trip_offset += len(uniq)
+            ev, n_trips = _expand_frequencies(ev, uniq, freq, shift, what)
+            ev["trip"] += trip_offset
+            trip_offset += n_trips
             # keep whole trips that touch the interval
             per = ev.groupby("trip").agg(first=("dep", "min"), last=("arr", "max"))
             keep = per.index[(per["last"] >= earliest) & (per["first"] <= latest)]
