@@ -6,14 +6,15 @@ level unit (``[districts] levels``, up to the city) shows the sums of the rounde
 districts (:func:`quartier.round_table`, zero-restricted: multiples, zeros included, stay).
 
 Services on the same target group count the same people, so they publish the same rounded
-population: two roundings of one count would narrow its range. The population is rounded once
-per group, together with one service's covered and uncovered people (a table with a total
-column over a hierarchy: a zero-restricted rounding always exists); each other service of the
-group then rounds its parts with that rounded population fixed (``fixed=``). With a fixed total
-a zero-restricted rounding need not exist; each service of the group is tried as the one
-rounded with the population, and when none gives every service a zero-restricted rounding,
-the fewest cells move by a further base (a warning says so). Suppression is decided on the
-exact counts before; the rounded values of hidden cells are never published.
+population: two roundings of one count would narrow its range. The services of a group are
+rounded together, in one :func:`quartier.round_table` of the population with one pair of parts
+(covered, uncovered) per service (``parts=``): one rounded population, and every service's
+parts adding up to it in every row and unit. Several splits of one total are no longer a
+totally unimodular system, so a zero-restricted rounding need not exist; when the solver finds
+none, the fewest cells move by a further base and a warning names the services (on Berlin's
+542 Planungsräume with three services on the people aged 80+ and three levels, none needed
+that for base 3, 5 or 10 and ten seeds each). Suppression is decided on the exact counts
+before; the rounded values of hidden cells are never published.
 """
 
 from __future__ import annotations
@@ -54,40 +55,45 @@ def round_group(tables: dict[str, pd.DataFrame], levels: list[str], base: int,
         linked.setdefault(t[TOTAL].to_numpy().tobytes(), []).append(name)
     out: dict[str, RoundingResult] = {}
     for names in linked.values():
-        out.update(_round_linked({n: tables[n] for n in names}, levels, base, seed))
+        out.update(_round_together({n: tables[n] for n in names}, levels, base, seed))
     return out
 
 
-def _round_linked(tables: dict[str, pd.DataFrame], levels: list[str], base: int,
-                  seed: int) -> dict[str, RoundingResult]:
-    best: tuple[int, dict[str, RoundingResult]] | None = None
-    for lead in tables:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", QuartierWarning)  # said once below
-            first = round_table(tables[lead], base, columns=COUNTS, total_column=TOTAL,
-                                hierarchy=levels, seed=seed)
-            results = {lead: first}
-            for name, table in tables.items():
-                if name != lead:
-                    results[name] = round_table(
-                        table.assign(**{TOTAL: first.table[TOTAL].to_numpy()}), base,
-                        columns=COUNTS, total_column=TOTAL, hierarchy=levels, seed=seed,
-                        fixed=[TOTAL])
-        relaxed = sum(r.relaxed for r in results.values())
-        if best is None or relaxed < best[0]:
-            best = (relaxed, results)
-        if not relaxed:
-            break
-    assert best is not None
-    relaxed, results = best
-    if relaxed:
-        moved = [n for n, r in results.items() if r.relaxed]
-        warnings.warn(f"controlled rounding: services {format_list(moved)} share their rounded "
-                      f"population with {format_list(n for n in results if n not in moved)}; "
-                      f"no rounding to the neighbouring multiples of {base} adds up for all of "
-                      f"them, so {relaxed} cell(s) moved by a further base (the tables still add "
+def _round_together(tables: dict[str, pd.DataFrame], levels: list[str], base: int,
+                    seed: int) -> dict[str, RoundingResult]:
+    """One rounding of the population and every service's covered and uncovered people."""
+    names = list(tables)
+    first = tables[names[0]]
+    wide = first[[*levels]].copy()
+    wide[TOTAL] = first[TOTAL].to_numpy()
+    splits = []
+    for i, name in enumerate(names):
+        split = [f"{c} {i}" for c in PARTS]
+        for column, part in zip(split, PARTS, strict=True):
+            wide[column] = tables[name][part].to_numpy()
+        splits.append(split)
+    columns = [TOTAL, *(c for split in splits for c in split)]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", QuartierWarning)
+        result = round_table(wide, base, columns=columns, total_column=TOTAL, parts=splits,
+                             hierarchy=levels, seed=seed)
+    if result.relaxed:
+        warnings.warn(f"controlled rounding: for the services {format_list(names)} (one target "
+                      f"group) no rounding to the neighbouring multiples of {base} adds up; "
+                      f"{result.relaxed} cell(s) moved by a further base (the tables still add "
                       "up).", QuartierWarning, stacklevel=4)
-    return results
+    else:
+        for w in caught:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    out = {}
+    for name, split in zip(names, splits, strict=True):
+        rename = {TOTAL: TOTAL, **dict(zip(split, PARTS, strict=True))}
+        table = result.table[list(rename)].rename(columns=rename)
+        totals = {level: frame[list(rename)].rename(columns=rename)
+                  for level, frame in result.totals.items()}
+        out[name] = RoundingResult(table, result.suppressed[list(rename)].rename(columns=rename),
+                                   totals, base, result.zero_restricted, result.relaxed)
+    return out
 
 
 def rounded_levels(result: RoundingResult, levels: list[str]) -> dict[str, pd.DataFrame]:

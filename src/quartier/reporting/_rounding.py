@@ -170,10 +170,11 @@ class System:
 
 
 def build(values: np.ndarray, parents: list[np.ndarray], labels: pd.Index,
-          total: int | None) -> System:
+          total: int | None, splits: list[list[int]] | None = None) -> System:
     """``values`` (n x m, whole numbers) of the lowest units; ``parents``: one label array per
-    level above, lowest first (the city is added). Raises ValueError naming the level when the
-    levels do not nest."""
+    level above, lowest first (the city is added); ``splits``: the column indices of each set
+    of parts adding up to column ``total`` (default: one set, every other column). Raises
+    ValueError naming the level when the levels do not nest."""
     n, m = values.shape
     codes = [np.arange(n)]
     units = [pd.Index(labels)]
@@ -211,8 +212,10 @@ def build(values: np.ndarray, parents: list[np.ndarray], labels: pd.Index,
         cols.append(offsets[k - 1] + np.arange(sizes[k - 1] * m))
         data.append(-np.ones(sizes[k - 1] * m))
         eq += n_eq
-    if total is not None and m > 1:
-        others = np.array([j for j in range(m) if j != total])
+    if splits is None:
+        splits = [[j for j in range(m) if j != total]]
+    for split in (splits if total is not None and m > 1 else []):
+        others = np.asarray(split, dtype=np.intp)
         for k in range(len(codes)):
             first = offsets[k] + np.arange(sizes[k]) * m
             rows.append(eq + np.arange(sizes[k]))
