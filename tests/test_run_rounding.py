@@ -259,3 +259,49 @@ def test_one_rounding_for_three_splits_of_the_same_people():
                     == rounded["A"].totals[level]["population"].to_numpy()).all()
         if not result.relaxed:
             assert (np.abs(r - t[list(PEOPLE)].to_numpy()) < BASE).all()
+
+
+def test_indicator_row_totals_add_up_after_rounding(tmp_path):
+    """The indicator layer with `row_totals = { ew = ["ew_u18", "ew_18plus"] }`: read back
+    from the GeoPackage, the published parts add up to the published total in every row
+    where all three are shown, each a multiple of 5 next to its true value from the table."""
+    from conftest import REPO
+
+    districts = gpd.read_file(REPO / "data" / "geometries" / "musterstadt.gpkg",
+                              layer="stadtteile")
+    rng = np.random.default_rng(8)
+    keys = districts["stadtteil_id"].tolist()
+    young = rng.choice([0, 1, 2, 3, 4, 7, 12, 26, 40], len(keys))
+    adult = rng.integers(0, 300, len(keys))
+    pd.DataFrame({"Stadtteil": keys, "ew_u18": young, "ew_18plus": adult,
+                  "ew": young + adult}).to_csv(tmp_path / "tabelle.csv", sep=";", index=False)
+    path = _rounded_config(tmp_path)
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("[population]", '[[tables]]\npath = "tabelle.csv"\nkey = "Stadtteil"\n'
+                        'key_width = 5\n\n[population]')
+    text = text.replace("min_count = 3\n", 'min_count = 3\ncount_columns = ["ew_u18", '
+                        '"ew_18plus", "ew"]\nrow_totals = { ew = ["ew_u18", "ew_18plus"] }\n')
+    text = text.replace("maps_by", "indicators = true\nmaps_by")
+    path.write_text(text, encoding="utf-8")
+    run_analysis(path, progress=None)
+    rows = read_layer(tmp_path / "ergebnisse" / "ebenen.gpkg", "indikatoren")
+    assert len(rows) == len(keys)
+    truth = {k: {"ew_u18": y, "ew_18plus": a, "ew": y + a}
+             for k, y, a in zip(keys, young, adult, strict=True)}
+    complete, hidden = 0, 0
+    for r in rows:
+        for c in ("ew_u18", "ew_18plus", "ew"):
+            if c not in r:
+                hidden += 1
+                continue
+            true = truth[r[KEY]][c]
+            low = true // BASE * BASE
+            assert r[c] in ({true} if true % BASE == 0 else {low, low + BASE}), (r[KEY], c)
+        if all(c in r for c in ("ew_u18", "ew_18plus", "ew")):
+            complete += 1
+            assert r["ew_u18"] + r["ew_18plus"] == r["ew"], r
+    assert complete > 30 and hidden > 3
+    # half up, as before, the parts would miss the total in some rows
+    half = {c: np.floor(np.array([truth[k][c] for k in keys]) / BASE + 0.5) * BASE
+            for c in ("ew_u18", "ew_18plus", "ew")}
+    assert (half["ew_u18"] + half["ew_18plus"] != half["ew"]).sum() > 5

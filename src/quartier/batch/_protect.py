@@ -7,7 +7,9 @@ run's hierarchy (``[districts] levels``; the city total always counts as publish
 checked by :func:`quartier.reporting.audit.audit_disclosure` before anything is written.
 Figures computed from people (shares, places per 1,000, required places, deficits, gaps) are
 recomputed from the published counts, so they are empty where a count is suppressed and
-follow the rounding.
+follow the rounding. With ``round_to`` the counts are rounded once per target group by
+controlled rounding (:mod:`quartier.batch._round_run`): rows and level tables add up, and
+services on the same people publish the same rounded population.
 
 The covered and uncovered people are quartier's own figures: no statistics office publishes
 their level totals, so the run may hide a level total (``totals_published=False``); the
