@@ -286,8 +286,8 @@ def test_relaxation_is_reported(monkeypatch):
 
     real = _rounding.solve
 
-    def relaxed(values, A, base, seed=0):
-        out = real(values, A, base, seed)
+    def relaxed(values, A, base, seed=0, fixed=None):
+        out = real(values, A, base, seed, fixed)
         out.relaxed[0] = True   # as if the first cell had moved by a further base
         return _rounding.Rounded(out.values, out.relaxed, False)
 

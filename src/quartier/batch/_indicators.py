@@ -4,7 +4,9 @@ Counts are the columns ``[disclosure] count_columns`` names (whatever their dtyp
 after a join or an interpolation, names such as ``ew_unter_1_jahr``), the members of
 ``row_totals`` and the integer columns that are not keys; rates are those of
 ``rate_columns``, suppressed with their counts (and, with ``round_to``, recomputed from the
-rounded counts). Other numeric columns have no declared kind, so they are left out with a
+rounded counts). With ``round_to``, each ``row_totals`` group of whole counts is rounded by
+controlled rounding over the levels (:func:`quartier.round_table`: its parts add up to its
+total in every row); other counts, decimals and counts in two groups are rounded half up. Other numeric columns have no declared kind, so they are left out with a
 note: a rate nobody linked to its counts would give suppressed counts back.
 """
 
@@ -24,6 +26,7 @@ from quartier.reporting.disclosure_control import (
     default_count_columns,
     protect_table,
 )
+from quartier.reporting.rounding import round_table
 
 
 def protect_indicators(frame: pd.DataFrame, key: str, keep: list[str], levels: list[str],
@@ -84,11 +87,14 @@ def protect_indicators(frame: pd.DataFrame, key: str, keep: list[str], levels: l
                 failures.append(audit.cells.assign(service="indikatoren"))
             for c in cols:
                 hidden[c] = hidden[c].to_numpy() | result.suppressed[c].to_numpy(dtype=bool)
+    rounded = _controlled(values, blocks, levels, rules.round_to) if rules.round_to else {}
     for c in counts:
         cells = out[c].to_numpy(dtype=float, na_value=np.nan).copy()
-        cells[hidden[c].to_numpy()] = np.nan
-        if rules.round_to:
+        if c in rounded:    # a district without a row in the tables keeps its empty cell
+            cells = np.where(np.isnan(cells), np.nan, rounded[c])
+        elif rules.round_to:
             cells = round_half_up(cells, rules.round_to)
+        cells[hidden[c].to_numpy()] = np.nan
         out[c] = cells
         mask[c] = hidden[c].to_numpy()
     for rate, (num, den) in rates.items():
@@ -103,6 +109,30 @@ def protect_indicators(frame: pd.DataFrame, key: str, keep: list[str], levels: l
         out[rate] = cells
         mask[rate] = gone & frame[rate].notna().to_numpy()
     return out, mask, (pd.concat(failures, ignore_index=True) if failures else pd.DataFrame())
+
+
+def _controlled(values: pd.DataFrame, blocks, levels: list[str], base: int
+                ) -> dict[str, np.ndarray]:
+    """The controlled rounding of every ``row_totals`` group of whole counts whose columns are
+    in no other group: ``{column: rounded values}``."""
+    seen: dict[str, int] = {}
+    for parts, total in blocks:
+        for c in (*parts, *([total] if total else [])):
+            seen[c] = seen.get(c, 0) + 1
+    out = {}
+    for parts, total in blocks:
+        cols = [*parts, *([total] if total else [])]
+        if total is None or any(seen[c] > 1 for c in cols):
+            continue
+        v = values[cols].to_numpy(dtype=float)
+        if (v != np.round(v)).any() or (v < 0).any() or \
+                (v[:, :-1].sum(axis=1) != v[:, -1]).any():
+            continue
+        table = values[[*levels]].assign(**{c: v[:, j].astype(np.int64)
+                                            for j, c in enumerate(cols)})
+        result = round_table(table, base, columns=cols, total_column=total, hierarchy=levels)
+        out.update({c: result.table[c].to_numpy(dtype=float) for c in cols})
+    return out
 
 
 def _recomputed(frame, rate, num, den, out) -> np.ndarray:

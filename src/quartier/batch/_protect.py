@@ -7,7 +7,9 @@ run's hierarchy (``[districts] levels``; the city total always counts as publish
 checked by :func:`quartier.reporting.audit.audit_disclosure` before anything is written.
 Figures computed from people (shares, places per 1,000, required places, deficits, gaps) are
 recomputed from the published counts, so they are empty where a count is suppressed and
-follow the rounding.
+follow the rounding. With ``round_to`` the counts are rounded once per target group by
+controlled rounding (:mod:`quartier.batch._round_run`): rows and level tables add up, and
+services on the same people publish the same rounded population.
 
 The covered and uncovered people are quartier's own figures: no statistics office publishes
 their level totals, so the run may hide a level total (``totals_published=False``); the
@@ -24,10 +26,12 @@ import numpy as np
 import pandas as pd
 
 from quartier.batch._linked import linked_failures
+from quartier.batch._round_run import round_group, rounded_levels
 from quartier.errors import DisclosureError, QuartierWarning, format_list
 from quartier.reporting.audit import audit_disclosure
 from quartier.reporting.disclosure_control import DisclosureResult, DisclosureRules
 from quartier.reporting.protection import protect_table
+from quartier.reporting.rounding import RoundingResult
 
 PARTS = ["covered", "uncovered"]
 TOTAL = "population"
@@ -92,6 +96,8 @@ def protect_run(rows_by_service: dict[str, pd.DataFrame], services: list[dict],
                 "column": f.column, "value": f.value, "lower": np.nan, "upper": f.upper,
                 "known_by": "", "reason": "linked services"} for f in linked.failures]))
             continue
+        rounded = (round_group(tables, levels, rules.round_to) if rules.round_to
+                   else dict.fromkeys(tables))
         for s in members:
             name = s["name"]
             result = results[name]
@@ -101,7 +107,7 @@ def protect_run(rows_by_service: dict[str, pd.DataFrame], services: list[dict],
                                          totals_published=False)
                 if not audit.passed:
                     failures.append(audit.cells.assign(service=name))
-            patterns[name] = _publish(rows_by_service[name], s, result, levels, rules)
+            patterns[name] = _publish(rows_by_service[name], s, result, levels, rounded[name])
     if rules.min_count:
         failures += _differences(by_group, patterns, rows_by_service, rules.min_count)
     if failures:
@@ -264,14 +270,16 @@ def _derived(frame: pd.DataFrame, service: dict, hidden_inputs: np.ndarray) -> p
 
 
 def _publish(rows: pd.DataFrame, service: dict, result: DisclosureResult, levels: list[str],
-             rules: DisclosureRules) -> Pattern:
+             rounded: RoundingResult | None) -> Pattern:
+    """The published rows and level tables: the counts (controlled-rounded with
+    ``rounded``) where not suppressed, the figures derived from them."""
     hidden = result.suppressed[COUNTS].to_numpy(dtype=bool)
     published = rows.copy()
     for j, c in enumerate(COUNTS):
         values = rows[c].to_numpy(dtype=float, na_value=np.nan).copy()
+        if rounded is not None:     # a district without demand units keeps its empty count
+            values = np.where(np.isnan(values), np.nan, rounded.table[c].to_numpy(dtype=float))
         values[hidden[:, j]] = np.nan
-        if rules.round_to:
-            values = round_half_up(values, rules.round_to)
         published[c] = values
     # the gap flag is a bound on the people: empty wherever a count it rests on is hidden
     uses_share = "min_share" in service
@@ -290,19 +298,25 @@ def _publish(rows: pd.DataFrame, service: dict, result: DisclosureResult, levels
             derived = published[c].isna().to_numpy() & ~pd.isna(rows[c]).to_numpy()
             mask[c] = derived
     level_tables = {}
+    sums = rounded_levels(rounded, levels) if rounded is not None else {}
     for level in levels:
         totals = result.totals.get(level)
         if totals is None:
             continue
-        level_tables[level] = _level_table(totals, rules)
+        level_tables[level] = _level_table(totals, sums.get(level))
     return Pattern(published, mask, level_tables)
 
 
-def _level_table(totals: pd.DataFrame, rules: DisclosureRules) -> pd.DataFrame:
+def _level_table(totals: pd.DataFrame, rounded: pd.DataFrame | None) -> pd.DataFrame:
+    """The level totals as published: hidden where suppressed, else (with rounding) the sums
+    of the rounded district cells, so that the districts add up to them."""
     out = pd.DataFrame(index=totals.index)
     for c in COUNTS:
         values = totals[c].to_numpy(dtype=float, na_value=np.nan)
-        out[c] = round_half_up(values, rules.round_to) if rules.round_to else values
+        if rounded is not None:
+            sums = rounded[c].reindex(totals.index.astype(str)).to_numpy(dtype=float)
+            values = np.where(np.isnan(values), np.nan, sums)
+        out[c] = values
     with np.errstate(invalid="ignore", divide="ignore"):
         out["share_covered"] = np.where(out[TOTAL] > 0, out["covered"] / out[TOTAL], np.nan)
     return out

@@ -44,13 +44,18 @@ class Rounded:
     zero_restricted: bool     # no cell relaxed
 
 
-def solve(values: np.ndarray, A: sp.csr_matrix, base: int, seed: int | None = 0) -> Rounded:
+def solve(values: np.ndarray, A: sp.csr_matrix, base: int, seed: int | None = 0,
+          fixed: np.ndarray | None = None) -> Rounded:
     """Round every cell of ``values`` (whole, >= 0) to a multiple of ``base`` with ``A r = 0``.
 
-    ``A`` must hold ``A values = 0`` exactly. Independent blocks (connected components of the
+    ``A`` must hold ``A values = 0`` exactly, except for ``fixed`` cells (a boolean mask):
+    multiples of ``base`` already rounded elsewhere, kept as they are (also by the relaxation),
+    whose sums the other cells must meet. Independent blocks (connected components of the
     equations over the cells that are not multiples) are solved one by one.
     """
     values = np.asarray(values, dtype=np.int64)
+    fixed = (np.zeros(values.size, dtype=bool) if fixed is None
+             else np.asarray(fixed, dtype=bool))
     A = sp.csr_matrix(A)
     lo, rem = np.divmod(values, base)
     free = rem > 0
@@ -79,7 +84,7 @@ def solve(values: np.ndarray, A: sp.csr_matrix, base: int, seed: int | None = 0)
         if bad.any():
             # no zero-restricted solution in some block(s): solve those cells with relaxation
             cells = np.unique(A[np.flatnonzero(bad)].indices)
-            out, relaxed = _relaxed(values, lo, rem, A, base, noise, cells, out)
+            out, relaxed = _relaxed(values, lo, rem, A, base, noise, cells, out, fixed)
     return Rounded(out * base, relaxed, not relaxed.any())
 
 
@@ -106,9 +111,12 @@ def _binary(cost, A, rhs) -> np.ndarray | None:
     return np.round(res.x).astype(np.int64)
 
 
-def _relaxed(values, lo, rem, A, base, noise, cells, current):
-    """Re-solve the component(s) of ``cells`` letting any of their cells (also multiples) move
-    by further whole bases; each extra base costs more than every deviation together."""
+def _relaxed(values, lo, rem, A, base, noise, cells, current, fixed):
+    """Re-solve the component(s) of ``cells`` letting any of their cells (also multiples, but
+    not zeros nor ``fixed`` cells) move by further whole bases; each extra base costs more
+    than every deviation together. A solution always exists: without fixed cells, every cell
+    at 0 adds up; with a fixed total (a rounding of its parts' sum), its non-zero parts moved
+    freely meet it."""
     # every cell linked to a failing equation, closed over the equations (the whole component)
     B = A.copy()
     B.data[:] = 1
@@ -126,11 +134,13 @@ def _relaxed(values, lo, rem, A, base, noise, cells, current):
     rhs = -(A[rows] @ lo).astype(float)
     # rounded value stays >= 0: lo + y + p - q >= 0
     nonneg = sp.hstack([sp.eye(k), sp.eye(k), -sp.eye(k)]).tocsr()
-    upper = np.concatenate([free.astype(float), np.full(k, np.inf), lo[var] + 1.0])
+    keep = fixed[var] | (values[var] == 0)      # fixed cells and zeros never move
+    upper = np.concatenate([free.astype(float), np.where(keep, 0.0, np.inf),
+                            np.where(keep, 0.0, lo[var] + 1.0)])
     res = milp(cost, constraints=[LinearConstraint(eq, rhs, rhs),
                                   LinearConstraint(nonneg, -lo[var].astype(float), np.inf)],
                integrality=np.ones(3 * k), bounds=Bounds(0, upper))
-    if res.status != 0 or res.x is None:   # r = 0 everywhere is always a solution
+    if res.status != 0 or res.x is None:   # r = 0 everywhere is a solution when nothing is fixed
         raise RuntimeError(f"controlled rounding failed: {res.message}")
     x = np.round(res.x).astype(np.int64)
     y, p, q = x[:k], x[k:2 * k], x[2 * k:]
@@ -160,10 +170,11 @@ class System:
 
 
 def build(values: np.ndarray, parents: list[np.ndarray], labels: pd.Index,
-          total: int | None) -> System:
+          total: int | None, splits: list[list[int]] | None = None) -> System:
     """``values`` (n x m, whole numbers) of the lowest units; ``parents``: one label array per
-    level above, lowest first (the city is added). Raises ValueError naming the level when the
-    levels do not nest."""
+    level above, lowest first (the city is added); ``splits``: the column indices of each set
+    of parts adding up to column ``total`` (default: one set, every other column). Raises
+    ValueError naming the level when the levels do not nest."""
     n, m = values.shape
     codes = [np.arange(n)]
     units = [pd.Index(labels)]
@@ -201,8 +212,10 @@ def build(values: np.ndarray, parents: list[np.ndarray], labels: pd.Index,
         cols.append(offsets[k - 1] + np.arange(sizes[k - 1] * m))
         data.append(-np.ones(sizes[k - 1] * m))
         eq += n_eq
-    if total is not None and m > 1:
-        others = np.array([j for j in range(m) if j != total])
+    if splits is None:
+        splits = [[j for j in range(m) if j != total]]
+    for split in (splits if total is not None and m > 1 else []):
+        others = np.asarray(split, dtype=np.intp)
         for k in range(len(codes)):
             first = offsets[k] + np.arange(sizes[k]) * m
             rows.append(eq + np.arange(sizes[k]))

@@ -130,9 +130,64 @@ def _parents(table: pd.DataFrame, hierarchy) -> list[np.ndarray]:
     return parents
 
 
+def _fixed_columns(fixed, total_column) -> list[str]:
+    if fixed is None:
+        return []
+    if isinstance(fixed, str):
+        raise ParameterError(f"fixed must be a list of column names, e.g. [{fixed!r}], not the "
+                             f"string {fixed!r}.")
+    keep = list(dict.fromkeys(fixed))
+    if keep and total_column is not None and total_column not in keep:
+        raise ParameterError(f"fixed={keep!r} keeps parts of the total column "
+                             f"'{total_column}' but not the total itself; the true total is "
+                             "then unknown. Fix the total too (fixed=[..., "
+                             f"{total_column!r}]) or round the parts with the total unfixed.")
+    return keep
+
+
+def _splits(parts, total_column, cols) -> list[list[str]]:
+    """The sets of parts of the total column: ``[[]]`` for the default (every other column)."""
+    if parts is None:
+        return [[]]
+    if total_column is None:
+        raise ParameterError("parts= names sets of columns adding up to the total column; "
+                             "give total_column= too.")
+    if isinstance(parts, str) or not all(not isinstance(p, str) and len(p) for p in parts) \
+            or not len(parts):
+        raise ParameterError(f"parts must be a list of lists of column names, each adding up "
+                             f"to '{total_column}', e.g. [['covered_a', 'uncovered_a'], "
+                             f"['covered_b', 'uncovered_b']], not {parts!r}.")
+    out = [list(dict.fromkeys(p)) for p in parts]
+    for p in out:
+        if total_column in p:
+            raise ParameterError(f"parts {p!r} holds the total column '{total_column}' itself; "
+                                 "list only its parts.")
+    return out
+
+
+def _check_fixed_total(system, total: int, index: list[int], base: int, hierarchy,
+                       total_column: str) -> None:
+    """A fixed total must be a rounding of its parts: one of the two multiples of ``base``
+    next to their sum (the sum itself when that is a multiple), in every row and every unit
+    of every level."""
+    for k, name in enumerate(["table", *_level_names(hierarchy)]):
+        cells = system.level(k)
+        parts = cells[:, index].sum(axis=1)
+        bad = np.abs(cells[:, total] - parts) >= base
+        if bad.any():
+            units = format_list(system.units[k][bad][:5].astype(str))
+            where = "row(s)" if k == 0 else f"unit(s) of level '{name}'"
+            raise ColumnError(f"fixed total column '{total_column}' is not a rounding to "
+                              f"{base} of the sum of its parts in {int(bad.sum())} {where}, "
+                              f"e.g. {units}: a fixed total must be one of the two multiples of "
+                              f"{base} next to the true sum of its parts (e.g. the rounded total "
+                              "of another round_table of the same people).")
+
+
 def round_table(table: pd.DataFrame, base: int, *, columns: Sequence[str] | None = None,
                 total_column: str | None = None, hierarchy: Sequence[str | int] | None = None,
-                seed: int | None = 0) -> RoundingResult:
+                seed: int | None = 0, fixed: Sequence[str] | None = None,
+                parts: Sequence[Sequence[str]] | None = None) -> RoundingResult:
     """Controlled rounding of a district x group table: every cell and total to a multiple of
     ``base``, the rounded parts adding up exactly to the rounded totals.
 
@@ -143,14 +198,30 @@ def round_table(table: pd.DataFrame, base: int, *, columns: Sequence[str] | None
     programme solved with HiGHS through :func:`scipy.optimize.milp`) so that every published
     sum holds for the rounded values: each column of a unit is the sum of its child units'
     rounded cells, and ``total_column`` is the sum of the other rounded columns, at every
-    level. Among such roundings, the one with the least total absolute deviation is taken,
-    ties broken at random (``seed``).
+    level (with ``parts``: each listed set of columns is the sum). Among such roundings, the
+    one with the least total absolute deviation is taken, ties broken at random (``seed``).
 
     For a hierarchy of units with a total column, such a rounding always exists (the sums form
-    two nested families, whose constraint matrix is totally unimodular). If the solver finds
-    none, cells are allowed to move by one more base, as few as possible: a
-    :class:`~quartier.errors.QuartierWarning` says so and ``.zero_restricted`` is False. The
-    parts always add up.
+    two nested families, whose constraint matrix is totally unimodular). With several sets of
+    ``parts`` of one total (e.g. two services splitting the same people into covered and not
+    covered) or a ``fixed`` total it need not (see below), though the solver usually finds
+    one (none was missing for three splits of Berlin's people aged 80+ over Planungsräume,
+    Bezirksregionen, Prognoseräume and Bezirke, bases 3, 5 and 10). If the solver finds
+    none, cells are allowed to move by one more base, as few as possible (zeros and
+    ``fixed`` cells never move): a :class:`~quartier.errors.QuartierWarning` says so and
+    ``.zero_restricted`` is False. The parts always add up.
+
+    **Totals rounded elsewhere** (``fixed=``): two tables of the same people (e.g. two
+    services splitting one population into covered and not covered) must publish the *same*
+    rounded population. Round them together (``parts=``) where you can; where the second table
+    comes later, put the published rounded population into it and name that column in
+    ``fixed``: it is kept as it is (and its level totals are the sums of
+    its rounded rows), and the other columns are rounded to add up to it. A fixed total must
+    be one of the two multiples of ``base`` next to the true sum of its parts, in every row and
+    unit. A zero-restricted rounding then need not exist: with ``base=5``, rows (covered,
+    uncovered) = (7, 5), (3, 0), (5, 8) of the Bezirke 00, 01, 01 and a fixed population 10,
+    0, 15 force covered to 5, 0, 5 (a multiple stays, a part of 0 stays 0), whose sum 10 misses
+    the city's 15 (a multiple, which stays). Then the fallback above applies.
 
     **What rounding protects, and what not.** Every published value is a multiple of
     ``base``, and so is every difference of published values (a total minus its other parts),
@@ -186,6 +257,14 @@ def round_table(table: pd.DataFrame, base: int, *, columns: Sequence[str] | None
     seed : int or None, default 0
         Seed of the random tie-break among roundings of equal deviation; None for fresh
         randomness. The same seed gives the same rounding.
+    parts : list of list of str, optional
+        With ``total_column``: the sets of columns that each add up to it, e.g. ``[["covered_a",
+        "uncovered_a"], ["covered_b", "uncovered_b"]]`` for two splits of the same people,
+        which then share one rounded total. Default: one set, every other count column.
+    fixed : list of str, optional
+        Count columns already rounded to ``base`` (multiples of it), kept as they are: the
+        other columns are rounded to add up to them. A fixed total column must be a rounding
+        of its parts' true sum (see above); fixing a part needs the total fixed too.
 
     Returns
     -------
@@ -198,12 +277,14 @@ def round_table(table: pd.DataFrame, base: int, *, columns: Sequence[str] | None
     Raises
     ------
     quartier.errors.ParameterError
-        If ``base`` is not a positive whole number, or ``hierarchy`` is not a list of parent
-        columns or prefix lengths.
+        If ``base`` is not a positive whole number, ``hierarchy`` is not a list of parent
+        columns or prefix lengths, ``fixed`` keeps parts of the total but not the total, or
+        ``parts`` is not a list of lists of columns (without the total) or has no total.
     quartier.errors.ColumnError
         If a count, total or hierarchy column is missing or not numeric; a count is missing,
         infinite, negative or not whole; the total column is not the sum of the other
-        columns; the row labels repeat; or the hierarchy does not nest.
+        columns (a fixed total: not a rounding of it); a fixed column holds a value that is
+        not a multiple of ``base``; the row labels repeat; or the hierarchy does not nest.
 
     Warns
     -----
@@ -225,6 +306,18 @@ def round_table(table: pd.DataFrame, base: int, *, columns: Sequence[str] | None
     {'u6': [15], 'ab6': [25], 'ges': [40]}
     >>> out.zero_restricted, bool(out.suppressed.to_numpy().any())
     (True, False)
+
+    A second split of the same people, with the rounded total of the first kept:
+
+    >>> t2 = pd.DataFrame({"near": [3, 12, 2, 11], "far": [4, 0, 9, 1]}, index=t.index)
+    >>> t2["ges"] = out.table["ges"]        # the rounded 5, 15, 10, 10 (true 7, 12, 11, 12)
+    >>> out2 = round_table(t2, 5, total_column="ges", hierarchy=[2], fixed=["ges"])
+    >>> out2.table["ges"].tolist() == out.table["ges"].tolist()
+    True
+    >>> bool((out2.table["near"] + out2.table["far"] == out2.table["ges"]).all())
+    True
+    >>> out2.totals["total"]["ges"].tolist()
+    [40]
     """
     if not isinstance(table, pd.DataFrame):
         raise ParameterError(f"table must be a pandas DataFrame, not {type(table).__name__}.")
@@ -243,6 +336,10 @@ def round_table(table: pd.DataFrame, base: int, *, columns: Sequence[str] | None
         cols = list(dict.fromkeys(columns))
     if total_column is not None and total_column not in cols:
         cols.append(total_column)
+    keep = _fixed_columns(fixed, total_column)
+    cols += [c for c in keep if c not in cols]
+    splits = _splits(parts, total_column, cols)
+    cols += [c for split in splits for c in split if c not in cols]
     if not cols:
         raise ColumnError("round_table found no count column (integer, not key-like); name "
                           "them with columns=[...].")
@@ -253,22 +350,44 @@ def round_table(table: pd.DataFrame, base: int, *, columns: Sequence[str] | None
         raise ColumnError(f"the table's row labels repeat ({dup}); each row must be one unit: "
                           "aggregate the rows first or set a unique index.")
     values = _counts(table, cols)
-    total = None
-    if total_column is not None:
-        total = cols.index(total_column)
-        parts = np.delete(values, total, axis=1).sum(axis=1)
-        bad = parts != values[:, total]
+    for c in keep:
+        bad = values[:, cols.index(c)] % base != 0
         if bad.any():
             rows = format_list(table.index[bad][:5].astype(str))
-            raise ColumnError(f"total column '{total_column}' is not the sum of the other count "
-                              f"columns {format_list(c for c in cols if c != total_column)} in "
-                              f"{int(bad.sum())} row(s), e.g. {rows}; pass columns= with "
-                              "exactly the parts of the total, or leave total_column out.")
+            raise ColumnError(f"fixed column '{c}' has values that are not multiples of {base} "
+                              f"in {int(bad.sum())} row(s), e.g. {rows}; fixed= names columns "
+                              "already rounded to the same base (e.g. a column of another "
+                              "round_table's .table).")
+    total, split_index = None, None
+    if total_column is not None:
+        total = cols.index(total_column)
+        split_index = [[cols.index(c) for c in split] if split else
+                       [j for j in range(len(cols)) if j != total] for split in splits]
+        for split, index in zip(splits, split_index, strict=True):
+            bad = values[:, index].sum(axis=1) != values[:, total]
+            if total_column in keep:    # checked on every level below, once the sums are built
+                bad[:] = False
+            if bad.any():
+                rows = format_list(table.index[bad][:5].astype(str))
+                named = format_list(cols[j] for j in index)
+                fix = ("pass columns= with exactly the parts of the total, or leave "
+                       "total_column out" if not split else "check parts=")
+                raise ColumnError(f"total column '{total_column}' is not the sum of the count "
+                                  f"columns {named} in {int(bad.sum())} row(s), e.g. {rows}; "
+                                  f"{fix}.")
     try:
-        system = _rounding.build(values, parents, table.index, total)
+        system = _rounding.build(values, parents, table.index, total, split_index)
     except ValueError as exc:
         raise ColumnError(f"{exc}; check hierarchy=.") from None
-    rounded = _rounding.solve(system.values, system.A, base, seed)
+    held = np.zeros(system.values.size, dtype=bool)
+    for k, units in enumerate(system.units):
+        first = system.offsets[k] + np.arange(len(units)) * system.m
+        for c in keep:
+            held[first + cols.index(c)] = True
+    if total_column in keep:
+        for index in split_index:
+            _check_fixed_total(system, total, index, base, hierarchy, total_column)
+    rounded = _rounding.solve(system.values, system.A, base, seed, fixed=held)
     if not rounded.zero_restricted:
         warnings.warn(f"controlled rounding: no rounding to the neighbouring multiples of {base} "
                       f"adds up; {int(rounded.relaxed.sum())} cell(s) moved by a further base "
