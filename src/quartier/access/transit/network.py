@@ -323,6 +323,9 @@ class TransitNetwork:
         'ÖPNV, Dienstag 7:00–9:00 Uhr, Median'
         >>> net.mode_label("en")
         'public transport, Tuesday 7:00–9:00, median'
+        >>> net.percentile = 0  # the fastest departure of the window
+        >>> net.mode_label("de")
+        'ÖPNV, Dienstag 7:00–9:00 Uhr, schnellste Abfahrt'
         """
         lang = resolve_language(lang)
         days = {"de": ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag",
@@ -333,6 +336,10 @@ class TransitNetwork:
         pct = float(self.percentile)
         if pct == 50:
             stat = "Median" if lang == "de" else "median"
+        elif pct == 0:
+            stat = "schnellste Abfahrt" if lang == "de" else "fastest departure"
+        elif pct == 100:
+            stat = "langsamste Abfahrt" if lang == "de" else "slowest departure"
         else:
             number = f"{pct:g}".replace(".", ",") if lang == "de" else f"{pct:g}"
             stat = f"{number}. Perzentil" if lang == "de" else f"{number}th percentile"
