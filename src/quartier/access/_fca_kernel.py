@@ -33,11 +33,10 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import math
-import warnings
 
 import numpy as np
 
-from quartier.errors import QuartierWarning
+from quartier.access import _numba_loader
 
 #: Weight modes, the ``mode`` of :func:`weight` (2SFCA: w = 1, never evaluated).
 TWO_STEP, STEP, POWER, EXPONENTIAL, GAUSSIAN = 0, 1, 2, 3, 4
@@ -173,46 +172,19 @@ def numba_kernel():
     (numba missing or broken, no writable cache folder: "no locator
     available") is reported once by :func:`numba_failed`.
     """
-    if _state["kernel"] is None and _state["failed"] is None:
-        try:
-            _fca_numba = importlib.import_module("quartier.access._fca_numba")
-        except MemoryError:
-            raise
-        except ImportError as err:
-            numba_failed(f"numba cannot be imported ({err})", hint="install")
-        except Exception as err:  # numba errors, RuntimeError, OSError
-            numba_failed(f"numba cannot set up its cache or compile ({type(err).__name__}: "
-                         f"{err})")
-        else:
-            _state["kernel"] = _fca_numba
-    return _state["kernel"]
+    return _numba_loader.load(_state, "quartier.access._fca_numba", numba_failed)
 
 
 def numba_failed(what: str, hint: str = "cache", stacklevel: int = 5) -> None:
     """Use the numpy path from now on in this process; warn once, saying what and how to fix it."""
-    first = _state["failed"] is None
-    _state["failed"] = what
-    _state["kernel"] = None
-    if not first:
-        return
-    if hint == "install":
-        fix = ('Install the optional compiled kernel with pip install "quartier[fast]" '
-               "(numba), or call quartier.set_fca_engine(\"numpy\") to silence this.")
-    else:
-        fix = ("numba compiles the kernel once and caches it on disk: set the environment "
-               "variable NUMBA_CACHE_DIR to a writable folder (e.g. NUMBA_CACHE_DIR="
-               "/tmp/numba-cache) before starting Python, or call "
-               "quartier.set_fca_engine(\"numpy\") to silence this.")
-    warnings.warn(
-        f"fca: the fast straight-line kernel is not used: {what}. quartier uses its numpy "
-        f"path instead for the rest of this session (same results, more memory and time for "
-        f"large inputs). {fix}",
-        QuartierWarning,
-        stacklevel=stacklevel,
-    )
+    _numba_loader.fail(
+        _state, what, hint=hint, stacklevel=stacklevel,
+        silence='call quartier.set_fca_engine("numpy")',
+        message="fca: the fast straight-line kernel is not used: {what}. quartier uses its "
+                "numpy path instead for the rest of this session (same results, more memory "
+                "and time for large inputs). {fix}")
 
 
 def _reset() -> None:
     """Forget the loaded kernel and any failure (tests)."""
-    _state["kernel"] = None
-    _state["failed"] = None
+    _numba_loader.reset(_state)

@@ -26,12 +26,12 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import warnings
 
 import numpy as np
 
+from quartier.access import _numba_loader
 from quartier.access.transit._raptor import BIG
-from quartier.errors import ParameterError, QuartierWarning
+from quartier.errors import ParameterError
 
 ENGINES = ("auto", "numpy", "numba")
 #: ``engine="auto"``: numba from this many origins x departures (the numpy path needs
@@ -67,47 +67,22 @@ def engine_for(engine: str, n_queries: int) -> str:
 
 def numba_kernel():
     """The compiled module (:mod:`quartier.access.transit._raptor_numba`), or None (warned)."""
-    if _state["kernel"] is None and _state["failed"] is None:
-        try:
-            module = importlib.import_module("quartier.access.transit._raptor_numba")
-        except MemoryError:
-            raise
-        except ImportError as err:
-            numba_failed(f"numba cannot be imported ({err})", hint="install")
-        except Exception as err:  # numba errors, RuntimeError, OSError
-            numba_failed(f"numba cannot set up its cache or compile ({type(err).__name__}: "
-                         f"{err})")
-        else:
-            _state["kernel"] = module
-    return _state["kernel"]
+    return _numba_loader.load(_state, "quartier.access.transit._raptor_numba", numba_failed)
 
 
 def numba_failed(what: str, hint: str = "cache", stacklevel: int = 6) -> None:
     """Use the numpy path from now on in this process; warn once, saying what and the fix."""
-    first = _state["failed"] is None
-    _state["failed"] = what
-    _state["kernel"] = None
-    if not first:
-        return
-    if hint == "install":
-        fix = ('Install it with pip install "quartier[fast]" (numba), or build the network '
-               'with engine="numpy" to silence this.')
-    else:
-        fix = ("numba compiles the kernel once and caches it on disk: set the environment "
-               "variable NUMBA_CACHE_DIR to a writable folder (e.g. NUMBA_CACHE_DIR="
-               '/tmp/numba-cache) before starting Python, or build the network with '
-               'engine="numpy" to silence this.')
-    warnings.warn(
-        f"TransitNetwork: the compiled RAPTOR kernel is not used: {what}. quartier uses its "
-        f"numpy path instead for the rest of this session (same travel times, about 10 ms "
-        f"per origin and departure). {fix}",
-        QuartierWarning, stacklevel=stacklevel)
+    _numba_loader.fail(
+        _state, what, hint=hint, stacklevel=stacklevel,
+        silence='build the network with engine="numpy"',
+        message="TransitNetwork: the compiled RAPTOR kernel is not used: {what}. quartier uses "
+                "its numpy path instead for the rest of this session (same travel times, about "
+                "10 ms per origin and departure). {fix}")
 
 
 def _reset() -> None:
     """Forget the loaded kernel and any failure (tests)."""
-    _state["kernel"] = None
-    _state["failed"] = None
+    _numba_loader.reset(_state)
 
 
 # ---------------------------------------------------------------- flat arrays for numba
