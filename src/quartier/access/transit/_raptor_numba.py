@@ -42,6 +42,16 @@ import numpy as np
 INF32 = np.float32(np.inf)
 
 
+@numba.njit(cache=True, inline="always")
+def _push(s, flag, items, n):
+    """Add stop ``s`` to the list ``items[:n]`` unless ``flag[s]`` says it is there; new n."""
+    if flag[s]:
+        return n
+    flag[s] = True
+    items[n] = s
+    return n + 1
+
+
 @numba.njit(cache=True, parallel=True, fastmath=False)
 def travel_times(origins, deps, limit_s, max_rounds, change,
                  acc_ptr, acc_stop, acc_t,
@@ -95,14 +105,8 @@ def travel_times(origins, deps, limit_s, max_rounds, change,
                 v = np.float32(acc_t[e] + t0)
                 if v <= horizon and v < best[s * kk + 0]:
                     best[s * kk + 0] = v
-                    if not mark_flag[s]:
-                        mark_flag[s] = True
-                        marked[n_marked] = s
-                        n_marked += 1
-                    if not touched_flag[s]:
-                        touched_flag[s] = True
-                        touched[n_touched] = s
-                        n_touched += 1
+                    n_marked = _push(s, mark_flag, marked, n_marked)
+                    n_touched = _push(s, touched_flag, touched, n_touched)
             for k in range(1, kk):
                 # labels with fewer vehicles are labels with at most k vehicles
                 for j in range(n_touched):
@@ -143,20 +147,11 @@ def travel_times(origins, deps, limit_s, max_rounds, change,
                             if a <= horizon:
                                 if a < ride[s * kk + k]:
                                     ride[s * kk + k] = a
-                                    if not rode_flag[s]:
-                                        rode_flag[s] = True
-                                        rode[n_rode] = s
-                                        n_rode += 1
+                                    n_rode = _push(s, rode_flag, rode, n_rode)
                                 if a < best[s * kk + k]:
                                     best[s * kk + k] = a
-                                    if not next_flag[s]:
-                                        next_flag[s] = True
-                                        nxt[n_next] = s
-                                        n_next += 1
-                                    if not touched_flag[s]:
-                                        touched_flag[s] = True
-                                        touched[n_touched] = s
-                                        n_touched += 1
+                                    n_next = _push(s, next_flag, nxt, n_next)
+                                    n_touched = _push(s, touched_flag, touched, n_touched)
                         if i + 1 < n_pos:
                             b = best[s * kk + k - 1]
                             if b < INF32:
@@ -187,14 +182,8 @@ def travel_times(origins, deps, limit_s, max_rounds, change,
                         t = tr_dst[e]
                         if v < best[t * kk + k]:
                             best[t * kk + k] = v
-                            if not next_flag[t]:
-                                next_flag[t] = True
-                                nxt[n_next] = t
-                                n_next += 1
-                            if not touched_flag[t]:
-                                touched_flag[t] = True
-                                touched[n_touched] = t
-                                n_touched += 1
+                            n_next = _push(t, next_flag, nxt, n_next)
+                            n_touched = _push(t, touched_flag, touched, n_touched)
                 for j in range(n_next):
                     s = nxt[j]
                     next_flag[s] = False
