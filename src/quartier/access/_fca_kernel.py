@@ -64,7 +64,12 @@ NUMBA_MIN_PAIRS = 2_000_000
 #: :func:`estimated_pairs` counts at most about this many demand points (a regular sample).
 ESTIMATE_SAMPLE = 100_000
 
-_state: dict = {"kernel": None, "failed": None}
+_KERNEL = _numba_loader.OptionalKernel(
+    "quartier.access._fca_numba", stacklevel=5, silence='call quartier.set_fca_engine("numpy")',
+    message="fca: the fast straight-line kernel is not used: {what}. quartier uses its numpy "
+            "path instead for the rest of this session (same results, more memory and time "
+            "for large inputs). {fix}")
+_state = _KERNEL.state
 
 
 def weight(mode, d, uppers, values, beta, floor, scale, s2):
@@ -172,19 +177,14 @@ def numba_kernel():
     (numba missing or broken, no writable cache folder: "no locator
     available") is reported once by :func:`numba_failed`.
     """
-    return _numba_loader.load(_state, "quartier.access._fca_numba", numba_failed)
+    return _KERNEL.load()
 
 
 def numba_failed(what: str, hint: str = "cache", stacklevel: int = 5) -> None:
     """Use the numpy path from now on in this process; warn once, saying what and how to fix it."""
-    _numba_loader.fail(
-        _state, what, hint=hint, stacklevel=stacklevel,
-        silence='call quartier.set_fca_engine("numpy")',
-        message="fca: the fast straight-line kernel is not used: {what}. quartier uses its "
-                "numpy path instead for the rest of this session (same results, more memory "
-                "and time for large inputs). {fix}")
+    _KERNEL.fail(what, hint, stacklevel)
 
 
 def _reset() -> None:
     """Forget the loaded kernel and any failure (tests)."""
-    _numba_loader.reset(_state)
+    _KERNEL.reset()

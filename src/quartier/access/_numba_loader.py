@@ -58,3 +58,26 @@ def reset(state: dict) -> None:
     """Forget the loaded kernel and any failure (tests)."""
     state["kernel"] = None
     state["failed"] = None
+
+
+class OptionalKernel:
+    """One optional compiled module: :meth:`load` it once, or :meth:`fail` with one warning.
+
+    ``message`` has the fields ``{what}`` and ``{fix}``; ``silence`` says how the user picks
+    the numpy path explicitly (it ends the fix). :attr:`state` is the module's state dict.
+    """
+
+    def __init__(self, module: str, *, message: str, silence: str, stacklevel: int):
+        self.module, self.message, self.silence = module, message, silence
+        self.stacklevel = stacklevel
+        self.state: dict = {"kernel": None, "failed": None}
+
+    def load(self):
+        return load(self.state, self.module, self.fail)
+
+    def fail(self, what: str, hint: str = "cache", stacklevel: int | None = None) -> None:
+        fail(self.state, what, message=self.message, silence=self.silence, hint=hint,
+             stacklevel=(self.stacklevel if stacklevel is None else stacklevel) + 1)
+
+    def reset(self) -> None:
+        reset(self.state)

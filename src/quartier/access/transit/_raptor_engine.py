@@ -41,7 +41,13 @@ NUMBA_MIN_QUERIES = 2_000
 #: Travel times (origins x destinations x departures, 8 bytes each) held at once.
 CUBE_BYTES = 64 * 2**20
 
-_state: dict = {"kernel": None, "failed": None}
+_KERNEL = _numba_loader.OptionalKernel(
+    "quartier.access.transit._raptor_numba", stacklevel=6,
+    silence='build the network with engine="numpy"',
+    message="TransitNetwork: the compiled RAPTOR kernel is not used: {what}. quartier uses its "
+            "numpy path instead for the rest of this session (same travel times, about 10 ms "
+            "per origin and departure). {fix}")
+_state = _KERNEL.state
 
 
 def check_engine(engine) -> str:
@@ -67,22 +73,17 @@ def engine_for(engine: str, n_queries: int) -> str:
 
 def numba_kernel():
     """The compiled module (:mod:`quartier.access.transit._raptor_numba`), or None (warned)."""
-    return _numba_loader.load(_state, "quartier.access.transit._raptor_numba", numba_failed)
+    return _KERNEL.load()
 
 
 def numba_failed(what: str, hint: str = "cache", stacklevel: int = 6) -> None:
     """Use the numpy path from now on in this process; warn once, saying what and the fix."""
-    _numba_loader.fail(
-        _state, what, hint=hint, stacklevel=stacklevel,
-        silence='build the network with engine="numpy"',
-        message="TransitNetwork: the compiled RAPTOR kernel is not used: {what}. quartier uses "
-                "its numpy path instead for the rest of this session (same travel times, about "
-                "10 ms per origin and departure). {fix}")
+    _KERNEL.fail(what, hint, stacklevel)
 
 
 def _reset() -> None:
     """Forget the loaded kernel and any failure (tests)."""
-    _numba_loader.reset(_state)
+    _KERNEL.reset()
 
 
 # ---------------------------------------------------------------- flat arrays for numba
