@@ -337,3 +337,15 @@ def test_bad_tables():
         quartier.round_table(t.assign(s=["1", "2"]), 5, columns=["s"])
     with pytest.raises(ColumnError, match="no count column"):
         quartier.round_table(pd.DataFrame({"name": ["a"]}), 5)
+
+
+def draw_people(draw):
+    """A hypothesis draw: Planungsraum-like keys (1-3 Bezirke x 1-3 Regionen x 1-3 Räume,
+    prefixes 2 and 4) and 0-25 people in each."""
+    keys = []
+    for b in range(draw(st.integers(1, 3))):
+        for r in range(draw(st.integers(1, 3))):
+            keys += [f"{b:02d}{r:02d}{p:02d}" for p in range(draw(st.integers(1, 3)))]
+    people = np.array(draw(st.lists(st.integers(0, 25), min_size=len(keys),
+                                    max_size=len(keys))))
+    return keys, people

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import quartier
 from quartier.errors import ColumnError, ParameterError, QuartierWarning
-from test_rounding import check_rounding, groupers, level_names
+from test_rounding import check_rounding, draw_people, groupers, level_names
 
 
 def check_fixed(table, fixed_total, out, base, parts, total, hierarchy):
@@ -90,12 +90,7 @@ def test_no_zero_restricted_rounding_with_a_fixed_total_falls_back():
 @st.composite
 def splits(draw):
     """A population over a hierarchy, split twice into parts (two services)."""
-    keys = []
-    for b in range(draw(st.integers(1, 3))):
-        for r in range(draw(st.integers(1, 3))):
-            keys += [f"{b:02d}{r:02d}{p:02d}" for p in range(draw(st.integers(1, 3)))]
-    people = np.array(draw(st.lists(st.integers(0, 25), min_size=len(keys),
-                                    max_size=len(keys))))
+    keys, people = draw_people(draw)
     shares = np.array(draw(st.lists(st.floats(0, 1), min_size=len(keys), max_size=len(keys))))
     covered = np.floor(people * shares).astype(int)
     table = pd.DataFrame({"covered": covered, "uncovered": people - covered}, index=keys)

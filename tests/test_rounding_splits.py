@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import quartier
 from quartier.errors import ColumnError, ParameterError, QuartierWarning
-from test_rounding import AGES, groupers, level_names
+from test_rounding import AGES, draw_people, groupers, level_names
 
 
 def check_splits(table, out, base, total, splits, hierarchy):
@@ -76,12 +76,7 @@ def test_berlin_people_by_age_and_by_two_broad_groups(shared):
 
 @st.composite
 def tables(draw):
-    keys = []
-    for b in range(draw(st.integers(1, 3))):
-        for r in range(draw(st.integers(1, 3))):
-            keys += [f"{b:02d}{r:02d}{p:02d}" for p in range(draw(st.integers(1, 3)))]
-    people = np.array(draw(st.lists(st.integers(0, 25), min_size=len(keys),
-                                    max_size=len(keys))))
+    keys, people = draw_people(draw)
     t = pd.DataFrame({"people": people}, index=keys)
     splits = []
     for k in range(draw(st.integers(1, 3))):

@@ -218,7 +218,13 @@ def berlin():
 
 
 @needs_data
-def test_berlin_journeys_match_connection_scan(berlin):
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+def test_berlin_journeys_match_connection_scan(berlin, engine):
+    if engine == "numba":  # the same network, searched by the compiled router
+        pytest.importorskip("numba")
+        berlin = q.TransitNetwork.from_gtfs(BERLIN, date="2021-09-14", start="07:00",
+                                            end="07:05", crs=25833, horizon=45, max_rounds=12,
+                                            engine="numba")
     st = berlin.stops
     rng = np.random.default_rng(18)
     pick = rng.choice(len(st), 20, replace=False)

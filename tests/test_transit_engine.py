@@ -16,7 +16,7 @@ from shapely import Point
 import quartier as q
 from quartier.access.transit import _raptor_engine
 from quartier.errors import ParameterError, QuartierWarning
-from test_transit import BERLIN, UCKERMARK, needs_data, oracle_scan, stop_points, write_feed
+from test_transit import BERLIN, UCKERMARK, needs_data, stop_points, write_feed
 
 
 def _numba():
@@ -167,23 +167,3 @@ def test_uckermark_numba_equals_numpy():
     origins, dests = sample_points(net, 30, 60, seed=3)
     cm = assert_same(net, origins, dests, max_cost=90)
     assert cm.n_pairs >= 30
-
-
-@needs_data
-def test_berlin_numba_matches_connection_scan():
-    _numba()
-    net = q.TransitNetwork.from_gtfs(BERLIN, date="2021-09-14", start="07:00", end="07:05",
-                                     crs=25833, horizon=45, max_rounds=12, engine="numba")
-    st = net.stops
-    rng = np.random.default_rng(21)
-    pick = rng.choice(len(st), 20, replace=False)
-    xy = np.column_stack([st.geometry.x, st.geometry.y])[pick] + [30.0, -40.0]
-    origins = gpd.GeoDataFrame(geometry=[Point(p) for p in xy[:4]], crs=25833)
-    dests = gpd.GeoDataFrame(geometry=[Point(p) for p in xy[4:]], crs=25833)
-    got = net.cost_matrix(origins, dests, max_cost=45).to_dense()
-    times = oracle_scan(BERLIN, "2021-09-14", list(net.departures), xy[:4], xy[4:])
-    want = np.median(np.where(np.isfinite(times), times, 1e9), axis=2) / 60
-    inside = want <= 44
-    assert inside.sum() >= 15
-    assert np.abs(got[inside] - want[inside]).max() <= 1.0
-    assert np.isnan(got[want > 46]).all()
