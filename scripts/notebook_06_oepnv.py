@@ -42,17 +42,18 @@ OUT.mkdir(exist_ok=True)
 
 # Umfang der Rechnung (siehe unten): Zensus-Zellen je Bezirk als Stichprobe und Minuten
 # zwischen zwei Abfahrten. Ganz Berlin, jede Minute: ZELLEN_JE_BEZIRK = None, TAKT = 1
-ZELLEN_JE_BEZIRK = 25
-TAKT = 20"""),
+ZELLEN_JE_BEZIRK = 100
+TAKT = 10"""),
     ("md", r"""**Was verkleinert ist.** Damit das Notebook in gut einer Minute durchläuft (es läuft in der
 Testsuite), rechnet es nicht alle 22.476 bewohnten 100-m-Zellen Berlins, sondern eine
-**geschichtete Zufallsstichprobe von `ZELLEN_JE_BEZIRK` = 25 Zellen je Bezirk** (300 Zellen),
-und es fährt nur **alle `TAKT` = 20 Minuten** ab (6 Abfahrten zwischen 7 und 9 Uhr, 12 zwischen
+**geschichtete Zufallsstichprobe von `ZELLEN_JE_BEZIRK` = 100 Zellen je Bezirk** (1.200 Zellen),
+und es fährt nur **alle `TAKT` = 10 Minuten** ab (12 Abfahrten zwischen 7 und 9 Uhr, 24 zwischen
 8 und 12 Uhr). Die Anteile je Bezirk sind daher Schätzungen aus der Stichprobe (Summe der
 80-Jährigen in versorgten Stichprobenzellen / Summe in allen Stichprobenzellen des Bezirks);
 die Zahl der Menschen außerhalb ist der geschätzte Anteil mal alle Menschen ab 80 des Bezirks.
 Für das Ergebnis der ganzen Stadt oben `ZELLEN_JE_BEZIRK = None` und `TAKT = 1` setzen: dann
-rechnet jede Zelle mit 120 Abfahrten (das dauert mit dem heutigen Rechenkern lange)."""),
+rechnet jede Zelle mit 120 Abfahrten: mit `quartier[fast]` (dem kompilierten Rechenkern)
+etwa 10 bis 30 Minuten auf zwei Kernen, ohne ihn viele Stunden."""),
     ("md", r"""## Teil A: Pflegeheime in Berlin mit Bus und Bahn (Menschen ab 80)"""),
     ("code", r"""bezirke = quartier.read_districts(SHARED / "berlin_lor" / "berlin-lor-districts.geojson",
                                   key="id", name="name", crs="EPSG:25833")

@@ -74,7 +74,7 @@ class CoverageReport(Report):
     >>> print(r.text(lang="en"))
     Coverage of 'ew' within 500: 80 of 100 people (80.0%) covered.
     >>> print(CoverageReport("ew", 1500.0, 1200.0, 1000.0, "points", unit="m").text(lang="de"))
-    Versorgung von 'ew' bis 1.000 m: 1200 von 1500 Personen (80,0 %) versorgt.
+    Versorgung von 'ew' bis 1.000 m: 1.200 von 1.500 Personen (80,0 %) versorgt.
     """
 
     demand_col: str
@@ -97,21 +97,24 @@ class CoverageReport(Report):
         lang = lang or get_language()
         de = lang == "de"
         share = format_percent(self.share_covered, lang=lang)
-        reach = format_number(self.max_cost, 0 if float(self.max_cost).is_integer() else 1,
-                              lang=lang) + (f" {self.unit}" if self.unit else "")
+        def num(value):
+            return format_number(value, 0 if float(value).is_integer() else 1, lang=lang)
+        reach = num(self.max_cost) + (f" {self.unit}" if self.unit else "")
+        covered, total = num(self.covered_total), num(self.demand_total)
+        unassigned = num(self.unassigned_population)
         if de:
             lines = [f"Versorgung von '{self.demand_col}' bis {reach}: "
-                     f"{self.covered_total:g} von {self.demand_total:g} Personen ({share}) versorgt."]
+                     f"{covered} von {total} Personen ({share}) versorgt."]
             if self.unassigned_population:
-                lines.append(f"  {self.unassigned_population:g} Personen in keinem Gebiet von `by`.")
+                lines.append(f"  {unassigned} Personen in keinem Gebiet von `by`.")
             if self.area_fallback:
                 lines.append(f"  {len(self.area_fallback)} Gebiet(e) ohne Rasterbevölkerung, nach "
                              f"Fläche verteilt: {format_list(self.area_fallback)}")
         else:
             lines = [f"Coverage of '{self.demand_col}' within {reach}: "
-                     f"{self.covered_total:g} of {self.demand_total:g} people ({share}) covered."]
+                     f"{covered} of {total} people ({share}) covered."]
             if self.unassigned_population:
-                lines.append(f"  {self.unassigned_population:g} people in no district of `by`.")
+                lines.append(f"  {unassigned} people in no district of `by`.")
             if self.area_fallback:
                 lines.append(f"  {len(self.area_fallback)} district(s) without grid population, "
                              f"spread by area: {format_list(self.area_fallback)}")
