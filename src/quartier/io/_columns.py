@@ -62,6 +62,26 @@ def _classify_all(cells, parse, nas):
     return zip(*(_classify(c, parse, nas) for c in cells), strict=True)
 
 
+#: Words of a yes/no column: Python and pandas (True/False), Excel's German display (WAHR/FALSCH).
+_BOOLEAN = {"true": True, "false": False, "wahr": True, "falsch": False}
+
+
+def as_boolean(column: pd.Series) -> pd.Series:
+    """A text column whose every filled cell is True/False (any case) or WAHR/FALSCH as
+    pandas' nullable ``boolean``; any other column as it is. ("ja"/"nein" stay text: they are
+    answers as often as flags.)"""
+    if column.dtype == bool or pd.api.types.is_numeric_dtype(column.dtype):
+        return column
+    filled = column.dropna()
+    values = filled.unique()
+    if not 0 < len(values) <= 2 * len(_BOOLEAN) or not all(
+            isinstance(v, str) and v.strip().lower() in _BOOLEAN for v in values):
+        return column
+    out = pd.Series(pd.NA, index=column.index, dtype="boolean")
+    out[filled.index] = filled.map(lambda v: _BOOLEAN[v.strip().lower()]).astype(bool)
+    return out
+
+
 def convert_column(name, cells, lines, parse, nas, force_text, where, line_word, info):
     kinds, values = _classify_all(cells, parse, nas)
     kinds, values = tuple(kinds), tuple(values)

@@ -385,6 +385,8 @@ def _read_table(source, *, sheet=None, sep=None, decimal=None, thousands=None, e
                 name, cells, body_lines, parse, nas, name in forced, where, line_word, info)
         if len(marks):
             suppressed[name] = marks
+        if name not in forced:
+            columns[name] = _columns.as_boolean(columns[name])
     df = pd.DataFrame(columns)
     if key is not None:
         df[key] = _check_keys(df[key], key, key_width, body_lines, where, line_word,
