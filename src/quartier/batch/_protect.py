@@ -158,7 +158,13 @@ def _protect_group(tables: dict[str, pd.DataFrame], levels: list[str],
         # one widening per unit: the failures of one district or unit share their scopes
         units = {(f.level, f.unit): f for f in failures}
         shown = {name: ~frame.to_numpy(dtype=bool) for name, frame in start.items()}
-        if not sum(_widen(tables, start, f, attempt, shown) for f in units.values()):
+        added = sum(_widen(tables, start, f, attempt, shown) for f in units.values())
+        if attempt:     # the districts did not do: the totals above them too
+            shown_totals = {name: {level: ~mask for level, mask in masks.items()}
+                            for name, masks in totals.items()}
+            added += sum(_widen_totals(tables, totals, f, levels, shown_totals)
+                         for f in units.values())
+        if not added:
             break           # nothing left to hide around any of them
         results = _settle(tables, levels, rules, start, totals)
         failures = linked_failures(tables, results, levels, rules.min_count)
@@ -295,6 +301,43 @@ def _widen(tables, start, failure, attempt: int, shown: dict | None = None) -> i
                         added += 1
         if found:
             break
+    return added
+
+
+def _widen_totals(tables, totals, failure, levels, shown) -> int:
+    """Hide the level totals around a cell the services give away together: at every level
+    from the failure's up to the Bezirk (the city stays published), the positive totals of
+    its unit and, per column, the smallest published positive total of a unit beside it
+    (same parent), so that neither is the parent's total less the others. Returns the
+    number of totals newly hidden."""
+    rows = failure.scopes[0]
+    first = levels.index(failure.level) if failure.level in levels else (
+        0 if failure.level == "table" else len(levels))
+    added = 0
+    for k in range(first, len(levels)):
+        level = levels[k]
+        for name, table in tables.items():
+            if level not in totals[name]:
+                continue
+            labels = table[level].astype(str)
+            unit = labels.iloc[rows[0]]
+            if k + 1 < len(levels):
+                parent = table[levels[k + 1]].astype(str)
+                members = pd.unique(labels[parent == parent.iloc[rows[0]]])
+            else:
+                members = pd.unique(labels)
+            sums = table.groupby(labels)[COUNTS].sum()
+            mask, free = totals[name][level], shown[name][level]
+            for c in COUNTS:
+                chosen = [unit] if sums.loc[unit, c] > 0 and free.loc[unit, c] else []
+                beside = [u for u in members if u != unit and sums.loc[u, c] > 0
+                          and free.loc[u, c]]
+                if beside:
+                    chosen.append(min(beside, key=lambda u: sums.loc[u, c]))
+                for u in chosen:
+                    if not mask.loc[u, c]:
+                        mask.loc[u, c] = True
+                        added += 1
     return added
 
 
