@@ -28,11 +28,16 @@ REACHES = {"A": 300, "B": 500, "C": 1000}
 
 @pytest.fixture(scope="module")
 def rare_tables(shared):
-    """Bezirke 01 and 02: the 80+ of the 2011 census grid thinned to 1 % (seed 7), covered
-    within straight-line reach of a care home (KD-tree), summed per Planungsraum."""
+    """Bezirke 01 and 02 (see :func:`_rare`)."""
+    return _rare(shared, ["01", "02"])
+
+
+def _rare(shared, bezirke):
+    """The 80+ of the 2011 census grid thinned to 1 % (seed 7), covered within straight-line
+    reach of a care home (KD-tree), summed per Planungsraum of ``bezirke``."""
     plr = gpd.read_file(shared / "berlin_lor" / "lor_planungsraeume_2021.shp")
     plr["PLR_ID"] = plr["PLR_ID"].astype(str)
-    plr = plr[plr["PLR_ID"].str[:2].isin(["01", "02"])].sort_values("PLR_ID")
+    plr = plr[plr["PLR_ID"].str[:2].isin(bezirke)].sort_values("PLR_ID")
     plr = plr.reset_index(drop=True)
     cells = quartier.read_points(shared / "zensus2011_grid"
                                  / "berlin_zensus2011_100m_age_80plus_cells.csv",
@@ -91,6 +96,31 @@ def test_a_rare_berlin_subset_settles_in_one_round_and_passes_both_audits(rare_t
         assert all((m == masks[0]).all() for m in masks[1:]), level
     masks = [results[n].suppressed["population"].to_numpy() for n in results]
     assert all((m == masks[0]).all() for m in masks[1:])
+
+
+def test_where_the_districts_are_exhausted_the_level_totals_around_are_hidden(shared,
+                                                                           monkeypatch):
+    """Bezirke 03 and 04: a Bezirksregion (034006) whose populations 1, 3, 2 are hidden with
+    every part, yet one service publishes its totals (covered 0, uncovered 6) and the others
+    hide parts enough to give each Planungsraum at least 2: the first one is at most 2.
+    Hiding more districts cannot help; hiding totals around it does (before: refused)."""
+    tables = _rare(shared, ["03", "04"])
+    calls = {"linked": 0}
+    linked = _protect.linked_failures
+
+    def count_linked(*args, **kwargs):
+        calls["linked"] += 1
+        return linked(*args, **kwargs)
+
+    monkeypatch.setattr(_protect, "linked_failures", count_linked)
+    results = _protect._protect_group(tables, LEVELS, DisclosureRules(min_count=3))
+    assert 1 < calls["linked"] <= 3, calls
+    assert linked(tables, results, LEVELS, 3) == []
+    for name, table in tables.items():
+        audit = audit_disclosure(table, results[name], min_count=3,
+                                 columns=_protect.PARTS, total_column="population",
+                                 hierarchy=LEVELS, totals_published=False)
+        assert audit.passed, (name, audit.cells)
 
 
 def test_level_totals_hidden_by_one_service_are_hidden_with_a_part_by_each(rare_tables):
