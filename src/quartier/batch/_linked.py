@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from scipy.optimize import linprog
+from scipy.sparse.csgraph import connected_components
 
 from quartier.reporting.disclosure_control import DisclosureResult
 
@@ -33,8 +34,10 @@ class Failure:
 
 
 def linked_failures(tables: dict[str, pd.DataFrame], results: dict[str, DisclosureResult],
-                    levels: list[str], min_count: int) -> list[Failure]:
-    """Hidden small counts that the services of one group give away together."""
+                    levels: list[str], min_count: int, stats: dict | None = None
+                    ) -> list[Failure]:
+    """Hidden small counts that the services of one group give away together (``stats``
+    counts the LPs under ``"lp"``)."""
     names = list(tables)
     first = tables[names[0]]
     n = len(first)
@@ -105,21 +108,81 @@ def linked_failures(tables: dict[str, pd.DataFrame], results: dict[str, Disclosu
                     gone = shown[column].isna().to_numpy()
                 for j in np.flatnonzero(gone):
                     hidden[index[(k, j, col)]] = True
-    bounds = np.where(hidden[:, None], [1.0, np.inf], np.column_stack([truth, truth]))
-    bounds = [(lo, None if np.isinf(hi) else hi) for lo, hi in bounds]
     failures = []
     inverse = {v: key for key, v in index.items()}
-    for var in np.flatnonzero(hidden & (truth > 0) & (truth < min_count)):
-        c = np.zeros(len(index))
-        c[var] = -1.0
-        res = linprog(c, A_eq=a_eq, b_eq=np.zeros(r), bounds=bounds, method="highs")
-        upper = -res.fun if res.status == 0 else np.inf
-        if upper < min_count - 1e-6:
-            k, j, (service, column) = inverse[var]
-            failures.append(Failure(service, level_names[k], str(units[k][j]), column,
-                                    float(truth[var]), float(upper),
-                                    _scopes(codes, k, j)))
+    for var, upper in _upper_bounds(a_eq, truth, hidden, min_count, stats):
+        k, j, (service, column) = inverse[var]
+        failures.append(Failure(service, level_names[k], str(units[k][j]), column,
+                                float(truth[var]), float(upper), _scopes(codes, k, j)))
     return failures
+
+
+def _upper_bounds(a_eq: sp.csr_matrix, truth: np.ndarray, hidden: np.ndarray,
+                  min_count: float, stats: dict | None = None) -> list[tuple[int, float]]:
+    """The hidden small counts whose largest value under ``a_eq x = 0`` (published cells
+    exact, hidden cells at least 1) stays below ``min_count``, with that largest value.
+
+    The published cells are moved to the right-hand side and the hidden cells fall apart
+    into independent components (equations linking hidden cells); per component one LP
+    maximises the sum of ``min(x_t, min_count)`` over the small counts still to certify
+    (every solution is one the attacker cannot exclude, so each count reaching the threshold
+    in it is safe), repeated while it certifies more; only the counts left get their exact
+    upper bound, one LP each, whose solutions certify further counts.
+    """
+    stats = stats if stats is not None else {}
+    small = hidden & (truth > 0) & (truth < min_count)
+    if not small.any():
+        return []
+    h = np.flatnonzero(hidden)
+    a = a_eq.tocsc()
+    a_h = a[:, h].tocsr()
+    b = -(a[:, ~hidden] @ truth[~hidden])
+    touched = np.flatnonzero(a_h.getnnz(axis=1) > 0)
+    a_h, b = a_h[touched], b[touched]
+    pattern = a_h.copy()
+    pattern.data[:] = 1.0
+    _, comp = connected_components(pattern.T @ pattern, directed=False)
+    found = []
+    for c in np.unique(comp[small[h]]):
+        var = np.flatnonzero(comp == c)
+        rows = np.flatnonzero(a_h[:, var].getnnz(axis=1) > 0)
+        ac, bc = a_h[rows][:, var].tocsc(), b[rows]
+        k = var.size
+        bounds = np.column_stack([np.ones(k), np.full(k, np.inf)])
+        todo = np.flatnonzero(small[h[var]])
+        while todo.size:    # maximise the sum of min(x_t, min_count) over the rest
+            q = todo.size
+            res = _lp(np.concatenate([np.zeros(k), -np.ones(q)]),
+                      sp.hstack([ac, sp.csc_matrix((ac.shape[0], q))]).tocsc(), bc,
+                      np.vstack([bounds, np.column_stack([np.zeros(q), np.full(q, min_count)])]),
+                      sp.hstack([-sp.csc_matrix((np.ones(q), (np.arange(q), todo)),
+                                                shape=(q, k)), sp.eye(q)]).tocsc(),
+                      np.zeros(q), stats)
+            if res.status != 0:
+                break
+            left = todo[res.x[todo] < min_count - 1e-6]
+            if left.size == todo.size:
+                break
+            todo = left
+        while todo.size:    # the exact upper bound of each count left
+            t, todo = todo[0], todo[1:]
+            cost = np.zeros(k)
+            cost[t] = -1.0
+            res = _lp(cost, ac, bc, bounds, stats=stats)
+            upper = -res.fun if res.status == 0 else np.inf
+            if res.status == 0:
+                todo = todo[res.x[todo] < min_count - 1e-6]
+            if upper < min_count - 1e-6:
+                found.append((int(h[var[t]]), float(upper)))
+    return sorted(found)
+
+
+def _lp(c, a_eq, b_eq, bounds, a_ub=None, b_ub=None, stats=None):
+    if stats is not None:
+        stats["lp"] = stats.get("lp", 0) + 1
+    return linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq,
+                   bounds=[(lo, None if np.isinf(hi) else hi) for lo, hi in bounds],
+                   method="highs")
 
 
 def _scopes(codes: list[np.ndarray], k: int, j: int) -> list[np.ndarray]:

@@ -148,19 +148,28 @@ def _protect_group(tables: dict[str, pd.DataFrame], levels: list[str],
     """
     first = next(iter(tables.values()))
     start = {name: pd.DataFrame(False, index=first.index, columns=COUNTS) for name in tables}
-    results = _settle(tables, levels, rules, start)
-    for attempt in range(_MAX_ROUNDS if len(tables) > 1 and rules.min_count else 0):
-        failures = linked_failures(tables, results, levels, rules.min_count)
+    totals: dict[str, dict] = {name: {} for name in tables}   # the same rule for level totals
+    results = _settle(tables, levels, rules, start, totals)
+    linked = len(tables) > 1 and bool(rules.min_count)
+    failures = linked_failures(tables, results, levels, rules.min_count) if linked else []
+    for attempt in range(_MAX_ROUNDS):
         if not failures:
             break
-        for failure in failures:
-            _widen(tables, start, failure, attempt)
-        results = _settle(tables, levels, rules, start)
-    else:
-        if len(tables) > 1 and rules.min_count:
-            failures = linked_failures(tables, results, levels, rules.min_count)
-            if failures:
-                raise _LinkedFailure(failures)
+        # one widening per unit: the failures of one district or unit share their scopes
+        units = {(f.level, f.unit): f for f in failures}
+        shown = {name: ~frame.to_numpy(dtype=bool) for name, frame in start.items()}
+        added = sum(_widen(tables, start, f, attempt, shown) for f in units.values())
+        if attempt:     # the districts did not do: the totals above them too
+            shown_totals = {name: {level: ~mask for level, mask in masks.items()}
+                            for name, masks in totals.items()}
+            added += sum(_widen_totals(tables, totals, f, levels, shown_totals)
+                         for f in units.values())
+        if not added:
+            break           # nothing left to hide around any of them
+        results = _settle(tables, levels, rules, start, totals)
+        failures = linked_failures(tables, results, levels, rules.min_count)
+    if failures:
+        raise _LinkedFailure(failures)
     # level totals: the population of a unit hidden for one service is hidden for all
     for level in {k for r in results.values() for k in r.totals}:
         hidden = np.logical_or.reduce([results[n].totals[level][TOTAL].isna().to_numpy()
@@ -171,9 +180,16 @@ def _protect_group(tables: dict[str, pd.DataFrame], levels: list[str],
     return results
 
 
-def _settle(tables, levels, rules, start) -> dict[str, DisclosureResult]:
-    """Protect each service from ``start`` (updated in place) until they agree."""
+def _settle(tables, levels, rules, start, totals=None) -> dict[str, DisclosureResult]:
+    """Protect each service from ``start`` (updated in place) until they agree.
+
+    ``totals`` (``{service: {level: mask}}``, updated in place) does the same for the level
+    totals: a unit whose population one service hides is hidden by all, and a service
+    publishing both parts of a hidden population hides the smaller one, as for the rows
+    (else one service's published parts give away the population another one hides, and the
+    services together narrow the small counts below it)."""
     first = next(iter(tables.values()))
+    totals = totals if totals is not None else {name: {} for name in tables}
     results: dict[str, DisclosureResult] = {}
     for _ in range(_MAX_ROUNDS):
         for name, table in tables.items():
@@ -183,7 +199,8 @@ def _settle(tables, levels, rules, start) -> dict[str, DisclosureResult]:
                     results[name] = protect_table(table, rules.min_count, columns=PARTS,
                                                   total_column=TOTAL, hierarchy=levels,
                                                   rules=False, suppressed=start[name],
-                                                  totals_published=False)
+                                                  totals_published=False,
+                                                  suppressed_totals=totals[name] or None)
             else:
                 results[name] = DisclosureResult(table, start[name].reindex(
                     columns=table.columns, fill_value=False))
@@ -192,43 +209,136 @@ def _settle(tables, levels, rules, start) -> dict[str, DisclosureResult]:
         changed = False
         for name, result in results.items():
             hidden = result.suppressed[COUNTS].to_numpy(dtype=bool) | start[name].to_numpy()
-            hidden[:, 0] |= population
-            both_shown = hidden[:, 0] & ~hidden[:, 1] & ~hidden[:, 2]
-            if both_shown.any():
-                values = tables[name]
-                cov, unc = values["covered"].to_numpy(), values["uncovered"].to_numpy()
-                smaller = (cov > 0) & ((cov <= unc) | (unc == 0))  # never a zero
-                hidden[both_shown & smaller, 1] = True
-                hidden[both_shown & ~smaller, 2] = True
-            new = pd.DataFrame(hidden, index=first.index, columns=COUNTS)
+            new = pd.DataFrame(_agree(hidden, population, tables[name][COUNTS].to_numpy(
+                dtype=float)), index=first.index, columns=COUNTS)
             if not new.equals(result.suppressed[COUNTS].astype(bool)):
                 changed = True
             start[name] = new
+        changed |= _agree_totals(tables, results, totals)
         if not changed:
             break
     else:
         warnings.warn("disclosure control: the services of one target group did not settle "
                       "on one pattern; the audit decides.", QuartierWarning, stacklevel=3)
-    results = {name: DisclosureResult(r.table, r.suppressed.assign(
-        **{c: start[name][c].to_numpy() for c in COUNTS}), r.totals)
-        for name, r in results.items()}
-    return results
+    out = {}
+    for name, r in results.items():
+        level_totals = {}
+        for level, frame in r.totals.items():
+            frame = frame.copy()
+            if level in totals[name]:
+                mask = totals[name][level]
+                for c in COUNTS:
+                    frame.loc[mask[c].to_numpy(dtype=bool), c] = np.nan
+            level_totals[level] = frame
+        out[name] = DisclosureResult(r.table, r.suppressed.assign(
+            **{c: start[name][c].to_numpy() for c in COUNTS}), level_totals)
+    return out
 
 
-def _widen(tables, start, failure, attempt: int) -> None:
+def _agree(hidden: np.ndarray, population: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``hidden`` (rows x COUNTS) with the population hidden where any service hides it, and
+    the smaller positive part hidden where both parts of a hidden population are shown."""
+    hidden = hidden.copy()
+    hidden[:, 0] |= population
+    both_shown = hidden[:, 0] & ~hidden[:, 1] & ~hidden[:, 2]
+    if both_shown.any():
+        cov, unc = values[:, 1], values[:, 2]
+        smaller = (cov > 0) & ((cov <= unc) | (unc == 0))  # never a zero
+        hidden[both_shown & smaller, 1] = True
+        hidden[both_shown & ~smaller, 2] = True
+    return hidden
+
+
+def _agree_totals(tables, results, totals) -> bool:
+    """:func:`_agree` for the level totals of every service; whether a mask changed."""
+    changed = False
+    names = list(results)
+    for level in results[names[0]].totals:
+        frames = {n: results[n].totals[level] for n in names}
+        index = frames[names[0]].index
+        population = np.logical_or.reduce([frames[n][TOTAL].isna().to_numpy() for n in names])
+        for n in names:
+            table = tables[n]
+            if level == "total":
+                values = table[COUNTS].sum().to_numpy(dtype=float)[None, :]
+            else:
+                values = table.groupby(table[level].astype(str))[COUNTS].sum().reindex(
+                    index.astype(str)).to_numpy(dtype=float)
+            shown = frames[n][COUNTS].isna().to_numpy()
+            new = _agree(shown, population, values)
+            if (new != shown).any():
+                changed = True
+            totals[n][level] = pd.DataFrame(new, index=index, columns=COUNTS)
+    return changed
+
+
+def _widen(tables, start, failure, attempt: int, shown: dict | None = None) -> int:
     """Hide more published cells around a cell the services give away together: first every
     positive cell of its districts, then the smallest positive cell of each column of each
-    service in ever more districts of the same unit."""
-    rows = failure.scopes[min(attempt, len(failure.scopes) - 1)]
-    for name, table in tables.items():
-        values = table[COUNTS].to_numpy(dtype=float)
-        hidden = start[name].to_numpy(dtype=bool)
-        for j in range(len(COUNTS)):
-            candidates = [d for d in rows if values[d, j] > 0 and not hidden[d, j]]
-            chosen = (candidates if attempt == 0
-                      else sorted(candidates, key=lambda d: values[d, j])[:1])
-            for d in chosen:
-                start[name].iloc[d, j] = True
+    service in ever more districts of the same unit.
+
+    A scope that has nothing left to hide (every positive cell there is hidden already, the
+    common case of a small count whose districts are all hidden) passes on to the next larger
+    one at once. ``shown``: the published cells of each service at the start of the round
+    (default: now), so that the failures of one round choose independently of each other and
+    several in one unit pick the same cells. Returns the number of cells newly hidden."""
+    added = 0
+    for scope in range(min(attempt, len(failure.scopes) - 1), len(failure.scopes)):
+        rows = failure.scopes[scope]
+        found = False
+        for name, table in tables.items():
+            values = table[COUNTS].to_numpy(dtype=float)
+            free = (shown[name] if shown is not None
+                    else ~start[name].to_numpy(dtype=bool))
+            for j in range(len(COUNTS)):
+                candidates = [d for d in rows if values[d, j] > 0 and free[d, j]]
+                chosen = (candidates if scope == 0
+                          else sorted(candidates, key=lambda d: values[d, j])[:1])
+                found = found or bool(chosen)
+                for d in chosen:
+                    if not start[name].iat[d, j]:
+                        start[name].iat[d, j] = True
+                        added += 1
+        if found:
+            break
+    return added
+
+
+def _widen_totals(tables, totals, failure, levels, shown) -> int:
+    """Hide the level totals around a cell the services give away together: at every level
+    from the failure's up to the Bezirk (the city stays published), the positive totals of
+    its unit and, per column, the smallest published positive total of a unit beside it
+    (same parent), so that neither is the parent's total less the others. Returns the
+    number of totals newly hidden."""
+    rows = failure.scopes[0]
+    first = levels.index(failure.level) if failure.level in levels else (
+        0 if failure.level == "table" else len(levels))
+    added = 0
+    for k in range(first, len(levels)):
+        level = levels[k]
+        for name, table in tables.items():
+            if level not in totals[name]:
+                continue
+            labels = table[level].astype(str)
+            unit = labels.iloc[rows[0]]
+            if k + 1 < len(levels):
+                parent = table[levels[k + 1]].astype(str)
+                members = pd.unique(labels[parent == parent.iloc[rows[0]]])
+            else:
+                members = pd.unique(labels)
+            sums = table.groupby(labels)[COUNTS].sum()
+            mask, free = totals[name][level], shown[name][level]
+            for c in COUNTS:
+                chosen = [unit] if sums.loc[unit, c] > 0 and free.loc[unit, c] else []
+                beside = [u for u in members if u != unit and sums.loc[u, c] > 0
+                          and free.loc[u, c]]
+                if beside:
+                    chosen.append(min(beside, key=lambda u: sums.loc[u, c]))
+                for u in chosen:
+                    if not mask.loc[u, c]:
+                        mask.loc[u, c] = True
+                        added += 1
+    return added
 
 
 class _LinkedFailure(Exception):

@@ -28,6 +28,7 @@ passes.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -203,6 +204,7 @@ def attack(system: System, hidden: np.ndarray, primary: np.ndarray, min_count: f
     B.data[:] = 1
     n_comp, comp = connected_components(B.T @ B, directed=False)
     prim_h = primary[H]
+    shape = _fingerprint(system)
     for c in np.unique(comp[prim_h]):
         var = np.flatnonzero(comp == c)
         rows = np.flatnonzero(A_H[:, var].getnnz(axis=1) > 0)
@@ -210,6 +212,15 @@ def attack(system: System, hidden: np.ndarray, primary: np.ndarray, min_count: f
         bc = b[rows]
         lb = lb_all[H[var]]
         targets = np.flatnonzero(prim_h[var])
+        # a component's answer depends on its LP data only: remembered across calls (the
+        # services of a run are protected again and again with most components unchanged)
+        key = _memo_key(shape, H[var], Ac, bc, lb, targets, vals[H[var]], min_count,
+                        single_person, with_lower, exact)
+        if key in _MEMO:
+            failures += [Failure(*f) for f in _MEMO[key]]
+            stats["memo"] = stats.get("memo", 0) + 1
+            continue
+        first_new = len(failures)
         scenarios: list[int | None] = [None]
         if single_person:
             scenarios += [int(t) for t in targets if vals[H[var[t]]] == 1]
@@ -266,7 +277,38 @@ def attack(system: System, hidden: np.ndarray, primary: np.ndarray, min_count: f
                         low = float(_lp(cvec, Ac, bc, bnd, stats=stats, kind="min").fun)
                     failures.append(Failure(int(H[var[t]]), low, float(upper),
                                             None if s is None else int(H[var[s]])))
+        _remember(key, [(f.cell, f.lower, f.upper, f.known) for f in failures[first_new:]])
     return failures
+
+
+_MEMO: dict[bytes, list[tuple]] = {}
+_MEMO_SIZE = 20000
+
+
+def _fingerprint(system: System) -> bytes:
+    """What of a system, besides a component's own LP data, decides its attack: which cells
+    share people (:meth:`System.overlap`)."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(np.asarray([system.m, -1 if system.total is None else system.total,
+                         *system.offsets]).tobytes())
+    for c in system.codes:
+        h.update(np.ascontiguousarray(c, dtype=np.int64).tobytes())
+    return h.digest()
+
+
+def _memo_key(shape: bytes, cells, Ac, bc, lb, targets, values, *options) -> bytes:
+    h = hashlib.blake2b(shape, digest_size=20)
+    for a in (cells, Ac.indptr, Ac.indices, Ac.data, bc, lb, targets, values):
+        a = np.ascontiguousarray(a)
+        h.update(str(a.dtype).encode() + np.asarray(a.shape).tobytes() + a.tobytes())
+    h.update(repr(tuple(float(o) for o in options)).encode())
+    return h.digest()
+
+
+def _remember(key: bytes, found: list[tuple]) -> None:
+    if len(_MEMO) >= _MEMO_SIZE:
+        _MEMO.pop(next(iter(_MEMO)))    # the oldest
+    _MEMO[key] = found
 
 
 def repair(system: System, hidden: np.ndarray, failure: Failure, min_count: float, weight:

@@ -45,7 +45,9 @@ def protect_table(table: pd.DataFrame, min_count: int | None = None, *,
                   suppressed: pd.DataFrame | None = None,
                   hierarchy: Sequence[str | int] | None = None,
                   single_person: bool = True,
-                  totals_published: bool = True) -> DisclosureResult:
+                  totals_published: bool = True,
+                  suppressed_totals: Mapping[str, pd.DataFrame] | None = None
+                  ) -> DisclosureResult:
     """Protect a district x group table with margins (row and column totals).
 
     With ``hierarchy`` (recommended), suppression withstands the interval attack of
@@ -116,6 +118,12 @@ def protect_table(table: pd.DataFrame, min_count: int | None = None, *,
         every level); only for releases where the office suppresses its own totals, and
         much slower (about 30 s for Berlin without ``single_person``). ``.totals`` then
         has the hidden totals as NaN.
+    suppressed_totals : dict of pandas.DataFrame, optional
+        With ``hierarchy`` and ``totals_published=False``: totals to hide from the start, as
+        ``{level: mask}`` with the level names of ``.totals`` (a column name, ``"prefix6"``
+        for a prefix length, ``"total"`` for the city) and boolean masks indexed by the
+        level's units (as in ``.totals``), e.g. the totals that a table sharing these people
+        hides. Missing units and columns are False.
 
     Returns
     -------
@@ -190,6 +198,19 @@ def protect_table(table: pd.DataFrame, min_count: int | None = None, *,
         system = _audit.hier_system(table, cols, total_column, hierarchy)
         hidden = np.zeros(system.values.size, dtype=bool)
         hidden[:n * m] = prior.ravel()
+        if suppressed_totals:
+            if totals_published:
+                raise ParameterError("protect_table(suppressed_totals=...) needs "
+                                     "totals_published=False: published totals are not hidden.")
+            names = _audit.level_names(hierarchy)
+            for level, given in suppressed_totals.items():
+                if level not in names:
+                    raise ParameterError(f"suppressed_totals names level {level!r}; the levels "
+                                         f"are {format_list(names)}.")
+                k = names.index(level) + 1
+                frame = pd.DataFrame(False, index=system.units[k], columns=cols)
+                mask = _align_mask(frame, given, name="suppressed_totals")
+                hidden[system.cells(k)] |= mask.to_numpy(dtype=bool).ravel()
         if totals_published:   # only the table's own cells are hidden, block by block
             low, failures, _ = _blocks.protect(_blocks.make_blocks(system), hidden[:n * m],
                                                min_count, single_person=single_person)
