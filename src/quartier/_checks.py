@@ -101,6 +101,18 @@ def district_key(by: pd.DataFrame, by_key: str | None, *, source: str = "by",
     return by_key
 
 
+def _column(frame: pd.DataFrame, column: str, *, source: str, role: str):
+    """The column, present (else ColumnError); as a float64 array already when it is numeric,
+    finite and 0 or more (the common case), else the Series for the callers' checks."""
+    require_column(frame, column, source=source, role=role)
+    series = frame[column]
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        fast = series.to_numpy(dtype=float, na_value=np.nan)
+        if (fast >= 0).all() and np.isfinite(fast).all():  # NaN, inf, < 0: to the checks
+            return fast
+    return series
+
+
 def population_values(frame: pd.DataFrame, column: str, *, source: str = "demand",
                       role: str = "demand column") -> np.ndarray:
     """A column of people as float64: present, numeric, no missing and no negative values.
@@ -108,12 +120,9 @@ def population_values(frame: pd.DataFrame, column: str, *, source: str = "demand
     Raises ColumnError when the column is missing and ValueParseError naming the rows when
     values are missing or negative.
     """
-    require_column(frame, column, source=source, role=role)
-    series = frame[column]
-    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        fast = series.to_numpy(dtype=float, na_value=np.nan)
-        if (fast >= 0).all() and np.isfinite(fast).all():  # NaN: to the full check
-            return fast
+    series = _column(frame, column, source=source, role=role)
+    if isinstance(series, np.ndarray):
+        return series
     values = pd.to_numeric(series, errors="coerce")
     infinite = np.isinf(values.to_numpy(dtype=float, na_value=np.nan))
     if infinite.any():
@@ -156,12 +165,9 @@ def capacity_values(frame: pd.DataFrame, column: str, *, source: str = "faciliti
 
     from quartier.errors import QuartierWarning
 
-    require_column(frame, column, source=source, role=role)
-    series = frame[column]
-    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        fast = series.to_numpy(dtype=float, na_value=np.nan)
-        if (fast >= 0).all() and np.isfinite(fast).all():  # NaN: to the checks below
-            return fast
+    series = _column(frame, column, source=source, role=role)
+    if isinstance(series, np.ndarray):
+        return series
     values = pd.to_numeric(series, errors="coerce")
     array = values.to_numpy(dtype=float, na_value=np.nan)
     for label, mask in (("negative", array < 0), ("infinite", np.isinf(array))):
