@@ -82,6 +82,20 @@ def as_boolean(column: pd.Series) -> pd.Series:
     return out
 
 
+def _not_numbers(name, where, n_num, n_bad, shown, bad_values, info) -> ValueParseError:
+    """The error for a numeric column with ``n_bad`` text cells (``shown``: the first ten with
+    their lines), with the other decimal mark as the fix where it would read them."""
+    other = "." if info["decimal"] == "," else ","
+    hint = ""
+    if any(sniff.number_parser(other, None)(v) is not None for v in bad_values):
+        hint = f" The file was read with decimal='{info['decimal']}'; if that is wrong, " \
+               f"pass decimal='{other}'."
+    return ValueParseError(
+        f"column '{name}' {where} holds numbers ({n_num} cells) but {n_bad} cell(s) are "
+        f"not numbers: {shown}{' ...' if n_bad > 10 else ''}.{hint} Correct the "
+        f"cell, or pass text_columns=['{name}'] to keep the column as text.")
+
+
 def convert_column(name, cells, lines, parse, nas, force_text, where, line_word, info):
     kinds, values = _classify_all(cells, parse, nas)
     kinds, values = tuple(kinds), tuple(values)
@@ -94,15 +108,7 @@ def convert_column(name, cells, lines, parse, nas, force_text, where, line_word,
             and n_num >= 0.8 * (n_num + n_text):
         bad = [(values[i], lines[i]) for i, k in enumerate(kinds) if k == _TEXTCELL]
         shown = ", ".join(f"'{v}' ({line_word} {line})" for v, line in bad[:10])
-        other = "." if info["decimal"] == "," else ","
-        hint = ""
-        if any(sniff.number_parser(other, None)(v) is not None for v, _ in bad):
-            hint = f" The file was read with decimal='{info['decimal']}'; if that is wrong, " \
-                   f"pass decimal='{other}'."
-        raise ValueParseError(
-            f"column '{name}' {where} holds numbers ({n_num} cells) but {len(bad)} cell(s) are "
-            f"not numbers: {shown}{' ...' if len(bad) > 10 else ''}.{hint} Correct the "
-            f"cell, or pass text_columns=['{name}'] to keep the column as text.")
+        raise _not_numbers(name, where, n_num, len(bad), shown, [v for v, _ in bad], info)
     if n_num and n_text and not force_text and not key_like and n_num >= n_text:
         # mostly numbers, but too few to be sure the text cells are mistakes: keep it as text,
         # and say so (a silent text column would fail much later, far from its cause)
@@ -200,16 +206,8 @@ def fast_column(name, cells, lines, parse, nas, force_text, where, line_word, in
             and n_num >= 0.8 * (n_num + n_text):
         shown = ", ".join(f"'{v}' ({line_word} {lines[i]})"
                           for v, i in zip(texts, where_text[:10], strict=True))
-        other = "." if info["decimal"] == "," else ","
-        hint = ""
         bad = distinct.filter(pa.array(kinds_d == _TEXTCELL)).to_pylist()
-        if any(sniff.number_parser(other, None)(v) is not None for v in bad):
-            hint = f" The file was read with decimal='{info['decimal']}'; if that is wrong, " \
-                   f"pass decimal='{other}'."
-        raise ValueParseError(
-            f"column '{name}' {where} holds numbers ({n_num} cells) but {n_text} cell(s) are "
-            f"not numbers: {shown}{' ...' if n_text > 10 else ''}.{hint} Correct the "
-            f"cell, or pass text_columns=['{name}'] to keep the column as text.")
+        raise _not_numbers(name, where, n_num, n_text, shown, bad, info)
     if n_num and n_text and not force_text and not key_like and n_num >= n_text:
         shown = ", ".join(f"'{v}' ({line_word} {lines[i]})"
                           for v, i in zip(texts[:5], where_text[:5], strict=True))
